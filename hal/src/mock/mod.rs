@@ -1,0 +1,295 @@
+//! The mock board: a faithful simulation of every device part, for host runs and tests.
+//!
+//! Every call that reaches a part is recorded as a [`Call`]; any part can be told
+//! to fail its next call with [`MockBoard::fail_next`], so error paths are
+//! tested. The PTZ head moves with speed and elapsed time on an injectable
+//! [`Monotonic`] clock, presets remember positions, the encoders offer the
+//! capability tables of the CGI document, and snapshots are real JPEGs.
+//! Clones of a [`MockBoard`] share one state, so a test keeps a clone after
+//! handing the [`Board`] to the server.
+
+mod parts;
+mod ptz;
+mod snapshot;
+
+use crate::board::Board;
+use crate::error::{Error, ErrorKind};
+use crate::monotonic::{Monotonic, SystemMonotonic};
+use crate::parts::*;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use ptz::PtzPosition;
+
+/// A device part of the mock board, for failure injection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    /// The PTZ motors.
+    Ptz,
+    /// The ISP.
+    Image,
+    /// The video encoder.
+    Video,
+    /// The audio encoder.
+    Audio,
+    /// The OSD overlay.
+    Osd,
+    /// The motion detector.
+    Motion,
+    /// The network interface.
+    Network,
+    /// The wall clock.
+    Clock,
+    /// The system.
+    System,
+    /// The storage targets.
+    Storage,
+}
+
+/// One call that reached the mock hardware.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    /// A PTZ command.
+    Ptz(PtzCommand),
+    /// An image control set.
+    Image(ImageControl, u8),
+    /// A stream reconfigured.
+    Video(StreamId, StreamConfig),
+    /// A snapshot taken.
+    Snapshot(StreamId),
+    /// The audio encoder reconfigured.
+    Audio(AudioConfig),
+    /// The OSD reconfigured.
+    Osd(OsdConfig),
+    /// Motion detection reconfigured.
+    Motion(MotionConfig),
+    /// The network reconfigured.
+    Network(NetworkConfig),
+    /// The clock set (UTC seconds).
+    ClockSet(i64),
+    /// Zone and synchronisation reconfigured.
+    ClockConfigure(TimeSettings),
+    /// A reboot.
+    Reboot,
+    /// The board's factory defaults restored.
+    FactoryDefaults,
+    /// A file stored on a target (name, bytes).
+    Store(StorageTarget, String, usize),
+}
+
+/// The error every mock part reports: the kind injected and the operation it hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MockError {
+    kind: ErrorKind,
+    operation: &'static str,
+}
+
+impl Error for MockError {
+    fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for MockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "mock {} failed", self.operation)
+    }
+}
+
+/// A file a storage target received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// Where it went.
+    pub target: StorageTarget,
+    /// Its name.
+    pub name: String,
+    /// Its bytes.
+    pub data: Vec<u8>,
+}
+
+struct State {
+    calls: Vec<Call>,
+    failures: Vec<(Device, ErrorKind)>,
+    capabilities: Capabilities,
+    ptz: ptz::Head,
+    image: [u8; 4],
+    streams: [StreamConfig; 2],
+    audio: Option<AudioConfig>,
+    osd: Option<OsdConfig>,
+    motion: Option<MotionConfig>,
+    network: Option<NetworkConfig>,
+    clock_offset: i64,
+    time: Option<TimeSettings>,
+    targets: [bool; 4],
+    stored: Vec<StoredFile>,
+}
+
+/// The mock board. Clones share the same simulated hardware.
+#[derive(Clone)]
+pub struct MockBoard {
+    state: Arc<Mutex<State>>,
+    clock: Arc<dyn Monotonic>,
+}
+
+impl Default for MockBoard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The grid of the mock motion detector, as the CGI document's example (`22x18`).
+pub const MOCK_GRID: MotionGrid = MotionGrid { rows: 22, cols: 18 };
+/// The mock board's model name, as the CGI document's example.
+pub const MOCK_MODEL: &str = "MC200J6";
+/// The mock board's MAC address.
+pub const MOCK_MAC: [u8; 6] = [0x00, 0x12, 0x34, 0x56, 0x78, 0x9a];
+
+impl MockBoard {
+    /// A mock PTZ camera on the operating system's monotonic clock.
+    pub fn new() -> Self {
+        Self::with_clock(Arc::new(SystemMonotonic::new()))
+    }
+
+    /// A mock PTZ camera whose motors move on the given clock.
+    pub fn with_clock(clock: Arc<dyn Monotonic>) -> Self {
+        let state = State {
+            calls: Vec::new(),
+            failures: Vec::new(),
+            capabilities: Capabilities { video: true, audio: true, ptz: true },
+            ptz: ptz::Head::default(),
+            image: [128; 4],
+            streams: [
+                parts::default_stream(StreamId::Main),
+                parts::default_stream(StreamId::Sub),
+            ],
+            audio: None,
+            osd: None,
+            motion: None,
+            network: None,
+            clock_offset: 0,
+            time: None,
+            // SD card mounted; FTP, e-mail and NFS not set up.
+            targets: [true, false, false, false],
+            stored: Vec::new(),
+        };
+        MockBoard { state: Arc::new(Mutex::new(state)), clock }
+    }
+
+    /// The board for the server; its parts share this mock's state.
+    pub fn board(&self) -> Board {
+        Board::new(
+            parts::MockPtz(self.clone()),
+            parts::MockImage(self.clone()),
+            parts::MockVideo(self.clone()),
+            parts::MockAudio(self.clone()),
+            parts::MockOsd(self.clone()),
+            parts::MockMotion(self.clone()),
+            parts::MockNetwork(self.clone()),
+            parts::MockClock(self.clone()),
+            parts::MockSystem(self.clone()),
+            parts::MockStorage(self.clone()),
+        )
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panicking test thread must not hide the record from the others.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every call that reached the hardware, oldest first.
+    pub fn calls(&self) -> Vec<Call> {
+        self.lock().calls.clone()
+    }
+
+    /// Forgets the recorded calls.
+    pub fn clear_calls(&self) {
+        self.lock().calls.clear();
+    }
+
+    /// Makes the next call to `device` fail with `kind`.
+    pub fn fail_next(&self, device: Device, kind: ErrorKind) {
+        self.lock().failures.push((device, kind));
+    }
+
+    /// Whether the camera reports a PTZ head (on by default).
+    pub fn set_ptz_present(&self, present: bool) {
+        self.lock().capabilities.ptz = present;
+    }
+
+    /// Whether a storage target is mounted or set up.
+    pub fn set_target_present(&self, target: StorageTarget, present: bool) {
+        self.lock().targets[target_index(target)] = present;
+    }
+
+    /// Where the PTZ head is now.
+    pub fn ptz_position(&self) -> PtzPosition {
+        let now = self.clock.now();
+        self.lock().ptz.position(now)
+    }
+
+    /// The value last set on an image control (128 at power-on).
+    pub fn image_value(&self, control: ImageControl) -> u8 {
+        self.lock().image[image_index(control)]
+    }
+
+    /// How many reboots were asked for.
+    pub fn reboots(&self) -> usize {
+        self.lock().calls.iter().filter(|c| **c == Call::Reboot).count()
+    }
+
+    /// Files the storage targets received.
+    pub fn stored_files(&self) -> Vec<StoredFile> {
+        self.lock().stored.clone()
+    }
+
+    /// The wall clock now, in UTC seconds.
+    pub fn wall_clock(&self) -> i64 {
+        system_unix_time() + self.lock().clock_offset
+    }
+
+    /// Runs `act` on the state unless a failure was injected for `device`,
+    /// recording `call` when it succeeds.
+    fn act<T>(
+        &self,
+        device: Device,
+        operation: &'static str,
+        call: Option<Call>,
+        act: impl FnOnce(&mut State) -> T,
+    ) -> Result<T, MockError> {
+        let mut state = self.lock();
+        if let Some(i) = state.failures.iter().position(|(d, _)| *d == device) {
+            let (_, kind) = state.failures.remove(i);
+            return Err(MockError { kind, operation });
+        }
+        let out = act(&mut state);
+        if let Some(call) = call {
+            state.calls.push(call);
+        }
+        Ok(out)
+    }
+}
+
+fn image_index(control: ImageControl) -> usize {
+    match control {
+        ImageControl::Brightness => 0,
+        ImageControl::Contrast => 1,
+        ImageControl::Saturation => 2,
+        ImageControl::Sharpness => 3,
+    }
+}
+
+fn target_index(target: StorageTarget) -> usize {
+    match target {
+        StorageTarget::SdCard => 0,
+        StorageTarget::Ftp => 1,
+        StorageTarget::Email => 2,
+        StorageTarget::Nfs => 3,
+    }
+}
+
+fn system_unix_time() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

@@ -1,0 +1,244 @@
+//! The mock board's device parts, each a view onto the shared [`MockBoard`] state.
+
+use super::{image_index, snapshot, system_unix_time, target_index, Call, Device, MockBoard, MockError, StoredFile};
+use super::{MOCK_GRID, MOCK_MAC, MOCK_MODEL};
+use crate::error::{ErrorKind, ErrorType};
+use crate::parts::*;
+
+pub(super) struct MockPtz(pub MockBoard);
+pub(super) struct MockImage(pub MockBoard);
+pub(super) struct MockVideo(pub MockBoard);
+pub(super) struct MockAudio(pub MockBoard);
+pub(super) struct MockOsd(pub MockBoard);
+pub(super) struct MockMotion(pub MockBoard);
+pub(super) struct MockNetwork(pub MockBoard);
+pub(super) struct MockClock(pub MockBoard);
+pub(super) struct MockSystem(pub MockBoard);
+pub(super) struct MockStorage(pub MockBoard);
+
+macro_rules! mock_error_type {
+    ($($part:ident),*) => {$(
+        impl ErrorType for $part {
+            type Error = MockError;
+        }
+    )*};
+}
+mock_error_type!(MockPtz, MockImage, MockVideo, MockAudio, MockOsd, MockMotion, MockNetwork, MockClock, MockSystem, MockStorage);
+
+impl PtzDriver for MockPtz {
+    fn execute(&mut self, command: PtzCommand) -> Result<(), MockError> {
+        let now = self.0.clock.now();
+        let present = self.0.act(Device::Ptz, "ptz command", Some(Call::Ptz(command)), |s| {
+            if s.capabilities.ptz {
+                // Like a real controller, an unknown preset is silently ignored.
+                s.ptz.execute(command, now);
+            }
+            s.capabilities.ptz
+        })?;
+        if present {
+            Ok(())
+        } else {
+            Err(MockError { kind: ErrorKind::NotSupported, operation: "ptz command" })
+        }
+    }
+}
+
+impl ImageControls for MockImage {
+    fn set(&mut self, control: ImageControl, value: u8) -> Result<(), MockError> {
+        self.0.act(Device::Image, "image control", Some(Call::Image(control, value)), |s| {
+            s.image[image_index(control)] = value;
+        })
+    }
+}
+
+fn span(lo: u32, hi: u32) -> Span {
+    Span { lo, hi }
+}
+
+fn res(name: &str, framerate: Span, bitrate: Span) -> ResolutionCaps {
+    ResolutionCaps { name: name.to_string(), framerate, bitrate }
+}
+
+/// The video capability table printed in the CGI document (section 3.9).
+pub(super) fn video_capabilities() -> VideoCapabilities {
+    let sub = |mode: &str| EncodeModeCaps {
+        name: mode.to_string(),
+        resolutions: vec![res("VGA", span(1, 30), span(50, 2000)), res("480X360", span(1, 30), span(50, 2000))],
+    };
+    VideoCapabilities {
+        main: vec![
+            EncodeModeCaps {
+                name: "H264".to_string(),
+                resolutions: vec![
+                    res("2592X1944", span(1, 15), span(500, 8000)),
+                    res("1080P", span(1, 30), span(500, 6000)),
+                ],
+            },
+            EncodeModeCaps {
+                name: "H265".to_string(),
+                resolutions: vec![
+                    res("2592X1944", span(1, 15), span(500, 6000)),
+                    res("1080P", span(1, 30), span(500, 4000)),
+                ],
+            },
+        ],
+        sub: vec![sub("H264"), sub("H265")],
+    }
+}
+
+/// The stream settings of the CGI document's example answer (section 3.10).
+pub(super) fn default_stream(id: StreamId) -> StreamConfig {
+    let (resolution, bitrate) = match id {
+        StreamId::Main => ("1080P", 2500),
+        StreamId::Sub => ("480X360", 200),
+    };
+    StreamConfig {
+        encode_mode: "H265".to_string(),
+        resolution: resolution.to_string(),
+        framerate: 25,
+        govlength: 100,
+        bitrate,
+        bitrate_control: BitrateControl::Cbr,
+    }
+}
+
+fn stream_index(id: StreamId) -> usize {
+    match id {
+        StreamId::Main => 0,
+        StreamId::Sub => 1,
+    }
+}
+
+impl VideoEncoder for MockVideo {
+    fn capabilities(&self) -> VideoCapabilities {
+        video_capabilities()
+    }
+    fn configure(&mut self, stream: StreamId, config: &StreamConfig) -> Result<(), MockError> {
+        let call = Call::Video(stream, config.clone());
+        self.0.act(Device::Video, "video configure", Some(call), |s| {
+            s.streams[stream_index(stream)] = config.clone();
+        })
+    }
+    fn snapshot(&mut self, stream: StreamId, out: &mut Vec<u8>) -> Result<(), MockError> {
+        let resolution = self.0.act(Device::Video, "snapshot", Some(Call::Snapshot(stream)), |s| {
+            s.streams[stream_index(stream)].resolution.clone()
+        })?;
+        snapshot::encode(&resolution, out).map_err(|_| MockError { kind: ErrorKind::Other, operation: "jpeg encode" })
+    }
+}
+
+/// The audio capability table printed in the CGI document (section 3.11).
+pub(super) fn audio_capabilities() -> Vec<AudioTypeCaps> {
+    let one = |name: &str, rate: u32, bitrate: u32| AudioTypeCaps {
+        name: name.to_string(),
+        samplerates: vec![SampleRateCaps { rate, bitrates: vec![bitrate] }],
+    };
+    vec![one("G.711", 8000, 64000), one("G.711A", 8000, 64000), one("AAC", 16000, 16000)]
+}
+
+impl AudioEncoder for MockAudio {
+    fn capabilities(&self) -> Vec<AudioTypeCaps> {
+        audio_capabilities()
+    }
+    fn configure(&mut self, config: &AudioConfig) -> Result<(), MockError> {
+        self.0.act(Device::Audio, "audio configure", Some(Call::Audio(config.clone())), |s| {
+            s.audio = Some(config.clone());
+        })
+    }
+}
+
+impl OsdOverlay for MockOsd {
+    fn configure(&mut self, config: &OsdConfig) -> Result<(), MockError> {
+        self.0.act(Device::Osd, "osd configure", Some(Call::Osd(config.clone())), |s| {
+            s.osd = Some(config.clone());
+        })
+    }
+}
+
+impl MotionDetector for MockMotion {
+    fn grid(&self) -> MotionGrid {
+        MOCK_GRID
+    }
+    fn configure(&mut self, config: &MotionConfig) -> Result<(), MockError> {
+        if config.area.len() != MOCK_GRID.mask_len() {
+            return Err(MockError { kind: ErrorKind::InvalidInput, operation: "motion area" });
+        }
+        self.0.act(Device::Motion, "motion configure", Some(Call::Motion(config.clone())), |s| {
+            s.motion = Some(config.clone());
+        })
+    }
+}
+
+impl NetworkInterface for MockNetwork {
+    fn mac_address(&self) -> Result<[u8; 6], MockError> {
+        Ok(MOCK_MAC)
+    }
+    fn apply(&mut self, config: &NetworkConfig) -> Result<(), MockError> {
+        self.0.act(Device::Network, "network apply", Some(Call::Network(config.clone())), |s| {
+            s.network = Some(config.clone());
+        })
+    }
+}
+
+impl WallClock for MockClock {
+    fn now(&self) -> Result<i64, MockError> {
+        Ok(self.0.wall_clock())
+    }
+    fn set(&mut self, unix_seconds: i64) -> Result<(), MockError> {
+        self.0.act(Device::Clock, "clock set", Some(Call::ClockSet(unix_seconds)), |s| {
+            s.clock_offset = unix_seconds - system_unix_time();
+        })
+    }
+    fn configure(&mut self, settings: &TimeSettings) -> Result<(), MockError> {
+        self.0.act(Device::Clock, "clock configure", Some(Call::ClockConfigure(settings.clone())), |s| {
+            s.time = Some(settings.clone());
+        })
+    }
+}
+
+impl SystemControl for MockSystem {
+    fn info(&self) -> Result<SystemInfo, MockError> {
+        Ok(SystemInfo {
+            kernel: "4.9.37-mock".to_string(),
+            filesystem: concat!("camcgi-mock-", env!("CARGO_PKG_VERSION")).to_string(),
+            serial: "MOCK0000000001".to_string(),
+        })
+    }
+    fn model(&self) -> Result<String, MockError> {
+        Ok(MOCK_MODEL.to_string())
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.0.lock().capabilities
+    }
+    fn reboot(&mut self) -> Result<(), MockError> {
+        // The mock records the reboot and keeps running, so tests can observe it.
+        self.0.act(Device::System, "reboot", Some(Call::Reboot), |_| ())
+    }
+    fn factory_defaults(&mut self) -> Result<(), MockError> {
+        self.0.act(Device::System, "factory defaults", Some(Call::FactoryDefaults), |s| {
+            s.ptz = Default::default();
+        })
+    }
+}
+
+impl StorageTargets for MockStorage {
+    fn store(&mut self, target: StorageTarget, name: &str, data: &[u8]) -> Result<(), MockError> {
+        let call = Call::Store(target, name.to_string(), data.len());
+        let present = self.0.act(Device::Storage, "store", None, |s| {
+            let present = s.targets[target_index(target)];
+            if present {
+                s.stored.push(StoredFile { target, name: name.to_string(), data: data.to_vec() });
+                s.calls.push(call);
+            }
+            present
+        })?;
+        if present {
+            return Ok(());
+        }
+        let kind = match target {
+            StorageTarget::SdCard | StorageTarget::Nfs => ErrorKind::NotMounted,
+            StorageTarget::Ftp | StorageTarget::Email => ErrorKind::NotConfigured,
+        };
+        Err(MockError { kind, operation: "store" })
+    }
+}

@@ -1,0 +1,171 @@
+//! The credential store: accounts with privileges, passwords kept only as digests.
+//!
+//! The digest is MD5 of `name:password`, the value `/cgi/auth.cgi` clients send
+//! as `encrypt`: the protocol needs exactly that value to be checkable, so no
+//! stronger hash could serve both login paths. The file never holds a password.
+
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+
+/// Accounts the camera holds at most.
+pub const MAX_ACCOUNTS: usize = 16;
+/// The settings file.
+pub const FILE: &str = "accounts.xml";
+/// Initial credentials, as the documents' examples use them.
+pub const DEFAULT_USER: &str = "admin";
+/// Initial password.
+pub const DEFAULT_PASSWORD: &str = "123456";
+
+/// What an account may do (behaviour.md section 4); ordered from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Privilege {
+    /// Queries only.
+    User,
+    /// Queries, sets, PTZ and reboot.
+    Operator,
+    /// Everything.
+    Administrator,
+}
+
+impl Privilege {
+    /// Reads the API's spelling.
+    pub fn parse(s: &str) -> Option<Privilege> {
+        match s {
+            "User" => Some(Privilege::User),
+            "Operator" => Some(Privilege::Operator),
+            "Administrator" => Some(Privilege::Administrator),
+            _ => None,
+        }
+    }
+
+    /// The API's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Privilege::User => "User",
+            Privilege::Operator => "Operator",
+            Privilege::Administrator => "Administrator",
+        }
+    }
+}
+
+/// One account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Login name.
+    #[serde(rename = "@name")]
+    pub name: String,
+    /// Privilege.
+    #[serde(rename = "@privilege")]
+    pub privilege: Privilege,
+    /// Whether it may log in.
+    #[serde(rename = "@enable")]
+    pub enabled: bool,
+    /// Lowercase hex MD5 of `name:password`.
+    #[serde(rename = "@digest")]
+    pub digest: String,
+}
+
+impl Account {
+    /// A new account with a password.
+    pub fn new(name: &str, password: &str, privilege: Privilege, enabled: bool) -> Account {
+        Account { name: name.to_string(), privilege, enabled, digest: digest(name, password) }
+    }
+
+    /// Sets a new password.
+    pub fn set_password(&mut self, password: &str) {
+        self.digest = digest(&self.name, password);
+    }
+}
+
+/// Every account, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "accounts")]
+pub struct Accounts {
+    /// The accounts, in creation order.
+    #[serde(default, rename = "user")]
+    pub users: Vec<Account>,
+}
+
+impl Default for Accounts {
+    fn default() -> Self {
+        Accounts { users: vec![Account::new(DEFAULT_USER, DEFAULT_PASSWORD, Privilege::Administrator, true)] }
+    }
+}
+
+/// Lowercase hex MD5 of `name:password`.
+pub fn digest(name: &str, password: &str) -> String {
+    let sum = Md5::new().chain_update(name.as_bytes()).chain_update(b":").chain_update(password.as_bytes()).finalize();
+    sum.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compares two digests without an early exit, so timing tells nothing.
+fn same_digest(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x.to_ascii_lowercase() ^ y.to_ascii_lowercase())) == 0
+}
+
+/// Whether a name is 1-40 bytes of letters, digits and `_ - . @`.
+pub fn valid_name(name: &str) -> bool {
+    (1..=40).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.@".contains(&b))
+}
+
+/// Whether a password is 1-64 bytes of printable ASCII.
+pub fn valid_password(password: &str) -> bool {
+    (1..=64).contains(&password.len()) && password.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+impl Accounts {
+    /// The enabled account with this name and password.
+    pub fn login(&self, name: &str, password: &str) -> Option<&Account> {
+        let wanted = digest(name, password);
+        self.users.iter().find(|a| a.enabled && a.name == name && same_digest(&a.digest, &wanted))
+    }
+
+    /// The enabled account whose digest is `encrypt` (hex, any case).
+    pub fn login_digest(&self, encrypt: &str) -> Option<&Account> {
+        self.users.iter().find(|a| a.enabled && same_digest(&a.digest, encrypt))
+    }
+
+    /// The account with this name.
+    pub fn get(&self, name: &str) -> Option<&Account> {
+        self.users.iter().find(|a| a.name == name)
+    }
+
+    /// Mutable access to the account with this name.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Account> {
+        self.users.iter_mut().find(|a| a.name == name)
+    }
+
+    /// Enabled administrators.
+    pub fn enabled_admins(&self) -> usize {
+        self.users.iter().filter(|a| a.enabled && a.privilege == Privilege::Administrator).count()
+    }
+
+    /// Whether the initial password still opens the initial account.
+    pub fn default_password_in_use(&self) -> bool {
+        self.login(DEFAULT_USER, DEFAULT_PASSWORD).is_some()
+    }
+
+    /// Whether a loaded file describes a usable set of accounts.
+    pub fn is_valid(&self) -> bool {
+        self.users.len() <= MAX_ACCOUNTS
+            && self.enabled_admins() >= 1
+            && self.users.iter().all(|a| {
+                valid_name(&a.name) && a.digest.len() == 32 && a.digest.bytes().all(|b| b.is_ascii_hexdigit())
+            })
+            && self.users.iter().enumerate().all(|(i, a)| self.users.iter().skip(i + 1).all(|b| b.name != a.name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_matches_the_ptz_document_example() {
+        assert_eq!(digest("admin", "123456"), "2d08086927f4d87a31154aaf0ba2e067");
+        let accounts = Accounts::default();
+        assert!(accounts.login_digest("2D08086927F4D87A31154AAF0BA2E067").is_some());
+        assert!(accounts.login("admin", "123456").is_some());
+        assert!(accounts.login("admin", "12345").is_none());
+    }
+}

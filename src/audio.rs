@@ -1,0 +1,122 @@
+//! The audio family: `/cgi-bin/audioencoder` and its capabilities.
+
+use crate::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::fields::{count, flag, ranged};
+use crate::routes::{Call, Reply};
+use crate::store::Store;
+use crate::xml::{Doc, Fault};
+use camcgi_hal::{AudioConfig, AudioEncoder, AudioTypeCaps, DeviceError};
+
+/// The interface's parameters, in its table's order.
+pub const PARAMS: &[&str] =
+    &["enable", "encode_type", "samplerate", "bitrate", "input_volume", "output_volume", "amplify"];
+const FILE: &str = "audio.xml";
+
+/// The encoder and its settings.
+pub type AudioUnit = Unit<dyn AudioEncoder<Error = DeviceError> + Send, AudioConfig>;
+
+/// The first combination the capabilities offer, at the CGI document's example volumes.
+fn defaults(caps: &[AudioTypeCaps]) -> AudioConfig {
+    let kind = caps.first();
+    let rate = kind.and_then(|k| k.samplerates.first());
+    AudioConfig {
+        enable: true,
+        encode_type: kind.map(|k| k.name.clone()).unwrap_or_default(),
+        samplerate: rate.map_or(8000, |r| r.rate),
+        bitrate: rate.and_then(|r| r.bitrates.first().copied()).unwrap_or(64000),
+        input_volume: 60,
+        output_volume: 80,
+        amplify: true,
+    }
+}
+
+/// Whether encoding, sample rate and bitrate form a combination of the capabilities.
+fn combination(caps: &[AudioTypeCaps], c: &AudioConfig) -> Option<()> {
+    caps.iter()
+        .find(|k| k.name == c.encode_type)?
+        .samplerates
+        .iter()
+        .find(|r| r.rate == c.samplerate)?
+        .bitrates
+        .contains(&c.bitrate)
+        .then_some(())
+}
+
+fn apply(hal: &mut (dyn AudioEncoder<Error = DeviceError> + Send + 'static), c: &AudioConfig) -> Result<(), DeviceError> {
+    hal.configure(c)
+}
+
+/// Loads the settings and applies them.
+pub fn load(hal: Box<dyn AudioEncoder<Error = DeviceError> + Send>, store: &Store) -> AudioUnit {
+    let caps = hal.capabilities();
+    let valid = |c: &AudioConfig| {
+        combination(&caps, c).is_some()
+            && (1..=100).contains(&c.input_volume)
+            && (1..=100).contains(&c.output_volume)
+    };
+    load_unit(hal, store, FILE, defaults(&caps), valid, apply)
+}
+
+/// Factory defaults.
+pub fn reset(unit: &mut AudioUnit, store: &Store) {
+    let defaults = defaults(&unit.hal.capabilities());
+    reset_unit(unit, store, FILE, defaults, apply);
+}
+
+/// `/cgi-bin/audioencoder`: query, or set; the encoding is merged and checked whole.
+pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(&app.audio);
+    if call.is_set() {
+        let p = &call.params;
+        let caps = unit.hal.capabilities();
+        let mut new = unit.config.clone();
+        new.enable = flag(p, "enable")?.unwrap_or(new.enable);
+        if let Some(v) = p.get("encode_type") {
+            let kind = caps.iter().find(|k| k.name.eq_ignore_ascii_case(v)).ok_or_else(|| Fault::error("encode_type"))?;
+            new.encode_type = kind.name.clone();
+        }
+        let kind = caps.iter().find(|k| k.name == new.encode_type).ok_or_else(|| Fault::error("encode_type"))?;
+        new.samplerate = count(p, "samplerate")?.unwrap_or(new.samplerate);
+        let rate = kind.samplerates.iter().find(|r| r.rate == new.samplerate).ok_or_else(|| Fault::error("samplerate"))?;
+        new.bitrate = count(p, "bitrate")?.unwrap_or(new.bitrate);
+        if !rate.bitrates.contains(&new.bitrate) {
+            return Err(Fault::error("bitrate"));
+        }
+        new.input_volume = ranged::<u8>(p, "input_volume", 1, 100)?.unwrap_or(new.input_volume);
+        new.output_volume = ranged::<u8>(p, "output_volume", 1, 100)?.unwrap_or(new.output_volume);
+        new.amplify = flag(p, "amplify")?.unwrap_or(new.amplify);
+        unit.commit(&app.store, FILE, new, apply)?;
+    }
+    let c = &unit.config;
+    let mut doc = Doc::new();
+    doc.element("audioencoder")
+        .attr("enable", u8::from(c.enable))
+        .attr("encode_type", &c.encode_type)
+        .attr("samplerate", c.samplerate)
+        .attr("bitrate", c.bitrate)
+        .attr("input_volume", c.input_volume)
+        .attr("output_volume", c.output_volume)
+        .attr("amplify", u8::from(c.amplify))
+        .empty();
+    Ok(Reply::xml(doc.finish()))
+}
+
+/// `/cgi-bin/audioencoder/getcapabilities`.
+pub fn capabilities(app: &App, _call: &Call) -> Result<Reply, Fault> {
+    let caps = lock(&app.audio).hal.capabilities();
+    let mut doc = Doc::new();
+    doc.element("audio_capabilities").open().newline();
+    for kind in &caps {
+        doc.element("encode_type").attr("name", &kind.name).open().newline();
+        for rate in &kind.samplerates {
+            doc.element("samplerate").attr("name", rate.rate).open().newline();
+            for b in &rate.bitrates {
+                doc.text_element("bitrate", b).newline();
+            }
+            doc.close("samplerate").newline();
+        }
+        doc.close("encode_type").newline();
+    }
+    doc.close("audio_capabilities");
+    Ok(Reply::xml(doc.finish()))
+}

@@ -1,0 +1,80 @@
+//! Reading typed parameter values, with the fault texts of behaviour.md section 2.
+
+use crate::query::Params;
+use crate::xml::Fault;
+
+/// A whole number as the documents write them: optional `-`, digits only.
+pub fn parse_int(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// A 0/1 flag: `NAME: 0 or 1`.
+pub fn flag(p: &Params, name: &str) -> Result<Option<bool>, Fault> {
+    match p.get(name) {
+        None => Ok(None),
+        Some("0") => Ok(Some(false)),
+        Some("1") => Ok(Some(true)),
+        Some(_) => Err(Fault::option(name, "0 or 1")),
+    }
+}
+
+/// One of a few numbered options `0..n`: `NAME: 0 or 1 or 2`.
+pub fn small_option(p: &Params, name: &str, count: u8) -> Result<Option<u8>, Fault> {
+    match p.get(name) {
+        None => Ok(None),
+        Some(v) => parse_int(v)
+            .and_then(|n| u8::try_from(n).ok())
+            .filter(|n| *n < count)
+            .map(Some)
+            .ok_or_else(|| {
+                let choices: Vec<String> = (0..count).map(|n| n.to_string()).collect();
+                Fault::option(name, &choices.join(" or "))
+            }),
+    }
+}
+
+/// A number in `lo..=hi`: `NAME range: LO-HI`.
+pub fn ranged<T: TryFrom<i64>>(p: &Params, name: &str, lo: i64, hi: i64) -> Result<Option<T>, Fault> {
+    match p.get(name) {
+        None => Ok(None),
+        Some(v) => parse_int(v)
+            .filter(|n| (lo..=hi).contains(n))
+            .and_then(|n| T::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| Fault::range(name, lo, hi)),
+    }
+}
+
+/// A non-negative number checked later against a capability set: `NAME error`.
+pub fn count(p: &Params, name: &str) -> Result<Option<u32>, Fault> {
+    match p.get(name) {
+        None => Ok(None),
+        Some(v) => parse_int(v).and_then(|n| u32::try_from(n).ok()).map(Some).ok_or_else(|| Fault::error(name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_strict() {
+        assert_eq!(parse_int("08"), Some(8));
+        assert_eq!(parse_int("-1"), Some(-1));
+        for bad in ["", "-", "+1", " 1", "1.0", "0x1", "99999999999999"] {
+            assert_eq!(parse_int(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn fault_texts() {
+        let p = Params::parse("a=2&b=300&c=5").unwrap();
+        assert_eq!(flag(&p, "a").unwrap_err().reason, "a: 0 or 1");
+        assert_eq!(ranged::<u8>(&p, "b", 0, 255).unwrap_err().reason, "b range: 0-255");
+        assert_eq!(small_option(&p, "c", 4).unwrap_err().reason, "c: 0 or 1 or 2 or 3");
+    }
+}

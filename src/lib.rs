@@ -1,0 +1,83 @@
+//! camcgi: the HTTP CGI server of an IP or PTZ camera.
+//!
+//! The server speaks the camera's CGI API (`/cgi-bin/*` and `/cgi/auth.cgi`)
+//! and drives the hardware through [`camcgi_hal`]; it never knows which board
+//! it runs on. [`start`] runs it on any [`Board`].
+
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod fields;
+pub mod audio;
+pub mod http;
+pub mod image;
+pub mod logger;
+pub mod motion;
+pub mod network;
+pub mod osd;
+pub mod ptz;
+pub mod query;
+pub mod routes;
+pub mod session;
+pub mod snapshot;
+pub mod store;
+pub mod system;
+pub mod time;
+pub mod users;
+pub mod video;
+pub mod xml;
+
+use camcgi_hal::{Board, Monotonic};
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use http::Running;
+
+/// Default worker threads: enough that a slow snapshot never blocks PTZ
+/// control, few enough for a 64 MB camera.
+pub const DEFAULT_WORKERS: usize = 4;
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen at first (a persisted `network` port replaces the port).
+    pub listen: SocketAddr,
+    /// Where settings and accounts live.
+    pub data_dir: PathBuf,
+    /// Worker threads.
+    pub workers: usize,
+    /// Period of the PTZ watchdog check.
+    pub tick: Duration,
+}
+
+impl Config {
+    /// Defaults for a data directory and a listen address.
+    pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Config {
+        Config { listen, data_dir, workers: DEFAULT_WORKERS, tick: Duration::from_secs(1) }
+    }
+}
+
+/// Loads the settings, applies them to the board and starts serving.
+pub fn start(config: &Config, board: Board, clock: Arc<dyn Monotonic>) -> io::Result<Running> {
+    let store = store::Store::open(&config.data_dir)?;
+    let first = TcpListener::bind(config.listen)?;
+    let listen = first.local_addr()?;
+    let app = Arc::new(app::App::load(board, store, listen, clock));
+    let port = app::lock(&app.network).config.port;
+    let listener = if port == listen.port() {
+        first
+    } else {
+        match TcpListener::bind(SocketAddr::new(listen.ip(), port)) {
+            Ok(listener) => listener,
+            Err(e) => {
+                log::error!("configured port {port} unusable ({e}); staying on {}", listen.port());
+                first
+            }
+        }
+    };
+    let options = http::Options { workers: config.workers, tick: config.tick };
+    Running::start(app, listener, &options)
+}

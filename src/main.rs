@@ -1,0 +1,91 @@
+//! `camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board mock] [--log-level LEVEL] [--workers N]`
+
+use camcgi::{logger, Config};
+use camcgi_hal::SystemMonotonic;
+use log::LevelFilter;
+use nix::sys::signal::{SigSet, Signal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board mock] [--log-level LEVEL] [--workers N]
+  --listen     address to serve on (default 127.0.0.1:8080)
+  --data-dir   where settings and accounts live (default ./camcgi-data)
+  --board      board support to drive (default mock; available: mock)
+  --log-level  off, error, warn, info, debug or trace (default info)
+  --workers    request worker threads (default 4)";
+
+struct Args {
+    config: Config,
+    board: String,
+    level: LevelFilter,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut config = Config::new(SocketAddr::from(([127, 0, 0, 1], 8080)), PathBuf::from("camcgi-data"));
+    let mut board = String::from(camcgi_board_mock::NAME);
+    let mut level = LevelFilter::Info;
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            return Err(String::new());
+        }
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--listen" => config.listen = value.parse().map_err(|_| format!("--listen: not ADDR:PORT: {value}"))?,
+            "--data-dir" => config.data_dir = PathBuf::from(value),
+            "--board" => board = value,
+            "--log-level" => level = value.parse().map_err(|_| format!("--log-level: unknown level {value}"))?,
+            "--workers" => {
+                config.workers = value.parse().ok().filter(|n| (1..=64).contains(n)).ok_or("--workers: 1-64")?
+            }
+            _ => return Err(format!("unknown option {flag}")),
+        }
+    }
+    Ok(Args { config, board, level })
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("camcgi: {e}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    logger::init(args.level);
+    // Block the stop signals before any thread starts, so every thread
+    // inherits the mask and only the wait below receives them.
+    let mut stop_signals = SigSet::empty();
+    stop_signals.add(Signal::SIGINT);
+    stop_signals.add(Signal::SIGTERM);
+    if let Err(e) = stop_signals.thread_block() {
+        log::error!("cannot block stop signals: {e}");
+        return ExitCode::FAILURE;
+    }
+    let clock = Arc::new(SystemMonotonic::new());
+    let board = match args.board.as_str() {
+        camcgi_board_mock::NAME => camcgi_board_mock::board(clock.clone()).0,
+        other => {
+            log::error!("unknown board '{other}' (available: {})", camcgi_board_mock::NAME);
+            return ExitCode::from(2);
+        }
+    };
+    let running = match camcgi::start(&args.config, board, clock) {
+        Ok(running) => running,
+        Err(e) => {
+            log::error!("cannot start on {}: {e}", args.config.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    match stop_signals.wait() {
+        Ok(signal) => log::info!("{signal}: stopping"),
+        Err(e) => log::error!("waiting for signals failed: {e}"),
+    }
+    running.stop();
+    ExitCode::SUCCESS
+}

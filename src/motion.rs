@@ -1,0 +1,173 @@
+//! The motion family: `/cgi-bin/motion` (detection settings and area mask).
+
+use crate::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::fields::{flag, ranged};
+use crate::routes::{Call, Reply};
+use crate::store::Store;
+use crate::xml::{Doc, Fault};
+use camcgi_hal::{DeviceError, MotionConfig, MotionDetector, MotionGrid};
+use serde::{Deserialize, Serialize};
+
+/// The interface's parameters, in its table's order.
+pub const PARAMS: &[&str] = &[
+    "enable", "sensitivity", "alarmthreshold", "enable_nighttime", "night_sensitivity", "night_alarmthreshold",
+    "blockcount", "areavalue",
+];
+const FILE: &str = "motion.xml";
+
+/// Detection settings, the area as lowercase hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "motion")]
+pub struct MotionSettings {
+    enable: bool,
+    sensitivity: u8,
+    alarmthreshold: u8,
+    enable_nighttime: bool,
+    night_sensitivity: u8,
+    night_alarmthreshold: u8,
+    areavalue: String,
+}
+
+/// The detector and its settings.
+pub type MotionUnit = Unit<dyn MotionDetector<Error = DeviceError> + Send, MotionSettings>;
+
+/// The area mask with every block selected and the padding bits zero.
+fn full_area(grid: MotionGrid) -> String {
+    let cells = grid.cells();
+    (0..grid.mask_len())
+        .map(|i| {
+            let used = cells.saturating_sub(i * 8).min(8);
+            let byte = if used == 0 { 0 } else { 0xffu8 << (8 - used) };
+            format!("{byte:02x}")
+        })
+        .collect()
+}
+
+/// The CGI document's example values, with the whole picture watched.
+fn defaults(grid: MotionGrid) -> MotionSettings {
+    MotionSettings {
+        enable: true,
+        sensitivity: 80,
+        alarmthreshold: 20,
+        enable_nighttime: true,
+        night_sensitivity: 80,
+        night_alarmthreshold: 20,
+        areavalue: full_area(grid),
+    }
+}
+
+/// Decodes an area mask: exactly the grid's bytes in hex, padding bits zero.
+fn decode_area(grid: MotionGrid, hex: &str) -> Option<Vec<u8>> {
+    if hex.len() != grid.mask_len() * 2 {
+        return None;
+    }
+    let bytes: Vec<u8> = hex
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| std::str::from_utf8(pair).ok().and_then(|s| u8::from_str_radix(s, 16).ok()))
+        .collect::<Option<_>>()?;
+    let spare = grid.mask_len() * 8 - grid.cells();
+    let padding = if spare == 0 { 0 } else { (1u8 << spare) - 1 };
+    (bytes.last().is_none_or(|last| last & padding == 0)).then_some(bytes)
+}
+
+fn in_range(v: u8) -> bool {
+    (1..=100).contains(&v)
+}
+
+impl MotionSettings {
+    fn hardware(&self, grid: MotionGrid) -> MotionConfig {
+        MotionConfig {
+            enable: self.enable,
+            sensitivity: self.sensitivity,
+            alarmthreshold: self.alarmthreshold,
+            enable_nighttime: self.enable_nighttime,
+            night_sensitivity: self.night_sensitivity,
+            night_alarmthreshold: self.night_alarmthreshold,
+            area: decode_area(grid, &self.areavalue).unwrap_or_default(),
+        }
+    }
+
+    fn is_valid(&self, grid: MotionGrid) -> bool {
+        [self.sensitivity, self.alarmthreshold, self.night_sensitivity, self.night_alarmthreshold].into_iter().all(in_range)
+            && decode_area(grid, &self.areavalue).is_some()
+    }
+}
+
+fn apply(hal: &mut (dyn MotionDetector<Error = DeviceError> + Send + 'static), s: &MotionSettings) -> Result<(), DeviceError> {
+    let grid = hal.grid();
+    hal.configure(&s.hardware(grid))
+}
+
+/// Loads the settings and applies them.
+pub fn load(hal: Box<dyn MotionDetector<Error = DeviceError> + Send>, store: &Store) -> MotionUnit {
+    let grid = hal.grid();
+    load_unit(hal, store, FILE, defaults(grid), |s| s.is_valid(grid), apply)
+}
+
+/// Factory defaults.
+pub fn reset(unit: &mut MotionUnit, store: &Store) {
+    let grid = unit.hal.grid();
+    reset_unit(unit, store, FILE, defaults(grid), apply);
+}
+
+/// `/cgi-bin/motion`: query, or set; `blockcount` must be the board's grid.
+pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(&app.motion);
+    let grid = unit.hal.grid();
+    let blockcount = format!("{}x{}", grid.rows, grid.cols);
+    if call.is_set() {
+        let p = &call.params;
+        let mut n = unit.config.clone();
+        n.enable = flag(p, "enable")?.unwrap_or(n.enable);
+        n.sensitivity = ranged::<u8>(p, "sensitivity", 1, 100)?.unwrap_or(n.sensitivity);
+        n.alarmthreshold = ranged::<u8>(p, "alarmthreshold", 1, 100)?.unwrap_or(n.alarmthreshold);
+        n.enable_nighttime = flag(p, "enable_nighttime")?.unwrap_or(n.enable_nighttime);
+        n.night_sensitivity = ranged::<u8>(p, "night_sensitivity", 1, 100)?.unwrap_or(n.night_sensitivity);
+        n.night_alarmthreshold = ranged::<u8>(p, "night_alarmthreshold", 1, 100)?.unwrap_or(n.night_alarmthreshold);
+        if p.get("blockcount").is_some_and(|b| !b.eq_ignore_ascii_case(&blockcount)) {
+            return Err(Fault::error("blockcount"));
+        }
+        if let Some(v) = p.get("areavalue") {
+            if decode_area(grid, v).is_none() {
+                return Err(Fault::error("areavalue"));
+            }
+            n.areavalue = v.to_ascii_lowercase();
+        }
+        unit.commit(&app.store, FILE, n, apply)?;
+    }
+    let s = &unit.config;
+    let mut doc = Doc::new();
+    doc.element("motion")
+        .attr("enable", u8::from(s.enable))
+        .attr("sensitivity", s.sensitivity)
+        .attr("alarmthreshold", s.alarmthreshold)
+        .attr("enable_nighttime", u8::from(s.enable_nighttime))
+        .attr("night_sensitivity", s.night_sensitivity)
+        .attr("night_alarmthreshold", s.night_alarmthreshold)
+        .attr("blockcount", blockcount)
+        .attr("areavalue", &s.areavalue)
+        .empty();
+    Ok(Reply::xml(doc.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn area_masks() {
+        let g4 = MotionGrid { rows: 4, cols: 4 };
+        assert_eq!(full_area(g4), "ffff");
+        assert!(decode_area(g4, "0000").is_some());
+        let g = MotionGrid { rows: 22, cols: 18 };
+        let full = full_area(g);
+        assert_eq!(full.len(), 100);
+        assert!(full.ends_with("f0"));
+        assert!(decode_area(g, &full).is_some());
+        let bad_padding = format!("{}f1", &full[..98]);
+        assert!(decode_area(g, &bad_padding).is_none());
+        assert!(decode_area(g, &full[..98]).is_none());
+        assert!(decode_area(g, &format!("{}zz", &full[..98])).is_none());
+    }
+}

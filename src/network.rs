@@ -1,0 +1,121 @@
+//! The network family: `/cgi-bin/network` (addressing, DNS, HTTP port).
+
+use crate::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::fields::{flag, parse_int};
+use crate::routes::{After, Call, Reply};
+use crate::store::Store;
+use crate::xml::{Doc, Fault};
+use camcgi_hal::{DeviceError, ErrorKind, NetworkConfig, NetworkInterface};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+
+/// The interface's parameters, in its table's order.
+pub const PARAMS: &[&str] = &["dhcp", "ipaddr", "netmask", "gateway", "dns1", "dns2", "port"];
+const FILE: &str = "network.xml";
+
+/// The network interface and its settings.
+pub type NetworkUnit = Unit<dyn NetworkInterface<Error = DeviceError> + Send, NetworkConfig>;
+
+/// The CGI document's example addressing, serving on `port`.
+fn defaults(port: u16) -> NetworkConfig {
+    NetworkConfig {
+        dhcp: false,
+        ipaddr: Ipv4Addr::new(192, 168, 0, 10),
+        netmask: Ipv4Addr::new(255, 255, 255, 0),
+        gateway: Ipv4Addr::new(192, 168, 0, 1),
+        dns1: Ipv4Addr::new(114, 114, 114, 114),
+        dns2: Ipv4Addr::new(8, 8, 8, 8),
+        port,
+    }
+}
+
+fn apply(hal: &mut (dyn NetworkInterface<Error = DeviceError> + Send + 'static), c: &NetworkConfig) -> Result<(), DeviceError> {
+    hal.apply(c)
+}
+
+fn valid_port(port: u16) -> bool {
+    port == 80 || port >= 1000
+}
+
+fn valid_host(a: Ipv4Addr) -> bool {
+    !(a.is_unspecified() || a.is_broadcast() || a.is_multicast())
+}
+
+/// A netmask is contiguous ones followed by zeros, and not empty.
+fn valid_netmask(m: Ipv4Addr) -> bool {
+    let bits = u32::from(m);
+    bits != 0 && bits.leading_ones() + bits.trailing_zeros() == 32
+}
+
+fn valid(c: &NetworkConfig) -> bool {
+    valid_host(c.ipaddr) && valid_netmask(c.netmask) && valid_host(c.gateway) && valid_port(c.port)
+}
+
+/// Loads the settings (the default port is the one first bound) and applies them.
+pub fn load(hal: Box<dyn NetworkInterface<Error = DeviceError> + Send>, store: &Store, port: u16) -> NetworkUnit {
+    load_unit(hal, store, FILE, defaults(port), valid, apply)
+}
+
+/// Factory defaults.
+pub fn reset(unit: &mut NetworkUnit, store: &Store, port: u16) {
+    reset_unit(unit, store, FILE, defaults(port), apply);
+}
+
+fn address(p: &crate::query::Params, name: &str, ok: impl Fn(Ipv4Addr) -> bool) -> Result<Option<Ipv4Addr>, Fault> {
+    match p.get(name) {
+        None => Ok(None),
+        Some(v) => v.parse::<Ipv4Addr>().ok().filter(|a| ok(*a)).map(Some).ok_or_else(|| Fault::error(name)),
+    }
+}
+
+/// `/cgi-bin/network`: query, or set addressing, DNS or the HTTP port.
+pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(&app.network);
+    let mut rebind = None;
+    if call.is_set() {
+        let p = &call.params;
+        let mut new = unit.config.clone();
+        new.dhcp = flag(p, "dhcp")?.unwrap_or(new.dhcp);
+        new.ipaddr = address(p, "ipaddr", valid_host)?.unwrap_or(new.ipaddr);
+        new.netmask = address(p, "netmask", valid_netmask)?.unwrap_or(new.netmask);
+        new.gateway = address(p, "gateway", valid_host)?.unwrap_or(new.gateway);
+        let subnet = |a: Ipv4Addr| u32::from(a) & u32::from(new.netmask);
+        if subnet(new.gateway) != subnet(new.ipaddr) || new.gateway == new.ipaddr {
+            return Err(Fault::error("gateway"));
+        }
+        new.dns1 = address(p, "dns1", valid_host)?.unwrap_or(new.dns1);
+        new.dns2 = address(p, "dns2", valid_host)?.unwrap_or(new.dns2);
+        if let Some(v) = p.get("port") {
+            new.port = parse_int(v)
+                .and_then(|n| u16::try_from(n).ok())
+                .filter(|n| valid_port(*n))
+                .ok_or_else(|| Fault::bad("port range: 80,1000-65535"))?;
+        }
+        if new.port != unit.config.port {
+            // Bind before answering, so a port in use is a fault and not a lost camera.
+            let listener = TcpListener::bind(SocketAddr::new(app.listen.ip(), new.port)).map_err(|e| {
+                Fault::device(&DeviceError::new("network", ErrorKind::Busy, format!("port {}: {e}", new.port)))
+            })?;
+            rebind = Some(listener);
+        }
+        unit.commit(&app.store, FILE, new, apply)?;
+    }
+    let c = &unit.config;
+    let mac = unit.hal.mac_address().map_err(|e| Fault::device(&e))?;
+    let mac: Vec<String> = mac.iter().map(|b| format!("{b:02X}")).collect();
+    let mut doc = Doc::new();
+    doc.element("network")
+        .attr("macaddr", mac.join("-"))
+        .attr("dhcp", u8::from(c.dhcp))
+        .attr("ipaddr", c.ipaddr)
+        .attr("netmask", c.netmask)
+        .attr("gateway", c.gateway)
+        .attr("dns1", c.dns1)
+        .attr("dns2", c.dns2)
+        .attr("port", c.port)
+        .empty();
+    let reply = Reply::xml(doc.finish());
+    Ok(match rebind {
+        Some(listener) => reply.then(After::Rebind(listener)),
+        None => reply,
+    })
+}

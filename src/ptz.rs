@@ -1,0 +1,199 @@
+//! The PTZ family: `/cgi-bin/ptz_ctrl`, presets, and the move watchdog.
+
+use crate::app::{lock, App, Unit};
+use crate::query::Params;
+use crate::routes::{Call, Reply};
+use crate::store::Store;
+use crate::xml::{simple, Fault};
+use camcgi_hal::{DeviceError, Dir, LensPart, PtzCommand, PtzDriver};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// The interface's parameters, in the order the CGI document lists them.
+pub const PARAMS: &[&str] = &[
+    "stop", "move_x", "move_y", "speed", "zoom", "focus", "iris", "call_preset", "add_preset", "delete_preset",
+];
+const FILE: &str = "ptz.xml";
+/// A continuous move stops by itself this long after the last PTZ command,
+/// so a client that vanishes mid-move cannot leave the head spinning.
+pub const WATCHDOG: Duration = Duration::from_secs(60);
+const DEFAULT_SPEED: u8 = 5;
+
+/// The presets that are set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "ptz")]
+pub struct Presets {
+    #[serde(default, rename = "preset")]
+    set: Vec<u8>,
+}
+
+/// The PTZ head, its presets, and the watchdog's view of it.
+pub struct PtzUnit {
+    unit: Unit<dyn PtzDriver<Error = DeviceError> + Send, Presets>,
+    /// When the last command was sent, if it left a motor running.
+    moving_since: Option<Duration>,
+}
+
+/// Loads the preset list.
+pub fn load(hal: Box<dyn PtzDriver<Error = DeviceError> + Send>, store: &Store, present: bool) -> PtzUnit {
+    let valid = |p: &Presets| p.set.iter().all(|n| *n >= 1);
+    let presets = if present { store.load(FILE, valid).unwrap_or_default() } else { Presets::default() };
+    PtzUnit { unit: Unit { hal, config: presets }, moving_since: None }
+}
+
+/// Factory defaults: motors stopped, no presets.
+pub fn reset(ptz: &mut PtzUnit, store: &Store) {
+    if let Err(e) = ptz.unit.hal.stop() {
+        log::debug!("ptz stop at reset: {e}");
+    }
+    ptz.moving_since = None;
+    ptz.unit.config = Presets::default();
+    if let Err(e) = store.remove(FILE) {
+        log::error!("{FILE}: not removed: {e}");
+    }
+}
+
+/// Stops a continuous move that has run [`WATCHDOG`] without a new command.
+pub fn watchdog(app: &App) {
+    let now = app.now();
+    let mut ptz = lock(&app.ptz);
+    if ptz.moving_since.is_some_and(|t| now.saturating_sub(t) >= WATCHDOG) {
+        log::warn!("ptz: no command for {}s during a move; stopping", WATCHDOG.as_secs());
+        match ptz.unit.hal.stop() {
+            Ok(()) => ptz.moving_since = None,
+            Err(e) => log::error!("ptz watchdog stop failed: {e}"),
+        }
+    }
+}
+
+fn dir(p: &Params, name: &str, allow_still: bool) -> Result<Option<Dir>, Fault> {
+    let reason = if allow_still { format!("{name} range: -1,0,1") } else { format!("{name} range: -1,1") };
+    match p.get(name) {
+        None => Ok(None),
+        Some("-1") => Ok(Some(Dir::Negative)),
+        Some("0") if allow_still => Ok(Some(Dir::Still)),
+        Some("1") => Ok(Some(Dir::Positive)),
+        Some(_) => Err(Fault::bad_owned(reason)),
+    }
+}
+
+fn number(p: &Params, name: &str, lo: i64, hi: i64) -> Result<Option<u8>, Fault> {
+    crate::fields::ranged::<u8>(p, name, lo, hi)
+}
+
+/// What one request asks the head to do.
+enum Action {
+    Command(PtzCommand),
+    AddPreset(u8),
+    DeletePreset(u8),
+}
+
+/// Reads the one action a request carries; every value is checked first, in table order.
+fn action(p: &Params) -> Result<Action, Fault> {
+    if p.get("stop").is_some_and(|v| v != "1") {
+        return Err(Fault::bad("stop: 1"));
+    }
+    let move_x = dir(p, "move_x", true)?;
+    let move_y = dir(p, "move_y", true)?;
+    let speed = number(p, "speed", 1, 10)?.unwrap_or(DEFAULT_SPEED);
+    let zoom = dir(p, "zoom", false)?;
+    let focus = dir(p, "focus", false)?;
+    let iris = dir(p, "iris", false)?;
+    let call = number(p, "call_preset", 1, 255)?;
+    let add = number(p, "add_preset", 1, 255)?;
+    let delete = number(p, "delete_preset", 1, 255)?;
+
+    let lens = |part, dir| Action::Command(PtzCommand::Lens { part, dir, speed });
+    let mut actions: Vec<(&str, Action)> = Vec::new();
+    if p.has("stop") {
+        actions.push(("stop", Action::Command(PtzCommand::Stop)));
+    }
+    if move_x.is_some() || move_y.is_some() {
+        let name = if move_x.is_some() { "move_x" } else { "move_y" };
+        let pan = move_x.unwrap_or(Dir::Still);
+        let tilt = move_y.unwrap_or(Dir::Still);
+        actions.push((name, Action::Command(PtzCommand::Move { pan, tilt, speed })));
+    }
+    actions.extend(zoom.map(|d| ("zoom", lens(LensPart::Zoom, d))));
+    actions.extend(focus.map(|d| ("focus", lens(LensPart::Focus, d))));
+    actions.extend(iris.map(|d| ("iris", lens(LensPart::Iris, d))));
+    actions.extend(call.map(|n| ("call_preset", Action::Command(PtzCommand::CallPreset(n)))));
+    actions.extend(add.map(|n| ("add_preset", Action::AddPreset(n))));
+    actions.extend(delete.map(|n| ("delete_preset", Action::DeletePreset(n))));
+    let mut actions = actions.into_iter();
+    match (actions.next(), actions.next()) {
+        (Some((_, action)), None) => Ok(action),
+        (None, _) => Err(Fault::bad("error, parse parameters")),
+        (Some(_), Some((second, _))) => Err(Fault::bad_owned(format!("{second}: one action per request"))),
+    }
+}
+
+/// Whether a command leaves a motor running until told otherwise.
+fn keeps_moving(command: PtzCommand) -> bool {
+    match command {
+        PtzCommand::Move { pan, tilt, .. } => pan != Dir::Still || tilt != Dir::Still,
+        PtzCommand::Lens { .. } => true,
+        _ => false,
+    }
+}
+
+/// `/cgi-bin/ptz_ctrl`: one action per request.
+pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
+    if !lock(&app.system).capabilities().ptz {
+        return Err(Fault::bad("ptz not supported"));
+    }
+    let action = action(&call.params)?;
+    let now = app.now();
+    let mut ptz = lock(&app.ptz);
+    let set = ptz.unit.config.set.clone();
+    match action {
+        Action::Command(command) => {
+            if let PtzCommand::CallPreset(n) = command {
+                if !set.contains(&n) {
+                    return Err(Fault::bad("call_preset: preset not set"));
+                }
+            }
+            ptz.unit.hal.execute(command).map_err(|e| Fault::device(&e))?;
+            ptz.moving_since = keeps_moving(command).then_some(now);
+        }
+        Action::AddPreset(n) => {
+            let mut new = ptz.unit.config.clone();
+            if !new.set.contains(&n) {
+                new.set.push(n);
+                new.set.sort_unstable();
+            }
+            ptz.unit.hal.execute(PtzCommand::SetPreset(n)).map_err(|e| Fault::device(&e))?;
+            let undo = (!set.contains(&n)).then_some(PtzCommand::ClearPreset(n));
+            save(&mut ptz, &app.store, new, undo)?;
+        }
+        Action::DeletePreset(n) => {
+            if !set.contains(&n) {
+                return Err(Fault::bad("delete_preset: preset not set"));
+            }
+            let mut new = ptz.unit.config.clone();
+            new.set.retain(|p| *p != n);
+            ptz.unit.hal.execute(PtzCommand::ClearPreset(n)).map_err(|e| Fault::device(&e))?;
+            // A cleared preset cannot be restored on the controller, so nothing to undo.
+            save(&mut ptz, &app.store, new, None)?;
+        }
+    }
+    // Storing or clearing a preset during a move also counts as a new command.
+    if ptz.moving_since.is_some() {
+        ptz.moving_since = Some(now);
+    }
+    Ok(Reply::xml(simple("ptz_ctrl", "true")))
+}
+
+/// Writes the preset list; on failure sends `undo` to the controller.
+fn save(ptz: &mut PtzUnit, store: &Store, new: Presets, undo: Option<PtzCommand>) -> Result<(), Fault> {
+    if let Err(e) = store.save(FILE, &new) {
+        if let Some(undo) = undo {
+            if let Err(e) = ptz.unit.hal.execute(undo) {
+                log::error!("ptz: preset not undone: {e}");
+            }
+        }
+        return Err(Fault::storage(&e));
+    }
+    ptz.unit.config = new;
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! The snapshot family: `/cgi-bin/snapshot.cgi` (a JPEG, answered or stored on a target).
+
+use crate::app::{lock, App};
+use crate::auth::{login, Refusal};
+use crate::query::Params;
+use crate::routes::{Body, Call, Reply};
+use crate::session::{Session, Token};
+use crate::time::now_local;
+use crate::xml::{simple, Fault};
+use base64::Engine;
+use camcgi_hal::{ErrorKind, StorageTarget, StreamId};
+use std::net::IpAddr;
+
+/// The interface's parameters, in its table's order (besides `uid`).
+pub const PARAMS: &[&str] = &["stream", "upload", "username", "password"];
+/// Snapshot faults carry this value, as the CGI document prints them.
+pub const FAULT_PATH: &str = "/cgi-bin/snapshot";
+
+fn unauthorized(reason: &'static str) -> Fault {
+    Fault { status: 401, reason: reason.into() }
+}
+
+/// `user:password` from an HTTP Basic `Authorization` header.
+fn basic_credentials(header: &str) -> Option<(String, String)> {
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+/// Authenticates by `uid`, by `username`+`password`, or by HTTP Basic; 401 otherwise.
+pub fn authenticate(app: &App, p: &Params, authorization: Option<&str>, peer: IpAddr) -> Result<Session, Fault> {
+    if let Some(uid) = p.get("uid") {
+        return app.session(Some(uid)).map_err(|f| Fault { status: 401, ..f });
+    }
+    let (user, password) = match (p.get("username"), authorization.and_then(basic_credentials)) {
+        (Some(user), _) => {
+            let password = p.get("password").ok_or(unauthorized("error, parse password"))?;
+            (user.to_string(), password.to_string())
+        }
+        (None, Some(basic)) => basic,
+        (None, None) => return Err(unauthorized("error, parse username")),
+    };
+    let account = login(app, peer, |a| a.login(&user, &password)).map_err(|r: Refusal| r.fault(401))?;
+    Ok(Session { token: Token::NONE, user: account.name, privilege: account.privilege })
+}
+
+fn target(upload: &str) -> Option<StorageTarget> {
+    match upload {
+        "0" => Some(StorageTarget::SdCard),
+        "1" => Some(StorageTarget::Ftp),
+        "2" => Some(StorageTarget::Email),
+        "3" => Some(StorageTarget::Nfs),
+        _ => None,
+    }
+}
+
+/// The document's fault for a target that is not there.
+fn absent(target: StorageTarget) -> Fault {
+    Fault::bad(match target {
+        StorageTarget::SdCard => "sd card not mounted",
+        StorageTarget::Ftp => "Ftp not deploy",
+        StorageTarget::Email => "Email not deploy",
+        StorageTarget::Nfs => "NFS Server not mounted",
+    })
+}
+
+/// `/cgi-bin/snapshot.cgi?stream=0|1[&upload=0-3]`.
+pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
+    let p = &call.params;
+    let (stream, number) = match p.get("stream") {
+        None | Some("0") => (StreamId::Sub, 0),
+        Some("1") => (StreamId::Main, 1),
+        Some(_) => return Err(Fault::option("stream", "0 or 1")),
+    };
+    let target = p.get("upload").map(|u| target(u).ok_or(Fault::bad("upload 0 or 1 or 2 or 3"))).transpose()?;
+    let mut jpeg = Vec::new();
+    lock(&app.video).hal.snapshot(stream, &mut jpeg).map_err(|e| Fault::device(&e))?;
+    let Some(target) = target else {
+        return Ok(Reply::with_kind(Body::Jpeg, jpeg));
+    };
+    let [y, mo, d, h, mi, s] = now_local(&lock(&app.time)).map_err(|e| Fault::device(&e))?;
+    let name = format!("snapshot_{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}_stream{number}.jpg");
+    match lock(&app.storage).store(target, &name, &jpeg) {
+        Ok(()) => Ok(Reply::xml(simple("upload", "OK"))),
+        Err(e) if matches!(camcgi_hal::Error::kind(&e), ErrorKind::NotMounted | ErrorKind::NotConfigured) => {
+            Err(absent(target))
+        }
+        Err(e) => Err(Fault::device(&e)),
+    }
+}

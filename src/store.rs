@@ -1,0 +1,96 @@
+//! Settings files in the data directory, written so that a power cut leaves
+//! either the old or the new file, never a mix.
+//!
+//! Write order: a temporary file beside the target, fsync it, rename it over
+//! the target, fsync the directory so the rename itself is durable.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The data directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the data directory.
+    pub fn open(dir: &Path) -> io::Result<Store> {
+        fs::create_dir_all(dir)?;
+        Ok(Store { dir: dir.to_path_buf() })
+    }
+
+    /// The directory's path.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Loads a settings file. A missing file gives `None`; an unreadable,
+    /// unparsable or invalid one is logged, moved aside and gives `None`, so
+    /// the caller falls back to defaults.
+    pub fn load<T: DeserializeOwned>(&self, name: &str, valid: impl FnOnce(&T) -> bool) -> Option<T> {
+        let path = self.dir.join(name);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                self.set_aside(&path, &e.to_string());
+                return None;
+            }
+        };
+        match quick_xml::de::from_str::<T>(&text) {
+            Ok(value) if valid(&value) => Some(value),
+            Ok(_) => {
+                self.set_aside(&path, "values out of range");
+                None
+            }
+            Err(e) => {
+                self.set_aside(&path, &e.to_string());
+                None
+            }
+        }
+    }
+
+    fn set_aside(&self, path: &Path, why: &str) {
+        let mut aside = path.as_os_str().to_owned();
+        aside.push(".corrupt");
+        match fs::rename(path, &aside) {
+            Ok(()) => log::error!(
+                "{}: unusable ({why}); moved to {} and replaced by defaults",
+                path.display(),
+                Path::new(&aside).display()
+            ),
+            Err(e) => log::error!("{}: unusable ({why}) and not movable ({e}); using defaults", path.display()),
+        }
+    }
+
+    /// Writes a settings file atomically.
+    pub fn save<T: Serialize>(&self, name: &str, value: &T) -> io::Result<()> {
+        let text = quick_xml::se::to_string(value).map_err(io::Error::other)?;
+        let path = self.dir.join(name);
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        let result = (|| {
+            let mut file = File::create(&tmp)?;
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+            drop(file);
+            fs::rename(&tmp, &path)?;
+            File::open(&self.dir)?.sync_all()
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// Removes a settings file, so the next start uses defaults.
+    pub fn remove(&self, name: &str) -> io::Result<()> {
+        match fs::remove_file(self.dir.join(name)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => File::open(&self.dir)?.sync_all(),
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! The system family: `getinfo`, `getcapabilities`, `getmodel`, `reboot`, `factory_reset`.
+
+use crate::app::{lock, App};
+use crate::routes::{After, Call, Reply};
+use crate::xml::{simple, Doc, Fault};
+
+/// `factory_reset`'s parameters.
+pub const RESET_PARAMS: &[&str] = &["retain_network"];
+
+fn bit(b: bool) -> u8 {
+    u8::from(b)
+}
+
+/// `<info kernel=… filesystem=… sn=…/>`.
+pub fn getinfo(app: &App, _call: &Call) -> Result<Reply, Fault> {
+    let info = lock(&app.system).info().map_err(|e| Fault::device(&e))?;
+    let mut doc = Doc::new();
+    doc.element("info").attr("kernel", info.kernel).attr("filesystem", info.filesystem).attr("sn", info.serial).empty();
+    Ok(Reply::xml(doc.finish()))
+}
+
+/// `<capabilities video=… audio=… ptz=…/>`.
+pub fn getcapabilities(app: &App, _call: &Call) -> Result<Reply, Fault> {
+    let caps = lock(&app.system).capabilities();
+    let mut doc = Doc::new();
+    doc.element("capabilities").attr("video", bit(caps.video)).attr("audio", bit(caps.audio)).attr("ptz", bit(caps.ptz)).empty();
+    Ok(Reply::xml(doc.finish()))
+}
+
+/// `<model>…</model>`.
+pub fn getmodel(app: &App, _call: &Call) -> Result<Reply, Fault> {
+    let model = lock(&app.system).model().map_err(|e| Fault::device(&e))?;
+    Ok(Reply::xml(simple("model", model)))
+}
+
+/// `<reboot>true</reboot>`, then the reboot.
+pub fn reboot(_app: &App, _call: &Call) -> Result<Reply, Fault> {
+    Ok(Reply::xml(simple("reboot", "true")).then(After::Reboot))
+}
+
+/// `<factory_reset>true</factory_reset>`, then the reset.
+pub fn factory_reset(_app: &App, call: &Call) -> Result<Reply, Fault> {
+    let retain_network = match call.params.get("retain_network") {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some("") => return Err(Fault::bad("retain_network: NULL")),
+        Some(_) => return Err(Fault::bad("retain_network 0 or 1")),
+    };
+    Ok(Reply::xml(simple("factory_reset", "true")).then(After::FactoryReset { retain_network }))
+}

@@ -1,0 +1,251 @@
+//! The time family: `/cgi-bin/time` (zone, synchronisation, manual clock setting).
+
+use crate::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::fields::ranged;
+use crate::routes::{Call, Reply};
+use crate::store::Store;
+use crate::xml::{Doc, Fault};
+use camcgi_hal::{DeviceError, TimeSettings, TimeSource, WallClock};
+use serde::{Deserialize, Serialize};
+
+/// The interface's parameters, in its table's order.
+pub const PARAMS: &[&str] =
+    &["timezone", "update_method", "year", "month", "day", "hour", "min", "sec", "ntpaddr", "port"];
+const FILE: &str = "time.xml";
+
+/// The 32 zones of the CGI document's table, exactly.
+pub const ZONES: [&str; 32] = [
+    "GMT+00:00", "GMT+01:00", "GMT+02:00", "GMT+03:00", "GMT+03:30", "GMT+04:00", "GMT+04:30", "GMT+05:00",
+    "GMT+05:30", "GMT+05:45", "GMT+06:00", "GMT+06:30", "GMT+07:00", "GMT+08:00", "GMT+09:00", "GMT+09:30",
+    "GMT+10:00", "GMT+11:00", "GMT+12:00", "GMT+13:00", "GMT-01:00", "GMT-02:00", "GMT-03:00", "GMT-03:30",
+    "GMT-04:00", "GMT-04:30", "GMT-05:00", "GMT-06:00", "GMT-07:00", "GMT-08:00", "GMT-09:00", "GMT-10:00",
+];
+
+/// Where the time comes from, as the API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UpdateMethod {
+    /// `MANUAL`.
+    Manual,
+    /// `NTP`.
+    Ntp,
+    /// `P2P`.
+    P2p,
+}
+
+impl UpdateMethod {
+    fn parse(s: &str) -> Option<UpdateMethod> {
+        match s.to_ascii_uppercase().as_str() {
+            "MANUAL" => Some(UpdateMethod::Manual),
+            "NTP" => Some(UpdateMethod::Ntp),
+            "P2P" => Some(UpdateMethod::P2p),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            UpdateMethod::Manual => "MANUAL",
+            UpdateMethod::Ntp => "NTP",
+            UpdateMethod::P2p => "P2P",
+        }
+    }
+}
+
+/// Zone and synchronisation settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "time")]
+pub struct TimeConfig {
+    timezone: String,
+    update_method: UpdateMethod,
+    ntpaddr: String,
+    port: u16,
+}
+
+impl Default for TimeConfig {
+    fn default() -> Self {
+        TimeConfig {
+            timezone: "GMT+00:00".to_string(),
+            update_method: UpdateMethod::Ntp,
+            ntpaddr: "pool.ntp.org".to_string(),
+            port: 123,
+        }
+    }
+}
+
+/// The zone's offset from UTC in minutes (`GMT+05:45` → 345).
+fn offset_minutes(zone: &str) -> i32 {
+    let rest = zone.get(3..).unwrap_or("");
+    let sign = if rest.starts_with('-') { -1 } else { 1 };
+    let hours: i32 = rest.get(1..3).and_then(|h| h.parse().ok()).unwrap_or(0);
+    let minutes: i32 = rest.get(4..6).and_then(|m| m.parse().ok()).unwrap_or(0);
+    sign * (hours * 60 + minutes)
+}
+
+impl TimeConfig {
+    fn settings(&self) -> TimeSettings {
+        let source = match self.update_method {
+            UpdateMethod::Manual => TimeSource::Manual,
+            UpdateMethod::Ntp => TimeSource::Ntp { server: self.ntpaddr.clone(), port: self.port },
+            UpdateMethod::P2p => TimeSource::P2p,
+        };
+        TimeSettings { zone: self.timezone.clone(), utc_offset_minutes: offset_minutes(&self.timezone), source }
+    }
+
+    fn is_valid(&self) -> bool {
+        ZONES.contains(&self.timezone.as_str()) && valid_host_name(&self.ntpaddr) && self.port >= 1
+    }
+}
+
+/// A host name or dotted address: 1-253 bytes of letters, digits, `-` and `.`, no empty label.
+fn valid_host_name(s: &str) -> bool {
+    (1..=253).contains(&s.len())
+        && s.split('.').all(|l| !l.is_empty() && l.len() <= 63)
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+/// The clock and its settings.
+pub type TimeUnit = Unit<dyn WallClock<Error = DeviceError> + Send, TimeConfig>;
+
+fn apply(hal: &mut (dyn WallClock<Error = DeviceError> + Send + 'static), c: &TimeConfig) -> Result<(), DeviceError> {
+    hal.configure(&c.settings())
+}
+
+/// Loads the settings and applies them.
+pub fn load(hal: Box<dyn WallClock<Error = DeviceError> + Send>, store: &Store) -> TimeUnit {
+    load_unit(hal, store, FILE, TimeConfig::default(), TimeConfig::is_valid, apply)
+}
+
+/// Factory defaults.
+pub fn reset(unit: &mut TimeUnit, store: &Store) {
+    reset_unit(unit, store, FILE, TimeConfig::default(), apply);
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    days_from_civil(if m == 12 { y + 1 } else { y }, if m == 12 { 1 } else { m + 1 }, 1) - days_from_civil(y, m, 1)
+}
+
+/// Local calendar time: year, month, day, hour, minute, second.
+pub type Civil = [i64; 6];
+
+/// UTC seconds to local calendar time in a zone.
+pub fn local_time(unix: i64, zone: &str) -> Civil {
+    let local = unix + i64::from(offset_minutes(zone)) * 60;
+    let (y, m, d) = civil_from_days(local.div_euclid(86_400));
+    let secs = local.rem_euclid(86_400);
+    [y, m, d, secs / 3600, secs / 60 % 60, secs % 60]
+}
+
+/// The camera's local time now, in the configured zone.
+pub fn now_local(unit: &TimeUnit) -> Result<Civil, DeviceError> {
+    Ok(local_time(unit.hal.now()?, &unit.config.timezone))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendar_round_trips() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(civil_from_days(days_from_civil(2017, 11, 30)), (2017, 11, 30));
+        assert_eq!(days_in_month(2024, 2), 29);
+        assert_eq!(days_in_month(2100, 2), 28);
+        assert_eq!(days_in_month(2023, 12), 31);
+        // 2017-11-30 00:00:00 UTC is 1512000000.
+        assert_eq!(local_time(1_512_000_000 + 8 * 3600, "GMT+08:00"), [2017, 11, 30, 16, 0, 0]);
+        assert_eq!(offset_minutes("GMT-03:30"), -210);
+        assert_eq!(offset_minutes("GMT+05:45"), 345);
+    }
+}
+
+/// The manual time fields with their ranges; `day`'s upper bound is the month's length.
+const MANUAL_FIELDS: [(&str, i64, i64); 6] =
+    [("year", 2000, 2099), ("month", 1, 12), ("day", 1, 31), ("hour", 0, 23), ("min", 0, 59), ("sec", 0, 59)];
+
+/// The UTC time a manual set asks for. Fields not given keep the camera's
+/// current local value in the zone being set, so `hour=8&min=0&sec=0` keeps the date.
+fn manual_time(unit: &TimeUnit, p: &crate::query::Params, zone: &str) -> Result<i64, Fault> {
+    let mut t = local_time(unit.hal.now().map_err(|e| Fault::device(&e))?, zone);
+    for (slot, (name, lo, hi)) in t.iter_mut().zip(MANUAL_FIELDS) {
+        if let Some(v) = ranged::<i64>(p, name, lo, hi)? {
+            *slot = v;
+        }
+    }
+    let [y, mo, d, h, mi, s] = t;
+    let month_days = days_in_month(y, mo);
+    if d > month_days {
+        return Err(Fault::range("day", 1, month_days));
+    }
+    Ok((days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s) - i64::from(offset_minutes(zone)) * 60)
+}
+
+/// `/cgi-bin/time`: query, or set zone, synchronisation, or the clock by hand.
+pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(&app.time);
+    if call.is_set() {
+        let p = &call.params;
+        let mut new = unit.config.clone();
+        if let Some(zone) = p.get("timezone") {
+            new.timezone = ZONES.iter().find(|z| **z == zone).ok_or_else(|| Fault::error("timezone"))?.to_string();
+        }
+        if let Some(method) = p.get("update_method") {
+            new.update_method = UpdateMethod::parse(method).ok_or_else(|| Fault::error("update_method"))?;
+        }
+        let manual = MANUAL_FIELDS.iter().any(|(n, _, _)| p.has(n));
+        let when = if manual { Some(manual_time(&unit, p, &new.timezone)?) } else { None };
+        if let Some(addr) = p.get("ntpaddr") {
+            if !valid_host_name(addr) {
+                return Err(Fault::error("ntpaddr"));
+            }
+            new.ntpaddr = addr.to_string();
+        }
+        new.port = ranged::<u16>(p, "port", 1, 65535)?.unwrap_or(new.port);
+        let old = unit.config.clone();
+        unit.commit(&app.store, FILE, new, apply)?;
+        if let Some(unix) = when {
+            if let Err(e) = unit.hal.set(unix) {
+                // Put the previous zone and synchronisation back, so a failed set changes nothing.
+                if let Err(again) = unit.commit(&app.store, FILE, old, apply) {
+                    log::error!("time settings not restored: {}", again.reason);
+                }
+                return Err(Fault::device(&e));
+            }
+            log::info!("clock set by hand");
+        }
+    }
+    let c = &unit.config;
+    let [y, mo, d, h, mi, s] = now_local(&unit).map_err(|e| Fault::device(&e))?;
+    let mut doc = Doc::new();
+    doc.element("time")
+        .attr("timezone", &c.timezone)
+        .attr("update_method", c.update_method.name())
+        .attr("ntpaddr", &c.ntpaddr)
+        .attr("port", c.port)
+        .attr("current_time", format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}"))
+        .empty();
+    Ok(Reply::xml(doc.finish()))
+}

@@ -1,0 +1,180 @@
+//! The video family: `/cgi-bin/videoencoder[/stream1|/stream2]` and its capabilities.
+
+use crate::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::fields::{count, ranged};
+use crate::routes::{Call, Reply};
+use crate::store::Store;
+use crate::xml::{Doc, Fault};
+use camcgi_hal::{BitrateControl, DeviceError, EncodeModeCaps, StreamConfig, StreamId, VideoCapabilities, VideoEncoder};
+use serde::{Deserialize, Serialize};
+
+/// The interface's parameters, in its table's order.
+pub const PARAMS: &[&str] = &["encode_mode", "resolution", "framerate", "govlength", "bitrate", "bitrate_control"];
+const FILE: &str = "video.xml";
+
+/// Both streams' settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "videoencoder")]
+pub struct VideoConfig {
+    stream1: StreamConfig,
+    stream2: StreamConfig,
+}
+
+impl VideoConfig {
+    /// One stream's settings.
+    pub fn stream(&self, id: StreamId) -> &StreamConfig {
+        match id {
+            StreamId::Main => &self.stream1,
+            StreamId::Sub => &self.stream2,
+        }
+    }
+
+    fn stream_mut(&mut self, id: StreamId) -> &mut StreamConfig {
+        match id {
+            StreamId::Main => &mut self.stream1,
+            StreamId::Sub => &mut self.stream2,
+        }
+    }
+}
+
+/// The encoder and its settings.
+pub type VideoUnit = Unit<dyn VideoEncoder<Error = DeviceError> + Send, VideoConfig>;
+
+/// Each stream's last mode and resolution, at 25 fps and 2500 (main) or 200
+/// (sub) kbit/s where the range allows: the CGI document's example on its table.
+fn defaults(caps: &VideoCapabilities) -> VideoConfig {
+    let pick = |modes: &[EncodeModeCaps], bitrate: u32| {
+        let mode = modes.last();
+        let res = mode.and_then(|m| m.resolutions.last());
+        StreamConfig {
+            encode_mode: mode.map(|m| m.name.clone()).unwrap_or_default(),
+            resolution: res.map(|r| r.name.clone()).unwrap_or_default(),
+            framerate: res.map_or(25, |r| 25.clamp(r.framerate.lo, r.framerate.hi)),
+            govlength: 100,
+            bitrate: res.map_or(bitrate, |r| bitrate.clamp(r.bitrate.lo, r.bitrate.hi)),
+            bitrate_control: BitrateControl::Cbr,
+        }
+    };
+    VideoConfig { stream1: pick(&caps.main, 2500), stream2: pick(&caps.sub, 200) }
+}
+
+/// Whether a stored stream configuration fits the capabilities.
+fn fits(modes: &[EncodeModeCaps], s: &StreamConfig) -> bool {
+    modes.iter().filter(|m| m.name == s.encode_mode).flat_map(|m| &m.resolutions).any(|r| {
+        r.name == s.resolution && r.framerate.contains(s.framerate) && r.bitrate.contains(s.bitrate)
+    }) && (1..=400).contains(&s.govlength)
+}
+
+fn apply_all(hal: &mut (dyn VideoEncoder<Error = DeviceError> + Send + 'static), c: &VideoConfig) -> Result<(), DeviceError> {
+    StreamId::ALL.iter().try_for_each(|id| hal.configure(*id, c.stream(*id)))
+}
+
+/// Loads the settings and applies them.
+pub fn load(hal: Box<dyn VideoEncoder<Error = DeviceError> + Send>, store: &Store) -> VideoUnit {
+    let caps = hal.capabilities();
+    let valid = |c: &VideoConfig| StreamId::ALL.iter().all(|id| fits(caps.stream(*id), c.stream(*id)));
+    load_unit(hal, store, FILE, defaults(&caps), valid, apply_all)
+}
+
+/// Factory defaults.
+pub fn reset(unit: &mut VideoUnit, store: &Store) {
+    let defaults = defaults(&unit.hal.capabilities());
+    reset_unit(unit, store, FILE, defaults, apply_all);
+}
+
+/// Finds a capability name case-insensitively, giving the capability's own spelling.
+fn canonical<'c>(names: impl IntoIterator<Item = &'c String>, wanted: &str) -> Option<String> {
+    names.into_iter().find(|n| n.eq_ignore_ascii_case(wanted)).cloned()
+}
+
+/// Merges the given parameters into a stream's settings and validates the result.
+fn merged(modes: &[EncodeModeCaps], current: &StreamConfig, p: &crate::query::Params) -> Result<StreamConfig, Fault> {
+    let mut s = current.clone();
+    if let Some(v) = p.get("encode_mode") {
+        s.encode_mode = canonical(modes.iter().map(|m| &m.name), v).ok_or_else(|| Fault::error("encode_mode"))?;
+    }
+    let mode = modes.iter().find(|m| m.name == s.encode_mode).ok_or_else(|| Fault::error("encode_mode"))?;
+    if let Some(v) = p.get("resolution") {
+        s.resolution = canonical(mode.resolutions.iter().map(|r| &r.name), v).ok_or_else(|| Fault::error("resolution"))?;
+    }
+    let res = mode.resolutions.iter().find(|r| r.name == s.resolution).ok_or_else(|| Fault::error("resolution"))?;
+    s.framerate = count(p, "framerate")?.unwrap_or(s.framerate);
+    if !res.framerate.contains(s.framerate) {
+        return Err(Fault::error("framerate"));
+    }
+    s.govlength = ranged::<u32>(p, "govlength", 1, 400)?.unwrap_or(s.govlength);
+    s.bitrate = count(p, "bitrate")?.unwrap_or(s.bitrate);
+    if !res.bitrate.contains(s.bitrate) {
+        return Err(Fault::error("bitrate"));
+    }
+    if let Some(v) = p.get("bitrate_control") {
+        s.bitrate_control = match v.to_ascii_uppercase().as_str() {
+            "CBR" => BitrateControl::Cbr,
+            "VBR" => BitrateControl::Vbr,
+            _ => return Err(Fault::option("bitrate_control", "CBR or VBR")),
+        };
+    }
+    Ok(s)
+}
+
+fn control_name(c: BitrateControl) -> &'static str {
+    match c {
+        BitrateControl::Cbr => "CBR",
+        BitrateControl::Vbr => "VBR",
+    }
+}
+
+/// `/cgi-bin/videoencoder[/streamN]`: query both streams, or set one.
+pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(&app.video);
+    if call.is_set() {
+        let stream = match call.path.rsplit('/').next() {
+            Some("stream1") => StreamId::Main,
+            Some("stream2") => StreamId::Sub,
+            _ => return Err(Fault::option("stream", "stream1 or stream2")),
+        };
+        let caps = unit.hal.capabilities();
+        let mut new = unit.config.clone();
+        *new.stream_mut(stream) = merged(caps.stream(stream), unit.config.stream(stream), &call.params)?;
+        unit.commit(&app.store, FILE, new, |hal, c| hal.configure(stream, c.stream(stream)))?;
+    }
+    let mut doc = Doc::new();
+    doc.element("videoencoder").open().newline();
+    for id in StreamId::ALL {
+        let s = unit.config.stream(id);
+        doc.element(id.name())
+            .attr("encode_mode", &s.encode_mode)
+            .attr("resolution", &s.resolution)
+            .attr("framerate", s.framerate)
+            .attr("govlength", s.govlength)
+            .attr("bitrate", s.bitrate)
+            .attr("bitrate_control", control_name(s.bitrate_control))
+            .empty()
+            .newline();
+    }
+    doc.close("videoencoder");
+    Ok(Reply::xml(doc.finish()))
+}
+
+/// `/cgi-bin/videoencoder/getcapabilities`.
+pub fn capabilities(app: &App, _call: &Call) -> Result<Reply, Fault> {
+    let caps = lock(&app.video).hal.capabilities();
+    let mut doc = Doc::new();
+    doc.element("video_capabilities").open().newline();
+    for id in StreamId::ALL {
+        doc.element(id.name()).open().newline();
+        for mode in caps.stream(id) {
+            doc.element("encode_mode").attr("name", &mode.name).open().newline();
+            for r in &mode.resolutions {
+                doc.element("resolution").attr("name", &r.name).open().newline();
+                doc.text_element("framerate_range", format!("{}-{}", r.framerate.lo, r.framerate.hi)).newline();
+                doc.text_element("bitrate_range", format!("{}-{}", r.bitrate.lo, r.bitrate.hi)).newline();
+                doc.close("resolution").newline();
+            }
+            doc.close("encode_mode").newline();
+        }
+        doc.close(id.name()).newline();
+    }
+    doc.close("video_capabilities");
+    Ok(Reply::xml(doc.finish()))
+}

@@ -1,0 +1,169 @@
+//! XML answers and faults. Escaping is quick-xml's, never ours.
+
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+use std::borrow::Cow;
+use std::fmt::Display;
+
+/// Every XML answer starts with this line.
+const DECLARATION: &[u8] = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+/// An XML document being written.
+pub struct Doc {
+    writer: Writer<Vec<u8>>,
+}
+
+impl Default for Doc {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Doc {
+    /// A document holding only the declaration and its line break.
+    pub fn new() -> Doc {
+        let mut buf = Vec::with_capacity(256);
+        buf.extend_from_slice(DECLARATION);
+        Doc { writer: Writer::new(buf) }
+    }
+
+    fn event(&mut self, event: Event<'_>) {
+        // Writing into a Vec cannot fail.
+        let _ = self.writer.write_event(event);
+    }
+
+    /// Starts an element; finish it with [`Element::empty`] or [`Element::open`].
+    pub fn element<'d>(&'d mut self, name: &'static str) -> Element<'d> {
+        Element { doc: self, start: BytesStart::new(name) }
+    }
+
+    /// `<name>text</name>`.
+    pub fn text_element(&mut self, name: &'static str, text: impl Display) -> &mut Self {
+        self.event(Event::Start(BytesStart::new(name)));
+        self.event(Event::Text(BytesText::new(&text.to_string())));
+        self.event(Event::End(BytesEnd::new(name)));
+        self
+    }
+
+    /// `</name>`.
+    pub fn close(&mut self, name: &'static str) -> &mut Self {
+        self.event(Event::End(BytesEnd::new(name)));
+        self
+    }
+
+    /// A line break between elements, as the documents print them.
+    pub fn newline(&mut self) -> &mut Self {
+        self.writer.get_mut().push(b'\n');
+        self
+    }
+
+    /// The finished bytes.
+    pub fn finish(self) -> Vec<u8> {
+        let mut buf = self.writer.into_inner();
+        buf.push(b'\n');
+        buf
+    }
+}
+
+/// An element whose attributes are being added.
+pub struct Element<'d> {
+    doc: &'d mut Doc,
+    start: BytesStart<'static>,
+}
+
+impl<'d> Element<'d> {
+    /// Adds an attribute; the value is escaped.
+    pub fn attr(mut self, name: &str, value: impl Display) -> Self {
+        self.start.push_attribute((name, value.to_string().as_str()));
+        self
+    }
+
+    /// Writes `<name …/>`.
+    pub fn empty(self) -> &'d mut Doc {
+        self.doc.event(Event::Empty(self.start));
+        self.doc
+    }
+
+    /// Writes `<name …>`, to be closed with [`Doc::close`].
+    pub fn open(self) -> &'d mut Doc {
+        self.doc.event(Event::Start(self.start));
+        self.doc
+    }
+}
+
+/// A document whose root is `<name>text</name>` (`<reboot>true</reboot>`).
+pub fn simple(name: &'static str, text: impl Display) -> Vec<u8> {
+    let mut doc = Doc::new();
+    doc.text_element(name, text);
+    doc.finish()
+}
+
+/// A refused request: its HTTP status and its `<reason>` text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// 400 for bad input, 401, 404, 405, 500 for device failures.
+    pub status: u16,
+    /// The `<reason>` text clients match on.
+    pub reason: Cow<'static, str>,
+}
+
+impl Fault {
+    /// A 400 fault with a fixed text.
+    pub fn bad(reason: &'static str) -> Fault {
+        Fault { status: 400, reason: Cow::Borrowed(reason) }
+    }
+
+    /// A 400 fault with a composed text.
+    pub fn bad_owned(reason: String) -> Fault {
+        Fault { status: 400, reason: Cow::Owned(reason) }
+    }
+
+    /// `NAME: A or B` for a flag or named option.
+    pub fn option(name: &str, choices: &str) -> Fault {
+        Fault::bad_owned(format!("{name}: {choices}"))
+    }
+
+    /// `NAME range: LO-HI` for a number out of range.
+    pub fn range(name: &str, lo: impl Display, hi: impl Display) -> Fault {
+        Fault::bad_owned(format!("{name} range: {lo}-{hi}"))
+    }
+
+    /// `NAME error` for a value outside a list or capability set.
+    pub fn error(name: &str) -> Fault {
+        Fault::bad_owned(format!("{name} error"))
+    }
+
+    /// 500 `device error: …` for a hardware failure.
+    pub fn device(e: &camcgi_hal::DeviceError) -> Fault {
+        Fault { status: 500, reason: Cow::Owned(format!("device error: {e}")) }
+    }
+
+    /// 500 `device error: storage …` when settings could not be written.
+    pub fn storage(e: &std::io::Error) -> Fault {
+        Fault { status: 500, reason: Cow::Owned(format!("device error: settings storage ({e})")) }
+    }
+
+    /// The `<fault>` document for an interface path.
+    pub fn document(&self, path: &str) -> Vec<u8> {
+        let mut doc = Doc::new();
+        doc.element("fault").open();
+        doc.text_element("value", path).text_element("reason", &self.reason).close("fault");
+        doc.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_escaped() {
+        let mut doc = Doc::new();
+        doc.element("osd").attr("title_utf8", "<a&'\">").empty();
+        let s = String::from_utf8(doc.finish()).unwrap();
+        assert_eq!(
+            s,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<osd title_utf8=\"&lt;a&amp;&apos;&quot;&gt;\"/>\n"
+        );
+    }
+}
