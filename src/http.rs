@@ -126,7 +126,9 @@ fn respond(request: tiny_http::Request, reply: Reply) -> Option<After> {
         Body::PlainXml => "text/plain;charset=utf-8",
         Body::Jpeg => "image/jpeg",
     };
-    let mut response = Response::from_data(reply.body).with_status_code(reply.status);
+    // Every body's length is known: send Content-Length, never chunks, which
+    // some camera clients in the field cannot read.
+    let mut response = Response::from_data(reply.body).with_status_code(reply.status).with_chunked_threshold(usize::MAX);
     let headers = [
         header("Content-Type", content_type),
         header("Cache-Control", "no-store"),

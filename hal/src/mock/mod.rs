@@ -109,7 +109,8 @@ pub struct StoredFile {
 
 struct State {
     calls: Vec<Call>,
-    failures: Vec<(Device, ErrorKind)>,
+    /// Injected failures: the part, how many calls to let through first, the kind.
+    failures: Vec<(Device, usize, ErrorKind)>,
     capabilities: Capabilities,
     ptz: ptz::Head,
     image: [u8; 4],
@@ -208,7 +209,12 @@ impl MockBoard {
 
     /// Makes the next call to `device` fail with `kind`.
     pub fn fail_next(&self, device: Device, kind: ErrorKind) {
-        self.lock().failures.push((device, kind));
+        self.fail_after(device, 0, kind);
+    }
+
+    /// Lets `successes` calls to `device` through, then fails the next one with `kind`.
+    pub fn fail_after(&self, device: Device, successes: usize, kind: ErrorKind) {
+        self.lock().failures.push((device, successes, kind));
     }
 
     /// Whether the camera reports a PTZ head (on by default).
@@ -257,9 +263,14 @@ impl MockBoard {
         act: impl FnOnce(&mut State) -> T,
     ) -> Result<T, MockError> {
         let mut state = self.lock();
-        if let Some(i) = state.failures.iter().position(|(d, _)| *d == device) {
-            let (_, kind) = state.failures.remove(i);
-            return Err(MockError { kind, operation });
+        if let Some(i) = state.failures.iter().position(|(d, _, _)| *d == device) {
+            match state.failures.get_mut(i) {
+                Some((_, countdown, _)) if *countdown > 0 => *countdown -= 1,
+                _ => {
+                    let (_, _, kind) = state.failures.remove(i);
+                    return Err(MockError { kind, operation });
+                }
+            }
         }
         let out = act(&mut state);
         if let Some(call) = call {

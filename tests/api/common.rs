@@ -1,0 +1,208 @@
+//! The test harness: a camera on the mock board, on a loopback port, with a
+//! manual monotonic clock; and a small HTTP client that shows raw answers.
+
+use camcgi::{Config, Running};
+use camcgi_hal::mock::MockBoard;
+use camcgi_hal::ManualMonotonic;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("camcgi-test-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The text between `<tag>` and `</tag>`.
+    pub fn element(&self, tag: &str) -> Option<String> {
+        let text = self.text();
+        let open = format!("<{tag}>");
+        let start = text.find(&open)? + open.len();
+        let end = text[start..].find(&format!("</{tag}>"))? + start;
+        Some(text[start..end].to_string())
+    }
+
+    /// The value of `name="…"` in the answer.
+    pub fn attr(&self, name: &str) -> Option<String> {
+        let text = self.text();
+        let key = format!(" {name}=\"");
+        let start = text.find(&key)? + key.len();
+        let end = text[start..].find('"')? + start;
+        Some(text[start..end].to_string())
+    }
+
+    /// The root element's name, after the declaration line.
+    pub fn root(&self) -> String {
+        let text = self.text();
+        let rest = text.strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").unwrap_or_else(|| panic!("no declaration: {text}"));
+        rest.trim_start_matches('<').split(|c: char| c == ' ' || c == '>' || c == '/').next().unwrap().to_string()
+    }
+}
+
+/// The exact fault document for a path and a reason.
+pub fn fault_doc(value: &str, reason: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<fault><value>{value}</value><reason>{reason}</reason></fault>\n"
+    )
+}
+
+/// Asserts a fault: status, `text/xml`, and the exact document.
+#[track_caller]
+pub fn assert_fault(resp: &Resp, status: u16, value: &str, reason: &str) {
+    assert_eq!(resp.text(), fault_doc(value, reason), "status {}", resp.status);
+    assert_eq!(resp.status, status, "{}", resp.text());
+    assert_eq!(resp.header("Content-Type"), Some("text/xml; charset=UTF-8"));
+    assert_eq!(resp.header("Cache-Control"), Some("no-store"));
+}
+
+/// Asserts a 200 XML answer and returns it.
+#[track_caller]
+pub fn assert_ok(resp: Resp, root: &str) -> Resp {
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.root(), root, "{}", resp.text());
+    resp
+}
+
+/// Sends one request with `Connection: close` and reads the whole answer.
+pub fn request(port: u16, method: &str, target: &str, extra_headers: &str) -> Resp {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(stream, "{method} {target} HTTP/1.1\r\nHost: camera\r\nConnection: close\r\n{extra_headers}\r\n").unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    parse_response(&raw)
+}
+
+pub fn parse_response(raw: &[u8]) -> Resp {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("no header end");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Resp { status, headers, body: raw[split + 4..].to_vec() }
+}
+
+/// A camera on the mock board.
+pub struct Cam {
+    pub mock: MockBoard,
+    pub clock: ManualMonotonic,
+    pub running: Option<Running>,
+    pub dir: Arc<TempDir>,
+}
+
+impl Cam {
+    pub fn start() -> Cam {
+        Cam::start_in(Arc::new(TempDir::new()))
+    }
+
+    pub fn start_in(dir: Arc<TempDir>) -> Cam {
+        let clock = ManualMonotonic::new();
+        let mock = MockBoard::with_clock(Arc::new(clock.clone()));
+        Cam::start_with(dir, mock, clock)
+    }
+
+    pub fn start_with(dir: Arc<TempDir>, mock: MockBoard, clock: ManualMonotonic) -> Cam {
+        let mut config = Config::new("127.0.0.1:0".parse().unwrap(), dir.0.clone());
+        config.tick = Duration::from_millis(20);
+        let running = camcgi::start(&config, mock.board(), Arc::new(clock.clone())).unwrap();
+        Cam { mock, clock, running: Some(running), dir }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.running.as_ref().unwrap().port()
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.dir.0
+    }
+
+    pub fn get(&self, target: &str) -> Resp {
+        request(self.port(), "GET", target, "")
+    }
+
+    pub fn get_with(&self, target: &str, headers: &str) -> Resp {
+        request(self.port(), "GET", target, headers)
+    }
+
+    /// Logs in and returns the uid.
+    pub fn login(&self, user: &str, password: &str) -> String {
+        let r = self.get(&format!("/cgi-bin/getuid?username={user}&password={password}"));
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.element("uid").unwrap()
+    }
+
+    pub fn admin(&self) -> String {
+        self.login("admin", "123456")
+    }
+
+    /// Adds an account as admin and logs it in.
+    pub fn user_with(&self, name: &str, privilege: &str) -> String {
+        let uid = self.admin();
+        let r = self.get(&format!(
+            "/cgi-bin/user_management?action=add&name={name}&newpasswd=pw{name}&privilege={privilege}&enable=Enable&uid={uid}"
+        ));
+        assert_eq!(r.status, 200, "{}", r.text());
+        self.login(name, &format!("pw{name}"))
+    }
+
+    /// Waits (briefly, polling) until `cond` holds.
+    pub fn eventually(&self, what: &str, cond: impl Fn() -> bool) {
+        for _ in 0..250 {
+            if cond() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("never happened: {what}");
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop();
+        }
+    }
+}
+
+impl Drop for Cam {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

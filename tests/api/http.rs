@@ -1,0 +1,134 @@
+//! HTTP and query parsing (behaviour.md section 1).
+
+use crate::common::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+#[test]
+fn unknown_path_is_404_with_a_fault() {
+    let cam = Cam::start();
+    assert_fault(&cam.get("/cgi-bin/nothing?uid=1"), 404, "/cgi-bin/nothing", "not found");
+    assert_fault(&cam.get("/"), 404, "/", "not found");
+}
+
+#[test]
+fn other_methods_are_405() {
+    let cam = Cam::start();
+    let r = request(cam.port(), "DELETE", "/cgi-bin/image", "");
+    assert_fault(&r, 405, "/cgi-bin/image", "method not allowed");
+    assert_eq!(r.header("Allow"), Some("GET, HEAD"));
+}
+
+#[test]
+fn head_answers_like_get_without_a_body() {
+    let cam = Cam::start();
+    let uid = cam.admin();
+    let r = request(cam.port(), "HEAD", &format!("/cgi-bin/image?uid={uid}"), "");
+    assert_eq!(r.status, 200);
+    assert!(r.body.is_empty());
+    assert_eq!(r.header("Content-Type"), Some("text/xml; charset=UTF-8"));
+}
+
+#[test]
+fn undecodable_queries_are_parse_errors() {
+    let cam = Cam::start();
+    let uid = cam.admin();
+    for q in ["brightness=%zz", "brightness=%", "title=%ff%fe"] {
+        assert_fault(&cam.get(&format!("/cgi-bin/image?{q}&uid={uid}")), 400, "/cgi-bin/image", "error, parse parameters");
+    }
+}
+
+#[test]
+fn duplicated_and_unknown_parameters_are_faults() {
+    let cam = Cam::start();
+    let uid = cam.admin();
+    let r = cam.get(&format!("/cgi-bin/image?brightness=1&brightness=2&uid={uid}"));
+    assert_fault(&r, 400, "/cgi-bin/image", "brightness: duplicated");
+    let r = cam.get(&format!("/cgi-bin/image?gamma=1&uid={uid}"));
+    assert_fault(&r, 400, "/cgi-bin/image", "gamma: unknown parameter");
+    let r = cam.get(&format!("/cgi-bin/image?uid={uid}&uid={uid}"));
+    assert_fault(&r, 400, "/cgi-bin/image", "uid: duplicated");
+    assert_eq!(cam.mock.image_value(camcgi_hal::ImageControl::Brightness), 128);
+}
+
+#[test]
+fn cache_busters_and_empty_pairs_are_ignored() {
+    let cam = Cam::start();
+    let uid = cam.admin();
+    let r = cam.get(&format!("/cgi-bin/image?&&timestamp=1&xtamp=2&_=3&uid={uid}&"));
+    let r = assert_ok(r, "image");
+    assert_eq!(r.attr("brightness").as_deref(), Some("128"));
+    // A query with only cache-busters is still a query, not a set.
+    let user = cam.user_with("viewer", "User");
+    assert_ok(cam.get(&format!("/cgi-bin/image?_=1&uid={user}")), "image");
+}
+
+#[test]
+fn plus_is_a_literal_plus() {
+    let cam = Cam::start();
+    let uid = cam.admin();
+    let r = assert_ok(cam.get(&format!("/cgi-bin/time?timezone=GMT+05:45&uid={uid}")), "time");
+    assert_eq!(r.attr("timezone").as_deref(), Some("GMT+05:45"));
+    let r = assert_ok(cam.get(&format!("/cgi-bin/time?timezone=GMT%2B08:00&uid={uid}")), "time");
+    assert_eq!(r.attr("timezone").as_deref(), Some("GMT+08:00"));
+}
+
+#[test]
+fn answers_start_with_the_declaration_and_a_line_break() {
+    let cam = Cam::start();
+    let r = cam.get("/cgi-bin/getuid?username=admin&password=123456");
+    assert!(r.text().starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<uid>"));
+    // Clients split on whitespace to find <uid>.
+    assert!(r.text().split_whitespace().any(|t| t.starts_with("<uid>") && t.ends_with("</uid>")));
+    assert_eq!(r.header("Cache-Control"), Some("no-store"));
+}
+
+fn read_one(stream: &mut TcpStream) -> Resp {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "connection closed early");
+        raw.extend_from_slice(&buf[..n]);
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map(|v| v.trim().parse().unwrap())
+                .unwrap_or(0);
+            if raw.len() >= end + 4 + len {
+                return parse_response(&raw);
+            }
+        }
+    }
+}
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let cam = Cam::start();
+    let uid = cam.admin();
+    let mut stream = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    for v in [10, 20, 30] {
+        write!(stream, "GET /cgi-bin/image?brightness={v}&uid={uid} HTTP/1.1\r\nHost: c\r\n\r\n").unwrap();
+        let r = read_one(&mut stream);
+        assert_eq!(r.attr("brightness"), Some(v.to_string()));
+    }
+    // HTTP/1.0 with keep-alive asked for.
+    write!(stream, "GET /cgi-bin/keep_alive?uid={uid} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").unwrap();
+    assert_eq!(read_one(&mut stream).element("keep_alive").as_deref(), Some("true"));
+}
+
+#[test]
+fn http_1_0_is_answered() {
+    let cam = Cam::start();
+    let mut stream = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
+    write!(stream, "GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.0\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let r = parse_response(&raw);
+    assert_eq!(r.status, 200);
+    assert!(r.element("uid").is_some());
+}

@@ -1,0 +1,11 @@
+//! Black-box tests: camcgi on the mock board, spoken to over HTTP on loopback.
+
+mod auth;
+mod common;
+mod families;
+mod http;
+mod persistence;
+mod ptz;
+mod snapshot;
+mod system;
+mod users;
