@@ -164,23 +164,6 @@ pub fn now_local(unit: &TimeUnit) -> Result<Civil, DeviceError> {
     Ok(local_time(unit.hal.now()?, &unit.config.timezone))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn calendar_round_trips() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(civil_from_days(days_from_civil(2017, 11, 30)), (2017, 11, 30));
-        assert_eq!(days_in_month(2024, 2), 29);
-        assert_eq!(days_in_month(2100, 2), 28);
-        assert_eq!(days_in_month(2023, 12), 31);
-        // 2017-11-30 00:00:00 UTC is 1512000000.
-        assert_eq!(local_time(1_512_000_000 + 8 * 3600, "GMT+08:00"), [2017, 11, 30, 16, 0, 0]);
-        assert_eq!(offset_minutes("GMT-03:30"), -210);
-        assert_eq!(offset_minutes("GMT+05:45"), 345);
-    }
-}
 
 /// The manual time fields with their ranges; `day`'s upper bound is the month's length.
 const MANUAL_FIELDS: [(&str, i64, i64); 6] =
@@ -248,4 +231,22 @@ pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
         .attr("current_time", format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}"))
         .empty();
     Ok(Reply::xml(doc.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendar_round_trips() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(civil_from_days(days_from_civil(2017, 11, 30)), (2017, 11, 30));
+        assert_eq!(days_in_month(2024, 2), 29);
+        assert_eq!(days_in_month(2100, 2), 28);
+        assert_eq!(days_in_month(2023, 12), 31);
+        // 2017-11-30 00:00:00 UTC is 1512000000.
+        assert_eq!(local_time(1_512_000_000 + 8 * 3600, "GMT+08:00"), [2017, 11, 30, 16, 0, 0]);
+        assert_eq!(offset_minutes("GMT-03:30"), -210);
+        assert_eq!(offset_minutes("GMT+05:45"), 345);
+    }
 }

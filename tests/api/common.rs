@@ -70,7 +70,7 @@ impl Resp {
     pub fn root(&self) -> String {
         let text = self.text();
         let rest = text.strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").unwrap_or_else(|| panic!("no declaration: {text}"));
-        rest.trim_start_matches('<').split(|c: char| c == ' ' || c == '>' || c == '/').next().unwrap().to_string()
+        rest.trim_start_matches('<').split([' ', '>', '/']).next().unwrap().to_string()
     }
 }
 
