@@ -84,9 +84,10 @@ fn decode(s: &str) -> Result<String, QueryError> {
     String::from_utf8(out).map_err(|_| QueryError::Undecodable)
 }
 
-/// The query string with secret values replaced, for logging.
+/// The query string with secret values replaced, for logging. A live `uid`
+/// is as good as a password, so it is hidden too.
 pub fn redacted(raw: &str) -> String {
-    const SECRETS: [&str; 4] = ["password", "newpasswd", "encrypt", "data"];
+    const SECRETS: [&str; 5] = ["password", "newpasswd", "encrypt", "data", "uid"];
     raw.split('&')
         .map(|pair| match pair.split_once('=') {
             Some((name, _)) if SECRETS.iter().any(|s| name.eq_ignore_ascii_case(s)) => format!("{name}=***"),
@@ -123,6 +124,6 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted() {
-        assert_eq!(redacted("username=a&password=b&data=<x>"), "username=a&password=***&data=***");
+        assert_eq!(redacted("username=a&password=b&data=<x>&uid=1"), "username=a&password=***&data=***&uid=***");
     }
 }

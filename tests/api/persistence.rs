@@ -215,7 +215,7 @@ fn sigterm_stops_cleanly_and_secrets_never_reach_the_log() {
     let log = cam.logged().join("\n");
     assert!(log.contains("SIGTERM: stopping") && log.contains("stopped"), "{log}");
     assert!(log.contains("user_management?action=edit&name=admin&newpasswd=***"), "{log}");
-    for secret in ["Sup3rSecret", "123456", "SECRETDIGEST"] {
+    for secret in ["Sup3rSecret", "123456", "SECRETDIGEST", uid.as_str()] {
         assert!(!log.contains(secret), "{secret} logged: {log}");
     }
     assert!(log.contains("initial password"), "the default password is warned about: {log}");
