@@ -1,7 +1,8 @@
 //! getinfo, getcapabilities, getmodel, reboot, factory_reset, and privileges.
 
 use crate::common::*;
-use camcgi_hal::mock::Call;
+use camcgi_hal::mock::{Call, Device};
+use camcgi_hal::ErrorKind;
 use camcgi_hal::ImageControl;
 
 #[test]
@@ -20,6 +21,23 @@ fn info_capabilities_and_model() {
     let r = cam.get(&format!("/cgi-bin/getmodel?uid={uid}"));
     assert_eq!(r.text(), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<model>MC200J6</model>\n");
     assert_fault(&cam.get(&format!("/cgi-bin/getmodel?x=1&uid={uid}")), 400, "/cgi-bin/getmodel", "x: unknown parameter");
+}
+
+#[test]
+fn device_failures_on_reads_are_500_faults() {
+    let cam = Cam::start();
+    let uid = cam.admin();
+    cam.mock.fail_next(Device::System, ErrorKind::Io);
+    assert_fault(&cam.get(&format!("/cgi-bin/getinfo?uid={uid}")), 500, "/cgi-bin/getinfo", "device error: system i/o failure (mock system info failed)");
+    cam.mock.fail_next(Device::System, ErrorKind::Timeout);
+    assert_fault(&cam.get(&format!("/cgi-bin/getmodel?uid={uid}")), 500, "/cgi-bin/getmodel", "device error: system timeout (mock model failed)");
+    cam.mock.fail_next(Device::Network, ErrorKind::Io);
+    assert_fault(&cam.get(&format!("/cgi-bin/network?uid={uid}")), 500, "/cgi-bin/network", "device error: network i/o failure (mock mac address failed)");
+    cam.mock.fail_next(Device::Clock, ErrorKind::Io);
+    assert_fault(&cam.get(&format!("/cgi-bin/time?uid={uid}")), 500, "/cgi-bin/time", "device error: clock i/o failure (mock clock read failed)");
+    cam.mock.fail_next(Device::Video, ErrorKind::Busy);
+    assert_fault(&cam.get(&format!("/cgi-bin/snapshot.cgi?uid={uid}")), 500, "/cgi-bin/snapshot", "device error: video encoder busy (mock snapshot failed)");
+    assert_ok(cam.get(&format!("/cgi-bin/getinfo?uid={uid}")), "info");
 }
 
 #[test]

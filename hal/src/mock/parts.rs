@@ -171,7 +171,7 @@ impl MotionDetector for MockMotion {
 
 impl NetworkInterface for MockNetwork {
     fn mac_address(&self) -> Result<[u8; 6], MockError> {
-        Ok(MOCK_MAC)
+        self.0.act(Device::Network, "mac address", None, |_| MOCK_MAC)
     }
     fn apply(&mut self, config: &NetworkConfig) -> Result<(), MockError> {
         self.0.act(Device::Network, "network apply", Some(Call::Network(config.clone())), |s| {
@@ -182,7 +182,7 @@ impl NetworkInterface for MockNetwork {
 
 impl WallClock for MockClock {
     fn now(&self) -> Result<i64, MockError> {
-        Ok(self.0.wall_clock())
+        self.0.act(Device::Clock, "clock read", None, |s| system_unix_time() + s.clock_offset)
     }
     fn set(&mut self, unix_seconds: i64) -> Result<(), MockError> {
         self.0.act(Device::Clock, "clock set", Some(Call::ClockSet(unix_seconds)), |s| {
@@ -198,14 +198,14 @@ impl WallClock for MockClock {
 
 impl SystemControl for MockSystem {
     fn info(&self) -> Result<SystemInfo, MockError> {
-        Ok(SystemInfo {
+        self.0.act(Device::System, "system info", None, |_| SystemInfo {
             kernel: "4.9.37-mock".to_string(),
             filesystem: concat!("camcgi-mock-", env!("CARGO_PKG_VERSION")).to_string(),
             serial: "MOCK0000000001".to_string(),
         })
     }
     fn model(&self) -> Result<String, MockError> {
-        Ok(MOCK_MODEL.to_string())
+        self.0.act(Device::System, "model", None, |_| MOCK_MODEL.to_string())
     }
     fn capabilities(&self) -> Capabilities {
         self.0.lock().capabilities
