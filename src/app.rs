@@ -5,10 +5,12 @@ use crate::accounts::{self, Accounts};
 use crate::session::{Lockout, Session, Sessions, Token};
 use crate::store::Store;
 use crate::xml::Fault;
+use crate::firmware::{FirmwareUnit, Policy, Status};
 use crate::{audio, image, motion, network, osd, ptz, time, video};
 use camcgi_hal::{Board, DeviceError, Monotonic, StorageTargets, SystemControl};
 use serde::Serialize;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -90,11 +92,19 @@ pub struct App {
     pub ptz: Mutex<ptz::PtzUnit>,
     /// Motion detection.
     pub motion: Mutex<motion::MotionUnit>,
+    /// Firmware slots and boot selection.
+    pub firmware: Mutex<FirmwareUnit>,
+    /// Progress of the current or last upgrade.
+    pub upgrade: Mutex<Status>,
+    /// Set while an upgrade runs: one at a time.
+    pub upgrading: AtomicBool,
+    /// What upgrades must satisfy.
+    pub policy: Policy,
 }
 
 impl App {
     /// Loads every setting (defaults where missing or corrupt) and applies it to the board.
-    pub fn load(board: Board, store: Store, listen: SocketAddr, clock: Arc<dyn Monotonic>) -> App {
+    pub fn load(board: Board, store: Store, listen: SocketAddr, clock: Arc<dyn Monotonic>, policy: Policy) -> App {
         let accounts = store.load::<Accounts>(accounts::FILE, Accounts::is_valid).unwrap_or_default();
         if accounts.default_password_in_use() {
             log::warn!("the initial password of '{}' is still in use: change it", accounts::DEFAULT_USER);
@@ -109,6 +119,10 @@ impl App {
             image: Mutex::new(image::load(board.image, &store)),
             ptz: Mutex::new(ptz::load(board.ptz, &store, ptz_present)),
             motion: Mutex::new(motion::load(board.motion, &store)),
+            firmware: Mutex::new(FirmwareUnit { flash: board.flash, boot: board.boot }),
+            upgrade: Mutex::new(Status::default()),
+            upgrading: AtomicBool::new(false),
+            policy,
             system: Mutex::new(board.system),
             storage: Mutex::new(board.storage),
             accounts: Mutex::new(accounts),

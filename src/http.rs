@@ -5,6 +5,7 @@
 //! answer (reboot, factory reset, a new port) runs only after the answer is flushed.
 
 use crate::app::{lock, App};
+use crate::firmware::{self, Length, Upload};
 use crate::query::redacted;
 use crate::routes::{dispatch, After, Body, Incoming, Method, Reply};
 use crate::xml::Fault;
@@ -74,8 +75,14 @@ impl Front {
         let method = match request.method() {
             tiny_http::Method::Get => Method::Get,
             tiny_http::Method::Head => Method::Head,
+            tiny_http::Method::Post => Method::Post,
+            tiny_http::Method::Options => Method::Options,
             _ => Method::Other,
         };
+        let path = request.url().split('?').next().unwrap_or("").to_string();
+        if firmware::UPLOAD_PATHS.contains(&path.as_str()) {
+            return self.upload(request, method, &path);
+        }
         let peer = request.remote_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
         let authorization =
             request.headers().iter().find(|h| h.field.equiv("Authorization")).map(|h| h.value.as_str().to_string());
@@ -88,6 +95,47 @@ impl Front {
         log::debug!("{peer} {} {path}?{} -> {}", request.method(), redacted(query), reply.status);
         let after = respond(request, reply);
         if let Some(after) = after {
+            self.after(after);
+        }
+    }
+
+    /// The firmware upload paths take POST (and OPTIONS for CORS) and read the body.
+    fn upload(&self, mut request: tiny_http::Request, method: Method, path: &str) {
+        let header = |name: &'static str| -> Vec<String> {
+            request.headers().iter().filter(|h| h.field.equiv(name)).map(|h| h.value.as_str().to_string()).collect()
+        };
+        let origin = header("Origin").into_iter().next();
+        let reply = match method {
+            Method::Post => {
+                let lengths = header("Content-Length");
+                let chunked = !header("Transfer-Encoding").is_empty();
+                let length = match lengths.split_first() {
+                    None => Length::Missing,
+                    Some(_) if chunked => Length::Invalid,
+                    Some((first, rest)) => match first.trim().parse::<u64>() {
+                        Ok(n) if rest.iter().all(|v| v.trim() == first.trim()) && request.body_length().is_some() => {
+                            Length::Bytes(n)
+                        }
+                        _ => Length::Invalid,
+                    },
+                };
+                let authorization = header("Authorization").into_iter().next();
+                let peer = request.remote_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+                let url = request.url().to_string();
+                let query = url.split_once('?').map_or("", |(_, q)| q);
+                let upload = Upload { path, query, peer, authorization: authorization.as_deref(), length };
+                let mut reply = firmware::upload(&self.app, &upload, &mut RequestBody(&mut request));
+                reply.cors = firmware::allowed_origin(&self.app, origin.as_deref());
+                reply
+            }
+            Method::Options => firmware::preflight(&self.app, path, origin.as_deref()),
+            _ => {
+                let fault = Fault { status: 405, reason: "method not allowed".into() };
+                Reply { allow: Some("POST, OPTIONS"), ..Reply::fault(path, &fault) }
+            }
+        };
+        log::info!("{} {path} -> {}", request.method(), reply.status);
+        if let Some(after) = respond(request, reply) {
             self.after(after);
         }
     }
@@ -115,6 +163,15 @@ impl Front {
     }
 }
 
+/// The body of a tiny-http request; opening it sends `100 Continue` when the client waits for one.
+struct RequestBody<'r>(&'r mut tiny_http::Request);
+
+impl firmware::Body for RequestBody<'_> {
+    fn open(&mut self) -> &mut dyn io::Read {
+        self.0.as_reader()
+    }
+}
+
 fn header(name: &str, value: &str) -> Option<Header> {
     Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
 }
@@ -135,7 +192,20 @@ fn respond(request: tiny_http::Request, reply: Reply) -> Option<After> {
         reply.challenge.then(|| header("WWW-Authenticate", "Basic realm=\"camcgi\"")).flatten(),
         reply.allow.and_then(|allow| header("Allow", allow)),
     ];
-    for h in headers.into_iter().flatten() {
+    let cors = reply.cors.as_deref().map(|origin| {
+        [
+            header("Access-Control-Allow-Origin", origin),
+            header("Vary", "Origin"),
+            header("Access-Control-Allow-Methods", "POST, OPTIONS"),
+            // The document's own page sends Access-Control-Allow-Origin as a request header.
+            header(
+                "Access-Control-Allow-Headers",
+                "Authorization, Content-Type, Cache-Control, Access-Control-Allow-Origin",
+            ),
+            header("Access-Control-Max-Age", "600"),
+        ]
+    });
+    for h in headers.into_iter().chain(cors.into_iter().flatten()).flatten() {
         response.add_header(h);
     }
     if let Err(e) = request.respond(response) {

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod fields;
+pub mod firmware;
 pub mod audio;
 pub mod http;
 pub mod image;
@@ -51,12 +52,14 @@ pub struct Config {
     pub workers: usize,
     /// Period of the PTZ watchdog check.
     pub tick: Duration,
+    /// What firmware upgrades must satisfy.
+    pub firmware: firmware::Policy,
 }
 
 impl Config {
     /// Defaults for a data directory and a listen address.
     pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Config {
-        Config { listen, data_dir, workers: DEFAULT_WORKERS, tick: Duration::from_secs(1) }
+        Config { listen, data_dir, workers: DEFAULT_WORKERS, tick: Duration::from_secs(1), firmware: Default::default() }
     }
 }
 
@@ -65,7 +68,7 @@ pub fn start(config: &Config, board: Board, clock: Arc<dyn Monotonic>) -> io::Re
     let store = store::Store::open(&config.data_dir)?;
     let first = TcpListener::bind(config.listen)?;
     let listen = first.local_addr()?;
-    let app = Arc::new(app::App::load(board, store, listen, clock));
+    let app = Arc::new(app::App::load(board, store, listen, clock, config.firmware.clone()));
     let port = app::lock(&app.network).config.port;
     let listener = if port == listen.port() {
         first
@@ -79,5 +82,8 @@ pub fn start(config: &Config, board: Board, clock: Arc<dyn Monotonic>) -> io::Re
         }
     };
     let options = http::Options { workers: config.workers, tick: config.tick };
-    Running::start(app, listener, &options)
+    let running = Running::start(app.clone(), listener, &options)?;
+    // The server is up: this firmware booted well, so its slot leaves trial.
+    app::lock(&app.firmware).confirm_boot();
+    Ok(running)
 }

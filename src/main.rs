@@ -10,11 +10,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board mock] [--log-level LEVEL] [--workers N]
+              [--firmware-key FILE] [--allow-downgrade] [--allow-origin ORIGIN]...
   --listen     address to serve on (default 127.0.0.1:8080)
   --data-dir   where settings and accounts live (default ./camcgi-data)
   --board      board support to drive (default mock; available: mock)
   --log-level  off, error, warn, info, debug or trace (default info)
-  --workers    request worker threads (default 4)";
+  --workers    request worker threads (default 4)
+  --firmware-key     accept only firmware signed by this Ed25519 public key (file with 64 hex digits)
+  --allow-downgrade  accept firmware older than the running one
+  --allow-origin     a web origin allowed to post firmware (CORS); repeatable";
 
 struct Args {
     config: Config,
@@ -28,8 +32,13 @@ fn parse_args() -> Result<Args, String> {
     let mut level = LevelFilter::Info;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        if flag == "--help" || flag == "-h" {
-            return Err(String::new());
+        match flag.as_str() {
+            "--help" | "-h" => return Err(String::new()),
+            "--allow-downgrade" => {
+                config.firmware.allow_downgrade = true;
+                continue;
+            }
+            _ => {}
         }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
@@ -37,6 +46,13 @@ fn parse_args() -> Result<Args, String> {
             "--data-dir" => config.data_dir = PathBuf::from(value),
             "--board" => board = value,
             "--log-level" => level = value.parse().map_err(|_| format!("--log-level: unknown level {value}"))?,
+            "--firmware-key" => {
+                let text = std::fs::read_to_string(&value).map_err(|e| format!("--firmware-key {value}: {e}"))?;
+                let key = camcgi_fwimage::from_hex::<32>(&text)
+                    .ok_or_else(|| format!("--firmware-key {value}: not a 64-digit hex public key"))?;
+                config.firmware.public_key = Some(key);
+            }
+            "--allow-origin" => config.firmware.allowed_origins.push(value),
             "--workers" => {
                 config.workers = value.parse().ok().filter(|n| (1..=64).contains(n)).ok_or("--workers: 1-64")?
             }
@@ -69,7 +85,13 @@ fn main() -> ExitCode {
     }
     let clock = Arc::new(SystemMonotonic::new());
     let board = match args.board.as_str() {
-        camcgi_board_mock::NAME => camcgi_board_mock::board(clock.clone()).0,
+        camcgi_board_mock::NAME => match camcgi_board_mock::board(clock.clone(), &args.config.data_dir.join("firmware")) {
+            Ok((board, _)) => board,
+            Err(e) => {
+                log::error!("mock board firmware slots unusable: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
         other => {
             log::error!("unknown board '{other}' (available: {})", camcgi_board_mock::NAME);
             return ExitCode::from(2);

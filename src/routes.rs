@@ -16,6 +16,10 @@ pub enum Method {
     Get,
     /// HEAD: GET without the body.
     Head,
+    /// POST (the firmware upload).
+    Post,
+    /// OPTIONS (a CORS preflight).
+    Options,
     /// Anything else.
     Other,
 }
@@ -72,12 +76,14 @@ pub struct Reply {
     pub allow: Option<&'static str>,
     /// Work for after the answer.
     pub after: Option<After>,
+    /// A CORS origin to allow in the answer.
+    pub cors: Option<String>,
 }
 
 impl Reply {
     /// A 200 XML answer.
     pub fn xml(body: Vec<u8>) -> Reply {
-        Reply { status: 200, body_kind: Body::Xml, body, challenge: false, allow: None, after: None }
+        Reply { status: 200, body_kind: Body::Xml, body, challenge: false, allow: None, after: None, cors: None }
     }
 
     /// A 200 answer of another kind.
@@ -178,6 +184,7 @@ static ROUTES: &[Route] = &[
     route("/cgi-bin/motion", motion::PARAMS, User, Operator, motion::handle),
     Route { denied: users::NOT_ADMIN, ..route("/cgi-bin/user_management", users::PARAMS, Admin, Admin, users::handle) },
     Route { guard: Guard::Credentials, ..route("/cgi-bin/snapshot.cgi", snapshot::PARAMS, User, User, snapshot::handle) },
+    route("/cgi-bin/upgrade_status", &[], User, User, crate::firmware::status),
     Route { guard: Guard::Login, ..route("/cgi/auth.cgi", auth::AUTH_CGI_PARAMS, User, User, auth::auth_cgi) },
 ];
 
@@ -200,7 +207,7 @@ pub fn dispatch(app: &App, incoming: &Incoming) -> Reply {
         let fault = Fault { status: 404, reason: "not found".into() };
         return Reply::fault(path, &fault);
     };
-    if incoming.method == Method::Other {
+    if !matches!(incoming.method, Method::Get | Method::Head) {
         let fault = Fault { status: 405, reason: "method not allowed".into() };
         return Reply { allow: Some("GET, HEAD"), ..Reply::fault(route.path, &fault) };
     }

@@ -1,6 +1,7 @@
 //! A whole board: every part behind one error type, so the server holds any board.
 
 use crate::error::{DeviceError, ErrorType};
+use crate::firmware::{BootControl, BootState, FirmwareFlash, FlashGeometry, Slot};
 use crate::parts::*;
 
 /// Boxed device part with its error erased to [`DeviceError`].
@@ -28,6 +29,10 @@ pub struct Board {
     pub system: Part<dyn SystemControl<Error = DeviceError> + Send>,
     /// Snapshot storage targets.
     pub storage: Part<dyn StorageTargets<Error = DeviceError> + Send>,
+    /// Firmware slots.
+    pub flash: Part<dyn FirmwareFlash<Error = DeviceError> + Send>,
+    /// Boot selection.
+    pub boot: Part<dyn BootControl<Error = DeviceError> + Send>,
 }
 
 /// Wraps a part so that its errors become [`DeviceError`]s naming the part.
@@ -134,6 +139,36 @@ impl<T: StorageTargets> StorageTargets for Erased<T> {
     }
 }
 
+impl<T: FirmwareFlash> FirmwareFlash for Erased<T> {
+    fn board_id(&self) -> String {
+        self.0.board_id()
+    }
+    fn geometry(&self, slot: Slot) -> FlashGeometry {
+        self.0.geometry(slot)
+    }
+    fn erase(&mut self, slot: Slot, offset: u64, len: u64) -> Result<(), DeviceError> {
+        self.0.erase(slot, offset, len).map_err(erase("flash"))
+    }
+    fn write(&mut self, slot: Slot, offset: u64, data: &[u8]) -> Result<(), DeviceError> {
+        self.0.write(slot, offset, data).map_err(erase("flash"))
+    }
+    fn read(&mut self, slot: Slot, offset: u64, buf: &mut [u8]) -> Result<(), DeviceError> {
+        self.0.read(slot, offset, buf).map_err(erase("flash"))
+    }
+}
+
+impl<T: BootControl> BootControl for Erased<T> {
+    fn state(&self) -> Result<BootState, DeviceError> {
+        self.0.state().map_err(erase("boot control"))
+    }
+    fn select(&mut self, slot: Slot) -> Result<(), DeviceError> {
+        self.0.select(slot).map_err(erase("boot control"))
+    }
+    fn confirm(&mut self) -> Result<(), DeviceError> {
+        self.0.confirm().map_err(erase("boot control"))
+    }
+}
+
 impl Board {
     /// Assembles a board from its parts, whatever their error types.
     #[allow(clippy::too_many_arguments)]
@@ -148,6 +183,8 @@ impl Board {
         clock: impl WallClock + Send + 'static,
         system: impl SystemControl + Send + 'static,
         storage: impl StorageTargets + Send + 'static,
+        flash: impl FirmwareFlash + Send + 'static,
+        boot: impl BootControl + Send + 'static,
     ) -> Board {
         Board {
             ptz: Box::new(Erased(ptz)),
@@ -160,6 +197,8 @@ impl Board {
             clock: Box::new(Erased(clock)),
             system: Box::new(Erased(system)),
             storage: Box::new(Erased(storage)),
+            flash: Box::new(Erased(flash)),
+            boot: Box::new(Erased(boot)),
         }
     }
 }

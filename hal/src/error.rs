@@ -18,6 +18,10 @@ pub enum ErrorKind {
     NotMounted,
     /// A storage or network target has not been configured.
     NotConfigured,
+    /// A flash operation not aligned to the erase block.
+    NotAligned,
+    /// A flash operation outside the slot.
+    OutOfBounds,
     /// Anything else.
     Other,
 }
@@ -33,6 +37,8 @@ impl ErrorKind {
             ErrorKind::InvalidInput => "value refused",
             ErrorKind::NotMounted => "not mounted",
             ErrorKind::NotConfigured => "not configured",
+            ErrorKind::NotAligned => "not aligned",
+            ErrorKind::OutOfBounds => "out of bounds",
             ErrorKind::Other => "failure",
         }
     }

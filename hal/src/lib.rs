@@ -4,7 +4,8 @@
 //!
 //! Implement one trait per device part ([`PtzDriver`], [`ImageControls`],
 //! [`VideoEncoder`], [`AudioEncoder`], [`OsdOverlay`], [`MotionDetector`],
-//! [`NetworkInterface`], [`WallClock`], [`SystemControl`], [`StorageTargets`]),
+//! [`NetworkInterface`], [`WallClock`], [`SystemControl`], [`StorageTargets`],
+//! [`FirmwareFlash`], [`BootControl`]),
 //! each with its own error type whose [`Error::kind`] says what went wrong in
 //! board-independent terms. Then hand the parts to [`Board::new`], which erases
 //! the error types so the server can hold any board behind one type.
@@ -26,13 +27,17 @@
 
 mod board;
 mod error;
+mod firmware;
 mod monotonic;
 mod parts;
 
+#[cfg(feature = "host")]
+pub mod host;
 #[cfg(feature = "mock")]
 pub mod mock;
 
 pub use board::Board;
 pub use error::{DeviceError, Error, ErrorKind, ErrorType};
+pub use firmware::{BootControl, BootState, FirmwareFlash, FlashGeometry, Slot};
 pub use monotonic::{ManualMonotonic, Monotonic, SystemMonotonic};
 pub use parts::*;

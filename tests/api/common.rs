@@ -1,7 +1,9 @@
 //! The test harness: a camera on the mock board, on a loopback port, with a
 //! manual monotonic clock; and a small HTTP client that shows raw answers.
 
+use camcgi::firmware::Policy;
 use camcgi::{Config, Running};
+use camcgi_hal::FlashGeometry;
 use camcgi_hal::mock::MockBoard;
 use camcgi_hal::ManualMonotonic;
 use std::io::{Read, Write};
@@ -10,6 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The test board's firmware slots.
+pub const SLOT: FlashGeometry = FlashGeometry { erase_size: 4096, capacity: 1 << 20 };
 
 /// A fresh directory under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
@@ -140,10 +145,26 @@ impl Cam {
     }
 
     pub fn start_with(dir: Arc<TempDir>, mock: MockBoard, clock: ManualMonotonic) -> Cam {
+        Cam::start_with_policy(dir, mock, clock, Policy::default())
+    }
+
+    /// A camera whose firmware slots are files in `DIR/firmware` (1 MiB, 4 KiB blocks).
+    pub fn start_with_policy(dir: Arc<TempDir>, mock: MockBoard, clock: ManualMonotonic, policy: Policy) -> Cam {
+        mock.attach_firmware(&dir.0.join("firmware"), SLOT).unwrap();
         let mut config = Config::new("127.0.0.1:0".parse().unwrap(), dir.0.clone());
         config.tick = Duration::from_millis(20);
+        config.firmware = policy;
         let running = camcgi::start(&config, mock.board(), Arc::new(clock.clone())).unwrap();
         Cam { mock, clock, running: Some(running), dir }
+    }
+
+    /// Powers the camera off and on: a new board on the same data directory.
+    pub fn power_cycle(mut self, policy: Policy) -> Cam {
+        self.stop();
+        let dir = self.dir.clone();
+        let clock = ManualMonotonic::new();
+        let mock = MockBoard::with_clock(Arc::new(clock.clone()));
+        Cam::start_with_policy(dir, mock, clock, policy)
     }
 
     pub fn port(&self) -> u16 {

@@ -3,6 +3,7 @@
 mod auth;
 mod common;
 mod families;
+mod firmware;
 mod http;
 mod persistence;
 mod ptz;

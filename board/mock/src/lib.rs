@@ -4,14 +4,20 @@
 //! read what reached the hardware and to make parts fail.
 
 pub use camcgi_hal::mock::MockBoard;
-use camcgi_hal::{Board, Monotonic};
+use camcgi_hal::{Board, FlashGeometry, Monotonic};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The board's name on the command line.
 pub const NAME: &str = "mock";
 
-/// A mock PTZ camera whose motors move on `clock`, and the handle to inspect it.
-pub fn board(clock: Arc<dyn Monotonic>) -> (Board, MockBoard) {
+/// The mock board's firmware slots: 96 MiB each, in 64 KiB erase blocks.
+pub const FIRMWARE_GEOMETRY: FlashGeometry = FlashGeometry { erase_size: 64 * 1024, capacity: 96 * 1024 * 1024 };
+
+/// A mock PTZ camera whose motors move on `clock`, with its firmware slots as
+/// files in `firmware_dir`; and the handle to inspect it.
+pub fn board(clock: Arc<dyn Monotonic>, firmware_dir: &Path) -> std::io::Result<(Board, MockBoard)> {
     let mock = MockBoard::with_clock(clock);
-    (mock.board(), mock)
+    mock.attach_firmware(firmware_dir, FIRMWARE_GEOMETRY)?;
+    Ok((mock.board(), mock))
 }

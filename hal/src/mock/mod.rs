@@ -14,10 +14,13 @@ mod snapshot;
 
 use crate::board::Board;
 use crate::error::{Error, ErrorKind};
+use crate::firmware::{FlashGeometry, Slot};
+use crate::host::{FileBootControl, FileFlash};
 use crate::monotonic::{Monotonic, SystemMonotonic};
 use crate::parts::*;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 pub use ptz::PtzPosition;
 
@@ -44,6 +47,10 @@ pub enum Device {
     System,
     /// The storage targets.
     Storage,
+    /// The firmware flash.
+    Flash,
+    /// The boot selection.
+    Boot,
 }
 
 /// One call that reached the mock hardware.
@@ -75,6 +82,14 @@ pub enum Call {
     FactoryDefaults,
     /// A file stored on a target (name, bytes).
     Store(StorageTarget, String, usize),
+    /// A firmware slot range erased (offset, length).
+    FlashErase(Slot, u64, u64),
+    /// A firmware slot range written (offset, length).
+    FlashWrite(Slot, u64, usize),
+    /// The boot selection switched to a slot.
+    BootSelect(Slot),
+    /// The running slot confirmed good.
+    BootConfirm,
 }
 
 /// The error every mock part reports: the kind injected and the operation it hit.
@@ -123,6 +138,9 @@ struct State {
     time: Option<TimeSettings>,
     targets: [bool; 4],
     stored: Vec<StoredFile>,
+    firmware: Option<(FileFlash, FileBootControl)>,
+    /// Flash reads come back with a flipped bit, as NAND after an ECC failure.
+    corrupt_reads: bool,
 }
 
 /// The mock board. Clones share the same simulated hardware.
@@ -130,6 +148,8 @@ struct State {
 pub struct MockBoard {
     state: Arc<Mutex<State>>,
     clock: Arc<dyn Monotonic>,
+    /// While true, a reboot waits: tests use it to see the answer arrive first.
+    reboot_gate: Arc<(Mutex<bool>, Condvar)>,
 }
 
 impl Default for MockBoard {
@@ -142,6 +162,8 @@ impl Default for MockBoard {
 pub const MOCK_GRID: MotionGrid = MotionGrid { rows: 22, cols: 18 };
 /// The mock board's model name, as the CGI document's example.
 pub const MOCK_MODEL: &str = "MC200J6";
+/// The board id firmware images for the mock board carry.
+pub const MOCK_BOARD_ID: &str = "camcgi-mock";
 /// The mock board's MAC address.
 pub const MOCK_MAC: [u8; 6] = [0x00, 0x12, 0x34, 0x56, 0x78, 0x9a];
 
@@ -172,8 +194,10 @@ impl MockBoard {
             // SD card mounted; FTP, e-mail and NFS not set up.
             targets: [true, false, false, false],
             stored: Vec::new(),
+            firmware: None,
+            corrupt_reads: false,
         };
-        MockBoard { state: Arc::new(Mutex::new(state)), clock }
+        MockBoard { state: Arc::new(Mutex::new(state)), clock, reboot_gate: Arc::default() }
     }
 
     /// The board for the server; its parts share this mock's state.
@@ -189,7 +213,39 @@ impl MockBoard {
             parts::MockClock(self.clone()),
             parts::MockSystem(self.clone()),
             parts::MockStorage(self.clone()),
+            parts::MockFlash(self.clone()),
+            parts::MockBoot(self.clone()),
         )
+    }
+
+    /// Gives the board two firmware slots as files in `dir`, and powers on:
+    /// the simulated boot loader picks the slot to run from `dir/boot.state`.
+    pub fn attach_firmware(&self, dir: &Path, geometry: FlashGeometry) -> std::io::Result<()> {
+        let flash = FileFlash::open(dir, MOCK_BOARD_ID, geometry)?;
+        let boot = FileBootControl::power_on(dir)?;
+        self.lock().firmware = Some((flash, boot));
+        Ok(())
+    }
+
+    /// Makes flash reads return data with a flipped bit and no error, as NAND
+    /// does after an uncorrectable ECC failure.
+    pub fn corrupt_flash_reads(&self, corrupt: bool) {
+        self.lock().corrupt_reads = corrupt;
+    }
+
+    /// While held, a reboot blocks until released.
+    pub fn hold_reboots(&self, hold: bool) {
+        let (held, wake) = &*self.reboot_gate;
+        *held.lock().unwrap_or_else(|p| p.into_inner()) = hold;
+        wake.notify_all();
+    }
+
+    fn wait_for_reboot_gate(&self) {
+        let (held, wake) = &*self.reboot_gate;
+        let mut h = held.lock().unwrap_or_else(|p| p.into_inner());
+        while *h {
+            h = wake.wait(h).unwrap_or_else(|p| p.into_inner());
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -1,8 +1,10 @@
 //! The mock board's device parts, each a view onto the shared [`MockBoard`] state.
 
 use super::{image_index, snapshot, system_unix_time, target_index, Call, Device, MockBoard, MockError, StoredFile};
-use super::{MOCK_GRID, MOCK_MAC, MOCK_MODEL};
-use crate::error::{ErrorKind, ErrorType};
+use super::{MOCK_BOARD_ID, MOCK_GRID, MOCK_MAC, MOCK_MODEL};
+use crate::error::{Error, ErrorKind, ErrorType};
+use crate::firmware::{BootControl, BootState, FirmwareFlash, FlashGeometry, Slot};
+use crate::host::{FileBootControl, FileFlash, HostError};
 use crate::parts::*;
 
 pub(super) struct MockPtz(pub MockBoard);
@@ -15,6 +17,8 @@ pub(super) struct MockNetwork(pub MockBoard);
 pub(super) struct MockClock(pub MockBoard);
 pub(super) struct MockSystem(pub MockBoard);
 pub(super) struct MockStorage(pub MockBoard);
+pub(super) struct MockFlash(pub MockBoard);
+pub(super) struct MockBoot(pub MockBoard);
 
 macro_rules! mock_error_type {
     ($($part:ident),*) => {$(
@@ -23,7 +27,10 @@ macro_rules! mock_error_type {
         }
     )*};
 }
-mock_error_type!(MockPtz, MockImage, MockVideo, MockAudio, MockOsd, MockMotion, MockNetwork, MockClock, MockSystem, MockStorage);
+mock_error_type!(
+    MockPtz, MockImage, MockVideo, MockAudio, MockOsd, MockMotion, MockNetwork, MockClock, MockSystem, MockStorage,
+    MockFlash, MockBoot
+);
 
 impl PtzDriver for MockPtz {
     fn execute(&mut self, command: PtzCommand) -> Result<(), MockError> {
@@ -212,6 +219,7 @@ impl SystemControl for MockSystem {
     }
     fn reboot(&mut self) -> Result<(), MockError> {
         // The mock records the reboot and keeps running, so tests can observe it.
+        self.0.wait_for_reboot_gate();
         self.0.act(Device::System, "reboot", Some(Call::Reboot), |_| ())
     }
     fn factory_defaults(&mut self) -> Result<(), MockError> {
@@ -240,5 +248,66 @@ impl StorageTargets for MockStorage {
             StorageTarget::Ftp | StorageTarget::Email => ErrorKind::NotConfigured,
         };
         Err(MockError { kind, operation: "store" })
+    }
+}
+
+/// Runs `op` on the attached firmware files, mapping their errors to the mock's.
+fn with_firmware<T>(
+    board: &MockBoard,
+    device: Device,
+    operation: &'static str,
+    call: Option<Call>,
+    op: impl FnOnce(&mut FileFlash, &mut FileBootControl) -> Result<T, HostError>,
+) -> Result<T, MockError> {
+    let result = board.act(device, operation, None, |s| match &mut s.firmware {
+        Some((flash, boot)) => {
+            let out = op(flash, boot);
+            if let (Ok(_), Some(call)) = (&out, call) {
+                s.calls.push(call);
+            }
+            out.map_err(|e| e.kind())
+        }
+        None => Err(ErrorKind::NotSupported),
+    })?;
+    result.map_err(|kind| MockError { kind, operation })
+}
+
+impl FirmwareFlash for MockFlash {
+    fn board_id(&self) -> String {
+        MOCK_BOARD_ID.to_string()
+    }
+    fn geometry(&self, slot: Slot) -> FlashGeometry {
+        self.0.lock().firmware.as_ref().map_or(FlashGeometry { erase_size: 1, capacity: 0 }, |(f, _)| f.geometry(slot))
+    }
+    fn erase(&mut self, slot: Slot, offset: u64, len: u64) -> Result<(), MockError> {
+        with_firmware(&self.0, Device::Flash, "flash erase", Some(Call::FlashErase(slot, offset, len)), |f, _| {
+            f.erase(slot, offset, len)
+        })
+    }
+    fn write(&mut self, slot: Slot, offset: u64, data: &[u8]) -> Result<(), MockError> {
+        with_firmware(&self.0, Device::Flash, "flash write", Some(Call::FlashWrite(slot, offset, data.len())), |f, _| {
+            f.write(slot, offset, data)
+        })
+    }
+    fn read(&mut self, slot: Slot, offset: u64, buf: &mut [u8]) -> Result<(), MockError> {
+        with_firmware(&self.0, Device::Flash, "flash read", None, |f, _| f.read(slot, offset, buf))?;
+        if self.0.lock().corrupt_reads {
+            if let Some(b) = buf.first_mut() {
+                *b ^= 0x01;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl BootControl for MockBoot {
+    fn state(&self) -> Result<BootState, MockError> {
+        with_firmware(&self.0, Device::Boot, "boot state", None, |_, b| b.state())
+    }
+    fn select(&mut self, slot: Slot) -> Result<(), MockError> {
+        with_firmware(&self.0, Device::Boot, "boot select", Some(Call::BootSelect(slot)), |_, b| b.select(slot))
+    }
+    fn confirm(&mut self) -> Result<(), MockError> {
+        with_firmware(&self.0, Device::Boot, "boot confirm", Some(Call::BootConfirm), |_, b| b.confirm())
     }
 }
