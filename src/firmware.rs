@@ -439,3 +439,54 @@ pub fn preflight(app: &App, path: &str, origin: Option<&str>) -> Reply {
 pub fn allowed_origin(app: &App, origin: Option<&str>) -> Option<String> {
     origin.filter(|o| app.policy.allowed_origins.iter().any(|a| a == o)).map(str::to_string)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use camcgi_hal::mock::MockBoard;
+
+    fn unit(name: &str) -> (FirmwareUnit, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("camcgi-updater-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mock = MockBoard::new();
+        mock.attach_firmware(&dir, FlashGeometry { erase_size: 16, capacity: 256 }).unwrap();
+        let board = mock.board();
+        (FirmwareUnit { flash: board.flash, boot: board.boot }, dir)
+    }
+
+    fn digest(data: &[u8]) -> [u8; 32] {
+        let mut h = PayloadHasher::default();
+        h.update(data);
+        h.finish()
+    }
+
+    #[test]
+    fn steps_run_in_order_only() {
+        let (mut unit, dir) = unit("order");
+        let mut buf = [0u8; 16];
+        let mut up = Updater::begin(&mut unit).unwrap();
+        assert_eq!(up.target(), Slot::B);
+        assert!(matches!(up.activate(), Err(UpdaterError::BadState)), "nothing verified yet");
+        up.write(b"0123456789abcdefXYZ").unwrap();
+        up.write(b"tail").unwrap();
+        assert!(matches!(up.verify(0, 23, &digest(b"0123456789abcdefXYZtail!"), &mut buf), Err(UpdaterError::Verification)));
+        assert!(matches!(up.verify(0, 99, &[0; 32], &mut buf), Err(UpdaterError::BadState)), "past what was written");
+        up.verify(0, 23, &digest(b"0123456789abcdefXYZtail"), &mut buf).unwrap();
+        assert!(matches!(up.write(b"more"), Err(UpdaterError::BadState)), "no write after verification");
+        up.activate().unwrap();
+        assert!(matches!(up.write(b"more"), Err(UpdaterError::BadState)), "no write after activation");
+        assert!(matches!(up.activate(), Err(UpdaterError::BadState)));
+        let state = unit.boot.state().unwrap();
+        assert_eq!((state.running, state.selected, state.confirmed), (Slot::A, Slot::B, false));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn an_image_larger_than_the_slot_fails_before_writing_past_it() {
+        let (mut unit, dir) = unit("bounds");
+        let mut up = Updater::begin(&mut unit).unwrap();
+        up.write(&[7u8; 256]).unwrap();
+        assert!(matches!(up.write(&[7u8; 1]), Err(UpdaterError::Device(_))));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -229,3 +229,42 @@ fn bad_command_lines_are_refused_with_usage() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage: camcgi"));
 }
+
+#[test]
+fn kill_9_during_an_upload_leaves_the_running_slot_and_selection_untouched() {
+    let dir = TempDir::new();
+    let fw = dir.0.join("firmware");
+    std::fs::create_dir_all(&fw).unwrap();
+    // A factory image in slot A, running and confirmed.
+    let factory: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(fw.join("slot-a.bin"), &factory).unwrap();
+    std::fs::write(fw.join("boot.state"), "confirmed=A selected=A tries=0\n").unwrap();
+    let img = crate::firmware::image(camcgi_hal::mock::MOCK_BOARD_ID, "3.0.0", &vec![0x5a; 2_000_000], None);
+    let cam = Process::start(&dir.0, &[]);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", cam.port)).unwrap();
+    use std::io::Write;
+    write!(s, "POST /cgi-bin/OnvifFirmwareUpgrade HTTP/1.1\r\nHost: c\r\nAuthorization: Basic YWRtaW46MTIzNDU2\r\nContent-Length: {}\r\n\r\n", img.len()).unwrap();
+    s.write_all(&img[..1_000_000]).unwrap();
+    let uid = cam.uid("123456");
+    let receiving = || {
+        let st = cam.get(&format!("/cgi-bin/upgrade_status?uid={uid}"));
+        st.attr("state").as_deref() == Some("receiving") && st.attr("received").unwrap().parse::<u64>().unwrap() > 500_000
+    };
+    for _ in 0..500 {
+        if receiving() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(receiving(), "the upload is under way");
+    let mut cam = cam;
+    cam.child.kill().unwrap();
+    cam.child.wait().unwrap();
+    assert_eq!(std::fs::read_to_string(fw.join("boot.state")).unwrap(), "confirmed=A selected=A tries=0\n");
+    assert_eq!(std::fs::read(fw.join("slot-a.bin")).unwrap(), factory);
+    // Power on again: slot A boots, unchanged, and the camera serves.
+    let again = Process::start(&dir.0, &[]);
+    again.uid("123456");
+    assert_eq!(std::fs::read_to_string(fw.join("boot.state")).unwrap(), "confirmed=A selected=A tries=0\n");
+    assert_eq!(std::fs::read(fw.join("slot-a.bin")).unwrap(), factory);
+}
