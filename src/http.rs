@@ -14,64 +14,172 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tiny_http::{Header, Response, Server};
 
-/// The listener in use, swapped when the port changes.
+/// One tiny-http server over one listening socket. A generation is replaced
+/// when the port changes or when tiny-http's accept loop ends (it ends for
+/// good on any accept error: an idle accept timeout, EMFILE, ECONNABORTED).
+struct Generation {
+    server: Server,
+    /// A second handle on the listening socket, to build the next generation.
+    listener: TcpListener,
+    /// Workers still serving this generation.
+    serving: Mutex<usize>,
+    left: Condvar,
+}
+
+impl Generation {
+    fn new(listener: TcpListener, workers: usize) -> io::Result<Generation> {
+        let spare = listener.try_clone()?;
+        let server = Server::from_listener(listener, None).map_err(io::Error::other)?;
+        Ok(Generation { server, listener: spare, serving: Mutex::new(workers), left: Condvar::new() })
+    }
+
+    fn worker_left(&self) {
+        let mut serving = self.serving.lock().unwrap_or_else(|p| p.into_inner());
+        *serving = serving.saturating_sub(1);
+        self.left.notify_all();
+    }
+}
+
+/// An error from `recv` that only means "look again" (a deliberate unblock).
+fn is_unblock(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::Other && e.to_string() == "thread unblocked"
+}
+
+/// The listener in use and the workers serving it.
 struct Front {
     app: Arc<App>,
-    server: RwLock<Arc<Server>>,
+    current: RwLock<Arc<Generation>>,
     stop: AtomicBool,
     workers: usize,
+    /// Old generations still answering their open connections.
+    drainers: Mutex<Vec<(Arc<Generation>, JoinHandle<()>)>>,
+    /// A draining generation ends after this long without a request: by then
+    /// every connection it had has timed out or closed.
+    quiet: Duration,
+    /// Read and write timeout of every connection.
+    timeout: Option<Duration>,
 }
 
 impl Front {
-    fn current(&self) -> Arc<Server> {
-        self.server.read().unwrap_or_else(|p| p.into_inner()).clone()
+    fn current(&self) -> Arc<Generation> {
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn port(&self) -> u16 {
-        self.current().server_addr().to_ip().map_or(0, |a| a.port())
+        self.current().server.server_addr().to_ip().map_or(0, |a| a.port())
     }
 
-    /// Serves from `listener` from now on; workers waiting on the old one move over.
-    fn swap(&self, listener: TcpListener) {
-        let new = match Server::from_listener(listener, None) {
-            Ok(server) => Arc::new(server),
+    /// Serves from `listener` from now on (a new port).
+    fn swap(self: &Arc<Self>, listener: TcpListener) {
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        self.replace(&mut current, listener);
+    }
+
+    /// Installs a new generation; the old one's workers move over and a drainer
+    /// answers what its connections still send.
+    fn replace(self: &Arc<Self>, current: &mut Arc<Generation>, listener: TcpListener) {
+        let generation = match Generation::new(listener, self.workers) {
+            Ok(g) => Arc::new(g),
             Err(e) => {
                 log::error!("new listener unusable: {e}");
                 return;
             }
         };
-        let addr = new.server_addr();
-        let old = std::mem::replace(&mut *self.server.write().unwrap_or_else(|p| p.into_inner()), new);
+        let addr = generation.server.server_addr();
+        let old = std::mem::replace(current, generation);
         for _ in 0..self.workers {
-            old.unblock();
+            old.server.unblock();
         }
-        log::info!("listening on {addr}");
+        log::debug!("serving {addr} with a new listener generation");
+        let front = self.clone();
+        let draining = old.clone();
+        match thread::Builder::new().name("drainer".into()).spawn(move || front.drain(&draining)) {
+            Ok(handle) => {
+                let mut drainers = self.drainers.lock().unwrap_or_else(|p| p.into_inner());
+                drainers.retain(|(_, h)| !h.is_finished());
+                drainers.push((old, handle));
+            }
+            Err(e) => log::error!("no drainer for the old listener: {e}"),
+        }
     }
 
-    fn wake_all(&self) {
-        let server = self.current();
-        for _ in 0..self.workers {
-            server.unblock();
+    /// Rebuilds the server after its accept loop ended, from the same socket.
+    fn revive(self: &Arc<Self>, failed: &Arc<Generation>, error: &io::Error) {
+        let timed_out = matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut);
+        if timed_out {
+            log::debug!("accept idle past the connection timeout; renewing the listener");
+        } else {
+            log::warn!("accepting failed ({error}); renewing the listener");
+            // EMFILE and friends: give descriptors a moment to come back.
+            thread::sleep(Duration::from_millis(100));
+        }
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        if !Arc::ptr_eq(&current, failed) || self.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        match failed.listener.try_clone() {
+            Ok(listener) => self.replace(&mut current, listener),
+            Err(e) => log::error!("listener not renewable: {e}"),
         }
     }
 
-    fn work(&self) {
+    /// Answers an old generation's remaining requests once its workers have moved on.
+    fn drain(self: &Arc<Self>, old: &Generation) {
+        {
+            let mut serving = old.serving.lock().unwrap_or_else(|p| p.into_inner());
+            while *serving > 0 && !self.stop.load(Ordering::SeqCst) {
+                serving = old.left.wait_timeout(serving, Duration::from_millis(200)).map_or_else(|p| p.into_inner().0, |r| r.0);
+            }
+        }
+        // `recv_timeout` also returns early on a leftover unblock: only a real
+        // quiet period ends the drain, or a request queued after it would be
+        // orphaned (and answered 500 by tiny-http when its queue is dropped).
+        let mut last = Instant::now();
         while !self.stop.load(Ordering::SeqCst) {
-            let server = self.current();
-            // An error here is an unblock (stop, or a new listener): look again.
-            if let Ok(request) = server.recv() {
-                drop(server);
-                self.answer(request);
+            match old.server.recv_timeout(self.quiet) {
+                Ok(Some(request)) => {
+                    self.answer(request);
+                    last = Instant::now();
+                }
+                Ok(None) | Err(_) if last.elapsed() >= self.quiet => break,
+                Ok(None) | Err(_) => {}
             }
         }
     }
 
-    fn answer(&self, request: tiny_http::Request) {
+    fn wake_all(&self) {
+        let generation = self.current();
+        for _ in 0..self.workers {
+            generation.server.unblock();
+        }
+        for (old, _) in self.drainers.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            old.server.unblock();
+        }
+    }
+
+    fn work(self: &Arc<Self>) {
+        let mut generation = self.current();
+        while !self.stop.load(Ordering::SeqCst) {
+            let now = self.current();
+            if !Arc::ptr_eq(&generation, &now) {
+                generation.worker_left();
+                generation = now;
+            }
+            match generation.server.recv() {
+                Ok(request) => self.answer(request),
+                Err(e) if is_unblock(&e) => {}
+                Err(e) => self.revive(&generation, &e),
+            }
+        }
+        generation.worker_left();
+    }
+
+    fn answer(self: &Arc<Self>, request: tiny_http::Request) {
         let method = match request.method() {
             tiny_http::Method::Get => Method::Get,
             tiny_http::Method::Head => Method::Head,
@@ -100,7 +208,7 @@ impl Front {
     }
 
     /// The firmware upload paths take POST (and OPTIONS for CORS) and read the body.
-    fn upload(&self, mut request: tiny_http::Request, method: Method, path: &str) {
+    fn upload(self: &Arc<Self>, mut request: tiny_http::Request, method: Method, path: &str) {
         let header = |name: &'static str| -> Vec<String> {
             request.headers().iter().filter(|h| h.field.equiv(name)).map(|h| h.value.as_str().to_string()).collect()
         };
@@ -140,7 +248,14 @@ impl Front {
         }
     }
 
-    fn after(&self, after: After) {
+    fn rebind(self: &Arc<Self>, listener: TcpListener) {
+        if let Err(e) = set_timeouts(&listener, self.timeout) {
+            log::warn!("connection timeouts not set on the new port: {e}");
+        }
+        self.swap(listener);
+    }
+
+    fn after(self: &Arc<Self>, after: After) {
         match after {
             After::Reboot => {
                 log::warn!("rebooting");
@@ -153,12 +268,12 @@ impl Front {
                 let port = lock(&self.app.network).config.port;
                 if port != self.port() {
                     match TcpListener::bind(SocketAddr::new(self.app.listen.ip(), port)) {
-                        Ok(listener) => self.swap(listener),
+                        Ok(listener) => self.rebind(listener),
                         Err(e) => log::error!("port {port} after factory reset: {e}"),
                     }
                 }
             }
-            After::Rebind(listener) => self.swap(listener),
+            After::Rebind(listener) => self.rebind(listener),
         }
     }
 }
@@ -221,6 +336,19 @@ pub struct Options {
     pub workers: usize,
     /// How often periodic work (the PTZ watchdog) runs.
     pub tick: Duration,
+    /// Read and write timeout of every connection; `None` waits for ever.
+    pub timeout: Option<Duration>,
+}
+
+/// Sets the read and write timeouts on a listening socket; the connections
+/// it accepts inherit them (and so does `accept` itself, see [`Generation`]).
+fn set_timeouts(listener: &TcpListener, timeout: Option<Duration>) -> nix::Result<()> {
+    use nix::sys::socket::{setsockopt, sockopt};
+    use nix::sys::time::TimeVal;
+    let Some(t) = timeout else { return Ok(()) };
+    let tv = TimeVal::new(i64::try_from(t.as_secs()).unwrap_or(i64::MAX) as _, t.subsec_micros().into());
+    setsockopt(listener, sockopt::ReceiveTimeout, &tv)?;
+    setsockopt(listener, sockopt::SendTimeout, &tv)
 }
 
 /// A running camera server.
@@ -233,10 +361,19 @@ pub struct Running {
 impl Running {
     /// Starts the workers and the periodic work on a bound listener.
     pub fn start(app: Arc<App>, listener: TcpListener, options: &Options) -> io::Result<Running> {
-        let server = Server::from_listener(listener, None).map_err(io::Error::other)?;
-        log::info!("listening on {}", server.server_addr());
+        set_timeouts(&listener, options.timeout).map_err(io::Error::from)?;
         let workers = options.workers.max(1);
-        let front = Arc::new(Front { app, server: RwLock::new(Arc::new(server)), stop: AtomicBool::new(false), workers });
+        let generation = Generation::new(listener, workers)?;
+        log::info!("listening on {}", generation.server.server_addr());
+        let front = Arc::new(Front {
+            app,
+            current: RwLock::new(Arc::new(generation)),
+            stop: AtomicBool::new(false),
+            workers,
+            drainers: Mutex::new(Vec::new()),
+            quiet: options.timeout.map_or(Duration::from_secs(60), |t| t * 2 + Duration::from_secs(1)),
+            timeout: options.timeout,
+        });
         let mut threads = Vec::with_capacity(workers + 1);
         for i in 0..workers {
             let front = front.clone();
@@ -270,6 +407,10 @@ impl Running {
         let _ = self.stop_ticks.send(());
         for t in self.threads {
             let _ = t.join();
+        }
+        let drainers = std::mem::take(&mut *self.front.drainers.lock().unwrap_or_else(|p| p.into_inner()));
+        for (_, handle) in drainers {
+            let _ = handle.join();
         }
         log::info!("stopped");
     }

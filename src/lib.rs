@@ -40,6 +40,10 @@ pub use http::Running;
 /// Default worker threads: enough that a slow snapshot never blocks PTZ
 /// control, few enough for a 64 MB camera.
 pub const DEFAULT_WORKERS: usize = 4;
+/// Default connection read/write timeout: long enough for a browser's
+/// keep-alive between page actions, short enough that idle connections (one
+/// thread each inside tiny-http) do not pile up on a 64 MB camera.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -52,6 +56,8 @@ pub struct Config {
     pub workers: usize,
     /// Period of the PTZ watchdog check.
     pub tick: Duration,
+    /// Read and write timeout of every connection.
+    pub timeout: Option<Duration>,
     /// What firmware upgrades must satisfy.
     pub firmware: firmware::Policy,
 }
@@ -59,7 +65,14 @@ pub struct Config {
 impl Config {
     /// Defaults for a data directory and a listen address.
     pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Config {
-        Config { listen, data_dir, workers: DEFAULT_WORKERS, tick: Duration::from_secs(1), firmware: Default::default() }
+        Config {
+            listen,
+            data_dir,
+            workers: DEFAULT_WORKERS,
+            tick: Duration::from_secs(1),
+            timeout: Some(DEFAULT_TIMEOUT),
+            firmware: Default::default(),
+        }
     }
 }
 
@@ -81,7 +94,7 @@ pub fn start(config: &Config, board: Board, clock: Arc<dyn Monotonic>) -> io::Re
             }
         }
     };
-    let options = http::Options { workers: config.workers, tick: config.tick };
+    let options = http::Options { workers: config.workers, tick: config.tick, timeout: config.timeout };
     let running = Running::start(app.clone(), listener, &options)?;
     // The server is up: this firmware booted well, so its slot leaves trial.
     app::lock(&app.firmware).confirm_boot();

@@ -3,23 +3,38 @@
 use camcgi_fwimage::{from_hex, Header, PayloadHasher, Version, HEADER_LEN};
 use std::process::Command;
 
+/// The packer as a command; `CAMCGI_EXEC_WRAPPER` runs it when the tests run
+/// under qemu-user without binfmt_misc.
+fn fwpack() -> Command {
+    let wrapper = std::env::var("CAMCGI_EXEC_WRAPPER").unwrap_or_default();
+    let mut parts = wrapper.split_whitespace();
+    let bin = env!("CARGO_BIN_EXE_camcgi-fwpack");
+    match parts.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(parts).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    }
+}
+
 #[test]
 fn keygen_pack_and_verify() {
     let dir = std::env::temp_dir().join(format!("camcgi-fwpack-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let pack = env!("CARGO_BIN_EXE_camcgi-fwpack");
     let key = dir.join("secret.key");
-    let out = Command::new(pack).arg("keygen").arg(&key).output().unwrap();
+    let out = fwpack().arg("keygen").arg(&key).output().unwrap();
     assert!(out.status.success());
     let public = from_hex::<32>(&String::from_utf8_lossy(&out.stdout)).expect("a public key in hex");
-    let again = Command::new(pack).arg("pubkey").arg(&key).output().unwrap();
+    let again = fwpack().arg("pubkey").arg(&key).output().unwrap();
     assert_eq!(from_hex::<32>(&String::from_utf8_lossy(&again.stdout)), Some(public));
 
     let payload: Vec<u8> = (0..200_000u32).map(|i| (i * 7) as u8).collect();
     std::fs::write(dir.join("rootfs.bin"), &payload).unwrap();
     let image = dir.join("fw.img");
-    let out = Command::new(pack)
+    let out = fwpack()
         .args(["pack", "--board", "cam-v1", "--version", "1.4.2", "--payload"])
         .arg(dir.join("rootfs.bin"))
         .arg("--out")
@@ -40,7 +55,7 @@ fn keygen_pack_and_verify() {
     assert_eq!(header.sha256, h.finish());
     assert!(header.signature_valid(&public));
 
-    let bad = Command::new(pack).args(["pack", "--board", "x"]).output().unwrap();
+    let bad = fwpack().args(["pack", "--board", "x"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }

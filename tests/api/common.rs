@@ -13,6 +13,29 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The `camcgi` binary as a command. When the tests themselves run as foreign
+/// binaries under qemu-user on a host without binfmt_misc, `CAMCGI_EXEC_WRAPPER`
+/// (e.g. `qemu-arm-static -L /usr/arm-linux-gnueabihf`) runs it.
+pub fn camcgi_command() -> std::process::Command {
+    wrapped(env!("CARGO_BIN_EXE_camcgi"))
+}
+
+pub fn wrapped(bin: &str) -> std::process::Command {
+    let wrapper = std::env::var("CAMCGI_EXEC_WRAPPER").unwrap_or_default();
+    let mut parts = wrapper.split_whitespace();
+    match parts.next() {
+        Some(program) => {
+            let mut c = std::process::Command::new(program);
+            c.args(parts).arg(bin);
+            c
+        }
+        None => std::process::Command::new(bin),
+    }
+}
+
+/// The connection timeout test cameras run with.
+pub const TIMEOUT: Duration = Duration::from_secs(2);
+
 /// The test board's firmware slots.
 pub const SLOT: FlashGeometry = FlashGeometry { erase_size: 4096, capacity: 1 << 20 };
 
@@ -153,6 +176,7 @@ impl Cam {
         mock.attach_firmware(&dir.0.join("firmware"), SLOT).unwrap();
         let mut config = Config::new("127.0.0.1:0".parse().unwrap(), dir.0.clone());
         config.tick = Duration::from_millis(20);
+        config.timeout = Some(TIMEOUT);
         config.firmware = policy;
         let running = camcgi::start(&config, mock.board(), Arc::new(clock.clone())).unwrap();
         Cam { mock, clock, running: Some(running), dir }
@@ -206,7 +230,7 @@ impl Cam {
 
     /// Waits (briefly, polling) until `cond` holds.
     pub fn eventually(&self, what: &str, cond: impl Fn() -> bool) {
-        for _ in 0..250 {
+        for _ in 0..500 {
             if cond() {
                 return;
             }

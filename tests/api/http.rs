@@ -132,3 +132,48 @@ fn http_1_0_is_answered() {
     assert_eq!(r.status, 200);
     assert!(r.element("uid").is_some());
 }
+
+#[test]
+fn an_idle_connection_is_closed_at_the_timeout() {
+    let cam = Cam::start();
+    let mut stream = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT * 5)).unwrap();
+    write!(stream, "GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: c\r\n\r\n").unwrap();
+    assert!(read_one(&mut stream).element("uid").is_some());
+    let idle = std::time::Instant::now();
+    let mut buf = [0u8; 16];
+    let n = stream.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "the server closed the idle connection");
+    let waited = idle.elapsed();
+    assert!(waited >= TIMEOUT - Duration::from_millis(200) && waited < TIMEOUT * 3, "{waited:?}");
+}
+
+#[test]
+fn accepting_goes_on_after_idle_periods_longer_than_the_timeout() {
+    let cam = Cam::start();
+    for _ in 0..2 {
+        std::thread::sleep(TIMEOUT + Duration::from_millis(700));
+        assert_ok(cam.get("/cgi-bin/getuid?username=admin&password=123456"), "uid");
+    }
+}
+
+#[test]
+fn a_busy_connection_is_answered_across_a_listener_renewal() {
+    let cam = Cam::start();
+    let uid = cam.admin();
+    let mut stream = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // No new connection for several timeouts, so accept() times out and the
+    // listener is renewed; this connection never idles that long.
+    let until = std::time::Instant::now() + TIMEOUT * 3;
+    let mut answered = 0;
+    while std::time::Instant::now() < until {
+        write!(stream, "GET /cgi-bin/keep_alive?uid={uid} HTTP/1.1\r\nHost: c\r\n\r\n").unwrap();
+        let r = read_one(&mut stream);
+        assert_eq!(r.element("keep_alive").as_deref(), Some("true"), "answer {answered}: {} {}", r.status, r.text());
+        answered += 1;
+        std::thread::sleep(TIMEOUT / 4);
+    }
+    assert!(answered >= 10);
+    assert_ok(cam.get(&format!("/cgi-bin/keep_alive?uid={uid}")), "keep_alive");
+}

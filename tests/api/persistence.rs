@@ -105,7 +105,7 @@ struct Process {
 
 impl Process {
     fn start(dir: &std::path::Path, extra: &[&str]) -> Process {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_camcgi"))
+        let mut child = camcgi_command()
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
             .args(extra)
@@ -223,9 +223,9 @@ fn sigterm_stops_cleanly_and_secrets_never_reach_the_log() {
 
 #[test]
 fn bad_command_lines_are_refused_with_usage() {
-    let out = Command::new(env!("CARGO_BIN_EXE_camcgi")).args(["--board", "nonesuch", "--data-dir"]).arg(std::env::temp_dir()).output().unwrap();
+    let out = camcgi_command().args(["--board", "nonesuch", "--data-dir"]).arg(std::env::temp_dir()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(env!("CARGO_BIN_EXE_camcgi")).args(["--listen", "nowhere"]).output().unwrap();
+    let out = camcgi_command().args(["--listen", "nowhere"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage: camcgi"));
 }

@@ -117,7 +117,8 @@ fn kind_of(errno: nix::errno::Errno) -> ErrorKind {
         Errno::EBUSY => ErrorKind::Busy,
         Errno::ETIMEDOUT => ErrorKind::Timeout,
         Errno::EINVAL | Errno::EROFS | Errno::EPERM => ErrorKind::InvalidInput,
-        Errno::ENOTTY | Errno::EOPNOTSUPP => ErrorKind::NotSupported,
+        // ENOSYS: an emulator (qemu-user) that does not know the ioctl.
+        Errno::ENOTTY | Errno::EOPNOTSUPP | Errno::ENOSYS => ErrorKind::NotSupported,
         _ => ErrorKind::Io,
     }
 }
