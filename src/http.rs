@@ -344,9 +344,10 @@ pub struct Options {
 /// it accepts inherit them (and so does `accept` itself, see [`Generation`]).
 fn set_timeouts(listener: &TcpListener, timeout: Option<Duration>) -> nix::Result<()> {
     use nix::sys::socket::{setsockopt, sockopt};
-    use nix::sys::time::TimeVal;
+    use nix::sys::time::{TimeVal, TimeValLike};
     let Some(t) = timeout else { return Ok(()) };
-    let tv = TimeVal::new(i64::try_from(t.as_secs()).unwrap_or(i64::MAX) as _, t.subsec_micros().into());
+    // time_t and suseconds_t differ between targets; milliseconds() fits them all.
+    let tv = TimeVal::milliseconds(i64::try_from(t.as_millis()).unwrap_or(i64::MAX));
     setsockopt(listener, sockopt::ReceiveTimeout, &tv)?;
     setsockopt(listener, sockopt::SendTimeout, &tv)
 }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the whole test suite as binaries of TARGET under qemu-user
+# (.cargo/config.toml names the runner; the wrapper starts the camcgi
+# binary the tests spawn, since a host may have no binfmt_misc).
+#   cross/test-target.sh armv7-unknown-linux-gnueabihf
+set -euo pipefail
+target=${1:?usage: cross/test-target.sh TARGET}
+case "$target" in
+    armv7-unknown-linux-gnueabihf) wrapper="qemu-arm-static -L /usr/arm-linux-gnueabihf" ;;
+    armv7-unknown-linux-musleabihf) wrapper="qemu-arm-static" ;;
+    aarch64-unknown-linux-musl) wrapper="qemu-aarch64-static" ;;
+    aarch64-unknown-linux-gnu) wrapper="qemu-aarch64-static -L /usr/aarch64-linux-gnu" ;;
+    *) echo "unknown target $target" >&2; exit 2 ;;
+esac
+cd "$(dirname "$0")/.."
+CAMCGI_EXEC_WRAPPER="$wrapper" cargo test --locked --workspace --target "$target"
