@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite as binaries of TARGET under qemu-user
-# (.cargo/config.toml names the runner; the wrapper starts the camcgi
-# binary the tests spawn, since a host may have no binfmt_misc).
+# (.cargo/config.toml names the runner). The tests start the camcgi binary
+# through the same qemu-user when the host cannot exec it; the wrapper is
+# named here explicitly all the same.
 #   cross/test-target.sh armv7-unknown-linux-gnueabihf
 set -euo pipefail
 target=${1:?usage: cross/test-target.sh TARGET}

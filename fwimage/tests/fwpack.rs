@@ -3,12 +3,25 @@
 use camcgi_fwimage::{from_hex, Header, PayloadHasher, Version, HEADER_LEN};
 use std::process::Command;
 
-/// The packer as a command; `CAMCGI_EXEC_WRAPPER` runs it when the tests run
-/// under qemu-user without binfmt_misc.
+/// The packer as a command. Run as a foreign binary under qemu-user on a host
+/// without binfmt_misc, the host cannot exec it: `CAMCGI_EXEC_WRAPPER`, or else
+/// the target's qemu-user, runs it. The probe: run bare, it exits 2 with its usage.
 fn fwpack() -> Command {
-    let wrapper = std::env::var("CAMCGI_EXEC_WRAPPER").unwrap_or_default();
-    let mut parts = wrapper.split_whitespace();
     let bin = env!("CARGO_BIN_EXE_camcgi-fwpack");
+    let wrapper = std::env::var("CAMCGI_EXEC_WRAPPER").unwrap_or_else(|_| {
+        match Command::new(bin).output() {
+            Ok(out) if out.status.code() == Some(2) => String::new(),
+            _ => match (std::env::consts::ARCH, cfg!(target_env = "musl")) {
+                ("arm", false) => "qemu-arm-static -L /usr/arm-linux-gnueabihf",
+                ("arm", true) => "qemu-arm-static",
+                ("aarch64", false) => "qemu-aarch64-static -L /usr/aarch64-linux-gnu",
+                ("aarch64", true) => "qemu-aarch64-static",
+                _ => "",
+            }
+            .to_string(),
+        }
+    });
+    let mut parts = wrapper.split_whitespace();
     match parts.next() {
         Some(program) => {
             let mut c = Command::new(program);

@@ -13,15 +13,44 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The `camcgi` binary as a command. When the tests themselves run as foreign
-/// binaries under qemu-user on a host without binfmt_misc, `CAMCGI_EXEC_WRAPPER`
-/// (e.g. `qemu-arm-static -L /usr/arm-linux-gnueabihf`) runs it.
+/// The `camcgi` binary as a command.
 pub fn camcgi_command() -> std::process::Command {
     wrapped(env!("CARGO_BIN_EXE_camcgi"))
 }
 
+/// The qemu-user that runs this test binary's own architecture, as
+/// `.cargo/config.toml` names it for the runner.
+fn default_wrapper() -> &'static str {
+    match (std::env::consts::ARCH, cfg!(target_env = "musl")) {
+        ("arm", false) => "qemu-arm-static -L /usr/arm-linux-gnueabihf",
+        ("arm", true) => "qemu-arm-static",
+        ("aarch64", false) => "qemu-aarch64-static -L /usr/aarch64-linux-gnu",
+        ("aarch64", true) => "qemu-aarch64-static",
+        _ => "",
+    }
+}
+
+/// A binary built for the tests' target, as a command. When the tests run as
+/// foreign binaries under qemu-user on a host without binfmt_misc, the host
+/// cannot exec the binary (ENOEXEC, which glibc's posix_spawn even retries as
+/// a shell script): `CAMCGI_EXEC_WRAPPER`, or else the target's qemu-user,
+/// runs it. The probe is `BIN --help`, which exits 2 with the usage.
 pub fn wrapped(bin: &str) -> std::process::Command {
-    let wrapper = std::env::var("CAMCGI_EXEC_WRAPPER").unwrap_or_default();
+    static WRAPPER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let wrapper = WRAPPER.get_or_init(|| match std::env::var("CAMCGI_EXEC_WRAPPER") {
+        Ok(w) => w,
+        Err(_) => {
+            let direct = std::process::Command::new(bin)
+                .arg("--help")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+            match direct {
+                Ok(status) if status.code() == Some(2) => String::new(),
+                _ => default_wrapper().to_string(),
+            }
+        }
+    });
     let mut parts = wrapper.split_whitespace();
     match parts.next() {
         Some(program) => {
