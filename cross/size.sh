@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Prints the stripped size of the camcgi binary for each target given
-# (default: the host, armv7 glibc and aarch64 musl), built with the release profile.
+# (default: the host, armv7 glibc and aarch64 musl), built with the release
+# profile: the default build (mock and Linux boards) and a camera build
+# (Linux board only: --no-default-features --features board-linux).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(host armv7-unknown-linux-gnueabihf aarch64-unknown-linux-musl)
-printf '%-34s %12s %10s\n' target bytes KiB
+printf '%-32s %-8s %10s %7s\n' target build bytes KiB
 for t in "${targets[@]}"; do
-    if [ "$t" = host ]; then
-        cargo build -q --locked --release --bin camcgi
-        bin=target/release/camcgi
-        t=$(rustc -vV | sed -n 's/^host: //p')
-    else
-        cargo build -q --locked --release --bin camcgi --target "$t"
-        bin=target/$t/release/camcgi
-    fi
-    bytes=$(stat -c %s "$bin")
-    printf '%-34s %12d %10d\n' "$t" "$bytes" $(( (bytes + 1023) / 1024 ))
+    for build in default camera; do
+        features=()
+        [ "$build" = camera ] && features=(--no-default-features --features board-linux)
+        if [ "$t" = host ]; then
+            cargo build -q --locked --release --bin camcgi "${features[@]}" --target-dir "target/size-$build"
+            bin=target/size-$build/release/camcgi
+            name=$(rustc -vV | sed -n 's/^host: //p')
+        else
+            cargo build -q --locked --release --bin camcgi "${features[@]}" --target "$t" --target-dir "target/size-$build"
+            bin=target/size-$build/$t/release/camcgi
+            name=$t
+        fi
+        bytes=$(stat -c %s "$bin")
+        printf '%-32s %-8s %10d %7d\n' "$name" "$build" "$bytes" $(( (bytes + 1023) / 1024 ))
+    done
 done

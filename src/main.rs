@@ -9,11 +9,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board mock] [--log-level LEVEL] [--workers N]
+const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board NAME] [--board-config FILE] [--log-level LEVEL] [--workers N]
               [--timeout SECS] [--firmware-key FILE] [--allow-downgrade] [--allow-origin ORIGIN]...
   --listen     address to serve on (default 127.0.0.1:8080)
   --data-dir   where settings and accounts live (default ./camcgi-data)
-  --board      board support to drive (default mock; available: mock)
+  --board      board support to drive (default: the first this build has; mock, linux)
+  --board-config  the board's configuration file (linux: TOML)
   --log-level  off, error, warn, info, debug or trace (default info)
   --workers    request worker threads (default 4)
   --timeout    seconds a connection may stay idle or stalled (default 15; 0: no timeout)
@@ -24,12 +25,14 @@ const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--boar
 struct Args {
     config: Config,
     board: String,
+    board_config: Option<PathBuf>,
     level: LevelFilter,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut config = Config::new(SocketAddr::from(([127, 0, 0, 1], 8080)), PathBuf::from("camcgi-data"));
-    let mut board = String::from(camcgi_board_mock::NAME);
+    let mut board = camcgi_boards::NAMES.first().map(|s| s.to_string()).unwrap_or_default();
+    let mut board_config = None;
     let mut level = LevelFilter::Info;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -46,6 +49,7 @@ fn parse_args() -> Result<Args, String> {
             "--listen" => config.listen = value.parse().map_err(|_| format!("--listen: not ADDR:PORT: {value}"))?,
             "--data-dir" => config.data_dir = PathBuf::from(value),
             "--board" => board = value,
+            "--board-config" => board_config = Some(PathBuf::from(value)),
             "--log-level" => level = value.parse().map_err(|_| format!("--log-level: unknown level {value}"))?,
             "--firmware-key" => {
                 let text = std::fs::read_to_string(&value).map_err(|e| format!("--firmware-key {value}: {e}"))?;
@@ -64,7 +68,7 @@ fn parse_args() -> Result<Args, String> {
             _ => return Err(format!("unknown option {flag}")),
         }
     }
-    Ok(Args { config, board, level })
+    Ok(Args { config, board, board_config, level })
 }
 
 fn main() -> ExitCode {
@@ -89,16 +93,16 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let clock = Arc::new(SystemMonotonic::new());
-    let board = match args.board.as_str() {
-        camcgi_board_mock::NAME => match camcgi_board_mock::board(clock.clone(), &args.config.data_dir.join("firmware")) {
-            Ok((board, _)) => board,
-            Err(e) => {
-                log::error!("mock board firmware slots unusable: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-        other => {
-            log::error!("unknown board '{other}' (available: {})", camcgi_board_mock::NAME);
+    let options = camcgi_boards::Options {
+        name: &args.board,
+        config: args.board_config.as_deref(),
+        data_dir: &args.config.data_dir,
+        clock: clock.clone(),
+    };
+    let board = match camcgi_boards::open(&options) {
+        Ok(board) => board,
+        Err(e) => {
+            log::error!("board {}: {e}", args.board);
             return ExitCode::from(2);
         }
     };

@@ -99,7 +99,14 @@ pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
         }
         unit.commit(&app.store, FILE, new, apply)?;
     }
-    let c = &unit.config;
+    let mut c = unit.config.clone();
+    // With DHCP the lease's address is the one that matters.
+    if c.dhcp {
+        if let Some((ipaddr, netmask)) = unit.hal.live_address().map_err(|e| Fault::device(&e))? {
+            c.ipaddr = ipaddr;
+            c.netmask = netmask;
+        }
+    }
     let mac = unit.hal.mac_address().map_err(|e| Fault::device(&e))?;
     let mac: Vec<String> = mac.iter().map(|b| format!("{b:02X}")).collect();
     let mut doc = Doc::new();

@@ -101,6 +101,9 @@ impl<T: NetworkInterface> NetworkInterface for Erased<T> {
     fn apply(&mut self, config: &NetworkConfig) -> Result<(), DeviceError> {
         self.0.apply(config).map_err(erase("network"))
     }
+    fn live_address(&self) -> Result<Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>, DeviceError> {
+        self.0.live_address().map_err(erase("network"))
+    }
 }
 
 impl<T: WallClock> WallClock for Erased<T> {
@@ -170,6 +173,24 @@ impl<T: BootControl> BootControl for Erased<T> {
 }
 
 impl Board {
+    /// Replaces the PTZ driver (a board whose head is optional, or a test).
+    pub fn with_ptz(mut self, ptz: impl PtzDriver + Send + 'static) -> Board {
+        self.ptz = Box::new(Erased(ptz));
+        self
+    }
+
+    /// Replaces the firmware flash.
+    pub fn with_flash(mut self, flash: impl FirmwareFlash + Send + 'static) -> Board {
+        self.flash = Box::new(Erased(flash));
+        self
+    }
+
+    /// Replaces the boot control.
+    pub fn with_boot(mut self, boot: impl BootControl + Send + 'static) -> Board {
+        self.boot = Box::new(Erased(boot));
+        self
+    }
+
     /// Assembles a board from its parts, whatever their error types.
     #[allow(clippy::too_many_arguments)]
     pub fn new(

@@ -376,6 +376,11 @@ pub trait NetworkInterface: ErrorType {
     fn mac_address(&self) -> Result<[u8; 6], Self::Error>;
     /// Applies a whole network configuration.
     fn apply(&mut self, config: &NetworkConfig) -> Result<(), Self::Error>;
+    /// The address and netmask the interface has now (with DHCP, the lease's);
+    /// `None` where the board cannot tell.
+    fn live_address(&self) -> Result<Option<(Ipv4Addr, Ipv4Addr)>, Self::Error> {
+        Ok(None)
+    }
 }
 
 /// Where the camera's time comes from.

@@ -5,6 +5,7 @@ mod common;
 mod families;
 mod firmware;
 mod http;
+mod linux_board;
 mod persistence;
 mod ptz;
 mod snapshot;

@@ -240,15 +240,6 @@ mod tests {
         assert!(boot.state().unwrap().confirmed, "re-selecting the running slot is no trial");
     }
 
-    impl EnvStore for Box<dyn EnvStore> {
-        fn read(&self) -> io::Result<Vec<(String, String)>> {
-            (**self).read()
-        }
-        fn write(&mut self, vars: &[(&str, &str)]) -> io::Result<()> {
-            (**self).write(vars)
-        }
-    }
-
     #[test]
     fn file_environment() {
         let d = dir("file");
