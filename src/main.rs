@@ -13,7 +13,7 @@ const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--boar
               [--timeout SECS] [--firmware-key FILE] [--allow-downgrade] [--allow-origin ORIGIN]...
   --listen     address to serve on (default 127.0.0.1:8080)
   --data-dir   where settings and accounts live (default ./camcgi-data)
-  --board      board support to drive (default: the first this build has; mock, linux)
+  --board      board support to drive (default: the first this build has)
   --board-config  the board's configuration file (linux: TOML)
   --log-level  off, error, warn, info, debug or trace (default info)
   --workers    request worker threads (default 4)
@@ -78,7 +78,7 @@ fn main() -> ExitCode {
             if !e.is_empty() {
                 eprintln!("camcgi: {e}");
             }
-            eprintln!("{USAGE}");
+            eprintln!("{USAGE}\nboards in this build: {}", camcgi_boards::NAMES.join(", "));
             return ExitCode::from(2);
         }
     };

@@ -24,6 +24,7 @@ impl Rig {
         let slave = nix::unistd::ttyname(&pty.slave).unwrap();
         fs::write(d.join("serial"), "SN-ACME-0042\n").unwrap();
         fs::write(d.join("version"), "acme-fs 2.3\n").unwrap();
+        fs::write(d.join("model"), "ACME-T1\n").unwrap();
         fs::write(d.join("video0"), "").unwrap();
         fs::create_dir_all(d.join("net/eth0")).unwrap();
         fs::write(d.join("net/eth0/address"), "02:00:5e:10:20:30\n").unwrap();
@@ -35,10 +36,10 @@ impl Rig {
         let config = format!(
             r#"
 board_id = "acme-test"
-model = "ACME-T1"
 [system]
 serial_file = "{d}/serial"
 firmware_version_file = "{d}/version"
+model_file = "{d}/model"
 [ptz]
 port = "{slave}"
 baud = 2400

@@ -11,8 +11,6 @@ use std::path::PathBuf;
 pub struct BoardConfig {
     /// The id firmware images for this board carry.
     pub board_id: String,
-    /// The OEM model `getmodel` answers.
-    pub model: String,
     /// Versions, serial number, reboot.
     pub system: SystemConfig,
     /// The PTZ head; leave out for a fixed camera (`ptz="0"`).
@@ -51,6 +49,8 @@ pub struct SystemConfig {
     pub serial_file: PathBuf,
     /// A file holding the filesystem (firmware) version.
     pub firmware_version_file: PathBuf,
+    /// A file holding the OEM model `getmodel` answers.
+    pub model_file: PathBuf,
     /// Run by a factory reset after camcgi restored its own settings (e.g. to wipe vendor data).
     #[serde(default)]
     pub factory_reset_command: Vec<String>,

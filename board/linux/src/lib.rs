@@ -48,7 +48,7 @@ pub fn board(config: &BoardConfig) -> Result<Board, String> {
         _ => return Err("[firmware] needs uboot_env_file, or fw_printenv and fw_setenv".into()),
     };
     let boot = uboot::UBootControl::new(env).map_err(|e| format!("u-boot environment: {e}"))?;
-    let system = LinuxSystem { config: config.system.clone(), model: config.model.clone(), capabilities };
+    let system = LinuxSystem { config: config.system.clone(), capabilities };
     let board = Board::new(
         NoPtz,
         image,

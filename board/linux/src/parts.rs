@@ -66,7 +66,6 @@ fn read_trimmed(path: &Path, what: &'static str) -> Result<String, BoardError> {
 #[derive(Debug)]
 pub struct LinuxSystem {
     pub(crate) config: SystemConfig,
-    pub(crate) model: String,
     pub(crate) capabilities: Capabilities,
 }
 
@@ -81,7 +80,7 @@ impl SystemControl for LinuxSystem {
     }
 
     fn model(&self) -> Result<String, BoardError> {
-        Ok(self.model.clone())
+        read_trimmed(&self.config.model_file, "model file")
     }
 
     fn capabilities(&self) -> Capabilities {
