@@ -100,6 +100,8 @@ pub struct App {
     pub upgrading: AtomicBool,
     /// What upgrades must satisfy.
     pub policy: Policy,
+    /// FTP and e-mail targets for snapshots.
+    pub targets: Mutex<crate::targets::Targets>,
 }
 
 impl App {
@@ -123,6 +125,7 @@ impl App {
             upgrade: Mutex::new(Status::default()),
             upgrading: AtomicBool::new(false),
             policy,
+            targets: Mutex::new(crate::targets::load(&store)),
             system: Mutex::new(board.system),
             storage: Mutex::new(board.storage),
             accounts: Mutex::new(accounts),
@@ -166,6 +169,7 @@ impl App {
         image::reset(&mut lock(&self.image), store);
         ptz::reset(&mut lock(&self.ptz), store);
         motion::reset(&mut lock(&self.motion), store);
+        crate::targets::reset(&mut lock(&self.targets), store);
         {
             let mut accounts = lock(&self.accounts);
             *accounts = Accounts::default();

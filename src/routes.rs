@@ -185,6 +185,7 @@ static ROUTES: &[Route] = &[
     Route { denied: users::NOT_ADMIN, ..route("/cgi-bin/user_management", users::PARAMS, Admin, Admin, users::handle) },
     Route { guard: Guard::Credentials, ..route("/cgi-bin/snapshot.cgi", snapshot::PARAMS, User, User, snapshot::handle) },
     route("/cgi-bin/upgrade_status", &[], User, User, crate::firmware::status),
+    route("/cgi-bin/upload_targets", crate::targets::PARAMS, User, Admin, crate::targets::handle),
     Route { guard: Guard::Login, ..route("/cgi/auth.cgi", auth::AUTH_CGI_PARAMS, User, User, auth::auth_cgi) },
 ];
 

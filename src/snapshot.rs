@@ -85,6 +85,21 @@ pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
     };
     let [y, mo, d, h, mi, s] = now_local(&lock(&app.time)).map_err(|e| Fault::device(&e))?;
     let name = format!("snapshot_{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}_stream{number}.jpg");
+    let sent = match target {
+        StorageTarget::Ftp => Some(("ftp", crate::targets::ftp(app, &name, &jpeg))),
+        StorageTarget::Email => Some(("email", crate::targets::email(app, &name, &jpeg))),
+        StorageTarget::SdCard | StorageTarget::Nfs => None,
+    };
+    if let Some((protocol, sent)) = sent {
+        return match sent {
+            None => Err(absent(target)),
+            Some(Ok(())) => Ok(Reply::xml(simple("upload", "OK"))),
+            Some(Err(f)) => {
+                log::warn!("snapshot upload by {protocol} failed at {}: {}", f.step, f.detail);
+                Err(Fault { status: 500, reason: format!("upload failed: {protocol} {} ({})", f.step, f.detail).into() })
+            }
+        };
+    }
     match lock(&app.storage).store(target, &name, &jpeg) {
         Ok(()) => Ok(Reply::xml(simple("upload", "OK"))),
         Err(e) if matches!(camcgi_hal::Error::kind(&e), ErrorKind::NotMounted | ErrorKind::NotConfigured) => {

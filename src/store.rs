@@ -6,7 +6,8 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -73,7 +74,8 @@ impl Store {
         let path = self.dir.join(name);
         let tmp = self.dir.join(format!(".{name}.tmp"));
         let result = (|| {
-            let mut file = File::create(&tmp)?;
+            // Owner only: some settings hold upload passwords.
+            let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
             file.write_all(text.as_bytes())?;
             file.sync_all()?;
             drop(file);

@@ -97,7 +97,7 @@ impl TimeConfig {
 }
 
 /// A host name or dotted address: 1-253 bytes of letters, digits, `-` and `.`, no empty label.
-fn valid_host_name(s: &str) -> bool {
+pub fn valid_host_name(s: &str) -> bool {
     (1..=253).contains(&s.len())
         && s.split('.').all(|l| !l.is_empty() && l.len() <= 63)
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')

@@ -10,4 +10,5 @@ mod persistence;
 mod ptz;
 mod snapshot;
 mod system;
+mod uploads;
 mod users;

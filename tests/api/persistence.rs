@@ -268,3 +268,22 @@ fn kill_9_during_an_upload_leaves_the_running_slot_and_selection_untouched() {
     assert_eq!(std::fs::read_to_string(fw.join("boot.state")).unwrap(), "confirmed=A selected=A tries=0\n");
     assert_eq!(std::fs::read(fw.join("slot-a.bin")).unwrap(), factory);
 }
+
+#[test]
+fn the_mock_boards_sd_card_is_a_directory_of_the_data_dir() {
+    let dir = TempDir::new();
+    let cam = Process::start(&dir.0, &[]);
+    let r = cam.get("/cgi-bin/snapshot.cgi?stream=0&upload=0&username=admin&password=123456");
+    assert_eq!(r.element("upload").as_deref(), Some("OK"), "{}", r.text());
+    let files: Vec<_> = std::fs::read_dir(dir.0.join("sd")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1);
+    assert_eq!(std::fs::read(&files[0]).unwrap(), cam.get("/cgi-bin/snapshot.cgi?stream=0&username=admin&password=123456").body);
+    let r = cam.get("/cgi-bin/snapshot.cgi?upload=3&username=admin&password=123456");
+    assert_eq!(r.element("reason").as_deref(), Some("NFS Server not mounted"));
+    std::fs::create_dir(dir.0.join("nfs")).unwrap();
+    let r = cam.get("/cgi-bin/snapshot.cgi?upload=3&username=admin&password=123456");
+    assert_eq!(r.element("upload").as_deref(), Some("OK"));
+    std::fs::remove_dir_all(dir.0.join("sd")).unwrap();
+    let r = cam.get("/cgi-bin/snapshot.cgi?upload=0&username=admin&password=123456");
+    assert_eq!(r.element("reason").as_deref(), Some("sd card not mounted"));
+}

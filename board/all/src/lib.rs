@@ -29,12 +29,9 @@ pub struct Options<'a> {
 pub fn open(options: &Options) -> Result<Board, String> {
     match options.name {
         #[cfg(feature = "mock")]
-        camcgi_board_mock::NAME => {
-            let dir = options.data_dir.join("firmware");
-            camcgi_board_mock::board(options.clock.clone(), &dir)
-                .map(|(board, _)| board)
-                .map_err(|e| format!("mock firmware slots in {}: {e}", dir.display()))
-        }
+        camcgi_board_mock::NAME => camcgi_board_mock::board(options.clock.clone(), options.data_dir)
+            .map(|(board, _)| board)
+            .map_err(|e| format!("mock board in {}: {e}", options.data_dir.display())),
         #[cfg(feature = "linux")]
         camcgi_board_linux::NAME => {
             let path = options.config.ok_or("--board linux needs --board-config FILE")?;

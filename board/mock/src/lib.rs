@@ -15,9 +15,12 @@ pub const NAME: &str = "mock";
 pub const FIRMWARE_GEOMETRY: FlashGeometry = FlashGeometry { erase_size: 64 * 1024, capacity: 96 * 1024 * 1024 };
 
 /// A mock PTZ camera whose motors move on `clock`, with its firmware slots as
-/// files in `firmware_dir`; and the handle to inspect it.
-pub fn board(clock: Arc<dyn Monotonic>, firmware_dir: &Path) -> std::io::Result<(Board, MockBoard)> {
+/// files in `DATA_DIR/firmware` and its SD card as the directory `DATA_DIR/sd`
+/// (an NFS share appears when `DATA_DIR/nfs` exists); and the handle to inspect it.
+pub fn board(clock: Arc<dyn Monotonic>, data_dir: &Path) -> std::io::Result<(Board, MockBoard)> {
     let mock = MockBoard::with_clock(clock);
-    mock.attach_firmware(firmware_dir, FIRMWARE_GEOMETRY)?;
+    mock.attach_firmware(&data_dir.join("firmware"), FIRMWARE_GEOMETRY)?;
+    std::fs::create_dir_all(data_dir.join("sd"))?;
+    mock.store_in(data_dir);
     Ok((mock.board(), mock))
 }

@@ -141,6 +141,8 @@ struct State {
     firmware: Option<(FileFlash, FileBootControl)>,
     /// Flash reads come back with a flipped bit, as NAND after an ECC failure.
     corrupt_reads: bool,
+    /// Where SD and NFS files are written too (`DIR/sd`, `DIR/nfs`), if anywhere.
+    storage_dir: Option<std::path::PathBuf>,
 }
 
 /// The mock board. Clones share the same simulated hardware.
@@ -196,6 +198,7 @@ impl MockBoard {
             stored: Vec::new(),
             firmware: None,
             corrupt_reads: false,
+            storage_dir: None,
         };
         MockBoard { state: Arc::new(Mutex::new(state)), clock, reboot_gate: Arc::default() }
     }
@@ -231,6 +234,15 @@ impl MockBoard {
     /// does after an uncorrectable ECC failure.
     pub fn corrupt_flash_reads(&self, corrupt: bool) {
         self.lock().corrupt_reads = corrupt;
+    }
+
+    /// Writes SD card and NFS files into `dir/sd` and `dir/nfs` as well, atomically;
+    /// a target counts as mounted while its directory exists.
+    pub fn store_in(&self, dir: &Path) {
+        let mut s = self.lock();
+        s.targets[target_index(StorageTarget::SdCard)] = dir.join("sd").is_dir();
+        s.targets[target_index(StorageTarget::Nfs)] = dir.join("nfs").is_dir();
+        s.storage_dir = Some(dir.to_path_buf());
     }
 
     /// While held, a reboot blocks until released.

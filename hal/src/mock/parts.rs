@@ -233,15 +233,31 @@ impl StorageTargets for MockStorage {
     fn store(&mut self, target: StorageTarget, name: &str, data: &[u8]) -> Result<(), MockError> {
         let call = Call::Store(target, name.to_string(), data.len());
         let present = self.0.act(Device::Storage, "store", None, |s| {
+            let sub = match target {
+                StorageTarget::SdCard => Some("sd"),
+                StorageTarget::Nfs => Some("nfs"),
+                _ => None,
+            };
+            if let (Some(dir), Some(sub)) = (&s.storage_dir, sub) {
+                // A directory counts as the mounted card or share.
+                s.targets[target_index(target)] = dir.join(sub).is_dir();
+            }
             let present = s.targets[target_index(target)];
+            if let (true, Some(dir), Some(sub)) = (present, &s.storage_dir, sub) {
+                if write_file(&dir.join(sub).join(name), data).is_err() || name.contains('/') {
+                    return Err(());
+                }
+            }
             if present {
                 s.stored.push(StoredFile { target, name: name.to_string(), data: data.to_vec() });
                 s.calls.push(call);
             }
-            present
+            Ok(present)
         })?;
-        if present {
-            return Ok(());
+        match present {
+            Ok(true) => return Ok(()),
+            Err(()) => return Err(MockError { kind: ErrorKind::Io, operation: "store" }),
+            Ok(false) => {}
         }
         let kind = match target {
             StorageTarget::SdCard | StorageTarget::Nfs => ErrorKind::NotMounted,
@@ -310,4 +326,14 @@ impl BootControl for MockBoot {
     fn confirm(&mut self) -> Result<(), MockError> {
         with_firmware(&self.0, Device::Boot, "boot confirm", Some(Call::BootConfirm), |_, b| b.confirm())
     }
+}
+
+/// Writes a file atomically: temporary file, fsync, rename.
+fn write_file(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
 }

@@ -1,0 +1,199 @@
+//! The upload-targets family: `/cgi-bin/upload_targets`, the FTP server and
+//! e-mail relay `snapshot.cgi?upload=1|2` sends to. Passwords are write-only:
+//! stored (the camera must send them) but never answered.
+
+use crate::app::{lock, App};
+use crate::fields::ranged;
+use crate::query::Params;
+use crate::routes::{Call, Reply};
+use crate::store::Store;
+use crate::xml::{Doc, Fault};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// The interface's parameters, in its table's order.
+pub const PARAMS: &[&str] = &[
+    "ftp_server", "ftp_port", "ftp_user", "ftp_password", "ftp_dir",
+    "smtp_server", "smtp_port", "smtp_user", "smtp_password", "email_from", "email_to",
+];
+const FILE: &str = "upload_targets.xml";
+/// Connect and I/O timeout of an upload: a dead server never holds a worker longer.
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_RECIPIENTS: usize = 8;
+
+/// The targets; an empty server means not set up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "upload_targets")]
+pub struct Targets {
+    ftp_server: String,
+    ftp_port: u16,
+    ftp_user: String,
+    ftp_password: String,
+    ftp_dir: String,
+    smtp_server: String,
+    smtp_port: u16,
+    smtp_user: String,
+    smtp_password: String,
+    email_from: String,
+    email_to: String,
+}
+
+impl Default for Targets {
+    fn default() -> Self {
+        Targets {
+            ftp_server: String::new(),
+            ftp_port: 21,
+            ftp_user: String::new(),
+            ftp_password: String::new(),
+            ftp_dir: String::new(),
+            smtp_server: String::new(),
+            smtp_port: 25,
+            smtp_user: String::new(),
+            smtp_password: String::new(),
+            email_from: String::new(),
+            email_to: String::new(),
+        }
+    }
+}
+
+fn host(s: &str) -> bool {
+    s.is_empty() || crate::time::valid_host_name(s)
+}
+
+/// Printable ASCII without spaces or line breaks, 0-64 bytes (FTP and SMTP put it on a command line).
+fn token(s: &str) -> bool {
+    s.len() <= 64 && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// A remote directory: printable, no line breaks, no `..` segment, 0-255 bytes.
+fn directory(s: &str) -> bool {
+    s.len() <= 255 && s.bytes().all(|b| (0x20..0x7f).contains(&b)) && !s.split('/').any(|seg| seg == "..")
+}
+
+/// `local@domain`, plain ASCII.
+fn address(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    !local.is_empty()
+        && s.len() <= 254
+        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
+        && crate::time::valid_host_name(domain)
+}
+
+fn recipients(s: &str) -> Vec<&str> {
+    s.split(',').map(str::trim).filter(|a| !a.is_empty()).collect()
+}
+
+impl Targets {
+    fn is_valid(&self) -> bool {
+        host(&self.ftp_server)
+            && host(&self.smtp_server)
+            && [&self.ftp_user, &self.ftp_password, &self.smtp_user, &self.smtp_password].iter().all(|t| token(t))
+            && directory(&self.ftp_dir)
+            && (self.email_from.is_empty() || address(&self.email_from))
+            && recipients(&self.email_to).iter().all(|a| address(a))
+    }
+
+    fn ftp(&self) -> Option<crate::ftp::Target<'_>> {
+        (!self.ftp_server.is_empty()).then(|| crate::ftp::Target {
+            server: &self.ftp_server,
+            port: self.ftp_port,
+            user: &self.ftp_user,
+            password: &self.ftp_password,
+            dir: &self.ftp_dir,
+        })
+    }
+
+    fn smtp(&self) -> Option<crate::smtp::Target<'_>> {
+        let to = recipients(&self.email_to);
+        (!self.smtp_server.is_empty() && !self.email_from.is_empty() && !to.is_empty()).then(|| crate::smtp::Target {
+            server: &self.smtp_server,
+            port: self.smtp_port,
+            user: &self.smtp_user,
+            password: &self.smtp_password,
+            from: &self.email_from,
+            to,
+        })
+    }
+}
+
+/// Loads the targets.
+pub fn load(store: &Store) -> Targets {
+    store.load(FILE, Targets::is_valid).unwrap_or_default()
+}
+
+/// Factory defaults: no targets.
+pub fn reset(targets: &mut Targets, store: &Store) {
+    *targets = Targets::default();
+    if let Err(e) = store.remove(FILE) {
+        log::error!("{FILE}: not removed: {e}");
+    }
+}
+
+fn text(p: &Params, name: &str, ok: fn(&str) -> bool, current: &str) -> Result<String, Fault> {
+    match p.get(name) {
+        None => Ok(current.to_string()),
+        Some(v) if ok(v) => Ok(v.to_string()),
+        Some(_) => Err(Fault::error(name)),
+    }
+}
+
+/// `/cgi-bin/upload_targets`: query, or set (Administrator).
+pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
+    let mut targets = lock(&app.targets);
+    if call.is_set() {
+        let p = &call.params;
+        let t = &*targets;
+        let new = Targets {
+            ftp_server: text(p, "ftp_server", host, &t.ftp_server)?,
+            ftp_port: ranged::<u16>(p, "ftp_port", 1, 65535)?.unwrap_or(t.ftp_port),
+            ftp_user: text(p, "ftp_user", token, &t.ftp_user)?,
+            ftp_password: text(p, "ftp_password", token, &t.ftp_password)?,
+            ftp_dir: text(p, "ftp_dir", directory, &t.ftp_dir)?,
+            smtp_server: text(p, "smtp_server", host, &t.smtp_server)?,
+            smtp_port: ranged::<u16>(p, "smtp_port", 1, 65535)?.unwrap_or(t.smtp_port),
+            smtp_user: text(p, "smtp_user", token, &t.smtp_user)?,
+            smtp_password: text(p, "smtp_password", token, &t.smtp_password)?,
+            email_from: text(p, "email_from", |s| s.is_empty() || address(s), &t.email_from)?,
+            email_to: text(
+                p,
+                "email_to",
+                |s| {
+                    let list = recipients(s);
+                    list.len() <= MAX_RECIPIENTS && list.iter().all(|a| address(a))
+                },
+                &t.email_to,
+            )?,
+        };
+        app.store.save(FILE, &new).map_err(|e| Fault::storage(&e))?;
+        *targets = new;
+    }
+    let t = &*targets;
+    let mut doc = Doc::new();
+    doc.element("upload_targets")
+        .attr("ftp_server", &t.ftp_server)
+        .attr("ftp_port", t.ftp_port)
+        .attr("ftp_user", &t.ftp_user)
+        .attr("ftp_dir", &t.ftp_dir)
+        .attr("smtp_server", &t.smtp_server)
+        .attr("smtp_port", t.smtp_port)
+        .attr("smtp_user", &t.smtp_user)
+        .attr("email_from", &t.email_from)
+        .attr("email_to", recipients(&t.email_to).join(","))
+        .empty();
+    Ok(Reply::xml(doc.finish()))
+}
+
+/// Sends a snapshot to the FTP server; `None` when no server is set up.
+pub fn ftp(app: &App, name: &str, jpeg: &[u8]) -> Option<Result<(), crate::ftp::Failure>> {
+    // A copy, so a slow server never holds the lock.
+    let targets = lock(&app.targets).clone();
+    let target = targets.ftp()?;
+    Some(crate::ftp::store(&target, name, jpeg, UPLOAD_TIMEOUT))
+}
+
+/// Mails a snapshot; `None` when no relay, sender or recipient is set up.
+pub fn email(app: &App, name: &str, jpeg: &[u8]) -> Option<Result<(), crate::ftp::Failure>> {
+    let targets = lock(&app.targets).clone();
+    let target = targets.smtp()?;
+    Some(crate::smtp::send(&target, name, jpeg, UPLOAD_TIMEOUT))
+}
