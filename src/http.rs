@@ -249,7 +249,7 @@ impl Front {
     }
 
     fn rebind(self: &Arc<Self>, listener: TcpListener) {
-        if let Err(e) = set_timeouts(&listener, self.timeout) {
+        if let Err(e) = set_socket_options(&listener, self.timeout) {
             log::warn!("connection timeouts not set on the new port: {e}");
         }
         self.swap(listener);
@@ -340,11 +340,15 @@ pub struct Options {
     pub timeout: Option<Duration>,
 }
 
-/// Sets the read and write timeouts on a listening socket; the connections
-/// it accepts inherit them (and so does `accept` itself, see [`Generation`]).
-fn set_timeouts(listener: &TcpListener, timeout: Option<Duration>) -> nix::Result<()> {
+/// Sets TCP_NODELAY and the read and write timeouts on a listening socket;
+/// the connections it accepts inherit them (and the timeout applies to
+/// `accept` itself, see [`Generation`]).
+fn set_socket_options(listener: &TcpListener, timeout: Option<Duration>) -> nix::Result<()> {
     use nix::sys::socket::{setsockopt, sockopt};
     use nix::sys::time::{TimeVal, TimeValLike};
+    // Answers go out at once: Nagle's algorithm would hold a response's
+    // last segment back for the client's delayed ACK (40 ms on keep-alive).
+    setsockopt(listener, sockopt::TcpNoDelay, &true)?;
     let Some(t) = timeout else { return Ok(()) };
     // time_t and suseconds_t differ between targets; milliseconds() fits them all.
     let tv = TimeVal::milliseconds(i64::try_from(t.as_millis()).unwrap_or(i64::MAX));
@@ -362,7 +366,7 @@ pub struct Running {
 impl Running {
     /// Starts the workers and the periodic work on a bound listener.
     pub fn start(app: Arc<App>, listener: TcpListener, options: &Options) -> io::Result<Running> {
-        set_timeouts(&listener, options.timeout).map_err(io::Error::from)?;
+        set_socket_options(&listener, options.timeout).map_err(io::Error::from)?;
         let workers = options.workers.max(1);
         let generation = Generation::new(listener, workers)?;
         log::info!("listening on {}", generation.server.server_addr());

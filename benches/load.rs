@@ -1,0 +1,206 @@
+//! Load: camcgi on the mock board against the classic camera stack (BusyBox
+//! httpd running a shell CGI for the same image query), in the same run.
+//! Prints requests per second, p50/p99 latency, and camcgi's peak RSS.
+//!
+//! `cargo bench --bench load` (needs `busybox` for the baseline).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn vm_kib(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn camcgi(dir: &std::path::Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_camcgi"))
+        .args(["--listen", "127.0.0.1:0", "--log-level", "info", "--data-dir"])
+        .arg(dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(addr) = line.strip_prefix("INFO  listening on ") {
+            break addr.rsplit(':').next().unwrap().parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, port }
+}
+
+fn busybox(dir: &std::path::Path) -> Option<Server> {
+    let root = dir.join("www");
+    std::fs::create_dir_all(root.join("cgi-bin")).ok()?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/busybox/cgi-bin/image");
+    std::fs::copy(script, root.join("cgi-bin/image")).ok()?;
+    let port = free_port();
+    let child = Command::new("busybox")
+        .args(["httpd", "-f", "-p", &format!("127.0.0.1:{port}"), "-h"])
+        .arg(&root)
+        .env("SESSIONS", dir.join("sessions"))
+        .env("SETTINGS", dir.join("image.conf"))
+        .spawn()
+        .ok()?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(Server { child, port })
+}
+
+fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
+    buf.clear();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return !buf.is_empty(),
+            Ok(n) => n,
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            if let Some(len) = head.lines().find_map(|l| l.strip_prefix("content-length:")) {
+                if buf.len() >= end + 4 + len.trim().parse::<usize>().unwrap_or(0) {
+                    return true;
+                }
+            }
+        }
+    }
+}
+
+/// Runs `threads` clients for `secs`, each sending `paths` in turn; returns latencies.
+fn load(port: u16, threads: usize, secs: f64, paths: &[String], keep_alive: bool) -> (usize, Vec<Duration>) {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let paths = paths.to_vec();
+            std::thread::spawn(move || {
+                let mut lat = Vec::new();
+                let mut buf = Vec::new();
+                let mut conn: Option<TcpStream> = None;
+                let mut i = t;
+                while Instant::now() < deadline {
+                    let path = &paths[i % paths.len()];
+                    i += 1;
+                    let start = Instant::now();
+                    let mut s = match conn.take() {
+                        Some(s) => s,
+                        None => {
+                            let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                            s.set_nodelay(true).unwrap();
+                            s
+                        }
+                    };
+                    let close = if keep_alive { "" } else { "Connection: close\r\n" };
+                    // One write per request, as real clients send it.
+                    let request = format!("GET {path} HTTP/1.1\r\nHost: c\r\n{close}\r\n");
+                    if s.write_all(request.as_bytes()).is_err() || !read_response(&mut s, &mut buf) {
+                        continue;
+                    }
+                    lat.push(start.elapsed());
+                    if keep_alive {
+                        conn = Some(s);
+                    }
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all: Vec<Duration> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    all.sort();
+    (all.len(), all)
+}
+
+fn pct(l: &[Duration], p: f64) -> f64 {
+    if l.is_empty() {
+        return f64::NAN;
+    }
+    l[((l.len() - 1) as f64 * p) as usize].as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let secs: f64 = std::env::var("LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let dir = std::env::temp_dir().join(format!("camcgi-bench-load-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cam = camcgi(&dir.join("camcgi"));
+    std::thread::sleep(Duration::from_millis(300));
+    let idle = vm_kib(cam.child.id(), "VmRSS:");
+    let mut buf = Vec::new();
+    let mut s = TcpStream::connect(("127.0.0.1", cam.port)).unwrap();
+    write!(s, "GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: c\r\nConnection: close\r\n\r\n").unwrap();
+    read_response(&mut s, &mut buf);
+    let text = String::from_utf8_lossy(&buf);
+    let uid = text.split("<uid>").nth(1).and_then(|r| r.split("</uid>").next()).unwrap().to_string();
+    // A keep-alive every second keeps the 60 s uid alive through the run.
+    let query = vec![format!("/cgi-bin/image?uid={uid}")];
+    let mixed: Vec<String> = (0..8)
+        .map(|i| {
+            if i % 4 == 3 {
+                format!("/cgi-bin/image?brightness={}&uid={uid}", 100 + i)
+            } else {
+                format!("/cgi-bin/image?uid={uid}")
+            }
+        })
+        .collect();
+
+    println!("load: {secs} s per run, loopback, release build, mock board; camcgi idle RSS {idle} KiB");
+    println!("{:<44} {:>10} {:>9} {:>9} {:>11}", "run", "req/s", "p50 ms", "p99 ms", "peak RSS");
+    let mut camcgi_qps = None;
+    for (name, paths, conns, keep) in [
+        ("camcgi image query, keep-alive, 8 conns", &query, 8, true),
+        ("camcgi image query, new connection each, 8", &query, 8, false),
+        ("camcgi 3 queries : 1 set, keep-alive, 8", &mixed, 8, true),
+        ("camcgi image query, keep-alive, 64 conns", &query, 64, true),
+    ] {
+        let (n, lat) = load(cam.port, conns, secs, paths, keep);
+        let qps = n as f64 / secs;
+        if camcgi_qps.is_none() {
+            camcgi_qps = Some(qps);
+        }
+        println!("{name:<44} {qps:>10.0} {:>9.3} {:>9.3} {:>7} KiB", pct(&lat, 0.5), pct(&lat, 0.99), vm_kib(cam.child.id(), "VmHWM:"));
+    }
+    let sessions = dir.join("busybox");
+    std::fs::create_dir_all(&sessions).unwrap();
+    std::fs::write(sessions.join("sessions"), format!("{uid}\n")).unwrap();
+    std::fs::write(sessions.join("image.conf"), "brightness=128\ncontrast=128\nsaturation=128\nsharpness=128\n").unwrap();
+    match busybox(&sessions) {
+        Some(bb) => {
+            let (n, lat) = load(bb.port, 8, secs, &query, false);
+            let qps = n as f64 / secs;
+            println!("{:<44} {qps:>10.0} {:>9.3} {:>9.3}", "busybox httpd + shell CGI, 8 conns", pct(&lat, 0.5), pct(&lat, 0.99));
+            if let Some(c) = camcgi_qps {
+                println!("camcgi / busybox+CGI, image query at 8 connections: {:.1}x (goal: at least 30x)", c / qps);
+            }
+        }
+        None => println!("busybox not found: no baseline (apt-get install busybox)"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
