@@ -71,6 +71,17 @@ fn parse_args() -> Result<Args, String> {
     Ok(Args { config, board, board_config, level })
 }
 
+/// glibc gives busy threads malloc arenas of their own, and tiny-http runs a
+/// thread per connection: with 64 connections that is megabytes of heap a
+/// 64 MB camera cannot spare. One arena serves camcgi's small allocations.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only adjusts allocator parameters; called before any thread starts.
+    unsafe {
+        nix::libc::mallopt(nix::libc::M_ARENA_MAX, 1);
+    }
+}
+
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
@@ -83,6 +94,7 @@ fn main() -> ExitCode {
         }
     };
     logger::init(args.level);
+    limit_malloc_arenas();
     // Block the stop signals before any thread starts, so every thread
     // inherits the mask and only the wait below receives them.
     let mut stop_signals = SigSet::empty();
