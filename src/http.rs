@@ -80,16 +80,17 @@ impl Front {
         self.replace(&mut current, listener);
     }
 
+    /// Builds a generation on a new listener and installs it.
+    fn replace(self: &Arc<Self>, current: &mut Arc<Generation>, listener: TcpListener) {
+        match Generation::new(listener, self.workers) {
+            Ok(g) => self.install(current, Arc::new(g)),
+            Err(e) => log::error!("new listener unusable: {e}"),
+        }
+    }
+
     /// Installs a new generation; the old one's workers move over and a drainer
     /// answers what its connections still send.
-    fn replace(self: &Arc<Self>, current: &mut Arc<Generation>, listener: TcpListener) {
-        let generation = match Generation::new(listener, self.workers) {
-            Ok(g) => Arc::new(g),
-            Err(e) => {
-                log::error!("new listener unusable: {e}");
-                return;
-            }
-        };
+    fn install(self: &Arc<Self>, current: &mut Arc<Generation>, generation: Arc<Generation>) {
         let addr = generation.server.server_addr();
         let old = std::mem::replace(current, generation);
         for _ in 0..self.workers {
@@ -109,22 +110,37 @@ impl Front {
     }
 
     /// Rebuilds the server after its accept loop ended, from the same socket.
+    /// Renewing needs a descriptor (a `dup` of the socket): after EMFILE it is
+    /// retried until descriptors come back, or the server stops.
     fn revive(self: &Arc<Self>, failed: &Arc<Generation>, error: &io::Error) {
         let timed_out = matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut);
         if timed_out {
             log::debug!("accept idle past the connection timeout; renewing the listener");
         } else {
             log::warn!("accepting failed ({error}); renewing the listener");
-            // EMFILE and friends: give descriptors a moment to come back.
-            thread::sleep(Duration::from_millis(100));
         }
-        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
-        if !Arc::ptr_eq(&current, failed) || self.stop.load(Ordering::SeqCst) {
-            return;
-        }
-        match failed.listener.try_clone() {
-            Ok(listener) => self.replace(&mut current, listener),
-            Err(e) => log::error!("listener not renewable: {e}"),
+        let mut attempts = 0u32;
+        loop {
+            if !timed_out || attempts > 0 {
+                // EMFILE and friends: give descriptors a moment to come back.
+                thread::sleep(Duration::from_millis(100));
+            }
+            let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+            if !Arc::ptr_eq(&current, failed) || self.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            match failed.listener.try_clone().and_then(|l| Generation::new(l, self.workers)) {
+                Ok(generation) => {
+                    self.install(&mut current, Arc::new(generation));
+                    return;
+                }
+                Err(e) => {
+                    if attempts.is_multiple_of(50) {
+                        log::error!("listener not renewable yet: {e}");
+                    }
+                    attempts = attempts.saturating_add(1);
+                }
+            }
         }
     }
 

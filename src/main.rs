@@ -82,6 +82,22 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// Every connection costs tiny-http two descriptors, and its accept thread
+/// panics when the second cannot be had (EMFILE): take all the descriptors
+/// the hard limit allows.
+fn raise_file_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => {
+            if let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+                log::warn!("open-file limit stays at {soft}: {e}");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => log::warn!("open-file limit unknown: {e}"),
+    }
+}
+
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
@@ -95,6 +111,7 @@ fn main() -> ExitCode {
     };
     logger::init(args.level);
     limit_malloc_arenas();
+    raise_file_limit();
     // Block the stop signals before any thread starts, so every thread
     // inherits the mask and only the wait below receives them.
     let mut stop_signals = SigSet::empty();

@@ -1,5 +1,6 @@
 //! Black-box tests: camcgi on the mock board, spoken to over HTTP on loopback.
 
+mod attacks;
 mod auth;
 mod common;
 mod families;
