@@ -1,14 +1,10 @@
 //! Settings files in the data directory, written so that a power cut leaves
-//! either the old or the new file, never a mix.
-//!
-//! Write order: a temporary file beside the target, fsync it, rename it over
-//! the target, fsync the directory so the rename itself is durable.
+//! either the old or the new file, never a mix (`camcgi_hal::host::write_atomically`).
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::fs::{self, File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
-use std::io::{self, Write};
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// The data directory.
@@ -68,24 +64,11 @@ impl Store {
         }
     }
 
-    /// Writes a settings file atomically.
+    /// Writes a settings file atomically, readable by its owner only (some
+    /// settings hold upload passwords).
     pub fn save<T: Serialize>(&self, name: &str, value: &T) -> io::Result<()> {
         let text = quick_xml::se::to_string(value).map_err(io::Error::other)?;
-        let path = self.dir.join(name);
-        let tmp = self.dir.join(format!(".{name}.tmp"));
-        let result = (|| {
-            // Owner only: some settings hold upload passwords.
-            let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
-            drop(file);
-            fs::rename(&tmp, &path)?;
-            File::open(&self.dir)?.sync_all()
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result
+        camcgi_hal::host::write_atomically(&self.dir.join(name), text.as_bytes(), 0o600)
     }
 
     /// Removes a settings file, so the next start uses defaults.

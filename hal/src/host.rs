@@ -11,7 +11,7 @@ use crate::firmware::{BootControl, BootState, FirmwareFlash, FlashGeometry, Slot
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// What went wrong in a host flash or boot-selection operation.
@@ -45,6 +45,35 @@ impl fmt::Display for HostError {
 }
 
 const ERASED: u8 = 0xff;
+
+/// Writes a file so that a power cut leaves either the old or the new
+/// contents: a temporary `.NAME.tmp` beside it, fsync, rename over the file,
+/// fsync of the directory so the rename itself is durable. `mode` gives the
+/// new file's permission bits (the umask still applies). If any step fails,
+/// the temporary file is removed and the old file is untouched.
+pub fn write_atomically(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+    let name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(".tmp");
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
 
 /// Two firmware slots as files `slot-a.bin` and `slot-b.bin` in a directory.
 #[derive(Debug)]
@@ -208,17 +237,9 @@ impl FileBootControl {
         &self.path
     }
 
-    /// Writes the selection: temporary file, fsync, rename, fsync of the directory.
+    /// Writes the selection atomically.
     fn save(&self, selection: Selection) -> io::Result<()> {
-        let tmp = self.path.with_extension("tmp");
-        let mut file = File::create(&tmp)?;
-        file.write_all(selection.text().as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&tmp, &self.path)?;
-        if let Some(dir) = self.path.parent() {
-            File::open(dir)?.sync_all()?;
-        }
-        Ok(())
+        write_atomically(&self.path, selection.text().as_bytes(), 0o666)
     }
 
     fn store(&mut self, selection: Selection) -> Result<(), HostError> {

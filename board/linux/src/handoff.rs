@@ -3,8 +3,7 @@
 //! a shell; values never reach a command line). A vendor integration is a
 //! program that reads the file and calls the SDK.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -20,19 +19,9 @@ pub struct Handoff {
     pub apply_command: Vec<String>,
 }
 
-/// Writes a file atomically: temporary file, fsync, rename, fsync of the directory.
+/// Writes a file atomically, with the permissions `File::create` would give.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut file = File::create(&tmp)?;
-    file.write_all(contents)?;
-    file.sync_all()?;
-    fs::rename(&tmp, path)?;
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
-        _ => Ok(()),
-    }
+    camcgi_hal::host::write_atomically(path, contents, 0o666)
 }
 
 /// Runs a configured command (program and arguments) plus extra arguments.
@@ -69,6 +58,7 @@ impl Handoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn writes_the_file_then_runs_the_command_with_its_path() {

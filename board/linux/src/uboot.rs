@@ -24,8 +24,8 @@
 
 use camcgi_hal::{BootControl, BootState, Error, ErrorKind, ErrorType, Slot};
 use std::fmt;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -77,15 +77,7 @@ impl EnvStore for FileEnv {
             }
         }
         let text: String = all.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-        let tmp = self.path.with_extension("tmp");
-        let mut file = File::create(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&tmp, &self.path)?;
-        match self.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
-            _ => Ok(()),
-        }
+        crate::handoff::write_atomically(&self.path, text.as_bytes())
     }
 }
 

@@ -244,7 +244,7 @@ impl StorageTargets for MockStorage {
             }
             let present = s.targets[target_index(target)];
             if let (true, Some(dir), Some(sub)) = (present, &s.storage_dir, sub) {
-                if write_file(&dir.join(sub).join(name), data).is_err() || name.contains('/') {
+                if name.contains('/') || crate::host::write_atomically(&dir.join(sub).join(name), data, 0o666).is_err() {
                     return Err(());
                 }
             }
@@ -328,12 +328,3 @@ impl BootControl for MockBoot {
     }
 }
 
-/// Writes a file atomically: temporary file, fsync, rename.
-fn write_file(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(data)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
-}
