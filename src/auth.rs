@@ -36,7 +36,7 @@ impl Refusal {
             Refusal::LockedOut => "too many failed logins",
             Refusal::Wrong => "password error",
         };
-        Fault { status, reason: reason.into() }
+        Fault::new(status, reason)
     }
 }
 

@@ -269,10 +269,6 @@ impl Drop for Busy<'_> {
     }
 }
 
-fn fault(status: u16, reason: &'static str) -> Fault {
-    Fault { status, reason: reason.into() }
-}
-
 /// Handles an upload and answers it.
 pub fn upload(app: &App, upload: &Upload, body: &mut dyn Body) -> Reply {
     match receive(app, upload, body) {
@@ -300,12 +296,12 @@ fn receive(app: &App, upload: &Upload, body: &mut dyn Body) -> Result<Reply, Fau
         return Err(Fault::bad("permission denied"));
     }
     let total = match upload.length {
-        Length::Missing => return Err(fault(411, "length required")),
-        Length::Invalid => return Err(fault(400, "content length error")),
+        Length::Missing => return Err(Fault::new(411, "length required")),
+        Length::Invalid => return Err(Fault::new(400, "content length error")),
         Length::Bytes(n) => n,
     };
     if app.upgrading.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_err() {
-        return Err(fault(409, "upgrade in progress"));
+        return Err(Fault::new(409, "upgrade in progress"));
     }
     let _busy = Busy(app);
     let result = stream(app, total, body);
@@ -326,8 +322,8 @@ fn receive(app: &App, upload: &Upload, body: &mut dyn Body) -> Result<Reply, Fau
 fn device(e: UpdaterError) -> Fault {
     match e {
         UpdaterError::Device(e) => Fault::device(&e),
-        UpdaterError::Verification => fault(500, "verification failed"),
-        UpdaterError::BadState => fault(500, "internal error"),
+        UpdaterError::Verification => Fault::new(500, "verification failed"),
+        UpdaterError::BadState => Fault::new(500, "internal error"),
     }
 }
 
@@ -352,39 +348,39 @@ fn stream(app: &App, total: u64, body: &mut dyn Body) -> Result<(), Fault> {
     let geometry = unit.flash.geometry(state.running.other());
     // Refusals that need no body come before the body is opened.
     if total < HEADER_LEN as u64 {
-        return Err(fault(400, "truncated image"));
+        return Err(Fault::new(400, "truncated image"));
     }
     if total > geometry.capacity {
-        return Err(fault(413, "image too large"));
+        return Err(Fault::new(413, "image too large"));
     }
     set_status(app, Phase::Receiving, 0, total, "");
     let reader = body.open();
     let mut buf = vec![0u8; usize::try_from(geometry.erase_size).unwrap_or(1 << 16).max(HEADER_LEN)];
     let first = fill(reader, &mut buf);
-    let header_bytes = buf.get(..HEADER_LEN).filter(|_| first >= HEADER_LEN).ok_or(fault(400, "truncated image"))?;
+    let header_bytes = buf.get(..HEADER_LEN).filter(|_| first >= HEADER_LEN).ok_or(Fault::new(400, "truncated image"))?;
     let header = Header::parse(header_bytes).map_err(|e| match e {
-        HeaderError::Short => fault(400, "truncated image"),
-        HeaderError::BadMagic => fault(400, "bad magic"),
-        HeaderError::UnsupportedFormat => fault(400, "unsupported image format"),
-        HeaderError::BadBoardId => fault(400, "wrong board"),
+        HeaderError::Short => Fault::new(400, "truncated image"),
+        HeaderError::BadMagic => Fault::new(400, "bad magic"),
+        HeaderError::UnsupportedFormat => Fault::new(400, "unsupported image format"),
+        HeaderError::BadBoardId => Fault::new(400, "wrong board"),
     })?;
     if header.board_id != unit.flash.board_id() {
-        return Err(fault(400, "wrong board"));
+        return Err(Fault::new(400, "wrong board"));
     }
     if header.payload_len.checked_add(HEADER_LEN as u64) != Some(total) {
-        return Err(fault(400, "length mismatch"));
+        return Err(Fault::new(400, "length mismatch"));
     }
     if let Some(running) = running {
         if header.version < running && !app.policy.allow_downgrade {
-            return Err(fault(400, "older version"));
+            return Err(Fault::new(400, "older version"));
         }
     }
     if let Some(key) = &app.policy.public_key {
         if header.signature.is_none() {
-            return Err(fault(400, "signature required"));
+            return Err(Fault::new(400, "signature required"));
         }
         if !header.signature_valid(key) {
-            return Err(fault(400, "bad signature"));
+            return Err(Fault::new(400, "bad signature"));
         }
     }
     log::info!("firmware {} for {}: {} bytes arriving", header.version, header.board_id, total);
@@ -409,12 +405,12 @@ fn stream(app: &App, total: u64, body: &mut dyn Body) -> Result<(), Fault> {
         let want = usize::try_from(total - received).unwrap_or(usize::MAX).min(buf.len());
         chunk = fill(reader, buf.get_mut(..want).unwrap_or_default());
         if chunk == 0 {
-            return Err(fault(400, "truncated image"));
+            return Err(Fault::new(400, "truncated image"));
         }
         received += chunk as u64;
     }
     if payload.finish() != header.sha256 {
-        return Err(fault(400, "hash mismatch"));
+        return Err(Fault::new(400, "hash mismatch"));
     }
     set_status(app, Phase::Verifying, received, total, "");
     updater.verify(0, total, &written.finish(), &mut buf).map_err(device)?;
@@ -431,7 +427,7 @@ pub fn preflight(app: &App, path: &str, origin: Option<&str>) -> Reply {
             reply.cors = Some(origin.to_string());
             reply
         }
-        None => Reply::fault(path, &fault(403, "origin not allowed")),
+        None => Reply::fault(path, &Fault::new(403, "origin not allowed")),
     }
 }
 

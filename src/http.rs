@@ -213,7 +213,7 @@ impl Front {
         let incoming = Incoming { method, url: request.url(), peer, authorization: authorization.as_deref() };
         let reply = catch_unwind(AssertUnwindSafe(|| dispatch(&self.app, &incoming))).unwrap_or_else(|_| {
             log::error!("handler panicked on {}", request.url().split('?').next().unwrap_or(""));
-            Reply::fault(request.url().split('?').next().unwrap_or(""), &Fault { status: 500, reason: "internal error".into() })
+            Reply::fault(request.url().split('?').next().unwrap_or(""), &Fault::new(500, "internal error"))
         });
         let (path, query) = request.url().split_once('?').unwrap_or((request.url(), ""));
         log::debug!("{peer} {} {path}?{} -> {}", request.method(), redacted(query), reply.status);
@@ -254,7 +254,7 @@ impl Front {
             }
             Method::Options => firmware::preflight(&self.app, path, origin.as_deref()),
             _ => {
-                let fault = Fault { status: 405, reason: "method not allowed".into() };
+                let fault = Fault::new(405, "method not allowed");
                 Reply { allow: Some("POST, OPTIONS"), ..Reply::fault(path, &fault) }
             }
         };

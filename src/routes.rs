@@ -205,11 +205,11 @@ fn split_url(url: &str) -> (&str, &str) {
 pub fn dispatch(app: &App, incoming: &Incoming) -> Reply {
     let (path, raw_query) = split_url(incoming.url);
     let Some(route) = ROUTES.iter().find(|r| r.path == path) else {
-        let fault = Fault { status: 404, reason: "not found".into() };
+        let fault = Fault::new(404, "not found");
         return Reply::fault(path, &fault);
     };
     if !matches!(incoming.method, Method::Get | Method::Head) {
-        let fault = Fault { status: 405, reason: "method not allowed".into() };
+        let fault = Fault::new(405, "method not allowed");
         return Reply { allow: Some("GET, HEAD"), ..Reply::fault(route.path, &fault) };
     }
     if route.path == auth::AUTH_CGI_PATH {

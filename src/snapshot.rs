@@ -16,10 +16,6 @@ pub const PARAMS: &[&str] = &["stream", "upload", "username", "password"];
 /// Snapshot faults carry this value, as the CGI document prints them.
 pub const FAULT_PATH: &str = "/cgi-bin/snapshot";
 
-fn unauthorized(reason: &'static str) -> Fault {
-    Fault { status: 401, reason: reason.into() }
-}
-
 /// `user:password` from an HTTP Basic `Authorization` header.
 fn basic_credentials(header: &str) -> Option<(String, String)> {
     let (scheme, encoded) = header.trim().split_once(' ')?;
@@ -39,11 +35,11 @@ pub fn authenticate(app: &App, p: &Params, authorization: Option<&str>, peer: Ip
     }
     let (user, password) = match (p.get("username"), authorization.and_then(basic_credentials)) {
         (Some(user), _) => {
-            let password = p.get("password").ok_or(unauthorized("error, parse password"))?;
+            let password = p.get("password").ok_or(Fault::new(401, "error, parse password"))?;
             (user.to_string(), password.to_string())
         }
         (None, Some(basic)) => basic,
-        (None, None) => return Err(unauthorized("error, parse username")),
+        (None, None) => return Err(Fault::new(401, "error, parse username")),
     };
     let account = login(app, peer, |a| a.login(&user, &password)).map_err(|r: Refusal| r.fault(401))?;
     Ok(Session { token: Token::NONE, user: account.name, privilege: account.privilege })
@@ -96,7 +92,7 @@ pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
             Some(Ok(())) => Ok(Reply::xml(simple("upload", "OK"))),
             Some(Err(f)) => {
                 log::warn!("snapshot upload by {protocol} failed at {}: {}", f.step, f.detail);
-                Err(Fault { status: 500, reason: format!("upload failed: {protocol} {} ({})", f.step, f.detail).into() })
+                Err(Fault::new(500, format!("upload failed: {protocol} {} ({})", f.step, f.detail)))
             }
         };
     }

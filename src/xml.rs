@@ -108,6 +108,11 @@ pub struct Fault {
 }
 
 impl Fault {
+    /// A fault with another status than 400 (401, 404, 405, 409, 411, 413, 500).
+    pub fn new(status: u16, reason: impl Into<Cow<'static, str>>) -> Fault {
+        Fault { status, reason: reason.into() }
+    }
+
     /// A 400 fault with a fixed text.
     pub fn bad(reason: &'static str) -> Fault {
         Fault { status: 400, reason: Cow::Borrowed(reason) }
