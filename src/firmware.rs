@@ -13,7 +13,7 @@ use crate::query::Params;
 use crate::routes::{After, Call, Reply};
 use crate::xml::{simple, Doc, Fault};
 use camcgi_fwimage::{Header, HeaderError, PayloadHasher, Version, HEADER_LEN};
-use camcgi_hal::{BootControl, DeviceError, FirmwareFlash, FlashGeometry, Slot};
+use camcgi_hal::{BootControl, BootState, DeviceError, FirmwareFlash, FlashGeometry, Slot};
 use std::io::Read;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
@@ -155,11 +155,11 @@ pub struct Updater<'u> {
 }
 
 impl<'u> Updater<'u> {
-    /// Prepares the other slot. If the boot selection points at it (an upgrade
-    /// not yet rebooted into), the selection goes back to the running slot
-    /// first: a slot is never erased while it is selected.
-    pub fn begin(unit: &'u mut FirmwareUnit) -> Result<Updater<'u>, UpdaterError> {
-        let state = unit.boot.state()?;
+    /// Prepares the slot that is not running, given the boot state as just
+    /// read. If the boot selection points at that slot (an upgrade not yet
+    /// rebooted into), the selection goes back to the running slot first: a
+    /// slot is never erased while it is selected.
+    pub fn begin(unit: &'u mut FirmwareUnit, state: BootState) -> Result<Updater<'u>, UpdaterError> {
         let target = state.running.other();
         if state.selected == target {
             unit.boot.select(state.running)?;
@@ -384,7 +384,7 @@ fn stream(app: &App, total: u64, body: &mut dyn Body) -> Result<(), Fault> {
         }
     }
     log::info!("firmware {} for {}: {} bytes arriving", header.version, header.board_id, total);
-    let mut updater = Updater::begin(&mut unit).map_err(device)?;
+    let mut updater = Updater::begin(&mut unit, state).map_err(device)?;
     // The payload's digest is checked against the header; the digest of all
     // bytes written (header included, since the next start reads the version
     // from it) is checked against what the flash gives back.
@@ -460,7 +460,8 @@ mod tests {
     fn steps_run_in_order_only() {
         let (mut unit, dir) = unit("order");
         let mut buf = [0u8; 16];
-        let mut up = Updater::begin(&mut unit).unwrap();
+        let state = unit.boot.state().unwrap();
+        let mut up = Updater::begin(&mut unit, state).unwrap();
         assert_eq!(up.target(), Slot::B);
         assert!(matches!(up.activate(), Err(UpdaterError::BadState)), "nothing verified yet");
         up.write(b"0123456789abcdefXYZ").unwrap();
@@ -480,7 +481,8 @@ mod tests {
     #[test]
     fn an_image_larger_than_the_slot_fails_before_writing_past_it() {
         let (mut unit, dir) = unit("bounds");
-        let mut up = Updater::begin(&mut unit).unwrap();
+        let state = unit.boot.state().unwrap();
+        let mut up = Updater::begin(&mut unit, state).unwrap();
         up.write(&[7u8; 256]).unwrap();
         assert!(matches!(up.write(&[7u8; 1]), Err(UpdaterError::Device(_))));
         let _ = std::fs::remove_dir_all(dir);
