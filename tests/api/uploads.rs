@@ -155,6 +155,11 @@ struct Mail {
 
 /// An SMTP sink on loopback that accepts one message.
 fn smtp_sink() -> (u16, mpsc::Receiver<Mail>) {
+    smtp_sink_refusing(None)
+}
+
+/// An SMTP sink that refuses the recipient `refused` with 550.
+fn smtp_sink_refusing(refused: Option<&'static str>) -> (u16, mpsc::Receiver<Mail>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = mpsc::channel();
@@ -175,6 +180,7 @@ fn smtp_sink() -> (u16, mpsc::Receiver<Mail>) {
             let reply: &[u8] = match cmd.split(' ').next().unwrap_or("") {
                 "EHLO" => b"250-sink\r\n250 AUTH PLAIN\r\n",
                 "AUTH" => b"235 ok\r\n",
+                "RCPT" if refused.is_some_and(|r| cmd.contains(r)) => b"550 no such user\r\n",
                 "MAIL" | "RCPT" => b"250 ok\r\n",
                 "DATA" => {
                     out.write_all(b"354 go on\r\n").unwrap();
@@ -242,4 +248,19 @@ fn email_carries_the_jpeg_as_an_attachment() {
         .collect();
     let jpeg = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).unwrap();
     assert_eq!(jpeg, cam.get(snap).body, "the attachment decodes to the same bytes");
+}
+
+#[test]
+fn a_refused_recipient_is_a_fault_naming_the_step() {
+    let (port, mail) = smtp_sink_refusing(Some("ghost@example.net"));
+    let cam = Cam::start();
+    let uid = cam.admin();
+    let set = format!(
+        "{TARGETS}?smtp_server=127.0.0.1&smtp_port={port}&email_from=cam@example.net&email_to=ops@example.net,ghost@example.net&uid={uid}"
+    );
+    assert_ok(cam.get(&set), "upload_targets");
+    let r = cam.get("/cgi-bin/snapshot.cgi?upload=2&username=admin&password=123456");
+    assert_fault(&r, 500, "/cgi-bin/snapshot", "upload failed: email recipient (550 no such user)");
+    let mail = mail.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(!mail.commands.iter().any(|c| c == "DATA"), "nothing is sent after a refusal: {:?}", mail.commands);
 }
