@@ -29,21 +29,27 @@ impl Store {
     /// unparsable or invalid one is logged, moved aside and gives `None`, so
     /// the caller falls back to defaults.
     pub fn load<T: DeserializeOwned>(&self, name: &str, valid: impl FnOnce(&T) -> bool) -> Option<T> {
-        let path = self.dir.join(name);
-        let text = match fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
-            Err(e) => {
-                self.set_aside(&path, &e.to_string());
-                return None;
-            }
-        };
+        let (path, text) = self.read(name)?;
         match quick_xml::de::from_str::<T>(&text) {
             Ok(value) if valid(&value) => Some(value),
             Ok(_) => {
                 self.set_aside(&path, "values out of range");
                 None
             }
+            Err(e) => {
+                self.set_aside(&path, &e.to_string());
+                None
+            }
+        }
+    }
+
+    // Kept apart from the generic `load`, so that its code exists once in
+    // the binary rather than once per settings type.
+    fn read(&self, name: &str) -> Option<(PathBuf, String)> {
+        let path = self.dir.join(name);
+        match fs::read_to_string(&path) {
+            Ok(text) => Some((path, text)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => {
                 self.set_aside(&path, &e.to_string());
                 None
