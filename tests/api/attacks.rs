@@ -23,12 +23,9 @@ fn a_thousand_failed_logins_are_throttled_without_harm() {
     assert_ok(cam.get("/cgi-bin/getuid?username=admin&password=123456"), "uid");
 }
 
-/// Fails with tiny-http 0.12: its task pool starts a thread only when no
-/// thread is waiting, and in a burst the woken threads have not re-registered
-/// yet, so four threads take the 50 connections and the others are not even
-/// read until one of those closes (here: answered after 2 s, closed after 4 s).
+/// tiny-http 0.12.0's task pool served such a burst four connections at a
+/// time (vendor/README.md).
 #[test]
-#[ignore = "tiny-http's pool serves a burst 4 connections at a time: see README, Known limits"]
 fn fifty_idle_keep_alive_connections_are_closed_at_the_timeout() {
     let cam = Cam::start();
     let uid = cam.admin();
