@@ -6,6 +6,7 @@
 
 use crate::app::{lock, App};
 use crate::firmware::{self, Length, Upload};
+use crate::guard::{self, Activity, Limits};
 use crate::query::redacted;
 use crate::routes::{dispatch, After, Body, Incoming, Method, Reply};
 use crate::xml::Fault;
@@ -63,6 +64,35 @@ struct Front {
     quiet: Duration,
     /// Read and write timeout of every connection.
     timeout: Option<Duration>,
+    /// Requests being answered, for the connection guard.
+    activity: Activity,
+    limits: Limits,
+}
+
+/// Marks a request as being answered for as long as it lives.
+struct Answering<'f> {
+    activity: &'f Activity,
+    peer: Option<SocketAddr>,
+}
+
+impl<'f> Answering<'f> {
+    fn begin(activity: &'f Activity, request: &tiny_http::Request) -> Answering<'f> {
+        let peer = request.remote_addr().copied();
+        activity.begin(peer, Instant::now());
+        Answering { activity, peer }
+    }
+}
+
+impl Drop for Answering<'_> {
+    fn drop(&mut self) {
+        self.activity.end(self.peer, Instant::now());
+    }
+}
+
+/// Whether the request declares a body (tiny-http buffers one of up to 1 KiB
+/// sent without `Expect`; any other is still in the socket).
+fn has_body(request: &tiny_http::Request) -> bool {
+    request.body_length().is_some_and(|n| n > 0) || request.headers().iter().any(|h| h.field.equiv("Transfer-Encoding"))
 }
 
 impl Front {
@@ -195,7 +225,20 @@ impl Front {
         generation.worker_left();
     }
 
+    /// Stops reading a request body camcgi will not use: without this,
+    /// tiny-http reads the rest of it, as long as the client keeps sending,
+    /// before the connection's next request. What is already queued is still
+    /// read, so the client sees the answer rather than a reset.
+    fn refuse_body(&self, request: &tiny_http::Request) {
+        let Some(&peer) = request.remote_addr() else { return };
+        let port = self.port();
+        if let Some(connection) = crate::sockets::find(port, peer) {
+            crate::sockets::shut(connection, port, nix::sys::socket::Shutdown::Read);
+        }
+    }
+
     fn answer(self: &Arc<Self>, request: tiny_http::Request) {
+        let _answering = Answering::begin(&self.activity, &request);
         let method = match request.method() {
             tiny_http::Method::Get => Method::Get,
             tiny_http::Method::Head => Method::Head,
@@ -217,6 +260,10 @@ impl Front {
         });
         let (path, query) = request.url().split_once('?').unwrap_or((request.url(), ""));
         log::debug!("{peer} {} {path}?{} -> {}", request.method(), redacted(query), reply.status);
+        // No interface here takes a body.
+        if has_body(&request) {
+            self.refuse_body(&request);
+        }
         let after = respond(request, reply);
         if let Some(after) = after {
             self.after(after);
@@ -225,6 +272,8 @@ impl Front {
 
     /// The firmware upload paths take POST (and OPTIONS for CORS) and read the body.
     fn upload(self: &Arc<Self>, mut request: tiny_http::Request, method: Method, path: &str) {
+        let _answering = Answering::begin(&self.activity, &request);
+        let mut body_read = false;
         let header = |name: &'static str| -> Vec<String> {
             request.headers().iter().filter(|h| h.field.equiv(name)).map(|h| h.value.as_str().to_string()).collect()
         };
@@ -248,7 +297,9 @@ impl Front {
                 let url = request.url().to_string();
                 let query = url.split_once('?').map_or("", |(_, q)| q);
                 let upload = Upload { path, query, peer, authorization: authorization.as_deref(), length };
-                let mut reply = firmware::upload(&self.app, &upload, &mut RequestBody(&mut request));
+                let mut body = RequestBody { request: &mut request, ended: false };
+                let mut reply = firmware::upload(&self.app, &upload, &mut body);
+                body_read = body.ended;
                 reply.cors = firmware::allowed_origin(&self.app, origin.as_deref());
                 reply
             }
@@ -259,6 +310,10 @@ impl Front {
             }
         };
         log::info!("{} {path} -> {}", request.method(), reply.status);
+        // A refused upload's body, or one sent with another method.
+        if !body_read && has_body(&request) {
+            self.refuse_body(&request);
+        }
         if let Some(after) = respond(request, reply) {
             self.after(after);
         }
@@ -294,12 +349,24 @@ impl Front {
     }
 }
 
-/// The body of a tiny-http request; opening it sends `100 Continue` when the client waits for one.
-struct RequestBody<'r>(&'r mut tiny_http::Request);
+/// The body of a tiny-http request; opening it sends `100 Continue` when the
+/// client waits for one. `ended` once read to its end.
+struct RequestBody<'r> {
+    request: &'r mut tiny_http::Request,
+    ended: bool,
+}
+
+impl io::Read for RequestBody<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.request.as_reader().read(buf)?;
+        self.ended |= n == 0 && !buf.is_empty();
+        Ok(n)
+    }
+}
 
 impl firmware::Body for RequestBody<'_> {
     fn open(&mut self) -> &mut dyn io::Read {
-        self.0.as_reader()
+        self
     }
 }
 
@@ -353,8 +420,14 @@ pub struct Options {
     /// How often periodic work (the PTZ watchdog) runs.
     pub tick: Duration,
     /// Read and write timeout of every connection; `None` waits for ever.
+    /// A connection must also complete each request within it.
     pub timeout: Option<Duration>,
+    /// Open connections kept at most (see [`guard`]).
+    pub max_connections: usize,
 }
+
+/// How often the connection guard looks at the connections.
+const PATROL: Duration = Duration::from_millis(200);
 
 /// Sets TCP_NODELAY and the read and write timeouts on a listening socket;
 /// the connections it accepts inherit them (and the timeout applies to
@@ -377,6 +450,7 @@ pub struct Running {
     front: Arc<Front>,
     threads: Vec<JoinHandle<()>>,
     stop_ticks: Sender<()>,
+    stop_guard: Sender<()>,
 }
 
 impl Running {
@@ -394,6 +468,8 @@ impl Running {
             drainers: Mutex::new(Vec::new()),
             quiet: options.timeout.map_or(Duration::from_secs(60), |t| t * 2 + Duration::from_secs(1)),
             timeout: options.timeout,
+            activity: Activity::default(),
+            limits: Limits { request_time: options.timeout, max_connections: options.max_connections.max(1) },
         });
         let mut threads = Vec::with_capacity(workers + 1);
         for i in 0..workers {
@@ -408,7 +484,14 @@ impl Running {
                 ticking.app.tick();
             }
         })?);
-        Ok(Running { front, threads, stop_ticks })
+        let (stop_guard, stopped) = mpsc::channel::<()>();
+        let guarding = front.clone();
+        threads.push(thread::Builder::new().name("guard".into()).spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(PATROL) {
+                guard::patrol(&guarding.activity, guarding.port(), &guarding.limits);
+            }
+        })?);
+        Ok(Running { front, threads, stop_ticks, stop_guard })
     }
 
     /// The port served now.
@@ -426,6 +509,7 @@ impl Running {
         self.front.stop.store(true, Ordering::SeqCst);
         self.front.wake_all();
         let _ = self.stop_ticks.send(());
+        let _ = self.stop_guard.send(());
         for t in self.threads {
             let _ = t.join();
         }

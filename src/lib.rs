@@ -11,6 +11,7 @@ pub mod fields;
 pub mod firmware;
 pub mod ftp;
 pub mod audio;
+pub mod guard;
 pub mod http;
 pub mod image;
 pub mod logger;
@@ -22,6 +23,7 @@ pub mod query;
 pub mod routes;
 pub mod session;
 pub mod smtp;
+pub mod sockets;
 pub mod snapshot;
 pub mod store;
 pub mod system;
@@ -47,6 +49,10 @@ pub const DEFAULT_WORKERS: usize = 4;
 /// keep-alive between page actions, short enough that idle connections (one
 /// thread each inside tiny-http) do not pile up on a 64 MB camera.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Default limit on open connections: a browser opens six, an NVR or VMS a
+/// few; past the limit the guard closes the connections idle the longest,
+/// so that tiny-http's thread per connection stays bounded.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -59,8 +65,11 @@ pub struct Config {
     pub workers: usize,
     /// Period of the PTZ watchdog check.
     pub tick: Duration,
-    /// Read and write timeout of every connection.
+    /// Read and write timeout of every connection, and the time it has to
+    /// complete each request.
     pub timeout: Option<Duration>,
+    /// Open connections kept at most.
+    pub max_connections: usize,
     /// What firmware upgrades must satisfy.
     pub firmware: firmware::Policy,
 }
@@ -74,6 +83,7 @@ impl Config {
             workers: DEFAULT_WORKERS,
             tick: Duration::from_secs(1),
             timeout: Some(DEFAULT_TIMEOUT),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             firmware: Default::default(),
         }
     }
@@ -97,7 +107,7 @@ pub fn start(config: &Config, board: Board, clock: Arc<dyn Monotonic>) -> io::Re
             }
         }
     };
-    let options = http::Options { workers: config.workers, tick: config.tick, timeout: config.timeout };
+    let options = http::Options { workers: config.workers, tick: config.tick, timeout: config.timeout, max_connections: config.max_connections };
     let running = Running::start(app.clone(), listener, &options)?;
     // The server is up: this firmware booted well, so its slot leaves trial.
     app::lock(&app.firmware).confirm_boot();

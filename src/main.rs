@@ -10,14 +10,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board NAME] [--board-config FILE] [--log-level LEVEL] [--workers N]
-              [--timeout SECS] [--firmware-key FILE] [--allow-downgrade] [--allow-origin ORIGIN]...
+              [--timeout SECS] [--max-connections N] [--firmware-key FILE] [--allow-downgrade] [--allow-origin ORIGIN]...
   --listen     address to serve on (default 127.0.0.1:8080)
   --data-dir   where settings and accounts live (default ./camcgi-data)
   --board      board support to drive (default: the first this build has)
   --board-config  the board's configuration file (linux: TOML)
   --log-level  off, error, warn, info, debug or trace (default info)
   --workers    request worker threads (default 4)
-  --timeout    seconds a connection may stay idle or stalled (default 15; 0: no timeout)
+  --timeout    seconds a connection may take to send a request, or stay idle (default 15; 0: no limit)
+  --max-connections  open connections kept at most; the longest idle are closed (default 32)
   --firmware-key     accept only firmware signed by this Ed25519 public key (file with 64 hex digits)
   --allow-downgrade  accept firmware older than the running one
   --allow-origin     a web origin allowed to post firmware (CORS); repeatable";
@@ -61,6 +62,10 @@ fn parse_args() -> Result<Args, String> {
             "--timeout" => {
                 let secs: u64 = value.parse().ok().filter(|s| *s <= 3600).ok_or("--timeout: 0-3600 seconds")?;
                 config.timeout = (secs > 0).then(|| std::time::Duration::from_secs(secs));
+            }
+            "--max-connections" => {
+                config.max_connections =
+                    value.parse().ok().filter(|n| (1..=1024).contains(n)).ok_or("--max-connections: 1-1024")?
             }
             "--workers" => {
                 config.workers = value.parse().ok().filter(|n| (1..=64).contains(n)).ok_or("--workers: 1-64")?
