@@ -122,8 +122,14 @@ pub struct StoredFile {
     pub data: Vec<u8>,
 }
 
+/// Calls kept in the record, the most recent: a test looks at a few, and a
+/// mock camera left running (`cargo run`) must not grow without end.
+const RECORDED_CALLS: usize = 4096;
+/// Files kept in the record of what was stored, the most recent.
+const RECORDED_FILES: usize = 64;
+
 struct State {
-    calls: Vec<Call>,
+    calls: std::collections::VecDeque<Call>,
     /// Injected failures: the part, how many calls to let through first, the kind.
     failures: Vec<(Device, usize, ErrorKind)>,
     capabilities: Capabilities,
@@ -137,12 +143,28 @@ struct State {
     clock_offset: i64,
     time: Option<TimeSettings>,
     targets: [bool; 4],
-    stored: Vec<StoredFile>,
+    stored: std::collections::VecDeque<StoredFile>,
     firmware: Option<(FileFlash, FileBootControl)>,
     /// Flash reads come back with a flipped bit, as NAND after an ECC failure.
     corrupt_reads: bool,
     /// Where SD and NFS files are written too (`DIR/sd`, `DIR/nfs`), if anywhere.
     storage_dir: Option<std::path::PathBuf>,
+}
+
+impl State {
+    fn record(&mut self, call: Call) {
+        if self.calls.len() == RECORDED_CALLS {
+            self.calls.pop_front();
+        }
+        self.calls.push_back(call);
+    }
+
+    fn keep_file(&mut self, file: StoredFile) {
+        if self.stored.len() == RECORDED_FILES {
+            self.stored.pop_front();
+        }
+        self.stored.push_back(file);
+    }
 }
 
 /// The mock board. Clones share the same simulated hardware.
@@ -178,7 +200,7 @@ impl MockBoard {
     /// A mock PTZ camera whose motors move on the given clock.
     pub fn with_clock(clock: Arc<dyn Monotonic>) -> Self {
         let state = State {
-            calls: Vec::new(),
+            calls: Default::default(),
             failures: Vec::new(),
             capabilities: Capabilities { video: true, audio: true, ptz: true },
             ptz: ptz::Head::default(),
@@ -195,7 +217,7 @@ impl MockBoard {
             time: None,
             // SD card mounted; FTP, e-mail and NFS not set up.
             targets: [true, false, false, false],
-            stored: Vec::new(),
+            stored: Default::default(),
             firmware: None,
             corrupt_reads: false,
             storage_dir: None,
@@ -265,9 +287,9 @@ impl MockBoard {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Every call that reached the hardware, oldest first.
+    /// The calls that reached the hardware (the most recent 4096), oldest first.
     pub fn calls(&self) -> Vec<Call> {
-        self.lock().calls.clone()
+        self.lock().calls.iter().cloned().collect()
     }
 
     /// Forgets the recorded calls.
@@ -311,9 +333,9 @@ impl MockBoard {
         self.lock().calls.iter().filter(|c| **c == Call::Reboot).count()
     }
 
-    /// Files the storage targets received.
+    /// Files the storage targets received (the most recent 64).
     pub fn stored_files(&self) -> Vec<StoredFile> {
-        self.lock().stored.clone()
+        self.lock().stored.iter().cloned().collect()
     }
 
     /// The wall clock now, in UTC seconds.
@@ -342,7 +364,7 @@ impl MockBoard {
         }
         let out = act(&mut state);
         if let Some(call) = call {
-            state.calls.push(call);
+            state.record(call);
         }
         Ok(out)
     }

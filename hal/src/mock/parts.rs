@@ -249,8 +249,8 @@ impl StorageTargets for MockStorage {
                 }
             }
             if present {
-                s.stored.push(StoredFile { target, name: name.to_string(), data: data.to_vec() });
-                s.calls.push(call);
+                s.keep_file(StoredFile { target, name: name.to_string(), data: data.to_vec() });
+                s.record(call);
             }
             Ok(present)
         })?;
@@ -279,7 +279,7 @@ fn with_firmware<T>(
         Some((flash, boot)) => {
             let out = op(flash, boot);
             if let (Ok(_), Some(call)) = (&out, call) {
-                s.calls.push(call);
+                s.record(call);
             }
             out.map_err(|e| e.kind())
         }
