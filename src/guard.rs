@@ -14,6 +14,7 @@ use crate::sockets::{self, Connection};
 use nix::sys::socket::Shutdown;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,8 @@ struct Peer {
 #[derive(Debug, Default)]
 pub struct Activity {
     peers: Mutex<HashMap<SocketAddr, Peer>>,
+    /// More connections were open than the limit since the heap was last trimmed.
+    flooded: AtomicBool,
 }
 
 impl Activity {
@@ -97,6 +100,13 @@ impl Activity {
 pub fn patrol(activity: &Activity, port: u16, limits: &Limits) -> usize {
     let open: Vec<Connection> = sockets::accepted_on(port);
     let peers: Vec<SocketAddr> = open.iter().map(|c| c.peer).collect();
+    if peers.len() > limits.max_connections {
+        activity.flooded.store(true, Ordering::Relaxed);
+    } else if peers.len() <= limits.max_connections / 2 && activity.flooded.swap(false, Ordering::Relaxed) {
+        // The flood's connections have closed (by the previous patrol at the
+        // latest) and their threads have freed what they held.
+        crate::heap::give_back_free_memory();
+    }
     let overdue = activity.overdue(&peers, Instant::now(), limits);
     let mut closed = 0;
     for peer in overdue {

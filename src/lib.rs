@@ -12,6 +12,7 @@ pub mod firmware;
 pub mod ftp;
 pub mod audio;
 pub mod guard;
+pub mod heap;
 pub mod http;
 pub mod image;
 pub mod logger;

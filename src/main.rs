@@ -76,17 +76,6 @@ fn parse_args() -> Result<Args, String> {
     Ok(Args { config, board, board_config, level })
 }
 
-/// glibc gives busy threads malloc arenas of their own, and tiny-http runs a
-/// thread per connection: with 64 connections that is megabytes of heap a
-/// 64 MB camera cannot spare. One arena serves camcgi's small allocations.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only adjusts allocator parameters; called before any thread starts.
-    unsafe {
-        nix::libc::mallopt(nix::libc::M_ARENA_MAX, 1);
-    }
-}
-
 /// Every connection costs tiny-http two descriptors, and its accept thread
 /// panics when the second cannot be had (EMFILE): take all the descriptors
 /// the hard limit allows.
@@ -115,7 +104,7 @@ fn main() -> ExitCode {
         }
     };
     logger::init(args.level);
-    limit_malloc_arenas();
+    camcgi::heap::limit_arenas();
     raise_file_limit();
     // Block the stop signals before any thread starts, so every thread
     // inherits the mask and only the wait below receives them.

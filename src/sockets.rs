@@ -32,16 +32,25 @@ fn peer_on(fd: RawFd, port: u16) -> Option<SocketAddr> {
     socket_addr(&getpeername::<SockaddrStorage>(fd).ok()?)
 }
 
+/// Descriptor numbers tried when /proc cannot be listed: listing takes a
+/// descriptor itself, and there may be none left (EMFILE).
+const SCANNED_WITHOUT_PROC: RawFd = 1024;
+
 /// The connections accepted on `port`, one entry per peer.
 pub fn accepted_on(port: u16) -> Vec<Connection> {
-    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else { return Vec::new() };
+    let fds: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {
+        Ok(dir) => dir
+            .flatten()
+            .filter(|entry| {
+                std::fs::read_link(entry.path())
+                    .is_ok_and(|target| target.as_os_str().as_encoded_bytes().starts_with(b"socket:"))
+            })
+            .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+            .collect(),
+        Err(_) => (0..SCANNED_WITHOUT_PROC).collect(),
+    };
     let mut found: Vec<Connection> = Vec::new();
-    for entry in dir.flatten() {
-        let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse::<RawFd>().ok()) else { continue };
-        let is_socket = std::fs::read_link(entry.path()).is_ok_and(|target| target.as_os_str().as_encoded_bytes().starts_with(b"socket:"));
-        if !is_socket {
-            continue;
-        }
+    for fd in fds {
         if let Some(peer) = peer_on(fd, port) {
             if !found.iter().any(|c| c.peer == peer) {
                 found.push(Connection { fd, peer });
