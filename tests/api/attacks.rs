@@ -90,3 +90,215 @@ fn an_unknown_expectation_is_refused_and_service_goes_on() {
     assert!(text.is_empty() || text.starts_with("HTTP/1.1 417"), "{text}");
     assert_ok(cam.get("/cgi-bin/getuid?username=admin&password=123456"), "uid");
 }
+
+fn raise_file_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard.min(8192), hard);
+    }
+}
+
+/// Whether the server has closed `s` (EOF, reset, or refused writes).
+fn closed_by_server(mut s: &TcpStream) -> bool {
+    s.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 1024];
+    let closed = loop {
+        match s.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break false,
+            Err(_) => break true,
+        }
+    };
+    s.set_nonblocking(false).unwrap();
+    closed
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+#[test]
+fn idle_and_slowloris_floods_are_shed_while_a_client_is_served() {
+    raise_file_limit();
+    let dir = TempDir::new();
+    let cam = Process::start(&dir.0, &["--timeout", "3"]);
+    let port = cam.port;
+    let uid = cam.uid("123456");
+    let (threads0, rss0) = (cam.status("Threads"), cam.status("VmRSS"));
+    let idle: Vec<TcpStream> = (0..500).map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap()).collect();
+    let mut slow: Vec<TcpStream> = (0..200)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(b"GET /cgi-bin/ima").unwrap();
+            s
+        })
+        .collect();
+    let start = Instant::now();
+    let (mut peak_threads, mut peak_rss) = (0, 0);
+    let mut latencies = Vec::new();
+    let mut next_byte = start + Duration::from_secs(5);
+    while start.elapsed() < Duration::from_secs(9) {
+        if Instant::now() >= next_byte {
+            for s in slow.iter_mut() {
+                let _ = s.write_all(b"g");
+            }
+            next_byte += Duration::from_secs(5);
+        }
+        let t = Instant::now();
+        let r = request(port, "GET", &format!("/cgi-bin/image?uid={uid}"), "");
+        latencies.push(t.elapsed());
+        assert_eq!(r.status, 200, "{}", r.text());
+        peak_threads = peak_threads.max(cam.status("Threads"));
+        peak_rss = peak_rss.max(cam.status("VmRSS"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // tiny-http's pool threads leave 5 s after their connection closed.
+    let settle = Instant::now();
+    while cam.status("Threads") > threads0 + 16 && settle.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let (threads, rss) = (cam.status("Threads"), cam.status("VmRSS"));
+    latencies.sort();
+    let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
+    let idle_closed = idle.iter().filter(|s| closed_by_server(s)).count();
+    let slow_closed = slow.iter().filter(|s| closed_by_server(s)).count();
+    eprintln!(
+        "flood of 500 idle + 200 slowloris: {} requests, p50 {p50:?}, p99 {p99:?}; threads {threads0} -> peak {peak_threads} -> {threads} {:?} later; \
+         RSS {rss0} -> peak {peak_rss} -> {rss} KiB; closed by the server: {idle_closed} idle, {slow_closed} slowloris",
+        latencies.len(),
+        settle.elapsed()
+    );
+    assert_eq!((idle_closed, slow_closed), (500, 200));
+    let limit = if emulated() { Duration::from_secs(1) } else { Duration::from_millis(100) };
+    assert!(p99 < limit, "p99 {p99:?}");
+    assert!(threads <= threads0 + 16, "{threads} threads after the flood, {threads0} before");
+    // What stays is heap the allocator keeps in pieces; a second flood reuses it.
+    assert!(rss < rss0 + 6 * 1024, "RSS {rss} KiB after the flood, {rss0} KiB before");
+}
+
+#[test]
+fn a_slowloris_connection_is_closed_at_the_timeout_though_bytes_keep_coming() {
+    let cam = Cam::start();
+    let mut conns: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
+            s.write_all(b"GET /cgi-bin/getuid?u").unwrap();
+            s
+        })
+        .collect();
+    let start = Instant::now();
+    let mut open = conns.len();
+    while open > 0 && start.elapsed() < TIMEOUT * 3 {
+        std::thread::sleep(TIMEOUT / 4);
+        open = 0;
+        for s in conns.iter_mut() {
+            // A byte every half a timeout: the per-read timeout never trips.
+            if s.write_all(b"s").is_ok() && !closed_by_server(s) {
+                open += 1;
+            }
+        }
+    }
+    eprintln!("20 slowloris connections closed after {:?}", start.elapsed());
+    assert_eq!(open, 0, "still open after {:?}", start.elapsed());
+    assert!(start.elapsed() >= TIMEOUT, "closed before the timeout: {:?}", start.elapsed());
+    assert_ok(cam.get("/cgi-bin/getuid?username=admin&password=123456"), "uid");
+}
+
+/// Sends `head` (and `tail` repeated `count` times) from a thread of its own,
+/// ignoring the write errors of a closed connection, and reads the answer.
+fn answer_to_flood(port: u16, head: &'static [u8], tail: &'static [u8], count: usize) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut writer = s.try_clone().unwrap();
+    let sender = std::thread::spawn(move || {
+        let _ = writer.write_all(head);
+        for _ in 0..count {
+            if writer.write_all(tail).is_err() {
+                break;
+            }
+        }
+    });
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    drop(s);
+    let _ = sender.join();
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+#[test]
+fn huge_request_lines_and_heads_are_refused_early() {
+    let dir = TempDir::new();
+    let cam = Process::start(&dir.0, &[]);
+    let rss0 = cam.status("VmRSS");
+    let line = answer_to_flood(cam.port, b"GET /cgi-bin/getuid?x=", &[b'a'; 1024], 10 * 1024);
+    assert!(line.starts_with("HTTP/1.1 414"), "{line}");
+    let header = answer_to_flood(cam.port, b"GET / HTTP/1.1\r\nX-Big: ", &[b'a'; 1024], 10 * 1024);
+    assert!(header.starts_with("HTTP/1.1 431"), "{header}");
+    let many = answer_to_flood(cam.port, b"GET / HTTP/1.1\r\n", b"X-Many: 1\r\n", 10_000);
+    assert!(many.starts_with("HTTP/1.1 431"), "{many}");
+    let rss = cam.status("VmRSS");
+    eprintln!("a 10 MB request line, a 10 MB header line, 10,000 headers: RSS {rss0} -> {rss} KiB");
+    assert!(rss < rss0 + 1024, "RSS {rss} KiB, {rss0} KiB before");
+    assert_eq!(cam.get("/cgi-bin/getuid?username=admin&password=123456").status, 200);
+}
+
+#[test]
+fn unauthenticated_gigabyte_posts_are_refused_without_reading_them() {
+    let dir = TempDir::new();
+    let cam = Process::start(&dir.0, &[]);
+    let rss0 = cam.status("VmRSS");
+    let mut conns: Vec<TcpStream> = (0..6)
+        .map(|i| {
+            let mut s = TcpStream::connect(("127.0.0.1", cam.port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let (path, expect) = match i % 3 {
+                0 => ("/cgi-bin/OnvifFirmwareUpgrade", "Expect: 100-continue\r\n"),
+                1 => ("/cgi-bin/OnvifFirmwareUpgrade", ""),
+                _ => ("/cgi-bin/getuid?username=admin&password=123456", ""),
+            };
+            write!(s, "POST {path} HTTP/1.1\r\nHost: c\r\n{expect}Content-Length: 1000000000\r\n\r\n123456789").unwrap();
+            s
+        })
+        .collect();
+    let started = Instant::now();
+    for (i, s) in conns.iter_mut().enumerate() {
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        let text = String::from_utf8_lossy(&raw);
+        assert!(!text.contains("100 Continue"), "{text}");
+        if i % 3 == 2 {
+            assert!(text.starts_with("HTTP/1.1 405") || text.starts_with("HTTP/1.1 200"), "{text}");
+        } else {
+            assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+        }
+    }
+    let rss = cam.status("VmRSS");
+    eprintln!("6 posts declaring 1e9 bytes: answered and closed in {:?}; RSS {rss0} -> {rss} KiB", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(rss < rss0 + 1024, "RSS {rss} KiB, {rss0} KiB before");
+    assert_eq!(cam.get("/cgi-bin/getuid?username=admin&password=123456").status, 200);
+}
+
+#[test]
+fn service_resumes_after_a_burst_exhausts_64_file_descriptors() {
+    let dir = TempDir::new();
+    let mut cam = Process::start_with_file_limit(64, &dir.0, &["--timeout", "2"]);
+    let burst: Vec<TcpStream> = (0..100).filter_map(|_| TcpStream::connect(("127.0.0.1", cam.port)).ok()).collect();
+    std::thread::sleep(Duration::from_secs(3));
+    drop(burst);
+    let start = Instant::now();
+    let served = loop {
+        let ok = std::panic::catch_unwind(|| cam.get("/cgi-bin/getuid?username=admin&password=123456").status == 200);
+        if ok.unwrap_or(false) {
+            break true;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    eprintln!("served again {:?} after the burst ended", start.elapsed());
+    assert!(cam.running(), "camcgi ended: {}", cam.logged().join("\n"));
+    assert!(served, "{}", cam.logged().join("\n"));
+}

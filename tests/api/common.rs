@@ -280,3 +280,92 @@ impl Drop for Cam {
         self.stop();
     }
 }
+
+/// The camcgi binary on a data directory, with its stderr collected.
+pub struct Process {
+    pub child: std::process::Child,
+    pub port: u16,
+    early: Vec<String>,
+    log: std::sync::mpsc::Receiver<String>,
+}
+
+impl Process {
+    pub fn start(dir: &Path, extra: &[&str]) -> Process {
+        Process::spawn(camcgi_command(), dir, extra)
+    }
+
+    /// The binary with at most `files` open file descriptors (soft and hard limit).
+    pub fn start_with_file_limit(files: u32, dir: &Path, extra: &[&str]) -> Process {
+        let inner = camcgi_command();
+        let mut command = std::process::Command::new("sh");
+        command.arg("-c").arg(format!("ulimit -n {files} && exec \"$0\" \"$@\"")).arg(inner.get_program()).args(inner.get_args());
+        Process::spawn(command, dir, extra)
+    }
+
+    fn spawn(mut command: std::process::Command, dir: &Path, extra: &[&str]) -> Process {
+        use std::io::BufRead;
+        let mut child = command
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .args(extra)
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let (tx, log) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut early = Vec::new();
+        let port = loop {
+            let line = log.recv_timeout(Duration::from_secs(60)).expect("camcgi never said where it listens");
+            if let Some(addr) = line.strip_prefix("INFO  listening on ") {
+                break addr.rsplit(':').next().unwrap().parse().unwrap();
+            }
+            early.push(line);
+        };
+        Process { child, port, early, log }
+    }
+
+    pub fn get(&self, target: &str) -> Resp {
+        request(self.port, "GET", target, "")
+    }
+
+    pub fn uid(&self, password: &str) -> String {
+        self.get(&format!("/cgi-bin/getuid?username=admin&password={password}")).element("uid").unwrap()
+    }
+
+    pub fn logged(&mut self) -> Vec<String> {
+        let mut lines = std::mem::take(&mut self.early);
+        lines.extend(self.log.try_iter());
+        lines
+    }
+
+    /// A line of /proc/PID/status, as a number (`Threads`, `VmRSS` in KiB).
+    pub fn status(&self, field: &str) -> u64 {
+        let text = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix(field).and_then(|v| v.trim_start_matches(':').split_whitespace().next()?.parse().ok()))
+            .unwrap_or(0)
+    }
+
+    /// Whether the process still runs.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether the tests run under an emulator (timings are then several times slower).
+pub fn emulated() -> bool {
+    std::env::var_os("CAMCGI_EXEC_WRAPPER").is_some() || !default_wrapper().is_empty()
+}

@@ -1,10 +1,8 @@
 //! Settings across restarts, power cuts (kill -9), corrupt files, and the binary itself.
 
 use crate::common::*;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[test]
@@ -93,64 +91,6 @@ fn a_failed_write_changes_nothing() {
     assert!(r.element("reason").unwrap().starts_with("device error: settings storage"), "{}", r.text());
     assert_eq!(cam.mock.image_value(camcgi_hal::ImageControl::Brightness), 128, "hardware rolled back");
     assert_eq!(cam.get(&format!("/cgi-bin/image?uid={uid}")).attr("brightness").as_deref(), Some("128"));
-}
-
-/// The camcgi binary on a data directory, with its stderr collected.
-struct Process {
-    child: Child,
-    port: u16,
-    early: Vec<String>,
-    log: mpsc::Receiver<String>,
-}
-
-impl Process {
-    fn start(dir: &std::path::Path, extra: &[&str]) -> Process {
-        let mut child = camcgi_command()
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir)
-            .args(extra)
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let (tx, log) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let mut early = Vec::new();
-        let port = loop {
-            let line = log.recv_timeout(Duration::from_secs(60)).expect("camcgi never said where it listens");
-            if let Some(addr) = line.strip_prefix("INFO  listening on ") {
-                break addr.rsplit(':').next().unwrap().parse().unwrap();
-            }
-            early.push(line);
-        };
-        Process { child, port, early, log }
-    }
-
-    fn get(&self, target: &str) -> Resp {
-        request(self.port, "GET", target, "")
-    }
-
-    fn uid(&self, password: &str) -> String {
-        self.get(&format!("/cgi-bin/getuid?username=admin&password={password}")).element("uid").unwrap()
-    }
-
-    fn logged(&mut self) -> Vec<String> {
-        let mut lines = std::mem::take(&mut self.early);
-        lines.extend(self.log.try_iter());
-        lines
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
