@@ -208,9 +208,9 @@ fn tighten_tags(data: &str) -> String {
     out
 }
 
-/// The text of `<root><WANTED>…</WANTED></root>`. A DOCTYPE, an entity
+/// The auth.cgi `data` reader: the text of `<root><WANTED>…</WANTED></root>`. A DOCTYPE, an entity
 /// reference, malformed XML or an oversized document gives `None`.
-fn read_data(data: &str, wanted: &str) -> Option<String> {
+pub fn read_data(data: &str, wanted: &str) -> Option<String> {
     if data.len() > MAX_DATA {
         return None;
     }

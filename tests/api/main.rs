@@ -5,6 +5,7 @@ mod auth;
 mod common;
 mod families;
 mod firmware;
+mod fuzzing;
 mod http;
 mod linux_board;
 mod persistence;

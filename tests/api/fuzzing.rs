@@ -1,0 +1,56 @@
+//! The fuzz targets' inputs kept in `fuzz/regressions/TARGET/`: the seeds,
+//! and every input a fuzzer ever found a fault with, run through the same
+//! readers on every test run.
+
+use std::path::PathBuf;
+
+fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(target);
+    let mut found: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    found.sort();
+    assert!(!found.is_empty(), "no inputs in {}", dir.display());
+    found
+}
+
+#[test]
+fn query_strings() {
+    for (path, bytes) in inputs("query") {
+        let raw = String::from_utf8_lossy(&bytes);
+        if let Ok(params) = camcgi::query::Params::parse(&raw) {
+            let names: Vec<&str> = params.names().collect();
+            for (i, name) in names.iter().enumerate() {
+                assert!(!names[..i].contains(name), "{}: {name} twice", path.display());
+            }
+        }
+        let _ = camcgi::query::redacted(&raw);
+    }
+}
+
+#[test]
+fn auth_cgi_data_documents() {
+    for (path, bytes) in inputs("auth_data") {
+        let data = String::from_utf8_lossy(&bytes);
+        let read = camcgi::auth::read_data(&data, "encrypt");
+        if data.contains("<!DOCTYPE") {
+            assert_eq!(read, None, "{}", path.display());
+        }
+        let _ = camcgi::auth::read_data(&data, "authid");
+    }
+}
+
+#[test]
+fn firmware_headers() {
+    for (path, bytes) in inputs("firmware_header") {
+        if let Ok(header) = camcgi_fwimage::Header::parse(&bytes) {
+            assert!(bytes.len() >= camcgi_fwimage::HEADER_LEN, "{}", path.display());
+            let _ = header.signature_valid(&[0; 32]);
+        }
+    }
+}
