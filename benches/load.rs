@@ -3,6 +3,8 @@
 //! Prints requests per second, p50/p99 latency, and camcgi's peak RSS.
 //!
 //! `cargo bench --bench load` (needs `busybox` for the baseline).
+//! `SOAK_SECONDS=600 cargo bench --bench load` runs the soak instead: mixed
+//! load for that long, printing RSS, requests and errors each minute.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -95,14 +97,17 @@ fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
     }
 }
 
-/// Runs `threads` clients for `secs`, each sending `paths` in turn; returns latencies.
-fn load(port: u16, threads: usize, secs: f64, paths: &[String], keep_alive: bool) -> (usize, Vec<Duration>) {
+/// Runs `threads` clients for `secs`, each sending `paths` in turn; returns
+/// the latencies of the answers (sorted) and how many requests failed or
+/// were answered with a status other than 200.
+fn load(port: u16, threads: usize, secs: f64, paths: &[String], keep_alive: bool) -> (Vec<Duration>, usize) {
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let handles: Vec<_> = (0..threads)
         .map(|t| {
             let paths = paths.to_vec();
             std::thread::spawn(move || {
                 let mut lat = Vec::new();
+                let mut errors = 0;
                 let mut buf = Vec::new();
                 let mut conn: Option<TcpStream> = None;
                 let mut i = t;
@@ -112,30 +117,87 @@ fn load(port: u16, threads: usize, secs: f64, paths: &[String], keep_alive: bool
                     let start = Instant::now();
                     let mut s = match conn.take() {
                         Some(s) => s,
-                        None => {
-                            let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-                            s.set_nodelay(true).unwrap();
-                            s
-                        }
+                        None => match TcpStream::connect(("127.0.0.1", port)) {
+                            Ok(s) => {
+                                let _ = s.set_nodelay(true);
+                                s
+                            }
+                            Err(_) => {
+                                errors += 1;
+                                continue;
+                            }
+                        },
                     };
                     let close = if keep_alive { "" } else { "Connection: close\r\n" };
                     // One write per request, as real clients send it.
                     let request = format!("GET {path} HTTP/1.1\r\nHost: c\r\n{close}\r\n");
                     if s.write_all(request.as_bytes()).is_err() || !read_response(&mut s, &mut buf) {
+                        // A keep-alive connection the server closed at its timeout is no error.
+                        errors += usize::from(!keep_alive);
                         continue;
+                    }
+                    if !buf.starts_with(b"HTTP/1.1 200") {
+                        errors += 1;
                     }
                     lat.push(start.elapsed());
                     if keep_alive {
                         conn = Some(s);
                     }
                 }
-                lat
+                (lat, errors)
             })
         })
         .collect();
-    let mut all: Vec<Duration> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for h in handles {
+        let (lat, e) = h.join().unwrap();
+        all.extend(lat);
+        errors += e;
+    }
     all.sort();
-    (all.len(), all)
+    (all, errors)
+}
+
+/// Mixed load for `total` seconds: image queries and sets on keep-alive
+/// connections, queries on a new connection each, snapshots; RSS each minute.
+fn soak(cam: &Server, uid: &str, total: u64) {
+    let keep: Vec<String> = (0..8)
+        .map(|i| if i % 4 == 3 { format!("/cgi-bin/image?brightness={}&uid={uid}", 100 + i) } else { format!("/cgi-bin/image?uid={uid}") })
+        .collect();
+    let fresh = vec![format!("/cgi-bin/osd?uid={uid}"), format!("/cgi-bin/motion?uid={uid}")];
+    let snapshots = vec![format!("/cgi-bin/snapshot.cgi?uid={uid}")];
+    let pid = cam.child.id();
+    println!("soak: {total} s of mixed load (8 keep-alive query/set clients, 4 new-connection clients, 1 snapshot client)");
+    println!("{:>6} {:>10} {:>8} {:>10} {:>10} {:>8}", "minute", "requests", "errors", "RSS KiB", "peak KiB", "threads");
+    let start_rss = vm_kib(pid, "VmRSS:");
+    let mut minute = 0;
+    let mut requests = 0;
+    let mut errors = 0;
+    let mut rss = Vec::new();
+    while (minute * 60) < total {
+        let secs = (total - minute * 60).min(60) as f64;
+        let runs = [(keep.clone(), 8, true), (fresh.clone(), 4, false), (snapshots.clone(), 1, true)];
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                runs.iter().map(|(paths, n, ka)| scope.spawn(move || load(cam.port, *n, secs, paths, *ka))).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        minute += 1;
+        let n: usize = results.iter().map(|(l, _)| l.len()).sum();
+        let e: usize = results.iter().map(|(_, e)| e).sum();
+        requests += n;
+        errors += e;
+        let now = vm_kib(pid, "VmRSS:");
+        rss.push(now);
+        println!("{minute:>6} {n:>10} {e:>8} {now:>10} {:>10} {:>8}", vm_kib(pid, "VmHWM:"), vm_kib(pid, "Threads:"));
+    }
+    let first = rss.first().copied().unwrap_or(start_rss);
+    let last = rss.last().copied().unwrap_or(start_rss);
+    println!(
+        "soak: {requests} requests, {errors} errors; RSS {start_rss} KiB before, {first} KiB after the first minute, {last} KiB at the end ({:+} KiB)",
+        last as i64 - first as i64
+    );
 }
 
 fn pct(l: &[Duration], p: f64) -> f64 {
@@ -159,7 +221,11 @@ fn main() {
     read_response(&mut s, &mut buf);
     let text = String::from_utf8_lossy(&buf);
     let uid = text.split("<uid>").nth(1).and_then(|r| r.split("</uid>").next()).unwrap().to_string();
-    // A keep-alive every second keeps the 60 s uid alive through the run.
+    if let Some(total) = std::env::var("SOAK_SECONDS").ok().and_then(|s| s.parse().ok()) {
+        soak(&cam, &uid, total);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     let query = vec![format!("/cgi-bin/image?uid={uid}")];
     let mixed: Vec<String> = (0..8)
         .map(|i| {
@@ -180,8 +246,8 @@ fn main() {
         ("camcgi 3 queries : 1 set, keep-alive, 8", &mixed, 8, true),
         ("camcgi image query, keep-alive, 64 conns", &query, 64, true),
     ] {
-        let (n, lat) = load(cam.port, conns, secs, paths, keep);
-        let qps = n as f64 / secs;
+        let (lat, _) = load(cam.port, conns, secs, paths, keep);
+        let qps = lat.len() as f64 / secs;
         if camcgi_qps.is_none() {
             camcgi_qps = Some(qps);
         }
@@ -193,8 +259,8 @@ fn main() {
     std::fs::write(sessions.join("image.conf"), "brightness=128\ncontrast=128\nsaturation=128\nsharpness=128\n").unwrap();
     match busybox(&sessions) {
         Some(bb) => {
-            let (n, lat) = load(bb.port, 8, secs, &query, false);
-            let qps = n as f64 / secs;
+            let (lat, _) = load(bb.port, 8, secs, &query, false);
+            let qps = lat.len() as f64 / secs;
             println!("{:<44} {qps:>10.0} {:>9.3} {:>9.3}", "busybox httpd + shell CGI, 8 conns", pct(&lat, 0.5), pct(&lat, 0.99));
             if let Some(c) = camcgi_qps {
                 println!("camcgi / busybox+CGI, image query at 8 connections: {:.1}x (goal: at least 30x)", c / qps);
