@@ -250,6 +250,9 @@ impl Front {
         if firmware::UPLOAD_PATHS.contains(&path.as_str()) {
             return self.upload(request, method, &path);
         }
+        if let Some(asset) = crate::web::find(&path) {
+            return self.page(request, method, asset);
+        }
         let peer = request.remote_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
         let authorization =
             request.headers().iter().find(|h| h.field.equiv("Authorization")).map(|h| h.value.as_str().to_string());
@@ -267,6 +270,42 @@ impl Front {
         let after = respond(request, reply);
         if let Some(after) = after {
             self.after(after);
+        }
+    }
+
+    /// A file of the web page: gzip-compressed, 304 when the browser has it already.
+    fn page(&self, request: tiny_http::Request, method: Method, asset: &'static crate::web::Asset) {
+        let header = |name: &'static str| request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str());
+        if has_body(&request) {
+            self.refuse_body(&request);
+        }
+        if !matches!(method, Method::Get | Method::Head) {
+            let fault = Fault::new(405, "method not allowed");
+            respond(request, Reply { allow: Some("GET, HEAD"), ..Reply::fault(asset.path, &fault) });
+            return;
+        }
+        if !header("Accept-Encoding").is_some_and(crate::web::accepts_gzip) {
+            // Every browser takes gzip; only the compressed files are kept.
+            respond(request, Reply::fault(asset.path, &Fault::new(406, "the page is sent gzip-compressed: open it in a browser")));
+            return;
+        }
+        let fresh = header("If-None-Match").is_some_and(|tags| tags.split(',').any(|t| t.trim() == asset.etag));
+        let (status, body): (u16, &[u8]) = if fresh { (304, &[]) } else { (200, asset.gzip) };
+        let mut response = Response::from_data(body).with_status_code(status).with_chunked_threshold(usize::MAX);
+        let headers = [
+            header_line("Content-Type", asset.content_type),
+            header_line("Cache-Control", "no-cache"),
+            header_line("ETag", asset.etag),
+            header_line("Vary", "Accept-Encoding"),
+            (!fresh).then(|| header_line("Content-Encoding", "gzip")).flatten(),
+        ];
+        let security = crate::web::SECURITY_HEADERS.iter().map(|(name, value)| header_line(name, value));
+        for h in headers.into_iter().chain(security).flatten() {
+            response.add_header(h);
+        }
+        log::debug!("{} {} -> {status}", request.method(), asset.path);
+        if let Err(e) = request.respond(response) {
+            log::debug!("page not delivered: {e}");
         }
     }
 
@@ -370,7 +409,7 @@ impl firmware::Body for RequestBody<'_> {
     }
 }
 
-fn header(name: &str, value: &str) -> Option<Header> {
+fn header_line(name: &str, value: &str) -> Option<Header> {
     Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
 }
 
@@ -385,22 +424,22 @@ fn respond(request: tiny_http::Request, reply: Reply) -> Option<After> {
     // some camera clients in the field cannot read.
     let mut response = Response::from_data(reply.body).with_status_code(reply.status).with_chunked_threshold(usize::MAX);
     let headers = [
-        header("Content-Type", content_type),
-        header("Cache-Control", "no-store"),
-        reply.challenge.then(|| header("WWW-Authenticate", "Basic realm=\"camcgi\"")).flatten(),
-        reply.allow.and_then(|allow| header("Allow", allow)),
+        header_line("Content-Type", content_type),
+        header_line("Cache-Control", "no-store"),
+        reply.challenge.then(|| header_line("WWW-Authenticate", "Basic realm=\"camcgi\"")).flatten(),
+        reply.allow.and_then(|allow| header_line("Allow", allow)),
     ];
     let cors = reply.cors.as_deref().map(|origin| {
         [
-            header("Access-Control-Allow-Origin", origin),
-            header("Vary", "Origin"),
-            header("Access-Control-Allow-Methods", "POST, OPTIONS"),
+            header_line("Access-Control-Allow-Origin", origin),
+            header_line("Vary", "Origin"),
+            header_line("Access-Control-Allow-Methods", "POST, OPTIONS"),
             // The document's own page sends Access-Control-Allow-Origin as a request header.
-            header(
+            header_line(
                 "Access-Control-Allow-Headers",
                 "Authorization, Content-Type, Cache-Control, Access-Control-Allow-Origin",
             ),
-            header("Access-Control-Max-Age", "600"),
+            header_line("Access-Control-Max-Age", "600"),
         ]
     });
     for h in headers.into_iter().chain(cors.into_iter().flatten()).flatten() {
@@ -425,6 +464,12 @@ pub struct Options {
     /// Open connections kept at most (see [`guard`]).
     pub max_connections: usize,
 }
+
+/// How often the heap's free pages go back to the system. Snapshots and
+/// uploads free large buffers between small live allocations, where glibc
+/// would keep the pages; a pass over a few megabytes of heap takes well under
+/// a millisecond.
+const HEAP_TRIM: Duration = Duration::from_secs(30);
 
 /// How often the connection guard looks at the connections.
 const PATROL: Duration = Duration::from_millis(200);
@@ -480,8 +525,13 @@ impl Running {
         let ticking = front.clone();
         let tick = options.tick;
         threads.push(thread::Builder::new().name("ticker".into()).spawn(move || {
+            let mut trimmed = Instant::now();
             while let Err(RecvTimeoutError::Timeout) = ticks.recv_timeout(tick) {
                 ticking.app.tick();
+                if trimmed.elapsed() >= HEAP_TRIM {
+                    crate::heap::give_back_free_memory();
+                    trimmed = Instant::now();
+                }
             }
         })?);
         let (stop_guard, stopped) = mpsc::channel::<()>();

@@ -32,6 +32,7 @@ pub mod targets;
 pub mod time;
 pub mod users;
 pub mod video;
+pub mod web;
 pub mod xml;
 
 use camcgi_hal::{Board, Monotonic};

@@ -14,3 +14,4 @@ mod snapshot;
 mod system;
 mod uploads;
 mod users;
+mod web;

@@ -153,6 +153,7 @@ struct State {
 
 impl State {
     fn record(&mut self, call: Call) {
+        log::debug!("mock hardware: {call:?}");
         if self.calls.len() == RECORDED_CALLS {
             self.calls.pop_front();
         }
