@@ -169,12 +169,16 @@ fn soak(cam: &Server, uid: &str, total: u64) {
     let snapshots = vec![format!("/cgi-bin/snapshot.cgi?uid={uid}")];
     let pid = cam.child.id();
     println!("soak: {total} s of mixed load (8 keep-alive query/set clients, 4 new-connection clients, 1 snapshot client)");
-    println!("{:>6} {:>10} {:>8} {:>10} {:>10} {:>8}", "minute", "requests", "errors", "RSS KiB", "peak KiB", "threads");
+    // RssAnon is the heap and the stacks; the rest of RSS is code and
+    // libraries paged in as new paths run, which a leak does not grow.
+    println!("{:>6} {:>10} {:>8} {:>10} {:>10} {:>10} {:>8}", "minute", "requests", "errors", "RSS KiB", "anon KiB", "peak KiB", "threads");
     let start_rss = vm_kib(pid, "VmRSS:");
+    let start_anon = vm_kib(pid, "RssAnon:");
     let mut minute = 0;
     let mut requests = 0;
     let mut errors = 0;
     let mut rss = Vec::new();
+    let mut anon = Vec::new();
     while (minute * 60) < total {
         let secs = (total - minute * 60).min(60) as f64;
         let runs = [(keep.clone(), 8, true), (fresh.clone(), 4, false), (snapshots.clone(), 1, true)];
@@ -189,14 +193,24 @@ fn soak(cam: &Server, uid: &str, total: u64) {
         requests += n;
         errors += e;
         let now = vm_kib(pid, "VmRSS:");
+        let now_anon = vm_kib(pid, "RssAnon:");
         rss.push(now);
-        println!("{minute:>6} {n:>10} {e:>8} {now:>10} {:>10} {:>8}", vm_kib(pid, "VmHWM:"), vm_kib(pid, "Threads:"));
+        anon.push(now_anon);
+        println!(
+            "{minute:>6} {n:>10} {e:>8} {now:>10} {now_anon:>10} {:>10} {:>8}",
+            vm_kib(pid, "VmHWM:"),
+            vm_kib(pid, "Threads:")
+        );
     }
-    let first = rss.first().copied().unwrap_or(start_rss);
-    let last = rss.last().copied().unwrap_or(start_rss);
+    let growth = |v: &[u64], start: u64| {
+        let (first, last) = (v.first().copied().unwrap_or(start), v.last().copied().unwrap_or(start));
+        (first, last, last as i64 - first as i64)
+    };
+    let (first, last, grew) = growth(&rss, start_rss);
+    let (first_anon, last_anon, grew_anon) = growth(&anon, start_anon);
     println!(
-        "soak: {requests} requests, {errors} errors; RSS {start_rss} KiB before, {first} KiB after the first minute, {last} KiB at the end ({:+} KiB)",
-        last as i64 - first as i64
+        "soak: {requests} requests, {errors} errors; RSS {start_rss} KiB before, {first} KiB after the first minute, {last} KiB at the end ({grew:+} KiB); \
+         anonymous {start_anon} KiB, {first_anon} KiB, {last_anon} KiB ({grew_anon:+} KiB)"
     );
 }
 

@@ -10,7 +10,7 @@
 //!
 //! A connection camcgi is answering is never closed by the guard.
 
-use crate::sockets::{self, Connection};
+use crate::sockets::{self, Lister};
 use nix::sys::socket::Shutdown;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -97,8 +97,8 @@ impl Activity {
 }
 
 /// One pass of the guard over the connections accepted on `port`; how many it closed.
-pub fn patrol(activity: &Activity, port: u16, limits: &Limits) -> usize {
-    let open: Vec<Connection> = sockets::accepted_on(port);
+pub fn patrol(activity: &Activity, lister: &mut Lister, port: u16, limits: &Limits) -> usize {
+    let open = lister.accepted_on(port);
     let peers: Vec<SocketAddr> = open.iter().map(|c| c.peer).collect();
     if peers.len() > limits.max_connections {
         activity.flooded.store(true, Ordering::Relaxed);

@@ -67,6 +67,8 @@ struct Front {
     /// Requests being answered, for the connection guard.
     activity: Activity,
     limits: Limits,
+    /// The accepted connections, for the guard and for refusing bodies.
+    lister: Mutex<crate::sockets::Lister>,
 }
 
 /// Marks a request as being answered for as long as it lives.
@@ -232,7 +234,8 @@ impl Front {
     fn refuse_body(&self, request: &tiny_http::Request) {
         let Some(&peer) = request.remote_addr() else { return };
         let port = self.port();
-        if let Some(connection) = crate::sockets::find(port, peer) {
+        let found = lock(&self.lister).find(port, peer);
+        if let Some(connection) = found {
             crate::sockets::shut(connection, port, nix::sys::socket::Shutdown::Read);
         }
     }
@@ -514,6 +517,7 @@ impl Running {
             quiet: options.timeout.map_or(Duration::from_secs(60), |t| t * 2 + Duration::from_secs(1)),
             timeout: options.timeout,
             activity: Activity::default(),
+            lister: Mutex::new(crate::sockets::Lister::default()),
             limits: Limits { request_time: options.timeout, max_connections: options.max_connections.max(1) },
         });
         let mut threads = Vec::with_capacity(workers + 1);
@@ -538,7 +542,8 @@ impl Running {
         let guarding = front.clone();
         threads.push(thread::Builder::new().name("guard".into()).spawn(move || {
             while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(PATROL) {
-                guard::patrol(&guarding.activity, guarding.port(), &guarding.limits);
+                let mut lister = lock(&guarding.lister);
+                guard::patrol(&guarding.activity, &mut lister, guarding.port(), &guarding.limits);
             }
         })?);
         Ok(Running { front, threads, stop_ticks, stop_guard })

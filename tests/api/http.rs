@@ -9,7 +9,8 @@ use std::time::Duration;
 fn unknown_path_is_404_with_a_fault() {
     let cam = Cam::start();
     assert_fault(&cam.get("/cgi-bin/nothing?uid=1"), 404, "/cgi-bin/nothing", "not found");
-    assert_fault(&cam.get("/"), 404, "/", "not found");
+    assert_fault(&cam.get("/cgi-bin/"), 404, "/cgi-bin/", "not found");
+    assert_fault(&cam.get("/index.htm"), 404, "/index.htm", "not found");
 }
 
 #[test]

@@ -124,7 +124,7 @@ pub struct StoredFile {
 
 /// Calls kept in the record, the most recent: a test looks at a few, and a
 /// mock camera left running (`cargo run`) must not grow without end.
-const RECORDED_CALLS: usize = 4096;
+const RECORDED_CALLS: usize = 1024;
 /// Files kept in the record of what was stored, the most recent.
 const RECORDED_FILES: usize = 64;
 
@@ -288,7 +288,7 @@ impl MockBoard {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The calls that reached the hardware (the most recent 4096), oldest first.
+    /// The calls that reached the hardware (the most recent 1024), oldest first.
     pub fn calls(&self) -> Vec<Call> {
         self.lock().calls.iter().cloned().collect()
     }
