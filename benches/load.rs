@@ -212,6 +212,12 @@ fn soak(cam: &Server, uid: &str, total: u64) {
         "soak: {requests} requests, {errors} errors; RSS {start_rss} KiB before, {first} KiB after the first minute, {last} KiB at the end ({grew:+} KiB); \
          anonymous {start_anon} KiB, {first_anon} KiB, {last_anon} KiB ({grew_anon:+} KiB)"
     );
+    // Buffers, tables and the allocator's pools reach their working size in
+    // the first minutes; a leak keeps growing through the second half.
+    let half = anon.len() / 2;
+    if let (Some(mid), Some(end)) = (half.checked_sub(1).and_then(|i| anon.get(i)), anon.last()) {
+        println!("soak: anonymous memory over the second half: {mid} KiB -> {end} KiB ({:+} KiB)", *end as i64 - *mid as i64);
+    }
 }
 
 fn pct(l: &[Duration], p: f64) -> f64 {
