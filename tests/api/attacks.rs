@@ -174,7 +174,9 @@ fn idle_and_slowloris_floods_are_shed_while_a_client_is_served() {
     assert!(p99 < limit, "p99 {p99:?}");
     assert!(threads <= threads0 + 16, "{threads} threads after the flood, {threads0} before");
     // What stays is heap the allocator keeps in pieces; a second flood reuses it.
-    assert!(rss < rss0 + 6 * 1024, "RSS {rss} KiB after the flood, {rss0} KiB before");
+    // Under qemu-user the RSS is the emulator's: its translated code and its
+    // per-thread state, not camcgi's.
+    assert!(emulated() || rss < rss0 + 6 * 1024, "RSS {rss} KiB after the flood, {rss0} KiB before");
 }
 
 #[test]
@@ -239,7 +241,7 @@ fn huge_request_lines_and_heads_are_refused_early() {
     assert!(many.starts_with("HTTP/1.1 431"), "{many}");
     let rss = cam.status("VmRSS");
     eprintln!("a 10 MB request line, a 10 MB header line, 10,000 headers: RSS {rss0} -> {rss} KiB");
-    assert!(rss < rss0 + 1024, "RSS {rss} KiB, {rss0} KiB before");
+    assert!(emulated() || rss < rss0 + 1024, "RSS {rss} KiB, {rss0} KiB before");
     assert_eq!(cam.get("/cgi-bin/getuid?username=admin&password=123456").status, 200);
 }
 
@@ -276,7 +278,7 @@ fn unauthenticated_gigabyte_posts_are_refused_without_reading_them() {
     let rss = cam.status("VmRSS");
     eprintln!("6 posts declaring 1e9 bytes: answered and closed in {:?}; RSS {rss0} -> {rss} KiB", started.elapsed());
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
-    assert!(rss < rss0 + 1024, "RSS {rss} KiB, {rss0} KiB before");
+    assert!(emulated() || rss < rss0 + 1024, "RSS {rss} KiB, {rss0} KiB before");
     assert_eq!(cam.get("/cgi-bin/getuid?username=admin&password=123456").status, 200);
 }
 

@@ -227,3 +227,16 @@ fn the_mock_boards_sd_card_is_a_directory_of_the_data_dir() {
     let r = cam.get("/cgi-bin/snapshot.cgi?upload=0&username=admin&password=123456");
     assert_eq!(r.element("reason").as_deref(), Some("sd card not mounted"));
 }
+
+#[test]
+fn the_binary_runs_without_glibcs_thread_caches() {
+    if emulated() || !cfg!(target_env = "gnu") {
+        return;
+    }
+    let dir = TempDir::new();
+    let cam = Process::start(&dir.0, &[]);
+    let environ = std::fs::read(format!("/proc/{}/environ", cam.child.id())).unwrap();
+    let tunables = environ.split(|b| *b == 0).find_map(|v| v.strip_prefix(b"GLIBC_TUNABLES=")).map(String::from_utf8_lossy);
+    assert!(tunables.as_deref().is_some_and(|t| t.split(':').any(|k| k == "glibc.malloc.tcache_count=0")), "{tunables:?}");
+    assert_eq!(cam.get("/cgi-bin/getuid?username=admin&password=123456").status, 200);
+}
