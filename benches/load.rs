@@ -5,6 +5,7 @@
 //! `cargo bench --bench load` (needs `busybox` for the baseline).
 //! `SOAK_SECONDS=600 cargo bench --bench load` runs the soak instead: mixed
 //! load for that long, printing RSS, requests and errors each minute.
+//! `CAMCGI_BIN=PATH` measures that camcgi binary instead of this build's.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -37,7 +38,9 @@ fn free_port() -> u16 {
 }
 
 fn camcgi(dir: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_camcgi"))
+    // CAMCGI_BIN measures another build of the same code (a static musl one).
+    let bin = std::env::var_os("CAMCGI_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_camcgi").into());
+    let mut child = Command::new(bin)
         .args(["--listen", "127.0.0.1:0", "--log-level", "info", "--data-dir"])
         .arg(dir)
         .stderr(Stdio::piped())
@@ -257,7 +260,10 @@ fn main() {
         })
         .collect();
 
-    println!("load: {secs} s per run, loopback, release build, mock board; camcgi idle RSS {idle} KiB");
+    println!(
+        "load: {secs} s per run, loopback, {}, mock board; camcgi idle RSS {idle} KiB",
+        std::env::var("CAMCGI_BIN").map_or("release build".to_string(), |b| format!("binary {b}"))
+    );
     println!("{:<44} {:>10} {:>9} {:>9} {:>11}", "run", "req/s", "p50 ms", "p99 ms", "peak RSS");
     let mut camcgi_qps = None;
     for (name, paths, conns, keep) in [
