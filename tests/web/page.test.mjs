@@ -149,7 +149,8 @@ test('a fault the camera answers lands next to the field it names', async () => 
   await logIn(page);
   await page.click('a[href="#network"]');
   await until('the network settings', () => page.$eval('#network-form input[name=dns1]', (i) => i.value !== ''));
-  await until('the time zones', () => page.$eval('#time-form select[name=timezone]', (s) => s.options.length === 32));
+  await until('the time settings', () => page.$eval('#current-time', (t) => t.textContent !== ''));
+  assert.equal(await page.$eval('#time-form select[name=timezone]', (s) => s.options.length), 32);
   await page.fill('#network-form input[name=dns1]', '999.1.1.1');
   await page.click('#network-form button[type=submit]');
   await page.waitForSelector('#network-form .field-fault');
@@ -188,6 +189,7 @@ test('the encoder forms offer only what the capabilities allow', async () => {
   await page.click(`${form} button[type=submit]`);
   const uid = await adminUid();
   await until('the main stream set', async () => /stream1 encode_mode="H264" resolution="2592X1944" framerate="15"/.test((await api('/cgi-bin/videoencoder', { uid })).text));
+  await until('the audio settings', () => page.$eval('#audio-form select[name=bitrate]', (s) => s.options.length > 0));
   await page.selectOption('#audio-form select[name=encode_type]', 'AAC');
   assert.deepEqual(await page.$eval('#audio-form select[name=samplerate]', (s) => Array.from(s.options, (o) => o.value)), ['16000']);
   await shot(page, '05-video-audio');
@@ -265,7 +267,8 @@ test("the time can be set by hand from this computer's clock", async () => {
   const page = await newPage();
   await logIn(page);
   await page.click('a[href="#network"]');
-  await until('the time zones', () => page.$eval('#time-form select[name=timezone]', (s) => s.options.length === 32));
+  // The screen has loaded the camera's settings once it shows the camera's time.
+  await until('the time settings', () => page.$eval('#current-time', (t) => t.textContent !== ''));
   await page.selectOption('#time-form select[name=timezone]', 'GMT+08:00');
   await page.selectOption('#time-form select[name=update_method]', 'MANUAL');
   await page.click('#use-computer-time');
