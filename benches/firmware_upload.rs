@@ -90,7 +90,7 @@ fn upload(port: u16, len: u64) -> (f64, bool) {
     let start = Instant::now();
     write!(
         s,
-        "POST /cgi-bin/OnvifFirmwareUpgrade HTTP/1.1\r\nHost: c\r\nAuthorization: Basic YWRtaW46MTIzNDU2\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST /cgi-bin/OnvifFirmwareUpgrade HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic YWRtaW46MTIzNDU2\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         len + HEADER_LEN as u64
     )
     .unwrap();

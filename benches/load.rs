@@ -133,7 +133,7 @@ fn load(port: u16, threads: usize, secs: f64, paths: &[String], keep_alive: bool
                     };
                     let close = if keep_alive { "" } else { "Connection: close\r\n" };
                     // One write per request, as real clients send it.
-                    let request = format!("GET {path} HTTP/1.1\r\nHost: c\r\n{close}\r\n");
+                    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{close}\r\n");
                     if s.write_all(request.as_bytes()).is_err() || !read_response(&mut s, &mut buf) {
                         // A keep-alive connection the server closed at its timeout is no error.
                         errors += usize::from(!keep_alive);
@@ -240,7 +240,7 @@ fn main() {
     let idle = vm_kib(cam.child.id(), "VmRSS:");
     let mut buf = Vec::new();
     let mut s = TcpStream::connect(("127.0.0.1", cam.port)).unwrap();
-    write!(s, "GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: c\r\nConnection: close\r\n\r\n").unwrap();
+    write!(s, "GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
     read_response(&mut s, &mut buf);
     let text = String::from_utf8_lossy(&buf);
     let uid = text.split("<uid>").nth(1).and_then(|r| r.split("</uid>").next()).unwrap().to_string();

@@ -2,12 +2,13 @@
 //! each behind its own lock so a slow device never stalls the others.
 
 use crate::accounts::{self, Accounts};
-use crate::session::{Lockout, Session, Sessions, Token};
+use crate::lockout::Lockout;
+use crate::session::{Session, Sessions, Token};
 use crate::store::Store;
 use crate::xml::Fault;
 use crate::firmware::{FirmwareUnit, Policy, Status};
 use crate::{audio, image, motion, network, osd, ptz, time, video};
-use camcgi_hal::{Board, DeviceError, Monotonic, StorageTargets, SystemControl};
+use camcgi_hal::{Board, DeviceError, Monotonic, SnapshotSource, StorageTargets, SystemControl};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
@@ -68,14 +69,20 @@ pub struct App {
     pub listen: SocketAddr,
     /// Live sessions.
     pub sessions: Mutex<Sessions>,
-    /// Login failures per client address.
+    /// Login failures per client and per account.
     pub lockout: Mutex<Lockout>,
-    /// Accounts.
+    /// Accounts, as logins read them.
     pub accounts: Mutex<Accounts>,
+    /// Held while the accounts are changed and written.
+    pub accounts_writer: Mutex<()>,
     /// System control.
     pub system: Mutex<Box<dyn SystemControl<Error = DeviceError> + Send>>,
-    /// Snapshot storage targets.
-    pub storage: Mutex<Box<dyn StorageTargets<Error = DeviceError> + Send>>,
+    /// Snapshots, taken without a lock.
+    pub snapshots: Box<dyn SnapshotSource<Error = DeviceError> + Send + Sync>,
+    /// Snapshot storage targets, written without a lock (by an upload thread).
+    pub storage: Arc<dyn StorageTargets<Error = DeviceError> + Send + Sync>,
+    /// The one snapshot upload that may run.
+    pub uploads: crate::upload::Uploads,
     /// Network.
     pub network: Mutex<network::NetworkUnit>,
     /// Time.
@@ -100,13 +107,22 @@ pub struct App {
     pub upgrading: AtomicBool,
     /// What upgrades must satisfy.
     pub policy: Policy,
+    /// Origins and host names allowed beyond the camera's own.
+    pub sites: crate::origin::Sites,
     /// FTP and e-mail targets for snapshots.
     pub targets: Mutex<crate::targets::Targets>,
 }
 
 impl App {
     /// Loads every setting (defaults where missing or corrupt) and applies it to the board.
-    pub fn load(board: Board, store: Store, listen: SocketAddr, clock: Arc<dyn Monotonic>, policy: Policy) -> App {
+    pub fn load(
+        board: Board,
+        store: Store,
+        listen: SocketAddr,
+        clock: Arc<dyn Monotonic>,
+        policy: Policy,
+        sites: crate::origin::Sites,
+    ) -> App {
         let accounts = store.load::<Accounts>(accounts::FILE, Accounts::is_valid).unwrap_or_default();
         if accounts.default_password_in_use() {
             log::warn!("the initial password of '{}' is still in use: change it", accounts::DEFAULT_USER);
@@ -125,10 +141,14 @@ impl App {
             upgrade: Mutex::new(Status::default()),
             upgrading: AtomicBool::new(false),
             policy,
+            sites,
             targets: Mutex::new(crate::targets::load(&store)),
             system: Mutex::new(board.system),
-            storage: Mutex::new(board.storage),
+            snapshots: board.snapshots,
+            storage: Arc::from(board.storage),
+            uploads: Default::default(),
             accounts: Mutex::new(accounts),
+            accounts_writer: Mutex::new(()),
             sessions: Mutex::new(Sessions::default()),
             lockout: Mutex::new(Lockout::default()),
             clock,
@@ -171,8 +191,8 @@ impl App {
         motion::reset(&mut lock(&self.motion), store);
         crate::targets::reset(&mut lock(&self.targets), store);
         {
-            let mut accounts = lock(&self.accounts);
-            *accounts = Accounts::default();
+            let _writing = lock(&self.accounts_writer);
+            *lock(&self.accounts) = Accounts::default();
             if let Err(e) = store.remove(accounts::FILE) {
                 log::error!("{}: not removed: {e}", accounts::FILE);
             }

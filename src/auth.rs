@@ -3,6 +3,7 @@
 
 use crate::accounts::{Account, Accounts};
 use crate::app::{lock, App};
+use crate::lockout::Claim;
 use crate::query::Params;
 use crate::routes::{Body, Call, Reply};
 use crate::session::{Kind, Token};
@@ -40,21 +41,34 @@ impl Refusal {
     }
 }
 
-/// Checks credentials from `peer` with the lockout applied.
-pub fn login(app: &App, peer: IpAddr, check: impl FnOnce(&Accounts) -> Option<&Account>) -> Result<Account, Refusal> {
+/// Checks credentials from `peer` with the lockout applied; `claim` is what
+/// the login named (see [`crate::lockout`]).
+pub fn login(
+    app: &App,
+    peer: IpAddr,
+    claim: Claim,
+    check: impl FnOnce(&Accounts) -> Option<&Account>,
+) -> Result<Account, Refusal> {
     let now = app.now();
-    if lock(&app.lockout).is_locked(peer, now) {
+    if lock(&app.lockout).is_locked(peer, claim, now) {
         return Err(Refusal::LockedOut);
     }
-    let account = check(&lock(&app.accounts)).cloned();
+    let (account, known) = {
+        let accounts = lock(&app.accounts);
+        let known = match claim {
+            Claim::Account(name) => accounts.get(name).is_some(),
+            Claim::Digest => false,
+        };
+        (check(&accounts).cloned(), known)
+    };
     let mut lockout = lock(&app.lockout);
     match account {
         Some(account) => {
-            lockout.success(peer);
+            lockout.success(peer, &account.name, now);
             Ok(account)
         }
         None => {
-            lockout.failure(peer, now);
+            lockout.failure(peer, claim, known, now);
             log::info!("{peer}: failed login");
             Err(Refusal::Wrong)
         }
@@ -73,7 +87,7 @@ pub fn getuid(app: &App, call: &Call) -> Result<Reply, Fault> {
     }
     let username = p.get("username").filter(|s| !s.is_empty()).ok_or(Fault::bad("error, parse username"))?;
     let password = p.get("password").filter(|s| !s.is_empty()).ok_or(Fault::bad("error, parse password"))?;
-    let account = login(app, call.peer, |a| a.login(username, password)).map_err(|r| r.fault(400))?;
+    let account = login(app, call.peer, Claim::Account(username), |a| a.login(username, password)).map_err(|r| r.fault(400))?;
     let token = open_session(app, &account, Kind::Uid);
     Ok(Reply::xml(simple("uid", token)))
 }
@@ -137,7 +151,7 @@ pub fn auth_cgi_raw(app: &App, raw_query: &str, peer: IpAddr) -> Reply {
         return code(Code::ParseError);
     };
     match command {
-        "auth" => match login(app, peer, |a| a.login_digest(&value)) {
+        "auth" => match login(app, peer, Claim::Digest, |a| a.login_digest(&value)) {
             Ok(account) => {
                 let token = open_session(app, &account, Kind::AuthId);
                 let mut doc = Doc::new();

@@ -28,8 +28,6 @@ pub struct Policy {
     pub public_key: Option<[u8; 32]>,
     /// Whether an image older than the running firmware is accepted.
     pub allow_downgrade: bool,
-    /// Origins whose pages may post an image (CORS); none by default.
-    pub allowed_origins: Vec<String>,
 }
 
 /// The firmware slots and the boot selection.
@@ -247,8 +245,6 @@ pub struct Upload<'a> {
 pub enum Length {
     /// No `Content-Length` (chunked, or nothing).
     Missing,
-    /// Not a number, or several different numbers.
-    Invalid,
     /// The declared length.
     Bytes(u64),
 }
@@ -295,23 +291,28 @@ fn receive(app: &App, upload: &Upload, body: &mut dyn Body) -> Result<Reply, Fau
     if session.privilege < Privilege::Administrator {
         return Err(Fault::bad("permission denied"));
     }
-    let total = match upload.length {
-        Length::Missing => return Err(Fault::new(411, "length required")),
-        Length::Invalid => return Err(Fault::new(400, "content length error")),
-        Length::Bytes(n) => n,
-    };
     if app.upgrading.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_err() {
         return Err(Fault::new(409, "upgrade in progress"));
     }
     let _busy = Busy(app);
-    let result = stream(app, total, body);
+    // Until the image is under way, the status shows nothing received of
+    // nothing: a refusal never leaves the last upgrade's figures standing.
+    set_status(app, Phase::Receiving, 0, 0, "");
+    let result = match upload.length {
+        Length::Missing => Err(Fault::new(411, "length required")),
+        Length::Bytes(total) => stream(app, total, body),
+    };
     match &result {
         Ok(_) => {
+            let total = lock(&app.upgrade).total;
             set_status(app, Phase::Done, total, total, "");
             log::warn!("firmware written and selected; rebooting");
         }
         Err(f) => {
-            let received = lock(&app.upgrade).received;
+            let (received, total) = {
+                let s = lock(&app.upgrade);
+                (s.received, s.total)
+            };
             set_status(app, Phase::Failed, received, total, &f.reason);
             log::error!("firmware upgrade refused: {}", f.reason);
         }
@@ -420,7 +421,7 @@ fn stream(app: &App, total: u64, body: &mut dyn Body) -> Result<(), Fault> {
 
 /// `OPTIONS` on an upload path: a CORS preflight, allowed for configured origins only.
 pub fn preflight(app: &App, path: &str, origin: Option<&str>) -> Reply {
-    match origin.filter(|o| app.policy.allowed_origins.iter().any(|a| a == o)) {
+    match app.sites.origin_allowed(origin) {
         Some(origin) => {
             let mut reply = Reply::with_kind(crate::routes::Body::Xml, Vec::new());
             reply.status = 204;
@@ -433,7 +434,7 @@ pub fn preflight(app: &App, path: &str, origin: Option<&str>) -> Reply {
 
 /// The origin to name in `Access-Control-Allow-Origin`, if it is allowed.
 pub fn allowed_origin(app: &App, origin: Option<&str>) -> Option<String> {
-    origin.filter(|o| app.policy.allowed_origins.iter().any(|a| a == o)).map(str::to_string)
+    app.sites.origin_allowed(origin).map(str::to_string)
 }
 
 #[cfg(test)]

@@ -3,9 +3,12 @@
 //! Hand-written rather than a crate: the exchange is seven commands, and the
 //! FTP crates bring TLS and date libraries a camera's flash has no room for.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
 
 /// Where to store files.
 #[derive(Debug, Clone)]
@@ -25,71 +28,200 @@ pub struct Target<'a> {
 /// Which step failed, and what the server or the network said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    /// `connect`, `greeting`, `login`, `binary mode`, `directory`, `passive mode`,
-    /// `data connection`, `store`, `transfer`.
+    /// `lookup`, `connect`, `greeting`, `login`, `binary mode`, `directory`,
+    /// `passive mode`, `data connection`, `store`, `transfer`.
     pub step: &'static str,
     /// The server's reply or the I/O error.
     pub detail: String,
 }
 
-fn fail(step: &'static str) -> impl Fn(std::io::Error) -> Failure {
-    move |e| Failure { step, detail: e.to_string() }
+impl Failure {
+    fn new(step: &'static str, detail: impl Into<String>) -> Failure {
+        Failure { step, detail: detail.into() }
+    }
+
+    /// The failure with every secret the exchange sent replaced by `***`
+    /// (a server may quote a command back), cut to a readable length.
+    pub fn scrubbed(mut self, secrets: &[&str]) -> Failure {
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            self.detail = self.detail.replace(secret, "***");
+        }
+        if let Some((cut, _)) = self.detail.char_indices().nth(MAX_DETAIL) {
+            self.detail.truncate(cut);
+        }
+        self
+    }
 }
 
-/// Connects to the first address of `host:port` that answers within `timeout`.
-pub fn connect(host: &str, port: u16, timeout: Duration, step: &'static str) -> Result<TcpStream, Failure> {
-    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs().map_err(fail(step))?.collect();
-    let mut last = Failure { step, detail: "no address".into() };
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(s) => {
-                s.set_read_timeout(Some(timeout)).map_err(fail(step))?;
-                s.set_write_timeout(Some(timeout)).map_err(fail(step))?;
-                return Ok(s);
-            }
+fn fail(step: &'static str) -> impl Fn(io::Error) -> Failure {
+    move |e| Failure::new(step, e.to_string())
+}
+
+/// What a failure says of the server's words at most.
+const MAX_DETAIL: usize = 200;
+/// Longest reply line read (RFC 5321 allows 512 bytes; FTP servers stay near it).
+const MAX_LINE: usize = 1024;
+/// Most lines in one multi-line reply.
+const MAX_LINES: usize = 64;
+/// Most name lookups running at once: a lookup cannot be cancelled, so one
+/// that outlives its deadline goes on in its thread until the resolver gives up.
+const MAX_LOOKUPS: usize = 2;
+
+/// The time an upload has: `step` for each step, within the whole upload's end.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    /// Each step's own limit.
+    pub step: Duration,
+    /// When the whole upload must be over.
+    pub end: Instant,
+}
+
+impl Deadline {
+    /// When a step begun now must be over.
+    fn step_end(&self) -> Instant {
+        (Instant::now() + self.step).min(self.end)
+    }
+}
+
+/// Time left until `end`, or a timeout failure of `step`.
+fn left(end: Instant, step: &'static str) -> Result<Duration, Failure> {
+    let left = end.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        Err(Failure::new(step, "timed out"))
+    } else {
+        Ok(left)
+    }
+}
+
+/// The addresses of `host`, looked up in a thread of its own so that the
+/// lookup has a deadline like every other step.
+fn lookup(host: &str, port: u16, end: Instant) -> Result<Vec<SocketAddr>, Failure> {
+    static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    if RUNNING.fetch_add(1, Ordering::SeqCst) >= MAX_LOOKUPS {
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+        return Err(Failure::new("lookup", "too many lookups under way"));
+    }
+    let (tx, rx) = mpsc::channel();
+    let name = host.to_string();
+    let spawned = thread::Builder::new().name("lookup".into()).stack_size(64 * 1024).spawn(move || {
+        let found = (name.as_str(), port).to_socket_addrs().map(|a| a.take(8).collect::<Vec<_>>());
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+        let _ = tx.send(found);
+    });
+    if let Err(e) = spawned {
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+        return Err(fail("lookup")(e));
+    }
+    match rx.recv_timeout(left(end, "lookup")?) {
+        Ok(found) => found.map_err(fail("lookup")),
+        Err(_) => Err(Failure::new("lookup", "timed out")),
+    }
+}
+
+/// Connects to the first address of `host:port` that answers before the step ends.
+pub fn connect(host: &str, port: u16, deadline: &Deadline, step: &'static str) -> Result<TcpStream, Failure> {
+    let end = deadline.step_end();
+    let mut last = Failure::new(step, "no address");
+    for addr in lookup(host, port, end)? {
+        match TcpStream::connect_timeout(&addr, left(end, step)?) {
+            Ok(s) => return Ok(s),
             Err(e) => last = fail(step)(e),
         }
     }
     Err(last)
 }
 
-/// A control connection: commands out, numbered replies in.
+/// Writes all of `data` before `end`, however slowly the peer reads.
+fn write_by(stream: &mut TcpStream, data: &[u8], end: Instant, step: &'static str) -> Result<(), Failure> {
+    for chunk in data.chunks(16 * 1024) {
+        stream.set_write_timeout(Some(left(end, step)?)).map_err(fail(step))?;
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            match stream.write(rest) {
+                Ok(0) => return Err(Failure::new(step, "connection closed")),
+                Ok(n) => rest = rest.get(n..).unwrap_or_default(),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                    left(end, step)?;
+                    stream.set_write_timeout(Some(left(end, step)?)).map_err(fail(step))?;
+                }
+                Err(e) => return Err(fail(step)(e)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A control connection: commands out, numbered replies in, every read
+/// bounded in size and every step in time.
 pub struct Control {
-    reader: BufReader<TcpStream>,
+    stream: TcpStream,
+    /// Bytes read past the last reply line.
+    pending: Vec<u8>,
+    deadline: Deadline,
 }
 
 impl Control {
     /// Wraps a connected stream.
-    pub fn new(stream: TcpStream) -> Control {
-        Control { reader: BufReader::new(stream) }
+    pub fn new(stream: TcpStream, deadline: Deadline) -> Control {
+        Control { stream, pending: Vec::new(), deadline }
     }
 
-    /// Reads one reply (a multi-line reply ends with `NNN `) and returns its code and text.
-    pub fn reply(&mut self, step: &'static str) -> Result<(u16, String), Failure> {
-        let mut line = String::new();
-        let mut first_code = None;
+    /// Reads one line (without its line break) before `end`; a line longer
+    /// than [`MAX_LINE`] fails before more of it is kept.
+    fn line(&mut self, end: Instant, step: &'static str) -> Result<String, Failure> {
+        let mut buf = [0u8; 512];
         loop {
-            line.clear();
-            let n = self.reader.read_line(&mut line).map_err(fail(step))?;
-            if n == 0 || line.len() > 4096 {
-                return Err(Failure { step, detail: "connection closed".into() });
+            if let Some(newline) = self.pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.pending.drain(..=newline).collect();
+                let text = String::from_utf8_lossy(&line);
+                return Ok(text.trim_end_matches(['\r', '\n']).to_string());
             }
-            let code = line.get(..3).and_then(|c| c.parse::<u16>().ok());
-            let done = code.is_some() && line.as_bytes().get(3) == Some(&b' ');
-            if first_code.is_none() {
-                first_code = code;
+            if self.pending.len() > MAX_LINE {
+                return Err(Failure::new(step, "reply line too long"));
             }
-            if done && code == first_code {
-                let text = line.trim_end().to_string();
-                return Ok((code.unwrap_or(0), text));
+            self.stream.set_read_timeout(Some(left(end, step)?)).map_err(fail(step))?;
+            match self.stream.read(&mut buf) {
+                Ok(0) => return Err(Failure::new(step, "connection closed")),
+                Ok(n) => self.pending.extend_from_slice(buf.get(..n).unwrap_or_default()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                    return Err(Failure::new(step, "timed out"))
+                }
+                Err(e) => return Err(fail(step)(e)),
             }
         }
     }
 
+    /// Reads one reply (a multi-line reply ends with `NNN `) and returns its
+    /// code and last line. The whole reply must come within one step's time.
+    pub fn reply(&mut self, step: &'static str) -> Result<(u16, String), Failure> {
+        let end = self.deadline.step_end();
+        let mut first_code = None;
+        for _ in 0..MAX_LINES {
+            let line = self.line(end, step)?;
+            let code = line.get(..3).and_then(|c| c.parse::<u16>().ok());
+            let done = code.is_some() && line.as_bytes().get(3) != Some(&b'-');
+            if first_code.is_none() {
+                first_code = code;
+            }
+            if done && code == first_code {
+                return Ok((code.unwrap_or(0), line));
+            }
+        }
+        Err(Failure::new(step, "reply too long"))
+    }
+
     /// Sends a command line. Values were checked to hold no line breaks.
     pub fn send(&mut self, step: &'static str, command: &str) -> Result<(), Failure> {
-        let stream = self.reader.get_mut();
-        stream.write_all(command.as_bytes()).and_then(|_| stream.write_all(b"\r\n")).map_err(fail(step))
+        let end = self.deadline.step_end();
+        let mut line = Vec::with_capacity(command.len() + 2);
+        line.extend_from_slice(command.as_bytes());
+        line.extend_from_slice(b"\r\n");
+        write_by(&mut self.stream, &line, end, step)
     }
 
     /// Sends a command and expects one of `ok` reply codes.
@@ -101,13 +233,26 @@ impl Control {
         if ok.contains(&code) {
             Ok((code, text))
         } else {
-            Err(Failure { step, detail: text })
+            Err(Failure::new(step, text))
         }
     }
 
     /// The peer of the control connection.
     pub fn peer(&self) -> Option<SocketAddr> {
-        self.reader.get_ref().peer_addr().ok()
+        self.stream.peer_addr().ok()
+    }
+
+    /// Sends a message body: it may take until the whole upload's end.
+    pub fn send_body(&mut self, step: &'static str, body: &str) -> Result<(), Failure> {
+        let mut data = Vec::with_capacity(body.len() + 2);
+        data.extend_from_slice(body.as_bytes());
+        data.extend_from_slice(b"\r\n");
+        write_by(&mut self.stream, &data, self.deadline.end, step)
+    }
+
+    /// Sends a file on a data connection before the whole upload's end.
+    pub fn write_data(stream: &mut TcpStream, data: &[u8], deadline: &Deadline, step: &'static str) -> Result<(), Failure> {
+        write_by(stream, data, deadline.end, step)
     }
 }
 
@@ -121,9 +266,13 @@ fn passive_port(text: &str) -> Option<u16> {
     }
 }
 
-/// Stores `data` as `name` on the target.
-pub fn store(t: &Target, name: &str, data: &[u8], timeout: Duration) -> Result<(), Failure> {
-    let mut c = Control::new(connect(t.server, t.port, timeout, "connect")?);
+/// Stores `data` as `name` on the target, within `deadline`.
+pub fn store(t: &Target, name: &str, data: &[u8], deadline: &Deadline) -> Result<(), Failure> {
+    exchange(t, name, data, deadline).map_err(|f| f.scrubbed(&[t.password]))
+}
+
+fn exchange(t: &Target, name: &str, data: &[u8], deadline: &Deadline) -> Result<(), Failure> {
+    let mut c = Control::new(connect(t.server, t.port, deadline, "connect")?, *deadline);
     c.expect("greeting", None, &[220])?;
     let user = if t.user.is_empty() { "anonymous" } else { t.user };
     let (code, _) = c.expect("login", Some(&format!("USER {user}")), &[230, 331, 332])?;
@@ -135,13 +284,13 @@ pub fn store(t: &Target, name: &str, data: &[u8], timeout: Duration) -> Result<(
         c.expect("directory", Some(&format!("CWD {}", t.dir)), &[250, 200])?;
     }
     let (_, text) = c.expect("passive mode", Some("PASV"), &[227])?;
-    let port = passive_port(&text).ok_or_else(|| Failure { step: "passive mode", detail: text.clone() })?;
+    let port = passive_port(&text).ok_or_else(|| Failure::new("passive mode", text.clone()))?;
     // The data connection goes to the control connection's host: a server
     // behind NAT advertises an address the camera cannot reach.
     let host = c.peer().map(|p| p.ip().to_string()).unwrap_or_else(|| t.server.to_string());
-    let mut data_conn = connect(&host, port, timeout, "data connection")?;
+    let mut data_conn = connect(&host, port, deadline, "data connection")?;
     c.expect("store", Some(&format!("STOR {name}")), &[125, 150])?;
-    data_conn.write_all(data).map_err(fail("transfer"))?;
+    Control::write_data(&mut data_conn, data, deadline, "transfer")?;
     drop(data_conn);
     c.expect("transfer", None, &[226, 250])?;
     let _ = c.send("quit", "QUIT");

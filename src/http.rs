@@ -7,6 +7,7 @@
 use crate::app::{lock, App};
 use crate::firmware::{self, Length, Upload};
 use crate::guard::{self, Activity, Limits};
+use crate::origin::{Browser, CROSS_SITE_REFUSED, HOST_REFUSED};
 use crate::query::redacted;
 use crate::routes::{dispatch, After, Body, Incoming, Method, Reply};
 use crate::xml::Fault;
@@ -250,6 +251,15 @@ impl Front {
             _ => Method::Other,
         };
         let path = request.url().split('?').next().unwrap_or("").to_string();
+        if !self.app.sites.host_allowed(request_header(&request, "Host")) {
+            respond(request, Reply::fault(&path, &Fault::new(403, HOST_REFUSED)));
+            return;
+        }
+        if request.bad_framing() {
+            // tiny-http read no body and ends the connection after this answer.
+            respond(request, Reply::fault(&path, &Fault::new(400, "content length error")));
+            return;
+        }
         if firmware::UPLOAD_PATHS.contains(&path.as_str()) {
             return self.upload(request, method, &path);
         }
@@ -257,15 +267,18 @@ impl Front {
             return self.page(request, method, asset);
         }
         let peer = request.remote_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-        let authorization =
-            request.headers().iter().find(|h| h.field.equiv("Authorization")).map(|h| h.value.as_str().to_string());
-        let incoming = Incoming { method, url: request.url(), peer, authorization: authorization.as_deref() };
+        let incoming = Incoming {
+            method,
+            url: request.url(),
+            peer,
+            authorization: request_header(&request, "Authorization"),
+            browser: browser(&request),
+        };
         let reply = catch_unwind(AssertUnwindSafe(|| dispatch(&self.app, &incoming))).unwrap_or_else(|_| {
-            log::error!("handler panicked on {}", request.url().split('?').next().unwrap_or(""));
+            log::error!("handler panicked on {}", redacted(request.url()));
             Reply::fault(request.url().split('?').next().unwrap_or(""), &Fault::new(500, "internal error"))
         });
-        let (path, query) = request.url().split_once('?').unwrap_or((request.url(), ""));
-        log::debug!("{peer} {} {path}?{} -> {}", request.method(), redacted(query), reply.status);
+        log::debug!("{peer} {} {} -> {}", request.method(), redacted(request.url()), reply.status);
         // No interface here takes a body.
         if has_body(&request) {
             self.refuse_body(&request);
@@ -278,7 +291,7 @@ impl Front {
 
     /// A file of the web page: gzip-compressed, 304 when the browser has it already.
     fn page(&self, request: tiny_http::Request, method: Method, asset: &'static crate::web::Asset) {
-        let header = |name: &'static str| request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str());
+        let header = |name: &'static str| request_header(&request, name);
         if has_body(&request) {
             self.refuse_body(&request);
         }
@@ -316,25 +329,17 @@ impl Front {
     fn upload(self: &Arc<Self>, mut request: tiny_http::Request, method: Method, path: &str) {
         let _answering = Answering::begin(&self.activity, &request);
         let mut body_read = false;
-        let header = |name: &'static str| -> Vec<String> {
-            request.headers().iter().filter(|h| h.field.equiv(name)).map(|h| h.value.as_str().to_string()).collect()
-        };
-        let origin = header("Origin").into_iter().next();
+        let origin = request_header(&request, "Origin").map(str::to_string);
+        let same_site = self.app.sites.same_site(&browser(&request));
         let reply = match method {
+            Method::Post if !same_site => Reply::fault(path, &Fault::new(403, CROSS_SITE_REFUSED)),
             Method::Post => {
-                let lengths = header("Content-Length");
-                let chunked = !header("Transfer-Encoding").is_empty();
-                let length = match lengths.split_first() {
+                // tiny-http vouches for the length (requests of doubtful framing never get here).
+                let length = match request.body_length() {
+                    Some(n) => Length::Bytes(u64::try_from(n).unwrap_or(u64::MAX)),
                     None => Length::Missing,
-                    Some(_) if chunked => Length::Invalid,
-                    Some((first, rest)) => match first.trim().parse::<u64>() {
-                        Ok(n) if rest.iter().all(|v| v.trim() == first.trim()) && request.body_length().is_some() => {
-                            Length::Bytes(n)
-                        }
-                        _ => Length::Invalid,
-                    },
                 };
-                let authorization = header("Authorization").into_iter().next();
+                let authorization = request_header(&request, "Authorization").map(str::to_string);
                 let peer = request.remote_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
                 let url = request.url().to_string();
                 let query = url.split_once('?').map_or("", |(_, q)| q);
@@ -409,6 +414,20 @@ impl io::Read for RequestBody<'_> {
 impl firmware::Body for RequestBody<'_> {
     fn open(&mut self) -> &mut dyn io::Read {
         self
+    }
+}
+
+/// The first value of a request header.
+fn request_header<'r>(request: &'r tiny_http::Request, name: &'static str) -> Option<&'r str> {
+    request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str())
+}
+
+/// The headers that tell a browser's request apart.
+fn browser(request: &tiny_http::Request) -> Browser<'_> {
+    Browser {
+        host: request_header(request, "Host"),
+        origin: request_header(request, "Origin"),
+        fetch_site: request_header(request, "Sec-Fetch-Site"),
     }
 }
 

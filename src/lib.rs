@@ -15,8 +15,10 @@ pub mod guard;
 pub mod heap;
 pub mod http;
 pub mod image;
+pub mod lockout;
 pub mod logger;
 pub mod motion;
+pub mod origin;
 pub mod network;
 pub mod osd;
 pub mod ptz;
@@ -30,6 +32,7 @@ pub mod store;
 pub mod system;
 pub mod targets;
 pub mod time;
+pub mod upload;
 pub mod users;
 pub mod video;
 pub mod web;
@@ -74,6 +77,8 @@ pub struct Config {
     pub max_connections: usize,
     /// What firmware upgrades must satisfy.
     pub firmware: firmware::Policy,
+    /// Origins and host names allowed beyond the camera's own.
+    pub sites: origin::Sites,
 }
 
 impl Config {
@@ -87,6 +92,7 @@ impl Config {
             timeout: Some(DEFAULT_TIMEOUT),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             firmware: Default::default(),
+            sites: Default::default(),
         }
     }
 }
@@ -96,7 +102,7 @@ pub fn start(config: &Config, board: Board, clock: Arc<dyn Monotonic>) -> io::Re
     let store = store::Store::open(&config.data_dir)?;
     let first = TcpListener::bind(config.listen)?;
     let listen = first.local_addr()?;
-    let app = Arc::new(app::App::load(board, store, listen, clock, config.firmware.clone()));
+    let app = Arc::new(app::App::load(board, store, listen, clock, config.firmware.clone(), config.sites.clone()));
     let port = app::lock(&app.network).config.port;
     let listener = if port == listen.port() {
         first

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board NAME] [--board-config FILE] [--log-level LEVEL] [--workers N]
               [--timeout SECS] [--max-connections N] [--firmware-key FILE] [--allow-downgrade] [--allow-origin ORIGIN]...
+              [--host-name NAME]...
   --listen     address to serve on (default 127.0.0.1:8080)
   --data-dir   where settings and accounts live (default ./camcgi-data)
   --board      board support to drive (default: the first this build has)
@@ -21,7 +22,8 @@ const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--boar
   --max-connections  open connections kept at most; the longest idle are closed (default 32)
   --firmware-key     accept only firmware signed by this Ed25519 public key (file with 64 hex digits)
   --allow-downgrade  accept firmware older than the running one
-  --allow-origin     a web origin allowed to post firmware (CORS); repeatable";
+  --allow-origin     a web origin whose pages may change settings and post firmware (CORS); repeatable
+  --host-name        a name the camera answers to besides its addresses, localhost and its host name; repeatable";
 
 struct Args {
     config: Config,
@@ -58,7 +60,8 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or_else(|| format!("--firmware-key {value}: not a 64-digit hex public key"))?;
                 config.firmware.public_key = Some(key);
             }
-            "--allow-origin" => config.firmware.allowed_origins.push(value),
+            "--allow-origin" => config.sites.allowed_origins.push(value),
+            "--host-name" => config.sites.host_names.push(value),
             "--timeout" => {
                 let secs: u64 = value.parse().ok().filter(|s| *s <= 3600).ok_or("--timeout: 0-3600 seconds")?;
                 config.timeout = (secs > 0).then(|| std::time::Duration::from_secs(secs));

@@ -61,11 +61,8 @@ fn decode_area(grid: MotionGrid, hex: &str) -> Option<Vec<u8>> {
     if hex.len() != grid.mask_len() * 2 {
         return None;
     }
-    let bytes: Vec<u8> = hex
-        .as_bytes()
-        .chunks(2)
-        .map(|pair| std::str::from_utf8(pair).ok().and_then(|s| u8::from_str_radix(s, 16).ok()))
-        .collect::<Option<_>>()?;
+    let mut bytes = vec![0u8; grid.mask_len()];
+    hex::decode_to_slice(hex, &mut bytes).ok()?;
     let spare = grid.mask_len() * 8 - grid.cells();
     let padding = if spare == 0 { 0 } else { (1u8 << spare) - 1 };
     (bytes.last().is_none_or(|last| last & padding == 0)).then_some(bytes)

@@ -62,7 +62,7 @@ fn position_max(pos_type: u8) -> u8 {
 }
 
 fn valid_title(t: &str) -> bool {
-    (1..=MAX_TITLE).contains(&t.len()) && !t.chars().any(char::is_control)
+    (1..=MAX_TITLE).contains(&t.len()) && t.chars().all(|c| !c.is_control() && crate::xml::is_xml_char(c))
 }
 
 fn valid(c: &OsdConfig) -> bool {

@@ -58,10 +58,6 @@ impl Params {
     }
 }
 
-fn hex_value(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
-}
-
 /// Percent-decodes one name or value into UTF-8.
 fn decode(s: &str) -> Result<String, QueryError> {
     let bytes = s.as_bytes();
@@ -69,12 +65,10 @@ fn decode(s: &str) -> Result<String, QueryError> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
-            let hi = bytes.get(i + 1).copied().and_then(hex_value);
-            let lo = bytes.get(i + 2).copied().and_then(hex_value);
-            match (hi, lo) {
-                (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
-                _ => return Err(QueryError::Undecodable),
-            }
+            let mut byte = 0u8;
+            let digits = bytes.get(i + 1..i + 3).ok_or(QueryError::Undecodable)?;
+            hex::decode_to_slice(digits, std::slice::from_mut(&mut byte)).map_err(|_| QueryError::Undecodable)?;
+            out.push(byte);
             i += 3;
         } else {
             out.push(b);
@@ -84,17 +78,34 @@ fn decode(s: &str) -> Result<String, QueryError> {
     String::from_utf8(out).map_err(|_| QueryError::Undecodable)
 }
 
-/// The query string with secret values replaced, for logging. A live `uid`
-/// is as good as a password, so it is hidden too.
-pub fn redacted(raw: &str) -> String {
-    const SECRETS: [&str; 5] = ["password", "newpasswd", "encrypt", "data", "uid"];
-    raw.split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if SECRETS.iter().any(|s| name.eq_ignore_ascii_case(s)) => format!("{name}=***"),
-            _ => pair.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+/// Parameters whose values are secrets: passwords, password digests, and
+/// session tokens (a live `uid` is as good as a password).
+const SECRETS: [&str; 8] = ["password", "newpasswd", "encrypt", "data", "uid", "authid", "ftp_password", "smtp_password"];
+
+/// A request target for the log: the path up to its query (which starts at
+/// `?`, or at the first `&` as in `snapshot.cgi&username=…&password=…`), and
+/// the query with the value of every secret parameter replaced by `***`.
+/// Names are compared decoded, so `pass%77ord` is hidden like `password`; a
+/// name that does not decode has its value hidden too.
+pub fn redacted(url: &str) -> String {
+    let (path, query) = match url.find(['?', '&']) {
+        Some(i) => (url.get(..i).unwrap_or(url), url.get(i..).unwrap_or("")),
+        None => return url.to_string(),
+    };
+    let mut out = String::with_capacity(url.len());
+    out.push_str(path);
+    for (i, pair) in query.get(1..).unwrap_or("").split('&').enumerate() {
+        out.push(if i == 0 { query.chars().next().unwrap_or('?') } else { '&' });
+        let (name, _) = pair.split_once('=').unwrap_or((pair, ""));
+        let secret = decode(name).map_or(true, |n| SECRETS.iter().any(|s| n.eq_ignore_ascii_case(s)));
+        if secret && pair.contains('=') {
+            out.push_str(name);
+            out.push_str("=***");
+        } else {
+            out.push_str(pair);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -123,7 +134,16 @@ mod tests {
     }
 
     #[test]
-    fn secrets_are_redacted() {
-        assert_eq!(redacted("username=a&password=b&data=<x>&uid=1"), "username=a&password=***&data=***&uid=***");
+    fn secrets_are_redacted_by_decoded_name_in_every_url_form() {
+        assert_eq!(
+            redacted("/cgi-bin/x?username=a&password=b&data=<x>&uid=1"),
+            "/cgi-bin/x?username=a&password=***&data=***&uid=***"
+        );
+        assert_eq!(
+            redacted("/cgi-bin/snapshot.cgi&username=a&pass%77ord=b&u%69d=c"),
+            "/cgi-bin/snapshot.cgi&username=a&pass%77ord=***&u%69d=***"
+        );
+        assert_eq!(redacted("/p?ftp_password=x&SMTP_PASSWORD=y&%zz=z&plain"), "/p?ftp_password=***&SMTP_PASSWORD=***&%zz=***&plain");
+        assert_eq!(redacted("/cgi-bin/image"), "/cgi-bin/image");
     }
 }

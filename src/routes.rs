@@ -5,6 +5,7 @@ use crate::accounts::Privilege;
 use crate::app::App;
 use crate::query::{Params, QueryError};
 use crate::session::Session;
+use crate::origin::{Browser, CROSS_SITE_REFUSED};
 use crate::xml::Fault;
 use crate::{auth, image, motion, network, osd, ptz, snapshot, system, time, users, video};
 use std::net::IpAddr;
@@ -34,6 +35,8 @@ pub struct Incoming<'a> {
     pub peer: IpAddr,
     /// The `Authorization` header, if any.
     pub authorization: Option<&'a str>,
+    /// The headers that tell a browser's request apart.
+    pub browser: Browser<'a>,
 }
 
 /// The kind of body, which decides the Content-Type.
@@ -126,6 +129,18 @@ impl Call<'_> {
 
 type Handler = fn(&App, &Call) -> Result<Reply, Fault>;
 
+/// When a request to a route changes something, and so must come from the
+/// camera's own site (see [`crate::origin`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Changes {
+    /// When it is a set.
+    WhenSet,
+    /// Always: an act (reboot, PTZ), a login, the accounts.
+    Always,
+    /// When this parameter is given (`snapshot.cgi`'s `upload`).
+    With(&'static str),
+}
+
 /// How a route authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Guard {
@@ -145,6 +160,7 @@ struct Route {
     query: Privilege,
     set: Privilege,
     denied: &'static str,
+    changes: Changes,
     run: Handler,
 }
 
@@ -157,19 +173,19 @@ const fn route(
     set: Privilege,
     run: Handler,
 ) -> Route {
-    Route { path, guard: Guard::Session, params, query, set, denied: PERMISSION_DENIED, run }
+    Route { path, guard: Guard::Session, params, query, set, denied: PERMISSION_DENIED, changes: Changes::WhenSet, run }
 }
 
 use Privilege::{Administrator as Admin, Operator, User};
 
 static ROUTES: &[Route] = &[
-    Route { guard: Guard::Login, ..route("/cgi-bin/getuid", auth::GETUID_PARAMS, User, User, auth::getuid) },
+    Route { guard: Guard::Login, changes: Changes::Always, ..route("/cgi-bin/getuid", auth::GETUID_PARAMS, User, User, auth::getuid) },
     route("/cgi-bin/keep_alive", &[], User, User, auth::keep_alive),
     route("/cgi-bin/getinfo", &[], User, User, system::getinfo),
     route("/cgi-bin/getcapabilities", &[], User, User, system::getcapabilities),
     route("/cgi-bin/getmodel", &[], User, User, system::getmodel),
-    route("/cgi-bin/reboot", &[], Operator, Operator, system::reboot),
-    route("/cgi-bin/factory_reset", system::RESET_PARAMS, Admin, Admin, system::factory_reset),
+    Route { changes: Changes::Always, ..route("/cgi-bin/reboot", &[], Operator, Operator, system::reboot) },
+    Route { changes: Changes::Always, ..route("/cgi-bin/factory_reset", system::RESET_PARAMS, Admin, Admin, system::factory_reset) },
     route("/cgi-bin/network", network::PARAMS, User, Operator, network::handle),
     route("/cgi-bin/time", time::PARAMS, User, Operator, time::handle),
     route("/cgi-bin/videoencoder/getcapabilities", &[], User, User, video::capabilities),
@@ -180,13 +196,21 @@ static ROUTES: &[Route] = &[
     route("/cgi-bin/audioencoder", crate::audio::PARAMS, User, Operator, crate::audio::handle),
     route("/cgi-bin/osd", osd::PARAMS, User, Operator, osd::handle),
     route("/cgi-bin/image", image::PARAMS, User, Operator, image::handle),
-    route("/cgi-bin/ptz_ctrl", ptz::PARAMS, Operator, Operator, ptz::handle),
+    Route { changes: Changes::Always, ..route("/cgi-bin/ptz_ctrl", ptz::PARAMS, Operator, Operator, ptz::handle) },
     route("/cgi-bin/motion", motion::PARAMS, User, Operator, motion::handle),
-    Route { denied: users::NOT_ADMIN, ..route("/cgi-bin/user_management", users::PARAMS, Admin, Admin, users::handle) },
-    Route { guard: Guard::Credentials, ..route("/cgi-bin/snapshot.cgi", snapshot::PARAMS, User, User, snapshot::handle) },
+    Route {
+        denied: users::NOT_ADMIN,
+        changes: Changes::Always,
+        ..route("/cgi-bin/user_management", users::PARAMS, Admin, Admin, users::handle)
+    },
+    Route {
+        guard: Guard::Credentials,
+        changes: Changes::With("upload"),
+        ..route("/cgi-bin/snapshot.cgi", snapshot::PARAMS, User, User, snapshot::handle)
+    },
     route("/cgi-bin/upgrade_status", &[], User, User, crate::firmware::status),
     route("/cgi-bin/upload_targets", crate::targets::PARAMS, User, Admin, crate::targets::handle),
-    Route { guard: Guard::Login, ..route("/cgi/auth.cgi", auth::AUTH_CGI_PARAMS, User, User, auth::auth_cgi) },
+    Route { guard: Guard::Login, changes: Changes::Always, ..route("/cgi/auth.cgi", auth::AUTH_CGI_PARAMS, User, User, auth::auth_cgi) },
 ];
 
 /// Splits a URL into path and raw query, accepting `snapshot.cgi&…` without `?`.
@@ -213,6 +237,9 @@ pub fn dispatch(app: &App, incoming: &Incoming) -> Reply {
         return Reply { allow: Some("GET, HEAD"), ..Reply::fault(route.path, &fault) };
     }
     if route.path == auth::AUTH_CGI_PATH {
+        if !app.sites.same_site(&incoming.browser) {
+            return Reply::fault(route.path, &Fault::new(403, CROSS_SITE_REFUSED));
+        }
         return auth::auth_cgi_raw(app, raw_query, incoming.peer);
     }
     let fault_path = if route.guard == Guard::Credentials { snapshot::FAULT_PATH } else { route.path };
@@ -231,6 +258,14 @@ fn checked(app: &App, route: &Route, raw_query: &str, incoming: &Incoming) -> Re
         QueryError::Undecodable => Fault::bad("error, parse parameters"),
         QueryError::Duplicated(name) => Fault::bad_owned(format!("{name}: duplicated")),
     })?;
+    let changes = match route.changes {
+        Changes::WhenSet => params.names().any(|n| n != "uid"),
+        Changes::Always => true,
+        Changes::With(name) => params.has(name),
+    };
+    if changes && !app.sites.same_site(&incoming.browser) {
+        return Err(Fault::new(403, CROSS_SITE_REFUSED));
+    }
     let session = match route.guard {
         Guard::Session => Some(app.session(params.get("uid"))?),
         Guard::Credentials => Some(snapshot::authenticate(app, &params, incoming.authorization, incoming.peer)?),

@@ -1,13 +1,17 @@
-//! The session table (30 slots shared by `uid` and `authid`) and login lockout.
+//! The session table: 30 slots shared by `uid` and `authid`, at most
+//! [`PER_ACCOUNT`] of them held by one account.
 
 use crate::accounts::Privilege;
 use heapless::Vec as FixedVec;
-use std::net::IpAddr;
 use std::time::Duration;
 use uuid::Uuid;
 
 /// Slots in the session table.
 pub const CAPACITY: usize = 30;
+/// Sessions one account may hold: its next login ends its own least recently
+/// used one, so no account can push another's sessions out of the table
+/// (a browser tab holds one, an NVR a few).
+pub const PER_ACCOUNT: usize = 8;
 /// A `/cgi-bin/getuid` session ends this long after its last successful request.
 pub const UID_IDLE: Duration = Duration::from_secs(60);
 /// A `/cgi/auth.cgi` session ends this long after login or its last renewal.
@@ -79,14 +83,22 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// Opens a session, evicting expired ones, then the least recently used.
+    /// Opens a session, evicting expired ones, then the account's own least
+    /// recently used one when it holds [`PER_ACCOUNT`], then the least recently
+    /// used of all when the table is full.
     pub fn open(&mut self, user: &str, privilege: Privilege, kind: Kind, now: Duration) -> Token {
         self.slots.retain(|s| s.expires > now);
-        if self.slots.is_full() {
-            if let Some(lru) = self.slots.iter().enumerate().min_by_key(|(_, s)| s.last_used).map(|(i, _)| i) {
-                let evicted = self.slots.swap_remove(lru);
-                log::info!("session table full: evicted the least recently used session of {}", evicted.session.user);
-            }
+        let own = self.slots.iter().filter(|s| s.session.user == user).count();
+        let evict = if own >= PER_ACCOUNT {
+            self.least_recently_used(|s| s.session.user == user)
+        } else if self.slots.is_full() {
+            self.least_recently_used(|_| true)
+        } else {
+            None
+        };
+        if let Some(lru) = evict {
+            let evicted = self.slots.swap_remove(lru);
+            log::info!("session of {} evicted: least recently used", evicted.session.user);
         }
         let token = Token(Uuid::new_v4());
         let slot = Slot {
@@ -98,6 +110,10 @@ impl Sessions {
         // The table cannot be full here: one slot was just freed.
         let _ = self.slots.push(slot);
         token
+    }
+
+    fn least_recently_used(&self, among: impl Fn(&Slot) -> bool) -> Option<usize> {
+        self.slots.iter().enumerate().filter(|(_, s)| among(s)).min_by_key(|(_, s)| s.last_used).map(|(i, _)| i)
     }
 
     /// The live session a token names.
@@ -141,77 +157,6 @@ impl Sessions {
     }
 }
 
-/// Failed logins that lock an address out.
-pub const LOCKOUT_FAILURES: usize = 5;
-/// The window the failures must fall in, and how long the lock lasts.
-pub const LOCKOUT_WINDOW: Duration = Duration::from_secs(60);
-/// Client addresses tracked at once; the stalest entry makes room.
-const LOCKOUT_TRACKED: usize = 64;
-
-struct Strikes {
-    addr: IpAddr,
-    failures: FixedVec<Duration, LOCKOUT_FAILURES>,
-    locked_until: Option<Duration>,
-}
-
-impl Strikes {
-    fn last(&self) -> Duration {
-        self.failures.last().copied().unwrap_or_default()
-    }
-}
-
-/// Per-address login failure tracking.
-#[derive(Default)]
-pub struct Lockout {
-    entries: FixedVec<Strikes, LOCKOUT_TRACKED>,
-}
-
-impl Lockout {
-    /// Whether logins from `addr` are refused now.
-    pub fn is_locked(&self, addr: IpAddr, now: Duration) -> bool {
-        self.entries.iter().any(|e| e.addr == addr && e.locked_until.is_some_and(|t| now < t))
-    }
-
-    /// Records a failed login; the fifth within the window locks the address.
-    pub fn failure(&mut self, addr: IpAddr, now: Duration) {
-        let index = match self.entries.iter().position(|e| e.addr == addr) {
-            Some(i) => i,
-            None => {
-                if self.entries.is_full() {
-                    let stalest = self.entries.iter().enumerate().min_by_key(|(_, e)| e.last()).map(|(i, _)| i);
-                    if let Some(i) = stalest {
-                        self.entries.swap_remove(i);
-                    }
-                }
-                let fresh = Strikes { addr, failures: FixedVec::new(), locked_until: None };
-                if self.entries.push(fresh).is_err() {
-                    return;
-                }
-                self.entries.len() - 1
-            }
-        };
-        let Some(entry) = self.entries.get_mut(index) else { return };
-        if entry.locked_until.is_some_and(|t| now >= t) {
-            entry.locked_until = None;
-            entry.failures.clear();
-        }
-        entry.failures.retain(|t| now.saturating_sub(*t) < LOCKOUT_WINDOW);
-        if entry.failures.is_full() {
-            entry.failures.remove(0);
-        }
-        let _ = entry.failures.push(now);
-        if entry.failures.is_full() && entry.locked_until.is_none() {
-            entry.locked_until = Some(now + LOCKOUT_WINDOW);
-            log::warn!("{addr}: {LOCKOUT_FAILURES} failed logins within {}s; locked out", LOCKOUT_WINDOW.as_secs());
-        }
-    }
-
-    /// Forgets an address's failures after a successful login.
-    pub fn success(&mut self, addr: IpAddr) {
-        self.entries.retain(|e| e.addr != addr);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,7 +181,7 @@ mod tests {
         let first = t.open("u0", Privilege::User, Kind::AuthId, S(0));
         let second = t.open("u1", Privilege::User, Kind::AuthId, S(1));
         for i in 2..CAPACITY as u64 {
-            t.open("u", Privilege::User, Kind::AuthId, S(i));
+            t.open(&format!("u{}", i % 5), Privilege::User, Kind::AuthId, S(i));
         }
         t.touch(first, S(100));
         t.open("new", Privilege::User, Kind::AuthId, S(101));
@@ -246,21 +191,15 @@ mod tests {
     }
 
     #[test]
-    fn lockout_after_five_failures_in_a_minute() {
-        let mut l = Lockout::default();
-        let a: IpAddr = [10, 0, 0, 1].into();
-        for i in 0..4 {
-            l.failure(a, S(i * 10));
+    fn an_account_at_its_cap_evicts_its_own_sessions_only() {
+        let mut t = Sessions::default();
+        let admin = t.open("admin", Privilege::Administrator, Kind::Uid, S(0));
+        let first = t.open("user", Privilege::User, Kind::Uid, S(1));
+        for i in 0..40 {
+            t.open("user", Privilege::User, Kind::Uid, S(2 + i));
         }
-        assert!(!l.is_locked(a, S(40)));
-        l.failure(a, S(59));
-        assert!(l.is_locked(a, S(60)));
-        assert!(l.is_locked(a, S(118)));
-        assert!(!l.is_locked(a, S(119)));
-        let b: IpAddr = [10, 0, 0, 2].into();
-        for i in 0..5 {
-            l.failure(b, S(i * 20));
-        }
-        assert!(!l.is_locked(b, S(81)), "failures spread over more than a minute");
+        assert!(t.find(&admin.to_string(), S(50)).is_some());
+        assert!(t.find(&first.to_string(), S(50)).is_none());
+        assert_eq!(t.live(S(50)), 1 + PER_ACCOUNT);
     }
 }

@@ -4,9 +4,8 @@
 //! the exchange is short, and e-mail crates are large for a camera's flash.
 //! Plain SMTP (no STARTTLS): for a relay on the camera's own network.
 
-use crate::ftp::{connect, Control, Failure};
+use crate::ftp::{connect, Control, Deadline, Failure};
 use base64::Engine;
-use std::time::Duration;
 
 /// Where and to whom to send.
 #[derive(Debug, Clone)]
@@ -49,13 +48,17 @@ pub fn message(t: &Target, name: &str, jpeg: &[u8]) -> String {
     body
 }
 
-/// Sends the JPEG as an attachment.
-pub fn send(t: &Target, name: &str, jpeg: &[u8], timeout: Duration) -> Result<(), Failure> {
-    let mut c = Control::new(connect(t.server, t.port, timeout, "connect")?);
+/// Sends the JPEG as an attachment, within `deadline`.
+pub fn send(t: &Target, name: &str, jpeg: &[u8], deadline: &Deadline) -> Result<(), Failure> {
+    let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0{}\0{}", t.user, t.password));
+    exchange(t, name, jpeg, deadline, &plain).map_err(|f| f.scrubbed(&[t.password, &plain]))
+}
+
+fn exchange(t: &Target, name: &str, jpeg: &[u8], deadline: &Deadline, plain: &str) -> Result<(), Failure> {
+    let mut c = Control::new(connect(t.server, t.port, deadline, "connect")?, *deadline);
     c.expect("greeting", None, &[220])?;
     c.expect("hello", Some("EHLO camcgi"), &[250])?;
     if !t.user.is_empty() {
-        let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0{}\0{}", t.user, t.password));
         c.expect("login", Some(&format!("AUTH PLAIN {plain}")), &[235])?;
     }
     c.expect("sender", Some(&format!("MAIL FROM:<{}>", t.from)), &[250])?;
@@ -64,7 +67,7 @@ pub fn send(t: &Target, name: &str, jpeg: &[u8], timeout: Duration) -> Result<()
     }
     c.expect("data", Some("DATA"), &[354])?;
     let msg = message(t, name, jpeg);
-    c.send("data", msg.trim_end_matches("\r\n"))?;
+    c.send_body("data", msg.trim_end_matches("\r\n"))?;
     c.expect("data", Some("."), &[250])?;
     let _ = c.send("quit", "QUIT");
     Ok(())

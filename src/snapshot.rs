@@ -2,6 +2,7 @@
 
 use crate::app::{lock, App};
 use crate::auth::{login, Refusal};
+use crate::lockout::Claim;
 use crate::query::Params;
 use crate::routes::{Body, Call, Reply};
 use crate::session::{Session, Token};
@@ -41,7 +42,7 @@ pub fn authenticate(app: &App, p: &Params, authorization: Option<&str>, peer: Ip
         (None, Some(basic)) => basic,
         (None, None) => return Err(Fault::new(401, "error, parse username")),
     };
-    let account = login(app, peer, |a| a.login(&user, &password)).map_err(|r: Refusal| r.fault(401))?;
+    let account = login(app, peer, Claim::Account(&user), |a| a.login(&user, &password)).map_err(|r: Refusal| r.fault(401))?;
     Ok(Session { token: Token::NONE, user: account.name, privilege: account.privilege })
 }
 
@@ -65,6 +66,16 @@ fn absent(target: StorageTarget) -> Fault {
     })
 }
 
+/// The name of a target in an upload fault.
+fn protocol(target: StorageTarget) -> &'static str {
+    match target {
+        StorageTarget::SdCard => "sd card",
+        StorageTarget::Ftp => "ftp",
+        StorageTarget::Email => "email",
+        StorageTarget::Nfs => "nfs",
+    }
+}
+
 /// `/cgi-bin/snapshot.cgi?stream=0|1[&upload=0-3]`.
 pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
     let p = &call.params;
@@ -75,32 +86,40 @@ pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
     };
     let target = p.get("upload").map(|u| target(u).ok_or(Fault::bad("upload 0 or 1 or 2 or 3"))).transpose()?;
     let mut jpeg = Vec::new();
-    lock(&app.video).hal.snapshot(stream, &mut jpeg).map_err(|e| Fault::device(&e))?;
+    // No lock: the board takes snapshots from any thread at once.
+    app.snapshots.snapshot(stream, &mut jpeg).map_err(|e| Fault::device(&e))?;
     let Some(target) = target else {
         return Ok(Reply::with_kind(Body::Jpeg, jpeg));
     };
     let [y, mo, d, h, mi, s] = now_local(&lock(&app.time)).map_err(|e| Fault::device(&e))?;
     let name = format!("snapshot_{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}_stream{number}.jpg");
-    let sent = match target {
-        StorageTarget::Ftp => Some(("ftp", crate::targets::ftp(app, &name, &jpeg))),
-        StorageTarget::Email => Some(("email", crate::targets::email(app, &name, &jpeg))),
-        StorageTarget::SdCard | StorageTarget::Nfs => None,
-    };
-    if let Some((protocol, sent)) = sent {
-        return match sent {
-            None => Err(absent(target)),
-            Some(Ok(())) => Ok(Reply::xml(simple("upload", "OK"))),
-            Some(Err(f)) => {
-                log::warn!("snapshot upload by {protocol} failed at {}: {}", f.step, f.detail);
-                Err(Fault::new(500, format!("upload failed: {protocol} {} ({})", f.step, f.detail)))
+    let what = protocol(target);
+    match target {
+        StorageTarget::Ftp | StorageTarget::Email => {
+            // A copy, so a slow server never holds the settings' lock.
+            let targets = lock(&app.targets).clone();
+            if !targets.is_set_up(target) {
+                return Err(absent(target));
             }
-        };
-    }
-    match lock(&app.storage).store(target, &name, &jpeg) {
-        Ok(()) => Ok(Reply::xml(simple("upload", "OK"))),
-        Err(e) if matches!(camcgi_hal::Error::kind(&e), ErrorKind::NotMounted | ErrorKind::NotConfigured) => {
-            Err(absent(target))
+            app.uploads.run(what, move |deadline| match targets.send(target, &name, &jpeg, &deadline) {
+                None => Err(absent(target)),
+                Some(Ok(())) => Ok(()),
+                Some(Err(f)) => {
+                    log::warn!("snapshot upload by {what} failed at {}: {}", f.step, f.detail);
+                    Err(Fault::new(500, format!("upload failed: {what} {} ({})", f.step, f.detail)))
+                }
+            })?
         }
-        Err(e) => Err(Fault::device(&e)),
+        StorageTarget::SdCard | StorageTarget::Nfs => {
+            let storage = app.storage.clone();
+            app.uploads.run(what, move |_| match storage.store(target, &name, &jpeg) {
+                Ok(()) => Ok(()),
+                Err(e) if matches!(camcgi_hal::Error::kind(&e), ErrorKind::NotMounted | ErrorKind::NotConfigured) => {
+                    Err(absent(target))
+                }
+                Err(e) => Err(Fault::device(&e)),
+            })?
+        }
     }
+    Ok(Reply::xml(simple("upload", "OK")))
 }

@@ -14,9 +14,17 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the data directory.
+    /// Opens (creating if needed) the data directory, and removes the
+    /// temporary files a power cut left in the middle of a write.
     pub fn open(dir: &Path) -> io::Result<Store> {
         fs::create_dir_all(dir)?;
+        for entry in fs::read_dir(dir)?.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.ends_with(camcgi_hal::host::TEMPORARY_SUFFIX) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
         Ok(Store { dir: dir.to_path_buf() })
     }
 

@@ -9,7 +9,8 @@ use crate::routes::{Call, Reply};
 use crate::store::Store;
 use crate::xml::{Doc, Fault};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use crate::ftp::{Deadline, Failure};
+use camcgi_hal::StorageTarget;
 
 /// The interface's parameters, in its table's order.
 pub const PARAMS: &[&str] = &[
@@ -17,8 +18,6 @@ pub const PARAMS: &[&str] = &[
     "smtp_server", "smtp_port", "smtp_user", "smtp_password", "email_from", "email_to",
 ];
 const FILE: &str = "upload_targets.xml";
-/// Connect and I/O timeout of an upload: a dead server never holds a worker longer.
-pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_RECIPIENTS: usize = 8;
 
 /// The targets; an empty server means not set up.
@@ -65,9 +64,15 @@ fn token(s: &str) -> bool {
     s.len() <= 64 && s.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// A remote directory: printable, no line breaks, no `..` segment, 0-255 bytes.
+/// A remote directory below the login directory: printable, no line breaks,
+/// 0-255 bytes, relative (no leading `/` or `\\`, no drive letter), and no
+/// `..` segment between either kind of separator (Windows servers take both).
 fn directory(s: &str) -> bool {
-    s.len() <= 255 && s.bytes().all(|b| (0x20..0x7f).contains(&b)) && !s.split('/').any(|seg| seg == "..")
+    s.len() <= 255
+        && s.bytes().all(|b| (0x20..0x7f).contains(&b))
+        && !s.starts_with(['/', '\\'])
+        && !s.contains(':')
+        && !s.split(['/', '\\']).any(|seg| seg.trim() == "..")
 }
 
 /// `local@domain`, plain ASCII.
@@ -183,17 +188,22 @@ pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
     Ok(Reply::xml(doc.finish()))
 }
 
-/// Sends a snapshot to the FTP server; `None` when no server is set up.
-pub fn ftp(app: &App, name: &str, jpeg: &[u8]) -> Option<Result<(), crate::ftp::Failure>> {
-    // A copy, so a slow server never holds the lock.
-    let targets = lock(&app.targets).clone();
-    let target = targets.ftp()?;
-    Some(crate::ftp::store(&target, name, jpeg, UPLOAD_TIMEOUT))
-}
+impl Targets {
+    /// Whether FTP (or e-mail) is set up enough to send to.
+    pub fn is_set_up(&self, target: StorageTarget) -> bool {
+        match target {
+            StorageTarget::Ftp => self.ftp().is_some(),
+            StorageTarget::Email => self.smtp().is_some(),
+            StorageTarget::SdCard | StorageTarget::Nfs => false,
+        }
+    }
 
-/// Mails a snapshot; `None` when no relay, sender or recipient is set up.
-pub fn email(app: &App, name: &str, jpeg: &[u8]) -> Option<Result<(), crate::ftp::Failure>> {
-    let targets = lock(&app.targets).clone();
-    let target = targets.smtp()?;
-    Some(crate::smtp::send(&target, name, jpeg, UPLOAD_TIMEOUT))
+    /// Sends a snapshot by FTP or e-mail; `None` for a target not set up.
+    pub fn send(&self, target: StorageTarget, name: &str, jpeg: &[u8], deadline: &Deadline) -> Option<Result<(), Failure>> {
+        match target {
+            StorageTarget::Ftp => Some(crate::ftp::store(&self.ftp()?, name, jpeg, deadline)),
+            StorageTarget::Email => Some(crate::smtp::send(&self.smtp()?, name, jpeg, deadline)),
+            StorageTarget::SdCard | StorageTarget::Nfs => None,
+        }
+    }
 }

@@ -124,7 +124,10 @@ fn list(accounts: &Accounts) -> Vec<u8> {
 /// `/cgi-bin/user_management?action=…`.
 pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
     let p = &call.params;
-    let mut accounts = lock(&app.accounts);
+    // Changes are made one at a time, on a copy: the accounts' own lock, which
+    // every login takes, is never held while the file is written and fsynced.
+    let _writing = lock(&app.accounts_writer);
+    let accounts = lock(&app.accounts).clone();
     let change = match p.get("action") {
         Some("get_user") => return Ok(Reply::xml(list(&accounts))),
         Some("add") => add,
@@ -135,8 +138,7 @@ pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
     let mut new = accounts.clone();
     let outcome = change(&mut new, p)?;
     app.store.save(accounts::FILE, &new).map_err(|e| Fault::storage(&e))?;
-    *accounts = new;
-    drop(accounts);
+    *lock(&app.accounts) = new;
     if let Outcome::Revoke(name) = outcome {
         log::info!("account {name} changed: its sessions end");
         lock(&app.sessions).revoke_user(&name);

@@ -8,6 +8,23 @@ use std::fmt::Display;
 /// Every XML answer starts with this line.
 const DECLARATION: &[u8] = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
+/// Whether a character may appear in an XML 1.0 document (its `Char`
+/// production): not a C0 control but tab and line breaks, not U+FFFE or U+FFFF.
+pub fn is_xml_char(c: char) -> bool {
+    !matches!(c, '\0'..='\x08' | '\x0b' | '\x0c' | '\x0e'..='\x1f' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// Text as an XML 1.0 document may hold it: any character it may not hold
+/// (sent in a path or a parameter name, say) becomes U+FFFD, so every answer
+/// parses whatever the request carried.
+fn xml_text(text: &str) -> Cow<'_, str> {
+    if text.chars().all(is_xml_char) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.chars().map(|c| if is_xml_char(c) { c } else { char::REPLACEMENT_CHARACTER }).collect())
+    }
+}
+
 /// An XML document being written.
 pub struct Doc {
     writer: Writer<Vec<u8>>,
@@ -40,7 +57,7 @@ impl Doc {
     /// `<name>text</name>`.
     pub fn text_element(&mut self, name: &'static str, text: impl Display) -> &mut Self {
         self.event(Event::Start(BytesStart::new(name)));
-        self.event(Event::Text(BytesText::new(&text.to_string())));
+        self.event(Event::Text(BytesText::new(&xml_text(&text.to_string()))));
         self.event(Event::End(BytesEnd::new(name)));
         self
     }
@@ -74,7 +91,7 @@ pub struct Element<'d> {
 impl<'d> Element<'d> {
     /// Adds an attribute; the value is escaped.
     pub fn attr(mut self, name: &str, value: impl Display) -> Self {
-        self.start.push_attribute((name, value.to_string().as_str()));
+        self.start.push_attribute((name, xml_text(&value.to_string()).as_ref()));
         self
     }
 
@@ -170,5 +187,13 @@ mod tests {
             s,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<osd title_utf8=\"&lt;a&amp;&apos;&quot;&gt;\"/>\n"
         );
+    }
+
+    #[test]
+    fn characters_xml_cannot_hold_are_replaced() {
+        let mut doc = Doc::new();
+        doc.element("a").attr("t", "x\u{ffff}\u{1}y").open().text_element("b", "\u{fffe}\u{1b}[31m\t").close("a");
+        let s = String::from_utf8(doc.finish()).unwrap();
+        assert_eq!(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a t=\"x\u{fffd}\u{fffd}y\"><b>\u{fffd}\u{fffd}[31m\t</b></a>\n");
     }
 }

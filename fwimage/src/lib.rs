@@ -236,7 +236,7 @@ pub mod sign {
 
 /// Lowercase hex of bytes.
 pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// Bytes from hex (surrounding whitespace ignored).
@@ -246,9 +246,7 @@ pub fn from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
         return None;
     }
     let mut out = [0u8; N];
-    for (i, slot) in out.iter_mut().enumerate() {
-        *slot = u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
+    hex::decode_to_slice(text, &mut out).ok()?;
     Some(out)
 }
 
@@ -294,5 +292,7 @@ mod tests {
         assert_eq!(Version::parse("1.2"), None);
         assert!(Version::parse("1.10.0") > Version::parse("1.9.9"));
         assert_eq!(from_hex::<2>("0aFf"), Some([0x0a, 0xff]));
+        assert_eq!(from_hex::<2>("+a0f"), None, "no sign");
+        assert_eq!(from_hex::<1>("-0"), None);
     }
 }

@@ -15,6 +15,8 @@ pub struct Board {
     pub image: Part<dyn ImageControls<Error = DeviceError> + Send>,
     /// Video encoder.
     pub video: Part<dyn VideoEncoder<Error = DeviceError> + Send>,
+    /// Snapshots, called from any thread at once.
+    pub snapshots: Part<dyn SnapshotSource<Error = DeviceError> + Send + Sync>,
     /// Audio encoder.
     pub audio: Part<dyn AudioEncoder<Error = DeviceError> + Send>,
     /// OSD overlay.
@@ -27,8 +29,8 @@ pub struct Board {
     pub clock: Part<dyn WallClock<Error = DeviceError> + Send>,
     /// System control.
     pub system: Part<dyn SystemControl<Error = DeviceError> + Send>,
-    /// Snapshot storage targets.
-    pub storage: Part<dyn StorageTargets<Error = DeviceError> + Send>,
+    /// Snapshot storage targets, called from any thread at once.
+    pub storage: Part<dyn StorageTargets<Error = DeviceError> + Send + Sync>,
     /// Firmware slots.
     pub flash: Part<dyn FirmwareFlash<Error = DeviceError> + Send>,
     /// Boot selection.
@@ -65,7 +67,10 @@ impl<T: VideoEncoder> VideoEncoder for Erased<T> {
     fn configure(&mut self, stream: StreamId, config: &StreamConfig) -> Result<(), DeviceError> {
         self.0.configure(stream, config).map_err(erase("video encoder"))
     }
-    fn snapshot(&mut self, stream: StreamId, out: &mut Vec<u8>) -> Result<(), DeviceError> {
+}
+
+impl<T: SnapshotSource> SnapshotSource for Erased<T> {
+    fn snapshot(&self, stream: StreamId, out: &mut Vec<u8>) -> Result<(), DeviceError> {
         self.0.snapshot(stream, out).map_err(erase("video encoder"))
     }
 }
@@ -137,7 +142,7 @@ impl<T: SystemControl> SystemControl for Erased<T> {
 }
 
 impl<T: StorageTargets> StorageTargets for Erased<T> {
-    fn store(&mut self, target: StorageTarget, name: &str, data: &[u8]) -> Result<(), DeviceError> {
+    fn store(&self, target: StorageTarget, name: &str, data: &[u8]) -> Result<(), DeviceError> {
         self.0.store(target, name, data).map_err(erase("storage"))
     }
 }
@@ -197,13 +202,14 @@ impl Board {
         ptz: impl PtzDriver + Send + 'static,
         image: impl ImageControls + Send + 'static,
         video: impl VideoEncoder + Send + 'static,
+        snapshots: impl SnapshotSource + Send + Sync + 'static,
         audio: impl AudioEncoder + Send + 'static,
         osd: impl OsdOverlay + Send + 'static,
         motion: impl MotionDetector + Send + 'static,
         network: impl NetworkInterface + Send + 'static,
         clock: impl WallClock + Send + 'static,
         system: impl SystemControl + Send + 'static,
-        storage: impl StorageTargets + Send + 'static,
+        storage: impl StorageTargets + Send + Sync + 'static,
         flash: impl FirmwareFlash + Send + 'static,
         boot: impl BootControl + Send + 'static,
     ) -> Board {
@@ -211,6 +217,7 @@ impl Board {
             ptz: Box::new(Erased(ptz)),
             image: Box::new(Erased(image)),
             video: Box::new(Erased(video)),
+            snapshots: Box::new(Erased(snapshots)),
             audio: Box::new(Erased(audio)),
             osd: Box::new(Erased(osd)),
             motion: Box::new(Erased(motion)),

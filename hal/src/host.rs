@@ -46,23 +46,44 @@ impl fmt::Display for HostError {
 
 const ERASED: u8 = 0xff;
 
+/// The suffix of [`write_atomically`]'s temporary files, for clean-up.
+pub const TEMPORARY_SUFFIX: &str = ".camcgi-tmp";
+
 /// Writes a file so that a power cut leaves either the old or the new
-/// contents: a temporary `.NAME.tmp` beside it, fsync, rename over the file,
-/// fsync of the directory so the rename itself is durable. `mode` gives the
-/// new file's permission bits (the umask still applies). If any step fails,
-/// the temporary file is removed and the old file is untouched.
+/// contents: a temporary file beside it, fsync, rename over the file, fsync of
+/// the directory so the rename itself is durable. If any step fails, the
+/// temporary file is removed and the old file is untouched.
+///
+/// The temporary file is `.NAME.PID.N.camcgi-tmp`, created exclusively
+/// (`O_CREAT | O_EXCL`, which never follows a symbolic link): a link or a
+/// file planted there, on a shared NFS directory say, is never written
+/// through. `mode` is set on the open file before anything is written, so the
+/// file has exactly that mode whatever the umask and whatever was there before.
 pub fn write_atomically(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(".tmp");
-    let tmp = dir.join(tmp_name);
+    let mut attempts = 0u32;
+    let (tmp, mut file) = loop {
+        attempts += 1;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".{}.{}{TEMPORARY_SUFFIX}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+        let tmp = dir.join(tmp_name);
+        match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp) {
+            Ok(file) => break (tmp, file),
+            // Planted, or left by an earlier run with the same process id: take the next name.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 64 => continue,
+            Err(e) => return Err(e),
+        }
+    };
     let result = (|| {
-        let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp)?;
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
         file.write_all(contents)?;
         file.sync_all()?;
         drop(file);
@@ -239,7 +260,7 @@ impl FileBootControl {
 
     /// Writes the selection atomically.
     fn save(&self, selection: Selection) -> io::Result<()> {
-        write_atomically(&self.path, selection.text().as_bytes(), 0o666)
+        write_atomically(&self.path, selection.text().as_bytes(), 0o644)
     }
 
     fn store(&mut self, selection: Selection) -> Result<(), HostError> {

@@ -208,14 +208,21 @@ pub struct StreamConfig {
     pub bitrate_control: BitrateControl,
 }
 
-/// The video encoder: stream configuration and JPEG snapshots.
+/// The video encoder's stream configuration.
 pub trait VideoEncoder: ErrorType {
     /// What the encoder offers.
     fn capabilities(&self) -> VideoCapabilities;
     /// Reconfigures one stream.
     fn configure(&mut self, stream: StreamId, config: &StreamConfig) -> Result<(), Self::Error>;
+}
+
+/// JPEG snapshots of the streams. Apart from [`VideoEncoder`] and taking
+/// `&self`, so that the server calls it from several requests at once and
+/// without holding the encoder's settings: a snapshot may take a vendor
+/// command a while, and must not stall anything else.
+pub trait SnapshotSource: ErrorType {
     /// Encodes the current picture of a stream as a baseline JPEG, appended to `out`.
-    fn snapshot(&mut self, stream: StreamId, out: &mut Vec<u8>) -> Result<(), Self::Error>;
+    fn snapshot(&self, stream: StreamId, out: &mut Vec<u8>) -> Result<(), Self::Error>;
 }
 
 /// One sample rate of an audio encoding and the bitrates it allows.
@@ -469,9 +476,10 @@ pub enum StorageTarget {
     Nfs,
 }
 
-/// Snapshot storage targets.
+/// Snapshot storage targets. `store` takes `&self` for the same reason as
+/// [`SnapshotSource::snapshot`]: a write to an NFS share can block for long.
 pub trait StorageTargets: ErrorType {
     /// Stores `data` as file `name` on a target. A target that is absent fails
     /// with [`crate::ErrorKind::NotMounted`] or [`crate::ErrorKind::NotConfigured`].
-    fn store(&mut self, target: StorageTarget, name: &str, data: &[u8]) -> Result<(), Self::Error>;
+    fn store(&self, target: StorageTarget, name: &str, data: &[u8]) -> Result<(), Self::Error>;
 }

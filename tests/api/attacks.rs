@@ -33,7 +33,7 @@ fn fifty_idle_keep_alive_connections_are_closed_at_the_timeout() {
         .map(|_| {
             let mut s = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
             s.set_read_timeout(Some(TIMEOUT * 5)).unwrap();
-            s.write_all(format!("GET /cgi-bin/keep_alive?uid={uid} HTTP/1.1\r\nHost: c\r\n\r\n").as_bytes()).unwrap();
+            s.write_all(format!("GET /cgi-bin/keep_alive?uid={uid} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes()).unwrap();
             s
         })
         .collect();
@@ -83,7 +83,7 @@ fn an_unknown_expectation_is_refused_and_service_goes_on() {
     let cam = Cam::start();
     let mut s = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: c\r\nExpect: teapot\r\nConnection: close\r\n\r\n").unwrap();
+    s.write_all(b"GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: teapot\r\nConnection: close\r\n\r\n").unwrap();
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
     let text = String::from_utf8_lossy(&raw);
@@ -259,7 +259,7 @@ fn unauthenticated_gigabyte_posts_are_refused_without_reading_them() {
                 1 => ("/cgi-bin/OnvifFirmwareUpgrade", ""),
                 _ => ("/cgi-bin/getuid?username=admin&password=123456", ""),
             };
-            write!(s, "POST {path} HTTP/1.1\r\nHost: c\r\n{expect}Content-Length: 1000000000\r\n\r\n123456789").unwrap();
+            write!(s, "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{expect}Content-Length: 1000000000\r\n\r\n123456789").unwrap();
             s
         })
         .collect();

@@ -76,16 +76,29 @@ fn setting_the_time_never_expires_or_extends_a_session() {
 #[test]
 fn the_31st_login_evicts_the_least_recently_used_session() {
     let cam = Cam::start();
+    // No account may hold more than 8 sessions: four accounts fill the table.
+    let admin = cam.admin();
+    let names = ["u1", "u2", "u3"];
+    for name in names {
+        let r = cam.get(&format!(
+            "/cgi-bin/user_management?action=add&name={name}&newpasswd=pw&privilege=User&enable=Enable&uid={admin}"
+        ));
+        assert_ok(r, "user_management");
+    }
+    cam.get(&format!("/cgi/auth.cgi?act=auth_logout&data=<root><authid>{admin}</authid></root>"));
+    let accounts = ["admin", "u1", "u2", "u3"];
     let uids: Vec<String> = (0..30)
-        .map(|_| {
+        .map(|i| {
             cam.clock.advance(Duration::from_millis(10));
-            cam.admin()
+            let name = accounts[i % 4];
+            cam.login(name, if name == "admin" { "123456" } else { "pw" })
         })
         .collect();
     cam.clock.advance(Duration::from_millis(10));
     assert_ok(cam.get(&format!("/cgi-bin/keep_alive?uid={}", uids[0])), "keep_alive");
     cam.clock.advance(Duration::from_millis(10));
-    let newest = cam.admin();
+    // u3 holds 7 of the 30: the table's least recently used goes, whoever holds it.
+    let newest = cam.login("u3", "pw");
     assert_fault(&cam.get(&format!("/cgi-bin/keep_alive?uid={}", uids[1])), 400, "/cgi-bin/keep_alive", "uid error");
     for uid in uids.iter().skip(2).chain([&uids[0], &newest]) {
         assert_ok(cam.get(&format!("/cgi-bin/keep_alive?uid={uid}")), "keep_alive");

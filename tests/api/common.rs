@@ -159,7 +159,7 @@ pub fn assert_ok(resp: Resp, root: &str) -> Resp {
 pub fn request(port: u16, method: &str, target: &str, extra_headers: &str) -> Resp {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(stream, "{method} {target} HTTP/1.1\r\nHost: camera\r\nConnection: close\r\n{extra_headers}\r\n").unwrap();
+    write!(stream, "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{extra_headers}\r\n").unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
     parse_response(&raw)
@@ -202,11 +202,16 @@ impl Cam {
 
     /// A camera whose firmware slots are files in `DIR/firmware` (1 MiB, 4 KiB blocks).
     pub fn start_with_policy(dir: Arc<TempDir>, mock: MockBoard, clock: ManualMonotonic, policy: Policy) -> Cam {
+        Cam::start_configured(dir, mock, clock, |config| config.firmware = policy)
+    }
+
+    /// A camera started with a configuration the test adjusts.
+    pub fn start_configured(dir: Arc<TempDir>, mock: MockBoard, clock: ManualMonotonic, adjust: impl FnOnce(&mut Config)) -> Cam {
         mock.attach_firmware(&dir.0.join("firmware"), SLOT).unwrap();
         let mut config = Config::new("127.0.0.1:0".parse().unwrap(), dir.0.clone());
         config.tick = Duration::from_millis(20);
         config.timeout = Some(TIMEOUT);
-        config.firmware = policy;
+        adjust(&mut config);
         let running = camcgi::start(&config, mock.board(), Arc::new(clock.clone())).unwrap();
         Cam { mock, clock, running: Some(running), dir }
     }

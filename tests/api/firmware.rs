@@ -46,7 +46,7 @@ fn post(port: u16, path: &str, headers: &str, body: &[u8]) -> Resp {
     } else {
         format!("Content-Length: {}\r\n", body.len())
     };
-    write!(s, "POST {path} HTTP/1.1\r\nHost: camera\r\nConnection: close\r\nContent-Type: application/octet-stream\r\n{headers}{length}\r\n").unwrap();
+    write!(s, "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/octet-stream\r\n{headers}{length}\r\n").unwrap();
     let _ = s.write_all(body);
     let _ = s.shutdown(Shutdown::Write);
     let mut raw = Vec::new();
@@ -134,7 +134,7 @@ fn a_refusal_before_the_body_sends_no_100_continue() {
     let cam = Cam::start();
     let mut s = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "POST {PATH} HTTP/1.1\r\nHost: c\r\nExpect: 100-continue\r\nContent-Length: 5000000\r\n\r\n").unwrap();
+    write!(s, "POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 5000000\r\n\r\n").unwrap();
     let mut buf = [0u8; 512];
     let n = s.read(&mut buf).unwrap();
     let head = String::from_utf8_lossy(&buf[..n]);
@@ -144,7 +144,7 @@ fn a_refusal_before_the_body_sends_no_100_continue() {
     let mut s = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let img = good("1.1.0");
-    write!(s, "POST {PATH} HTTP/1.1\r\nHost: c\r\n{ADMIN}Expect: 100-continue\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", img.len()).unwrap();
+    write!(s, "POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n{ADMIN}Expect: 100-continue\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", img.len()).unwrap();
     let n = s.read(&mut buf).unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 100 Continue"));
     s.write_all(&img).unwrap();
@@ -257,7 +257,7 @@ fn one_upgrade_at_a_time() {
     let cam = Cam::start();
     let img = good("1.1.0");
     let mut first = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
-    write!(first, "POST {PATH} HTTP/1.1\r\nHost: c\r\n{ADMIN}Content-Length: {}\r\n\r\n", img.len()).unwrap();
+    write!(first, "POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n{ADMIN}Content-Length: {}\r\n\r\n", img.len()).unwrap();
     first.write_all(&img[..10_000]).unwrap();
     cam.eventually("the first upload is receiving", || status(&cam).attr("state").as_deref() == Some("receiving"));
     let r = post(cam.port(), PATH, ADMIN, &img);
@@ -281,8 +281,7 @@ fn cors_preflight_follows_the_allowed_origins() {
     let dir = std::sync::Arc::new(TempDir::new());
     let clock = camcgi_hal::ManualMonotonic::new();
     let mock = camcgi_hal::mock::MockBoard::with_clock(std::sync::Arc::new(clock.clone()));
-    let policy = Policy { allowed_origins: vec![origin.to_string()], ..Policy::default() };
-    let cam = Cam::start_with_policy(dir, mock, clock, policy);
+    let cam = Cam::start_configured(dir, mock, clock, |c| c.sites.allowed_origins = vec![origin.to_string()]);
     let r = request(cam.port(), "OPTIONS", "/OnvifFirmwareUpgrade", &format!("Origin: {origin}\r\nAccess-Control-Request-Method: POST\r\n"));
     assert_eq!(r.status, 204);
     assert_eq!(r.header("Access-Control-Allow-Origin"), Some(origin));

@@ -113,7 +113,7 @@ fn keep_alive_serves_several_requests_on_one_connection() {
     let mut stream = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     for v in [10, 20, 30] {
-        write!(stream, "GET /cgi-bin/image?brightness={v}&uid={uid} HTTP/1.1\r\nHost: c\r\n\r\n").unwrap();
+        write!(stream, "GET /cgi-bin/image?brightness={v}&uid={uid} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
         let r = read_one(&mut stream);
         assert_eq!(r.attr("brightness"), Some(v.to_string()));
     }
@@ -139,7 +139,7 @@ fn an_idle_connection_is_closed_at_the_timeout() {
     let cam = Cam::start();
     let mut stream = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
     stream.set_read_timeout(Some(TIMEOUT * 5)).unwrap();
-    write!(stream, "GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: c\r\n\r\n").unwrap();
+    write!(stream, "GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
     assert!(read_one(&mut stream).element("uid").is_some());
     let idle = std::time::Instant::now();
     let mut buf = [0u8; 16];
@@ -169,7 +169,7 @@ fn a_busy_connection_is_answered_across_a_listener_renewal() {
     let until = std::time::Instant::now() + TIMEOUT * 3;
     let mut answered = 0;
     while std::time::Instant::now() < until {
-        write!(stream, "GET /cgi-bin/keep_alive?uid={uid} HTTP/1.1\r\nHost: c\r\n\r\n").unwrap();
+        write!(stream, "GET /cgi-bin/keep_alive?uid={uid} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
         let r = read_one(&mut stream);
         assert_eq!(r.element("keep_alive").as_deref(), Some("true"), "answer {answered}: {} {}", r.status, r.text());
         answered += 1;

@@ -165,3 +165,33 @@ fn the_other_parts_reach_files_commands_and_mounts() {
     assert_eq!(fs::read(&stored[0]).unwrap(), b"\xff\xd8camcgi-stream2\xff\xd9");
     assert_fault(&q("snapshot.cgi?upload=3"), 400, "/cgi-bin/snapshot", "NFS Server not mounted");
 }
+
+/// Issue 12, points 4 and 5: the snapshot hand-off command is killed at its
+/// deadline or past its output bound, and holds no lock while it runs.
+#[test]
+fn point4_a_hung_or_flooding_snapshot_command_is_killed_and_holds_no_lock() {
+    let rig = Rig::start();
+    let uid = rig.get("/cgi-bin/getuid?username=admin&password=123456").element("uid").unwrap();
+    let snap = rig.dir.0.join("snap.sh");
+    fs::write(&snap, "#!/bin/sh\nsleep 30\n").unwrap();
+    let port = rig.running.as_ref().unwrap().port();
+    let target = format!("/cgi-bin/snapshot.cgi?stream=1&uid={uid}");
+    let started = std::time::Instant::now();
+    let hung = std::thread::spawn(move || request(port, "GET", &target, ""));
+    std::thread::sleep(Duration::from_millis(500));
+    // The video settings answer while the command hangs.
+    let query = std::time::Instant::now();
+    assert_ok(rig.get(&format!("/cgi-bin/videoencoder?uid={uid}")), "videoencoder");
+    assert_ok(rig.get(&format!("/cgi-bin/videoencoder/stream1?bitrate=2000&uid={uid}")), "videoencoder");
+    assert!(query.elapsed() < Duration::from_secs(1), "{:?}", query.elapsed());
+    let r = hung.join().unwrap();
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(r.element("reason").unwrap().contains("ran past its time limit"), "{}", r.text());
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+    fs::write(&snap, "#!/bin/sh\nprintf '\\377\\330'\nexec cat /dev/zero\n").unwrap();
+    let started = std::time::Instant::now();
+    let r = rig.get(&format!("/cgi-bin/snapshot.cgi?stream=1&uid={uid}"));
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(r.element("reason").unwrap().contains("printed more than 16777216 bytes"), "{}", r.text());
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+}

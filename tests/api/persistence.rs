@@ -84,8 +84,8 @@ fn an_accounts_file_without_an_enabled_administrator_is_refused() {
 fn a_failed_write_changes_nothing() {
     let cam = Cam::start();
     let uid = cam.admin();
-    // A directory in the temp file's place makes the atomic write fail.
-    std::fs::create_dir(cam.data_dir().join(".image.xml.tmp")).unwrap();
+    // A directory in the file's place makes the atomic write's rename fail.
+    std::fs::create_dir(cam.data_dir().join("image.xml")).unwrap();
     let r = cam.get(&format!("/cgi-bin/image?brightness=1&uid={uid}"));
     assert_eq!(r.status, 500);
     assert!(r.element("reason").unwrap().starts_with("device error: settings storage"), "{}", r.text());
@@ -183,7 +183,7 @@ fn kill_9_during_an_upload_leaves_the_running_slot_and_selection_untouched() {
     let cam = Process::start(&dir.0, &[]);
     let mut s = std::net::TcpStream::connect(("127.0.0.1", cam.port)).unwrap();
     use std::io::Write;
-    write!(s, "POST /cgi-bin/OnvifFirmwareUpgrade HTTP/1.1\r\nHost: c\r\nAuthorization: Basic YWRtaW46MTIzNDU2\r\nContent-Length: {}\r\n\r\n", img.len()).unwrap();
+    write!(s, "POST /cgi-bin/OnvifFirmwareUpgrade HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic YWRtaW46MTIzNDU2\r\nContent-Length: {}\r\n\r\n", img.len()).unwrap();
     s.write_all(&img[..1_000_000]).unwrap();
     let uid = cam.uid("123456");
     let receiving = || {

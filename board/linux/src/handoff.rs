@@ -3,9 +3,12 @@
 //! a shell; values never reach a command line). A vendor integration is a
 //! program that reads the file and calls the SDK.
 
-use std::io;
+use std::ffi::OsStr;
+use std::io::{self, Read};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 /// Where a part's configuration goes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -19,23 +22,136 @@ pub struct Handoff {
     pub apply_command: Vec<String>,
 }
 
-/// Writes a file atomically, with the permissions `File::create` would give.
+/// Writes a file atomically, readable by everyone, writable by camcgi.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    camcgi_hal::host::write_atomically(path, contents, 0o666)
+    camcgi_hal::host::write_atomically(path, contents, 0o644)
 }
 
+/// How long a command may run and how much it may print on standard output.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// From start to exit; past it the command is killed.
+    pub time: Duration,
+    /// Bytes of standard output; past it the command is killed.
+    pub output: usize,
+}
+
+/// A command that applies settings or reads the boot environment.
+pub const SETTINGS: Bounds = Bounds { time: Duration::from_secs(5), output: 64 * 1024 };
+
+/// What a failing command's standard error is kept of, for the error message.
+const STDERR_KEPT: usize = 512;
+
 /// Runs a configured command (program and arguments) plus extra arguments.
-pub fn run(command: &[String], extra: &[&std::ffi::OsStr]) -> io::Result<Vec<u8>> {
+pub fn run(command: &[String], extra: &[&OsStr], bounds: Bounds) -> io::Result<Vec<u8>> {
     let Some((program, args)) = command.split_first() else { return Ok(Vec::new()) };
-    let output = Command::new(program).args(args).args(extra).output()?;
-    if output.status.success() {
-        Ok(output.stdout)
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).chain(extra.iter().copied()).collect();
+    run_program(Path::new(program), &args, bounds)
+}
+
+/// Runs a program with arguments (directly, never through a shell), with no
+/// input, and returns its standard output. It is killed, and the run fails,
+/// when it runs past `bounds.time` or prints more than `bounds.output`:
+/// nothing a vendor tool does can hold a request or fill the memory.
+pub fn run_program(program: &Path, args: &[&OsStr], bounds: Bounds) -> io::Result<Vec<u8>> {
+    let deadline = Instant::now() + bounds.time;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let outcome = collect(&mut child, bounds.output, deadline).and_then(|out| Ok((out, exit(&mut child, deadline)?)));
+    let ((stdout, stderr), status) = match outcome {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(io::Error::new(e.kind(), format!("{}: {e}", program.display())));
+        }
+    };
+    if status.success() {
+        Ok(stdout)
     } else {
-        Err(io::Error::other(format!(
-            "{program} failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        )))
+        Err(io::Error::other(format!("{} failed ({status}): {}", program.display(), String::from_utf8_lossy(&stderr).trim())))
+    }
+}
+
+/// Reads standard output (up to `limit`) and standard error (its start kept)
+/// until both close, or fails at the deadline.
+fn collect(child: &mut Child, limit: usize, deadline: Instant) -> io::Result<(Vec<u8>, Vec<u8>)> {
+    use nix::poll::{poll, PollFd, PollFlags};
+    let mut pipes: [Option<Box<dyn PipeRead>>; 2] =
+        [child.stdout.take().map(|p| Box::new(p) as Box<dyn PipeRead>), child.stderr.take().map(|p| Box::new(p) as _)];
+    let mut kept: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+    let mut buf = [0u8; 4096];
+    while pipes.iter().any(Option::is_some) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "ran past its time limit"));
+        }
+        let wait_ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+        let ready: [bool; 2] = {
+            let open: Vec<usize> = (0..2).filter(|i| pipes.get(*i).is_some_and(Option::is_some)).collect();
+            let mut fds: Vec<PollFd> =
+                pipes.iter().flatten().map(|p| PollFd::new(p.fd(), PollFlags::POLLIN)).collect();
+            match poll(&mut fds, wait_ms) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let mut ready = [false; 2];
+            for (i, fd) in open.iter().zip(&fds) {
+                if let Some(slot) = ready.get_mut(*i) {
+                    *slot = fd.revents().is_some_and(|r| !r.is_empty());
+                }
+            }
+            ready
+        };
+        for (i, pipe) in pipes.iter_mut().enumerate() {
+            let (Some(reader), Some(true)) = (pipe.as_mut(), ready.get(i)) else { continue };
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                *pipe = None;
+                continue;
+            }
+            let chunk = buf.get(..n).unwrap_or_default();
+            if i == 0 {
+                if kept[0].len() + n > limit {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, format!("printed more than {limit} bytes")));
+                }
+                kept[0].extend_from_slice(chunk);
+            } else {
+                let room = STDERR_KEPT.saturating_sub(kept[1].len());
+                kept[1].extend_from_slice(chunk.get(..room.min(n)).unwrap_or_default());
+            }
+        }
+    }
+    let [stdout, stderr] = kept;
+    Ok((stdout, stderr))
+}
+
+/// Waits for the exit, or fails at the deadline (a command that closed its
+/// output but goes on running).
+fn exit(child: &mut Child, deadline: Instant) -> io::Result<ExitStatus> {
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() >= deadline {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "did not exit in time"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A child's output pipe: read, and polled by its descriptor.
+trait PipeRead: Read {
+    fn fd(&self) -> std::os::fd::BorrowedFd<'_>;
+}
+
+impl<T: Read + AsFd> PipeRead for T {
+    fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.as_fd()
     }
 }
 
@@ -51,7 +167,7 @@ impl Handoff {
             write_atomically(file, text.as_bytes())?;
         }
         let file_arg = self.control_file.as_deref().map(Path::as_os_str);
-        run(&self.apply_command, file_arg.as_slice()).map(|_| ())
+        run(&self.apply_command, file_arg.as_slice(), SETTINGS).map(|_| ())
     }
 }
 

@@ -53,6 +53,7 @@ pub fn board(config: &BoardConfig) -> Result<Board, String> {
         NoPtz,
         image,
         HandoffVideo { config: config.video.clone(), streams: [None, None] },
+        CommandSnapshots { command: config.video.snapshot_command.clone() },
         HandoffAudio { config: config.audio.clone() },
         HandoffOsd { handoff: config.osd.clone() },
         HandoffMotion { config: config.motion.clone() },

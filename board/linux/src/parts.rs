@@ -2,7 +2,8 @@
 //! audio, OSD and motion hand-offs to the vendor SDK.
 
 use crate::config::{AudioConfig, MotionConfig, NetworkConfig, StorageConfig, SystemConfig, VideoConfig};
-use crate::handoff::{run, write_atomically, Handoff};
+use crate::handoff::{run, write_atomically, Bounds, Handoff};
+use std::time::Duration;
 use camcgi_hal::*;
 use std::fmt;
 use std::io;
@@ -56,7 +57,7 @@ macro_rules! board_error_type {
         }
     )*};
 }
-board_error_type!(LinuxSystem, LinuxNetwork, LinuxClock, LinuxStorage, HandoffVideo, HandoffAudio, HandoffOsd, HandoffMotion, NoPtz);
+board_error_type!(LinuxSystem, LinuxNetwork, LinuxClock, LinuxStorage, HandoffVideo, CommandSnapshots, HandoffAudio, HandoffOsd, HandoffMotion, NoPtz);
 
 fn read_trimmed(path: &Path, what: &'static str) -> Result<String, BoardError> {
     std::fs::read_to_string(path).map(|s| s.trim().to_string()).map_err(BoardError::on(what))
@@ -97,7 +98,7 @@ impl SystemControl for LinuxSystem {
     }
 
     fn factory_defaults(&mut self) -> Result<(), BoardError> {
-        run(&self.config.factory_reset_command, &[]).map(|_| ()).map_err(BoardError::on("factory reset command"))
+        run(&self.config.factory_reset_command, &[], FACTORY_RESET).map(|_| ()).map_err(BoardError::on("factory reset command"))
     }
 }
 
@@ -111,7 +112,7 @@ fn parse_mac(text: &str) -> Option<[u8; 6]> {
     let mut mac = [0u8; 6];
     let mut parts = text.trim().split(':');
     for byte in mac.iter_mut() {
-        *byte = u8::from_str_radix(parts.next()?, 16).ok()?;
+        hex::decode_to_slice(parts.next()?, std::slice::from_mut(byte)).ok()?;
     }
     parts.next().is_none().then_some(mac)
 }
@@ -191,6 +192,9 @@ impl WallClock for LinuxClock {
     }
 }
 
+/// The factory-reset command may restore a few files; a minute at most.
+const FACTORY_RESET: Bounds = Bounds { time: Duration::from_secs(60), output: 64 * 1024 };
+
 /// SD card and NFS as mount points that must be mounted; FTP and e-mail are not set up here.
 #[derive(Debug)]
 pub struct LinuxStorage {
@@ -205,7 +209,7 @@ pub fn is_mounted(table: &str, mount_point: &Path) -> bool {
 }
 
 impl StorageTargets for LinuxStorage {
-    fn store(&mut self, target: StorageTarget, name: &str, data: &[u8]) -> Result<(), BoardError> {
+    fn store(&self, target: StorageTarget, name: &str, data: &[u8]) -> Result<(), BoardError> {
         let dir: Option<&PathBuf> = match target {
             StorageTarget::SdCard => self.config.sd_mount.as_ref(),
             StorageTarget::Nfs => self.config.nfs_mount.as_ref(),
@@ -247,8 +251,27 @@ pub struct HandoffVideo {
     pub(crate) streams: [Option<StreamConfig>; 2],
 }
 
-/// A snapshot is refused past this size, so a runaway command cannot exhaust memory.
-const MAX_SNAPSHOT: usize = 16 << 20;
+/// The snapshot command: a JPEG of at most 16 MiB within 5 s (the README's
+/// "5 s a step"), or it is killed.
+const SNAPSHOT: Bounds = Bounds { time: Duration::from_secs(5), output: 16 << 20 };
+
+/// Snapshots from the vendor's command, which prints a JPEG of the stream it is given.
+#[derive(Debug)]
+pub struct CommandSnapshots {
+    pub(crate) command: Vec<String>,
+}
+
+impl SnapshotSource for CommandSnapshots {
+    fn snapshot(&self, stream: StreamId, out: &mut Vec<u8>) -> Result<(), BoardError> {
+        let jpeg = run(&self.command, &[std::ffi::OsStr::new(stream.name())], SNAPSHOT)
+            .map_err(BoardError::on("snapshot command"))?;
+        if !jpeg.starts_with(&[0xff, 0xd8]) {
+            return Err(BoardError::new("snapshot command", ErrorKind::InvalidInput, "not a JPEG"));
+        }
+        out.extend_from_slice(&jpeg);
+        Ok(())
+    }
+}
 
 impl VideoEncoder for HandoffVideo {
     fn capabilities(&self) -> VideoCapabilities {
@@ -294,16 +317,6 @@ impl VideoEncoder for HandoffVideo {
         let pairs: Vec<(&str, String)> = pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
         self.config.handoff.apply(&pairs).map_err(BoardError::on("video apply"))?;
         self.streams = streams;
-        Ok(())
-    }
-
-    fn snapshot(&mut self, stream: StreamId, out: &mut Vec<u8>) -> Result<(), BoardError> {
-        let jpeg = run(&self.config.snapshot_command, &[std::ffi::OsStr::new(stream.name())])
-            .map_err(BoardError::on("snapshot command"))?;
-        if jpeg.len() > MAX_SNAPSHOT || !jpeg.starts_with(&[0xff, 0xd8]) {
-            return Err(BoardError::new("snapshot command", ErrorKind::InvalidInput, "not a JPEG"));
-        }
-        out.extend_from_slice(&jpeg);
         Ok(())
     }
 }

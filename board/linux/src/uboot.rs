@@ -27,7 +27,8 @@ use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use crate::handoff::{run_program, write_atomically, SETTINGS};
+use std::ffi::OsStr;
 
 /// Where the environment lives.
 pub trait EnvStore {
@@ -97,25 +98,16 @@ impl CommandEnv {
     }
 }
 
-fn checked(output: io::Result<std::process::Output>, what: &Path) -> io::Result<Vec<u8>> {
-    let output = output?;
-    if output.status.success() {
-        Ok(output.stdout)
-    } else {
-        Err(io::Error::other(format!("{} failed: {}", what.display(), String::from_utf8_lossy(&output.stderr).trim())))
-    }
-}
-
 impl EnvStore for CommandEnv {
     fn read(&self) -> io::Result<Vec<(String, String)>> {
-        let out = checked(Command::new(&self.printenv).output(), &self.printenv)?;
+        let out = run_program(&self.printenv, &[], SETTINGS)?;
         Ok(parse_lines(&String::from_utf8_lossy(&out)))
     }
 
     fn write(&mut self, vars: &[(&str, &str)]) -> io::Result<()> {
         let script: String = vars.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
-        fs::write(&self.scratch, script)?;
-        checked(Command::new(&self.setenv).arg("-s").arg(&self.scratch).output(), &self.setenv).map(|_| ())
+        write_atomically(&self.scratch, script.as_bytes())?;
+        run_program(&self.setenv, &[OsStr::new("-s"), self.scratch.as_os_str()], SETTINGS).map(|_| ())
     }
 }
 

@@ -232,6 +232,7 @@ impl MockBoard {
             parts::MockPtz(self.clone()),
             parts::MockImage(self.clone()),
             parts::MockVideo(self.clone()),
+            parts::MockSnapshots(self.clone()),
             parts::MockAudio(self.clone()),
             parts::MockOsd(self.clone()),
             parts::MockMotion(self.clone()),

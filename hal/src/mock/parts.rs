@@ -10,6 +10,7 @@ use crate::parts::*;
 pub(super) struct MockPtz(pub MockBoard);
 pub(super) struct MockImage(pub MockBoard);
 pub(super) struct MockVideo(pub MockBoard);
+pub(super) struct MockSnapshots(pub MockBoard);
 pub(super) struct MockAudio(pub MockBoard);
 pub(super) struct MockOsd(pub MockBoard);
 pub(super) struct MockMotion(pub MockBoard);
@@ -126,7 +127,15 @@ impl VideoEncoder for MockVideo {
             s.streams[stream_index(stream)] = config.clone();
         })
     }
-    fn snapshot(&mut self, stream: StreamId, out: &mut Vec<u8>) -> Result<(), MockError> {
+}
+
+impl ErrorType for MockSnapshots {
+    type Error = MockError;
+}
+
+/// The test pattern at the stream's resolution, encoded outside the mock's lock.
+impl SnapshotSource for MockSnapshots {
+    fn snapshot(&self, stream: StreamId, out: &mut Vec<u8>) -> Result<(), MockError> {
         let resolution = self.0.act(Device::Video, "snapshot", Some(Call::Snapshot(stream)), |s| {
             s.streams[stream_index(stream)].resolution.clone()
         })?;
@@ -230,7 +239,7 @@ impl SystemControl for MockSystem {
 }
 
 impl StorageTargets for MockStorage {
-    fn store(&mut self, target: StorageTarget, name: &str, data: &[u8]) -> Result<(), MockError> {
+    fn store(&self, target: StorageTarget, name: &str, data: &[u8]) -> Result<(), MockError> {
         let call = Call::Store(target, name.to_string(), data.len());
         let present = self.0.act(Device::Storage, "store", None, |s| {
             let sub = match target {
@@ -244,7 +253,7 @@ impl StorageTargets for MockStorage {
             }
             let present = s.targets[target_index(target)];
             if let (true, Some(dir), Some(sub)) = (present, &s.storage_dir, sub) {
-                if name.contains('/') || crate::host::write_atomically(&dir.join(sub).join(name), data, 0o666).is_err() {
+                if name.contains('/') || crate::host::write_atomically(&dir.join(sub).join(name), data, 0o644).is_err() {
                     return Err(());
                 }
             }

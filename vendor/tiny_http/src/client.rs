@@ -289,6 +289,11 @@ impl Iterator for ClientConnection {
                 continue;
             }
 
+            // camcgi: after a request of doubtful length nothing more is read
+            if rq.bad_framing() {
+                self.no_more_requests = true;
+            }
+
             // updating the status of the connection
             let connection_header = rq
                 .headers()

@@ -69,6 +69,9 @@ pub struct Request {
 
     body_length: Option<usize>,
 
+    // camcgi: the body's length cannot be told for sure (see `framing_is_valid`)
+    bad_framing: bool,
+
     // true if a `100 Continue` response must be sent when `as_reader()` is called
     must_send_continue: bool,
 
@@ -126,6 +129,41 @@ impl From<IoError> for RequestCreationError {
 ///
 /// The `Write` object will be used by the `Request` to write the response.
 #[allow(clippy::too_many_arguments)]
+/// camcgi: whether a request's body length is certain (RFC 9112 section 6.3).
+/// Upstream read the first `Content-Length` that parsed as a number and took
+/// any `Transfer-Encoding` as chunked, so `Content-Length: 0` with `70`,
+/// `-1`, `+5` or `Transfer-Encoding: xchunked` left bytes it did not read as
+/// a body to be read as the next request: a desync behind any proxy. Valid:
+/// no `Transfer-Encoding` and every `Content-Length` value the same string of
+/// digits, or `Transfer-Encoding: chunked` alone on HTTP/1.1 without any
+/// `Content-Length`.
+fn framing_is_valid(headers: &[Header], version: &HTTPVersion) -> bool {
+    let values = |name: &'static str| {
+        headers
+            .iter()
+            .filter(move |h| h.field.equiv(name))
+            .flat_map(|h| h.value.as_str().split(','))
+            .map(str::trim)
+    };
+    let mut encodings = values("Transfer-Encoding").peekable();
+    let mut lengths = values("Content-Length").peekable();
+    match (encodings.peek().is_some(), lengths.peek().copied()) {
+        (false, None) => true,
+        (false, Some(first)) => {
+            !first.is_empty()
+                && first.bytes().all(|b| b.is_ascii_digit())
+                && first.parse::<usize>().is_ok()
+                && lengths.all(|v| v == first)
+        }
+        (true, Some(_)) => false,
+        (true, None) => {
+            *version >= HTTPVersion(1, 1)
+                && encodings.next().is_some_and(|e| e.eq_ignore_ascii_case("chunked"))
+                && encodings.next().is_none()
+        }
+    }
+}
+
 pub fn new_request<R, W>(
     secure: bool,
     method: Method,
@@ -140,6 +178,10 @@ where
     R: Read + Send + 'static,
     W: Write + Send + 'static,
 {
+    // camcgi: a request whose framing is in doubt gets no body at all; the
+    // connection ends after its answer, so no byte of it is read as a request.
+    let bad_framing = !framing_is_valid(&headers, &version);
+
     // finding the transfer-encoding header
     let transfer_encoding = headers
         .iter()
@@ -147,7 +189,7 @@ where
         .map(|h| h.value.clone());
 
     // finding the content-length header
-    let content_length = if transfer_encoding.is_some() {
+    let content_length = if bad_framing || transfer_encoding.is_some() {
         // if transfer-encoding is specified, the Content-Length
         // header must be ignored (RFC2616 #4.4)
         None
@@ -185,7 +227,9 @@ where
 
     // we wrap `source_data` around a reading whose nature depends on the transfer-encoding and
     // content-length headers
-    let reader = if connection_upgrade {
+    let reader = if bad_framing {
+        Box::new(io::empty()) as Box<dyn Read + Send + 'static>
+    } else if connection_upgrade {
         // if we have a `Connection: upgrade`, always keeping the whole reader
         Box::new(source_data) as Box<dyn Read + Send + 'static>
     } else if let Some(content_length) = content_length {
@@ -236,7 +280,8 @@ where
         http_version: version,
         headers,
         body_length: content_length,
-        must_send_continue: expects_continue,
+        bad_framing,
+        must_send_continue: !bad_framing && expects_continue,
         notify_when_responded: None,
     })
 }
@@ -278,6 +323,13 @@ impl Request {
     #[inline]
     pub fn body_length(&self) -> Option<usize> {
         self.body_length
+    }
+
+    /// camcgi: whether the request's `Content-Length` or `Transfer-Encoding`
+    /// leaves its length in doubt (RFC 9112 section 6.3). Such a request has
+    /// no body, and it is the connection's last: answer 400.
+    pub fn bad_framing(&self) -> bool {
+        self.bad_framing
     }
 
     /// Returns the address of the client that sent this request.

@@ -1,0 +1,64 @@
+//! Snapshot uploads (`snapshot.cgi?upload=0-3`), bounded: one at a time, in
+//! a thread of its own, with a deadline for each step and for the whole.
+//!
+//! A dead or trickling FTP server, a hung NFS mount or a slow relay can then
+//! hold one upload thread, never a request worker past the deadline, and never
+//! more than one: a second upload meanwhile is refused with `upload busy`
+//! rather than queued behind the first.
+
+use crate::ftp::Deadline;
+use crate::xml::Fault;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Each step of an upload (lookup, connect, a reply, a command) ends within this.
+pub const STEP: Duration = Duration::from_secs(5);
+/// A whole upload ends within this.
+pub const WHOLE: Duration = Duration::from_secs(20);
+/// The answer while another upload runs.
+pub const BUSY: &str = "upload busy";
+
+/// The one upload that may run.
+#[derive(Default)]
+pub struct Uploads {
+    running: Arc<AtomicBool>,
+}
+
+/// Frees the upload slot however the upload thread ends.
+struct Running(Arc<AtomicBool>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Uploads {
+    /// Runs `job` in its own thread, and waits for it until the whole
+    /// upload's deadline. `what` names the target in a timeout fault. The slot
+    /// stays taken until the job really ends, even when the request has been
+    /// answered already.
+    pub fn run(&self, what: &str, job: impl FnOnce(Deadline) -> Result<(), Fault> + Send + 'static) -> Result<(), Fault> {
+        if self.running.swap(true, Ordering::SeqCst) {
+            return Err(Fault::new(503, BUSY));
+        }
+        let slot = Running(self.running.clone());
+        let deadline = Deadline { step: STEP, end: Instant::now() + WHOLE };
+        let (tx, rx) = mpsc::channel();
+        let spawned = thread::Builder::new().name("upload".into()).stack_size(256 * 1024).spawn(move || {
+            let _slot = slot;
+            let _ = tx.send(job(deadline));
+        });
+        if let Err(e) = spawned {
+            return Err(Fault::new(500, format!("upload failed: {what} ({e})")));
+        }
+        // The job keeps its own deadline; a little more here lets its own,
+        // more precise, failure arrive first.
+        match rx.recv_timeout(WHOLE + Duration::from_secs(1)) {
+            Ok(result) => result,
+            Err(_) => Err(Fault::new(500, format!("upload failed: {what} (no end within {} s)", WHOLE.as_secs()))),
+        }
+    }
+}
