@@ -221,26 +221,17 @@ fn point10_firmware_from_another_site_is_refused_before_the_body_is_read() {
     let cam = Cam::start();
     let path = "/cgi-bin/OnvifFirmwareUpgrade";
     let headers = "Authorization: Basic YWRtaW46MTIzNDU2\r\nOrigin: http://evil.example\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n";
-    let mut s = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n{headers}\r\n", cam.port()).unwrap();
-    s.write_all(&[0u8; 1000]).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    assert_fault(&parse_response(&raw), 403, path, "cross-site request refused");
+    let body = "\0".repeat(1000);
+    let answer = raw_request(cam.port(), &format!("POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}\r\n{body}"));
+    assert_fault(&parse_response(answer.as_bytes()), 403, path, "cross-site request refused");
     let uid = cam.admin();
     assert_eq!(cam.get(&format!("/cgi-bin/upgrade_status?uid={uid}")).attr("state").as_deref(), Some("idle"));
     assert!(!cam.mock.calls().iter().any(|c| matches!(c, camcgi_hal::mock::Call::FlashErase(..))), "nothing erased");
 }
 
-/// A raw request with the given `Host`.
+/// A request with the given `Host`.
 fn with_host(port: u16, target: &str, host: &str) -> Resp {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    parse_response(&raw)
+    parse_response(raw_request(port, &format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")).as_bytes())
 }
 
 #[test]
