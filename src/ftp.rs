@@ -5,9 +5,9 @@
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+pub use crate::deadline::Deadline;
+use crate::deadline::in_thread;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 /// Where to store files.
@@ -67,22 +67,6 @@ const MAX_LINES: usize = 64;
 /// that outlives its deadline goes on in its thread until the resolver gives up.
 const MAX_LOOKUPS: usize = 2;
 
-/// The time an upload has: `step` for each step, within the whole upload's end.
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline {
-    /// Each step's own limit.
-    pub step: Duration,
-    /// When the whole upload must be over.
-    pub end: Instant,
-}
-
-impl Deadline {
-    /// When a step begun now must be over.
-    fn step_end(&self) -> Instant {
-        (Instant::now() + self.step).min(self.end)
-    }
-}
-
 /// Time left until `end`, or a timeout failure of `step`.
 fn left(end: Instant, step: &'static str) -> Result<Duration, Failure> {
     let left = end.saturating_duration_since(Instant::now());
@@ -100,24 +84,24 @@ fn lookup(host: &str, port: u16, end: Instant) -> Result<Vec<SocketAddr>, Failur
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
+    let wait = left(end, "lookup")?;
     if RUNNING.fetch_add(1, Ordering::SeqCst) >= MAX_LOOKUPS {
         RUNNING.fetch_sub(1, Ordering::SeqCst);
         return Err(Failure::new("lookup", "too many lookups under way"));
     }
-    let (tx, rx) = mpsc::channel();
     let name = host.to_string();
-    let spawned = thread::Builder::new().name("lookup".into()).stack_size(64 * 1024).spawn(move || {
+    let looked_up = in_thread("lookup", 64 * 1024, wait, move || {
         let found = (name.as_str(), port).to_socket_addrs().map(|a| a.take(8).collect::<Vec<_>>());
         RUNNING.fetch_sub(1, Ordering::SeqCst);
-        let _ = tx.send(found);
+        found
     });
-    if let Err(e) = spawned {
-        RUNNING.fetch_sub(1, Ordering::SeqCst);
-        return Err(fail("lookup")(e));
-    }
-    match rx.recv_timeout(left(end, "lookup")?) {
-        Ok(found) => found.map_err(fail("lookup")),
-        Err(_) => Err(Failure::new("lookup", "timed out")),
+    match looked_up {
+        Ok(Some(found)) => found.map_err(fail("lookup")),
+        Ok(None) => Err(Failure::new("lookup", "timed out")),
+        Err(e) => {
+            RUNNING.fetch_sub(1, Ordering::SeqCst);
+            Err(fail("lookup")(e))
+        }
     }
 }
 

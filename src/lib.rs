@@ -11,6 +11,7 @@ pub mod fields;
 pub mod firmware;
 pub mod ftp;
 pub mod audio;
+pub mod deadline;
 pub mod guard;
 pub mod heap;
 pub mod http;

@@ -6,11 +6,10 @@
 //! more than one: a second upload meanwhile is refused with `upload busy`
 //! rather than queued behind the first.
 
-use crate::ftp::Deadline;
+use crate::deadline::{in_thread, Deadline};
 use crate::xml::Fault;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::thread;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Each step of an upload (lookup, connect, a reply, a command) ends within this.
@@ -46,19 +45,16 @@ impl Uploads {
         }
         let slot = Running(self.running.clone());
         let deadline = Deadline { step: STEP, end: Instant::now() + WHOLE };
-        let (tx, rx) = mpsc::channel();
-        let spawned = thread::Builder::new().name("upload".into()).stack_size(256 * 1024).spawn(move || {
-            let _slot = slot;
-            let _ = tx.send(job(deadline));
-        });
-        if let Err(e) = spawned {
-            return Err(Fault::new(500, format!("upload failed: {what} ({e})")));
-        }
         // The job keeps its own deadline; a little more here lets its own,
         // more precise, failure arrive first.
-        match rx.recv_timeout(WHOLE + Duration::from_secs(1)) {
-            Ok(result) => result,
-            Err(_) => Err(Fault::new(500, format!("upload failed: {what} (no end within {} s)", WHOLE.as_secs()))),
+        let done = in_thread("upload", 256 * 1024, WHOLE + Duration::from_secs(1), move || {
+            let _slot = slot;
+            job(deadline)
+        });
+        match done {
+            Ok(Some(result)) => result,
+            Ok(None) => Err(Fault::new(500, format!("upload failed: {what} (no end within {} s)", WHOLE.as_secs()))),
+            Err(e) => Err(Fault::new(500, format!("upload failed: {what} ({e})"))),
         }
     }
 }
