@@ -123,8 +123,13 @@ pub struct Call<'a> {
 impl Call<'_> {
     /// Whether the request sets something: any parameter but `uid`.
     pub fn is_set(&self) -> bool {
-        self.params.names().any(|n| n != "uid")
+        sets_something(&self.params)
     }
+}
+
+/// Whether parameters make a set: any but `uid`.
+fn sets_something(params: &Params) -> bool {
+    params.names().any(|n| n != "uid")
 }
 
 type Handler = fn(&App, &Call) -> Result<Reply, Fault>;
@@ -137,8 +142,9 @@ enum Changes {
     WhenSet,
     /// Always: an act (reboot, PTZ), a login, the accounts.
     Always,
-    /// When this parameter is given (`snapshot.cgi`'s `upload`).
-    With(&'static str),
+    /// When one of these parameters is given: `snapshot.cgi`'s `upload`, and
+    /// its `username`, since a failed login counts towards the lockout.
+    WithAny(&'static [&'static str]),
 }
 
 /// How a route authenticates.
@@ -205,7 +211,7 @@ static ROUTES: &[Route] = &[
     },
     Route {
         guard: Guard::Credentials,
-        changes: Changes::With("upload"),
+        changes: Changes::WithAny(&["upload", "username"]),
         ..route("/cgi-bin/snapshot.cgi", snapshot::PARAMS, User, User, snapshot::handle)
     },
     route("/cgi-bin/upgrade_status", &[], User, User, crate::firmware::status),
@@ -259,9 +265,9 @@ fn checked(app: &App, route: &Route, raw_query: &str, incoming: &Incoming) -> Re
         QueryError::Duplicated(name) => Fault::bad_owned(format!("{name}: duplicated")),
     })?;
     let changes = match route.changes {
-        Changes::WhenSet => params.names().any(|n| n != "uid"),
+        Changes::WhenSet => sets_something(&params),
         Changes::Always => true,
-        Changes::With(name) => params.has(name),
+        Changes::WithAny(names) => names.iter().any(|n| params.has(n)),
     };
     if changes && !app.sites.same_site(&incoming.browser) {
         return Err(Fault::new(403, CROSS_SITE_REFUSED));

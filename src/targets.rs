@@ -119,6 +119,24 @@ impl Targets {
             to,
         })
     }
+
+    /// Whether FTP (or e-mail) is set up enough to send to.
+    pub fn is_set_up(&self, target: StorageTarget) -> bool {
+        match target {
+            StorageTarget::Ftp => self.ftp().is_some(),
+            StorageTarget::Email => self.smtp().is_some(),
+            StorageTarget::SdCard | StorageTarget::Nfs => false,
+        }
+    }
+
+    /// Sends a snapshot by FTP or e-mail; `None` for a target not set up.
+    pub fn send(&self, target: StorageTarget, name: &str, jpeg: &[u8], deadline: &Deadline) -> Option<Result<(), Failure>> {
+        match target {
+            StorageTarget::Ftp => Some(crate::ftp::store(&self.ftp()?, name, jpeg, deadline)),
+            StorageTarget::Email => Some(crate::smtp::send(&self.smtp()?, name, jpeg, deadline)),
+            StorageTarget::SdCard | StorageTarget::Nfs => None,
+        }
+    }
 }
 
 /// Loads the targets.
@@ -186,24 +204,4 @@ pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
         .attr("email_to", recipients(&t.email_to).join(","))
         .empty();
     Ok(Reply::xml(doc.finish()))
-}
-
-impl Targets {
-    /// Whether FTP (or e-mail) is set up enough to send to.
-    pub fn is_set_up(&self, target: StorageTarget) -> bool {
-        match target {
-            StorageTarget::Ftp => self.ftp().is_some(),
-            StorageTarget::Email => self.smtp().is_some(),
-            StorageTarget::SdCard | StorageTarget::Nfs => false,
-        }
-    }
-
-    /// Sends a snapshot by FTP or e-mail; `None` for a target not set up.
-    pub fn send(&self, target: StorageTarget, name: &str, jpeg: &[u8], deadline: &Deadline) -> Option<Result<(), Failure>> {
-        match target {
-            StorageTarget::Ftp => Some(crate::ftp::store(&self.ftp()?, name, jpeg, deadline)),
-            StorageTarget::Email => Some(crate::smtp::send(&self.smtp()?, name, jpeg, deadline)),
-            StorageTarget::SdCard | StorageTarget::Nfs => None,
-        }
-    }
 }
