@@ -158,7 +158,7 @@ pub fn assert_ok(resp: Resp, root: &str) -> Resp {
 /// Sends one request with `Connection: close` and reads the whole answer.
 pub fn request(port: u16, method: &str, target: &str, extra_headers: &str) -> Resp {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(40))).unwrap();
     write!(stream, "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{extra_headers}\r\n").unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();

@@ -132,7 +132,7 @@ fn point5_a_whole_upload_has_a_deadline_however_steady_the_server() {
     let took = started.elapsed();
     assert_eq!(r.status, 500, "{}", r.text());
     assert!(r.element("reason").unwrap().ends_with("(timed out)"), "{}", r.text());
-    assert!(took >= Duration::from_secs(19) && took < Duration::from_secs(23), "{took:?}");
+    assert!(took >= Duration::from_secs(19) && took < Duration::from_secs(24), "{took:?}");
 }
 
 #[test]
