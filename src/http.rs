@@ -21,23 +21,20 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 use tiny_http::{Header, Response, Server};
 
-/// One tiny-http server over one listening socket. A generation is replaced
-/// when the port changes or when tiny-http's accept loop ends (it ends for
-/// good on any accept error: an idle accept timeout, EMFILE, ECONNABORTED).
+/// One tiny-http server over one listening socket; a generation is replaced
+/// when the port changes. (The vendored tiny-http's accept loop goes on
+/// through transient accept errors, and sets the timeouts on each connection.)
 struct Generation {
     server: Server,
-    /// A second handle on the listening socket, to build the next generation.
-    listener: TcpListener,
     /// Workers still serving this generation.
     serving: Mutex<usize>,
     left: Condvar,
 }
 
 impl Generation {
-    fn new(listener: TcpListener, workers: usize) -> io::Result<Generation> {
-        let spare = listener.try_clone()?;
-        let server = Server::from_listener(listener, None).map_err(io::Error::other)?;
-        Ok(Generation { server, listener: spare, serving: Mutex::new(workers), left: Condvar::new() })
+    fn new(listener: TcpListener, workers: usize, timeout: Option<Duration>) -> io::Result<Generation> {
+        let server = Server::from_listener_timed(listener, timeout).map_err(io::Error::other)?;
+        Ok(Generation { server, serving: Mutex::new(workers), left: Condvar::new() })
     }
 
     fn worker_left(&self) {
@@ -115,7 +112,7 @@ impl Front {
 
     /// Builds a generation on a new listener and installs it.
     fn replace(self: &Arc<Self>, current: &mut Arc<Generation>, listener: TcpListener) {
-        match Generation::new(listener, self.workers) {
+        match Generation::new(listener, self.workers, self.timeout) {
             Ok(g) => self.install(current, Arc::new(g)),
             Err(e) => log::error!("new listener unusable: {e}"),
         }
@@ -126,6 +123,8 @@ impl Front {
     fn install(self: &Arc<Self>, current: &mut Arc<Generation>, generation: Arc<Generation>) {
         let addr = generation.server.server_addr();
         let old = std::mem::replace(current, generation);
+        // The old port closes now; what its open connections still send is answered.
+        old.server.stop_accepting();
         for _ in 0..self.workers {
             old.server.unblock();
         }
@@ -139,41 +138,6 @@ impl Front {
                 drainers.push((old, handle));
             }
             Err(e) => log::error!("no drainer for the old listener: {e}"),
-        }
-    }
-
-    /// Rebuilds the server after its accept loop ended, from the same socket.
-    /// Renewing needs a descriptor (a `dup` of the socket): after EMFILE it is
-    /// retried until descriptors come back, or the server stops.
-    fn revive(self: &Arc<Self>, failed: &Arc<Generation>, error: &io::Error) {
-        let timed_out = matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut);
-        if timed_out {
-            log::debug!("accept idle past the connection timeout; renewing the listener");
-        } else {
-            log::warn!("accepting failed ({error}); renewing the listener");
-        }
-        let mut attempts = 0u32;
-        loop {
-            if !timed_out || attempts > 0 {
-                // EMFILE and friends: give descriptors a moment to come back.
-                thread::sleep(Duration::from_millis(100));
-            }
-            let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
-            if !Arc::ptr_eq(&current, failed) || self.stop.load(Ordering::SeqCst) {
-                return;
-            }
-            match failed.listener.try_clone().and_then(|l| Generation::new(l, self.workers)) {
-                Ok(generation) => {
-                    self.install(&mut current, Arc::new(generation));
-                    return;
-                }
-                Err(e) => {
-                    if attempts.is_multiple_of(50) {
-                        log::error!("listener not renewable yet: {e}");
-                    }
-                    attempts = attempts.saturating_add(1);
-                }
-            }
         }
     }
 
@@ -222,7 +186,8 @@ impl Front {
             match generation.server.recv() {
                 Ok(request) => self.answer(request),
                 Err(e) if is_unblock(&e) => {}
-                Err(e) => self.revive(&generation, &e),
+                // The listening socket itself failed: nothing more will come from it.
+                Err(e) => log::error!("listener failed: {e}"),
             }
         }
         generation.worker_left();
@@ -367,8 +332,8 @@ impl Front {
     }
 
     fn rebind(self: &Arc<Self>, listener: TcpListener) {
-        if let Err(e) = set_socket_options(&listener, self.timeout) {
-            log::warn!("connection timeouts not set on the new port: {e}");
+        if let Err(e) = set_no_delay(&listener) {
+            log::warn!("TCP_NODELAY not set on the new port: {e}");
         }
         self.swap(listener);
     }
@@ -496,20 +461,12 @@ const HEAP_TRIM: Duration = Duration::from_secs(30);
 /// How often the connection guard looks at the connections.
 const PATROL: Duration = Duration::from_millis(200);
 
-/// Sets TCP_NODELAY and the read and write timeouts on a listening socket;
-/// the connections it accepts inherit them (and the timeout applies to
-/// `accept` itself, see [`Generation`]).
-fn set_socket_options(listener: &TcpListener, timeout: Option<Duration>) -> nix::Result<()> {
-    use nix::sys::socket::{setsockopt, sockopt};
-    use nix::sys::time::{TimeVal, TimeValLike};
-    // Answers go out at once: Nagle's algorithm would hold a response's
-    // last segment back for the client's delayed ACK (40 ms on keep-alive).
-    setsockopt(listener, sockopt::TcpNoDelay, &true)?;
-    let Some(t) = timeout else { return Ok(()) };
-    // time_t and suseconds_t differ between targets; milliseconds() fits them all.
-    let tv = TimeVal::milliseconds(i64::try_from(t.as_millis()).unwrap_or(i64::MAX));
-    setsockopt(listener, sockopt::ReceiveTimeout, &tv)?;
-    setsockopt(listener, sockopt::SendTimeout, &tv)
+/// Sets TCP_NODELAY on a listening socket; the connections it accepts
+/// inherit it. Answers go out at once: Nagle's algorithm would hold a
+/// response's last segment back for the client's delayed ACK (40 ms on
+/// keep-alive).
+fn set_no_delay(listener: &TcpListener) -> nix::Result<()> {
+    nix::sys::socket::setsockopt(listener, nix::sys::socket::sockopt::TcpNoDelay, &true)
 }
 
 /// A running camera server.
@@ -523,9 +480,9 @@ pub struct Running {
 impl Running {
     /// Starts the workers and the periodic work on a bound listener.
     pub fn start(app: Arc<App>, listener: TcpListener, options: &Options) -> io::Result<Running> {
-        set_socket_options(&listener, options.timeout).map_err(io::Error::from)?;
+        set_no_delay(&listener).map_err(io::Error::from)?;
         let workers = options.workers.max(1);
-        let generation = Generation::new(listener, workers)?;
+        let generation = Generation::new(listener, workers, options.timeout)?;
         log::info!("listening on {}", generation.server.server_addr());
         let front = Arc::new(Front {
             app,

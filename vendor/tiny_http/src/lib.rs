@@ -125,6 +125,25 @@ mod ssl;
 mod test;
 mod util;
 
+/// camcgi: an `accept` error that means the listening socket itself is unusable
+/// (Linux errno values, the same on every architecture camcgi runs on).
+fn listener_gone(e: &IoError) -> bool {
+    const EBADF: i32 = 9;
+    const EINVAL: i32 = 22;
+    const ENOTSOCK: i32 = 88;
+    const EOPNOTSUPP: i32 = 95;
+    matches!(e.raw_os_error(), Some(EBADF | EINVAL | ENOTSOCK | EOPNOTSUPP))
+}
+
+/// camcgi: an `accept` error that passes when descriptors or memory come back.
+fn out_of_resources(e: &IoError) -> bool {
+    const ENOMEM: i32 = 12;
+    const ENFILE: i32 = 23;
+    const EMFILE: i32 = 24;
+    const ENOBUFS: i32 = 105;
+    matches!(e.raw_os_error(), Some(ENOMEM | ENFILE | EMFILE | ENOBUFS))
+}
+
 /// The main class of this library.
 ///
 /// Destroying this object will immediately close the listening socket and the reading
@@ -243,7 +262,24 @@ impl Server {
         listener: L,
         ssl_config: Option<SslConfig>,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        let listener = listener.into();
+        Self::build(listener.into(), ssl_config, None)
+    }
+
+    /// camcgi: like `from_listener`, and every accepted connection gets
+    /// `timeout` as its read and write timeout. Upstream left timeouts to the
+    /// listening socket, where they also made an idle `accept` fail.
+    pub fn from_listener_timed<L: Into<Listener>>(
+        listener: L,
+        timeout: Option<Duration>,
+    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
+        Self::build(listener.into(), None, timeout)
+    }
+
+    fn build(
+        listener: Listener,
+        ssl_config: Option<SslConfig>,
+        timeout: Option<Duration>,
+    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         // building the "close" variable
         let close_trigger = Arc::new(AtomicBool::new(false));
 
@@ -290,10 +326,17 @@ impl Server {
             let tasks_pool = util::TaskPool::new();
 
             log::debug!("Running accept thread");
+            let mut last_warning: Option<std::time::Instant> = None;
             while !inside_close_trigger.load(Relaxed) {
                 let new_client = match server.accept() {
                     Ok((sock, _)) => {
                         use util::RefinedTcpStream;
+                        // camcgi: the timeouts go on the connection.
+                        if let Connection::Tcp(ref tcp) = sock {
+                            if tcp.set_read_timeout(timeout).and_then(|_| tcp.set_write_timeout(timeout)).is_err() {
+                                continue;
+                            }
+                        }
                         let split = match ssl {
                             None => RefinedTcpStream::new(sock),
                             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
@@ -347,6 +390,19 @@ impl Server {
                         }));
                     }
 
+                    // camcgi: upstream ended the accept loop on any error. Only
+                    // a listener that is gone ends it now; running out of
+                    // descriptors or memory waits a moment, and the warning
+                    // comes at most once a minute.
+                    Err(e) if !listener_gone(&e) => {
+                        if out_of_resources(&e) {
+                            if last_warning.map_or(true, |t| t.elapsed() >= Duration::from_secs(60)) {
+                                log::warn!("accepting connections: {} (retrying)", e);
+                                last_warning = Some(std::time::Instant::now());
+                            }
+                            thread::sleep(Duration::from_millis(100));
+                        }
+                    }
                     Err(e) => {
                         log::error!("Error accepting new client: {}", e);
                         inside_messages.push(e.into());
@@ -427,9 +483,15 @@ impl Iterator for IncomingRequests<'_> {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.close.store(true, Relaxed);
+impl Server {
+    /// camcgi: ends the accept loop, which closes the listening socket; the
+    /// connections already accepted go on, and their requests still arrive
+    /// through `recv`. (Upstream did this only on drop, which also drops the
+    /// queue of their requests.)
+    pub fn stop_accepting(&self) {
+        if self.close.swap(true, Relaxed) {
+            return;
+        }
         // Connect briefly to ourselves to unblock the accept thread
         let maybe_stream = match &self.listening_addr {
             ListenAddr::IP(addr) => TcpStream::connect(addr).map(Connection::from),
@@ -443,6 +505,12 @@ impl Drop for Server {
         if let Ok(stream) = maybe_stream {
             let _ = stream.shutdown(Shutdown::Both);
         }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop_accepting();
 
         #[cfg(unix)]
         if let ListenAddr::Unix(addr) = &self.listening_addr {
