@@ -10,8 +10,8 @@
 //!   to the camera carrying credentials in the query. A request that changes
 //!   something is refused when the browser says it comes from another site
 //!   (`Sec-Fetch-Site: cross-site` or `same-site`), or, from browsers that do
-//!   not send that, when its `Origin` is neither the camera's own nor one given
-//!   with `--allow-origin`. Clients that are not browsers send neither header
+//!   not send that, when its `Origin` is neither the camera's own (`http://` or
+//!   `https://` and its `Host`) nor one given with `--allow-origin`. Clients that are not browsers send neither header
 //!   and are not affected.
 
 use std::net::IpAddr;
@@ -92,9 +92,11 @@ impl Sites {
             Some(_) => false,
             None => match (browser.origin, browser.host) {
                 (None, _) => true,
-                (Some(origin), Some(host)) => {
-                    origin.strip_prefix("http://").is_some_and(|o| o.eq_ignore_ascii_case(host.trim()))
-                }
+                // The camera's own page, or the same page through a TLS proxy.
+                (Some(origin), Some(host)) => origin
+                    .strip_prefix("http://")
+                    .or_else(|| origin.strip_prefix("https://"))
+                    .is_some_and(|o| o.eq_ignore_ascii_case(host.trim())),
                 (Some(_), None) => false,
             },
         }
@@ -123,6 +125,8 @@ mod tests {
         let b = |origin, fetch_site| Browser { host: Some("192.0.2.7:8080"), origin, fetch_site };
         assert!(sites.same_site(&b(None, None)), "curl and NVRs send neither");
         assert!(sites.same_site(&b(Some("http://192.0.2.7:8080"), None)));
+        assert!(sites.same_site(&b(Some("https://192.0.2.7:8080"), None)));
+        assert!(!sites.same_site(&b(Some("http://192.0.2.7:8081"), None)));
         assert!(sites.same_site(&b(Some("http://192.0.2.7:8080"), Some("same-origin"))));
         assert!(sites.same_site(&b(None, Some("none"))), "typed into the address bar");
         assert!(!sites.same_site(&b(Some("http://evil.example"), None)));
