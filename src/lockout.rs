@@ -15,7 +15,9 @@
 //!   administrator is slowed by an attack on their account but never locked
 //!   out of their own camera by it. Logins by digest (`auth.cgi`) name no
 //!   account; they count on one shared "digest" account, whose lock spares
-//!   every client that any account trusts.
+//!   the clients any account trusts as long as they have failed nothing lately
+//!   themselves (otherwise a user's own good logins would buy guesses at
+//!   every account's digest).
 //! - The client table never drops a client that has live failures or a lock.
 //!   When it is full of them, failures from untracked clients count on one
 //!   shared overflow entry, which locks every untracked client together:
@@ -175,7 +177,12 @@ impl Lockout {
         let Some(account) = self.account(claim.key()) else { return false };
         let spared = match claim {
             Claim::Account(_) => account.trusts(client),
-            Claim::Digest => self.trusted_anywhere(client),
+            // Any account's trust would do here, so an account holder's own
+            // good logins could buy guesses at every digest: a trusted client
+            // is spared only while it has failed nothing itself.
+            Claim::Digest => {
+                self.trusted_anywhere(client) && self.client(client).is_none_or(|e| !e.strikes.live(now))
+            }
         };
         account.strikes.locked(now) && !spared
     }
@@ -368,5 +375,10 @@ mod tests {
         assert!(l.is_locked(v4(50), Claim::Digest, S(2)));
         assert!(!l.is_locked(v4(50), ADMIN, S(2)));
         assert!(!l.is_locked(v4(200), Claim::Digest, S(2)));
+        // A user who logs in and then guesses digests loses the exemption at the first guess.
+        l.success(v4(60), "mallory", S(3));
+        assert!(!l.is_locked(v4(60), Claim::Digest, S(3)));
+        l.failure(v4(60), Claim::Digest, false, S(3));
+        assert!(l.is_locked(v4(60), Claim::Digest, S(4)));
     }
 }

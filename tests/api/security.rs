@@ -82,6 +82,31 @@ fn point1_guesses_from_many_addresses_lock_the_account_but_not_its_own_client() 
     assert_ok(request_from(loopback(21), cam.port(), &getuid("admin", "123456"), ""), "uid");
 }
 
+fn auth_cgi(encrypt: &str) -> String {
+    format!("/cgi/auth.cgi?act=auth&data=<root><encrypt>{encrypt}</encrypt></root>")
+}
+
+#[test]
+fn point1_a_users_own_login_buys_no_guesses_at_digests() {
+    let cam = Cam::start();
+    cam.user_with("mallory", "User");
+    let admin = "2d08086927f4d87a31154aaf0ba2e067";
+    let wrong = "00000000000000000000000000000000";
+    let failed = "<code>2</code>\n<error>authentication failed</error>";
+    let locked = "<code>2</code>\n<error>too many failed logins</error>";
+    // Digest guesses from five addresses lock digest logins.
+    for n in 10..15 {
+        assert!(request_from(loopback(n), cam.port(), &auth_cgi(wrong), "").text().contains(failed));
+    }
+    assert!(request_from(loopback(20), cam.port(), &auth_cgi(admin), "").text().contains(locked));
+    // Mallory's own good login makes her client trusted, but only until it guesses.
+    assert_ok(request_from(loopback(21), cam.port(), &getuid("mallory", "pwmallory"), ""), "uid");
+    assert!(request_from(loopback(21), cam.port(), &auth_cgi(wrong), "").text().contains(failed));
+    assert!(request_from(loopback(21), cam.port(), &auth_cgi(admin), "").text().contains(locked));
+    // The administrator's own client still logs in by digest.
+    assert!(cam.get(&auth_cgi(admin)).text().contains("<authid>"));
+}
+
 #[test]
 fn point2_rotating_addresses_never_unlock_a_locked_one_and_a_full_table_locks() {
     let cam = Cam::start();
