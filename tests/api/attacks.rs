@@ -304,3 +304,41 @@ fn service_resumes_after_a_burst_exhausts_64_file_descriptors() {
     assert!(cam.running(), "camcgi ended: {}", cam.logged().join("\n"));
     assert!(served, "{}", cam.logged().join("\n"));
 }
+
+/// Issue 13's stall: one connection pipelines a thousand requests for the
+/// page's script with a tiny receive window and never reads. tiny-http 0.12.0
+/// queued them all, and every worker waited on that connection's writes: a
+/// normal client got no answer until the attacker closed (70 s).
+#[test]
+fn a_client_that_never_reads_holds_one_worker_at_most() {
+    use nix::sys::socket::{connect, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn};
+    let dir = TempDir::new();
+    let cam = Process::start(&dir.0, &["--timeout", "2"]);
+    let fd = socket(AddressFamily::Inet, SockType::Stream, SockFlag::empty(), None).unwrap();
+    setsockopt(&fd, sockopt::RcvBuf, &1024).unwrap();
+    let addr = SockaddrIn::from(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, cam.port));
+    connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr).unwrap();
+    let attacker = TcpStream::from(fd);
+    let mut writer = attacker.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let one = "GET /app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n".repeat(50);
+        for _ in 0..20 {
+            if writer.write_all(one.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let until = Instant::now() + Duration::from_secs(6);
+    let mut slowest = Duration::ZERO;
+    while Instant::now() < until {
+        let started = Instant::now();
+        assert_eq!(cam.get("/cgi-bin/getuid?username=admin&password=123456").status, 200);
+        slowest = slowest.max(started.elapsed());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!("slowest answer to a normal client while a connection never read: {slowest:?}");
+    assert!(slowest < Duration::from_secs(1), "{slowest:?}");
+    // The server gave up on the connection at its write timeout.
+    assert!(closed_by_server(&attacker), "the connection that never read is still open");
+}

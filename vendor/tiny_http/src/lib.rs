@@ -374,17 +374,26 @@ impl Server {
                         let mut client = Some(client);
                         tasks_pool.spawn(Box::new(move || {
                             if let Some(client) = client.take() {
-                                // Synchronization is needed for HTTPS requests to avoid a deadlock
-                                if client.secure() {
-                                    let (sender, receiver) = mpsc::channel();
-                                    for rq in client {
-                                        messages.push(rq.with_notify_sender(sender.clone()).into());
-                                        receiver.recv().unwrap();
+                                // camcgi: one request of a connection at a time, as
+                                // upstream did for HTTPS only. A plain connection's
+                                // pipelined requests were all queued at once, and the
+                                // workers answering them waited in turn on the first
+                                // answer's write: one client that does not read held
+                                // every worker. Now a connection holds one worker at
+                                // most, and a connection whose answer could not be
+                                // written (past the write timeout) is closed, with
+                                // whatever it pipelined behind. The wait comes after
+                                // the next request is read: a client that is not
+                                // pipelining sends it only once it has its answer, so
+                                // by then the answer's notice is already there.
+                                let (sender, receiver) = mpsc::channel();
+                                let mut answering = false;
+                                for rq in client {
+                                    if answering && !receiver.recv().unwrap_or(false) {
+                                        break;
                                     }
-                                } else {
-                                    for rq in client {
-                                        messages.push(rq.into());
-                                    }
+                                    messages.push(rq.with_notify_sender(sender.clone()).into());
+                                    answering = true;
                                 }
                             }
                         }));
