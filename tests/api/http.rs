@@ -165,7 +165,16 @@ fn an_idle_camera_logs_nothing() {
     let dir = TempDir::new();
     let mut cam = Process::start(&dir.0, &["--timeout", "1"]);
     let uid = cam.uid("123456");
-    let _ = cam.logged();
+    // The last words of the start: the boot slot confirmed (or not).
+    let mut started = cam.logged();
+    for _ in 0..100 {
+        if started.iter().any(|l| l.contains("confirmed")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        started.extend(cam.logged());
+    }
+    assert!(started.iter().any(|l| l.contains("confirmed")), "{started:?}");
     std::thread::sleep(Duration::from_millis(4500));
     let logged = cam.logged();
     assert!(logged.is_empty(), "an idle camera logged: {logged:?}");
