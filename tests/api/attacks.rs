@@ -338,7 +338,8 @@ fn a_client_that_never_reads_holds_one_worker_at_most() {
         std::thread::sleep(Duration::from_millis(200));
     }
     eprintln!("slowest answer to a normal client while a connection never read: {slowest:?}");
-    assert!(slowest < Duration::from_secs(1), "{slowest:?}");
+    let limit = if emulated() { Duration::from_secs(2) } else { Duration::from_secs(1) };
+    assert!(slowest < limit, "{slowest:?}");
     // The server gave up on the connection at its write timeout.
     assert!(closed_by_server(&attacker), "the connection that never read is still open");
 }
