@@ -197,7 +197,9 @@ impl Front {
     /// tiny-http reads the rest of it, as long as the client keeps sending,
     /// before the connection's next request. What is already queued is still
     /// read, so the client sees the answer rather than a reset.
-    fn refuse_body(&self, request: &tiny_http::Request) {
+    fn refuse_body(&self, request: &mut tiny_http::Request) {
+        // Nothing more can be read from the connection: the answer says so.
+        request.close_connection();
         let Some(&peer) = request.remote_addr() else { return };
         let port = self.port();
         let found = lock(&self.lister).find(port, peer);
@@ -206,7 +208,7 @@ impl Front {
         }
     }
 
-    fn answer(self: &Arc<Self>, request: tiny_http::Request) {
+    fn answer(self: &Arc<Self>, mut request: tiny_http::Request) {
         let _answering = Answering::begin(&self.activity, &request);
         let method = match request.method() {
             tiny_http::Method::Get => Method::Get,
@@ -246,7 +248,7 @@ impl Front {
         log::debug!("{peer} {} {} -> {}", request.method(), redacted(request.url()), reply.status);
         // No interface here takes a body.
         if has_body(&request) {
-            self.refuse_body(&request);
+            self.refuse_body(&mut request);
         }
         let after = respond(request, reply);
         if let Some(after) = after {
@@ -255,11 +257,11 @@ impl Front {
     }
 
     /// A file of the web page: gzip-compressed, 304 when the browser has it already.
-    fn page(&self, request: tiny_http::Request, method: Method, asset: &'static crate::web::Asset) {
-        let header = |name: &'static str| request_header(&request, name);
+    fn page(&self, mut request: tiny_http::Request, method: Method, asset: &'static crate::web::Asset) {
         if has_body(&request) {
-            self.refuse_body(&request);
+            self.refuse_body(&mut request);
         }
+        let header = |name: &'static str| request_header(&request, name);
         if !matches!(method, Method::Get | Method::Head) {
             let fault = Fault::new(405, "method not allowed");
             respond(request, Reply { allow: Some("GET, HEAD"), ..Reply::fault(asset.path, &fault) });
@@ -324,7 +326,7 @@ impl Front {
         log::info!("{} {path} -> {}", request.method(), reply.status);
         // A refused upload's body, or one sent with another method.
         if !body_read && has_body(&request) {
-            self.refuse_body(&request);
+            self.refuse_body(&mut request);
         }
         if let Some(after) = respond(request, reply) {
             self.after(after);

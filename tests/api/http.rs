@@ -200,3 +200,31 @@ fn a_busy_connection_is_answered_through_idle_accept_periods() {
     assert!(answered >= 10);
     assert_ok(cam.get(&format!("/cgi-bin/keep_alive?uid={uid}")), "keep_alive");
 }
+
+/// Issue 13: tiny-http closed connections after an answer without saying so,
+/// and clients tried the closed connection again.
+#[test]
+fn an_answer_after_which_the_connection_closes_says_so() {
+    let cam = Cam::start();
+    let uid = cam.admin();
+    let port = cam.port();
+    let keep_alive = format!("GET /cgi-bin/keep_alive?uid={uid} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(keep_alive.as_bytes()).unwrap();
+    let r = read_one(&mut stream);
+    assert_eq!((r.status, r.header("Connection")), (200, None), "a kept connection says nothing");
+    let cases = [
+        format!("GET /cgi-bin/keep_alive?uid={uid} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        format!("GET /cgi-bin/keep_alive?uid={uid} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"),
+        // A body camcgi does not read: nothing after it can be read either.
+        format!("GET /cgi-bin/keep_alive?uid={uid} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n"),
+        "GET /cgi-bin/keep_alive HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n".to_string(),
+        "GET /cgi-bin/keep_alive HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: teapot\r\n\r\n".to_string(),
+    ];
+    for case in cases {
+        let answer = raw_request(port, &case);
+        let r = parse_response(answer.as_bytes());
+        assert_eq!(r.header("Connection"), Some("close"), "{case}: {answer}");
+    }
+}

@@ -72,6 +72,9 @@ pub struct Request {
     // camcgi: the body's length cannot be told for sure (see `framing_is_valid`)
     bad_framing: bool,
 
+    // camcgi: the connection ends after this request's answer, which says so
+    closing: bool,
+
     // true if a `100 Continue` response must be sent when `as_reader()` is called
     must_send_continue: bool,
 
@@ -184,6 +187,18 @@ where
     // connection ends after its answer, so no byte of it is read as a request.
     let bad_framing = !framing_is_valid(&headers, &version);
 
+    // camcgi: the same rule as `ClientConnection` follows to end a connection.
+    let closing = bad_framing || {
+        let connection = headers
+            .iter()
+            .find(|h: &&Header| h.field.equiv("Connection"))
+            .map(|h| h.value.as_str().to_ascii_lowercase());
+        match connection {
+            Some(v) => v.contains("close") || (version == HTTPVersion(1, 0) && !v.contains("keep-alive")),
+            None => version == HTTPVersion(1, 0),
+        }
+    };
+
     // finding the transfer-encoding header
     let transfer_encoding = headers
         .iter()
@@ -283,6 +298,7 @@ where
         headers,
         body_length: content_length,
         bad_framing,
+        closing,
         must_send_continue: !bad_framing && expects_continue,
         notify_when_responded: None,
     })
@@ -332,6 +348,13 @@ impl Request {
     /// no body, and it is the connection's last: answer 400.
     pub fn bad_framing(&self) -> bool {
         self.bad_framing
+    }
+
+    /// camcgi: ends the connection after this request's answer, which then
+    /// says `Connection: close` (a server that stops reading a body it will
+    /// not use cannot read another request either).
+    pub fn close_connection(&mut self) {
+        self.closing = true;
     }
 
     /// Returns the address of the client that sent this request.
@@ -489,7 +512,7 @@ impl Request {
     {
         let res = self.respond_impl(response);
         if let Some(sender) = self.notify_when_responded.take() {
-            let _ = sender.send(res.is_ok());
+            let _ = sender.send(res.is_ok() && !self.closing);
         }
         res
     }
@@ -501,6 +524,7 @@ impl Request {
         let mut writer = self.extract_writer_impl();
 
         let do_not_send_body = self.method == Method::Head;
+        let response = if self.closing { response.with_connection_close() } else { response };
 
         Self::ignore_client_closing_errors(response.raw_print(
             writer.by_ref(),
@@ -545,7 +569,7 @@ impl Drop for Request {
             let response = Response::empty(500);
             let written = self.respond_impl(response).is_ok();
             if let Some(sender) = self.notify_when_responded.take() {
-                let _ = sender.send(written);
+                let _ = sender.send(written && !self.closing);
             }
         }
     }

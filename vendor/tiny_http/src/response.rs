@@ -246,6 +246,15 @@ where
         self.chunked_threshold.unwrap_or(32768)
     }
 
+    /// camcgi: says `Connection: close`, which `add_header` refuses to add:
+    /// a client that is not told tries the closed connection again.
+    pub fn with_connection_close(mut self) -> Self {
+        if let Ok(header) = Header::from_bytes(&b"Connection"[..], &b"close"[..]) {
+            self.headers.push(header);
+        }
+        self
+    }
+
     /// Adds a header to the list.
     /// Does all the checks.
     pub fn add_header<H>(&mut self, header: H)
