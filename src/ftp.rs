@@ -118,22 +118,17 @@ pub fn connect(host: &str, port: u16, deadline: &Deadline, step: &'static str) -
     Err(last)
 }
 
-/// Writes all of `data` before `end`, however slowly the peer reads.
+/// Writes all of `data` before `end`, however slowly the peer reads: each
+/// write waits at most for the time left.
 fn write_by(stream: &mut TcpStream, data: &[u8], end: Instant, step: &'static str) -> Result<(), Failure> {
-    for chunk in data.chunks(16 * 1024) {
+    let mut rest = data;
+    while !rest.is_empty() {
         stream.set_write_timeout(Some(left(end, step)?)).map_err(fail(step))?;
-        let mut rest = chunk;
-        while !rest.is_empty() {
-            match stream.write(rest) {
-                Ok(0) => return Err(Failure::new(step, "connection closed")),
-                Ok(n) => rest = rest.get(n..).unwrap_or_default(),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                    left(end, step)?;
-                    stream.set_write_timeout(Some(left(end, step)?)).map_err(fail(step))?;
-                }
-                Err(e) => return Err(fail(step)(e)),
-            }
+        match stream.write(rest) {
+            Ok(0) => return Err(Failure::new(step, "connection closed")),
+            Ok(n) => rest = rest.get(n..).unwrap_or_default(),
+            Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+            Err(e) => return Err(fail(step)(e)),
         }
     }
     Ok(())
@@ -202,8 +197,18 @@ impl Control {
     /// Sends a command line. Values were checked to hold no line breaks.
     pub fn send(&mut self, step: &'static str, command: &str) -> Result<(), Failure> {
         let end = self.deadline.step_end();
-        let mut line = Vec::with_capacity(command.len() + 2);
-        line.extend_from_slice(command.as_bytes());
+        self.send_by(step, command, end)
+    }
+
+    /// Sends a message body: it may take until the whole upload's end.
+    pub fn send_body(&mut self, step: &'static str, body: &str) -> Result<(), Failure> {
+        self.send_by(step, body, self.deadline.end)
+    }
+
+    /// Sends text and a line break before `end`.
+    fn send_by(&mut self, step: &'static str, text: &str, end: Instant) -> Result<(), Failure> {
+        let mut line = Vec::with_capacity(text.len() + 2);
+        line.extend_from_slice(text.as_bytes());
         line.extend_from_slice(b"\r\n");
         write_by(&mut self.stream, &line, end, step)
     }
@@ -224,19 +229,6 @@ impl Control {
     /// The peer of the control connection.
     pub fn peer(&self) -> Option<SocketAddr> {
         self.stream.peer_addr().ok()
-    }
-
-    /// Sends a message body: it may take until the whole upload's end.
-    pub fn send_body(&mut self, step: &'static str, body: &str) -> Result<(), Failure> {
-        let mut data = Vec::with_capacity(body.len() + 2);
-        data.extend_from_slice(body.as_bytes());
-        data.extend_from_slice(b"\r\n");
-        write_by(&mut self.stream, &data, self.deadline.end, step)
-    }
-
-    /// Sends a file on a data connection before the whole upload's end.
-    pub fn write_data(stream: &mut TcpStream, data: &[u8], deadline: &Deadline, step: &'static str) -> Result<(), Failure> {
-        write_by(stream, data, deadline.end, step)
     }
 }
 
@@ -274,7 +266,7 @@ fn exchange(t: &Target, name: &str, data: &[u8], deadline: &Deadline) -> Result<
     let host = c.peer().map(|p| p.ip().to_string()).unwrap_or_else(|| t.server.to_string());
     let mut data_conn = connect(&host, port, deadline, "data connection")?;
     c.expect("store", Some(&format!("STOR {name}")), &[125, 150])?;
-    Control::write_data(&mut data_conn, data, deadline, "transfer")?;
+    write_by(&mut data_conn, data, deadline.end, "transfer")?;
     drop(data_conn);
     c.expect("transfer", None, &[226, 250])?;
     let _ = c.send("quit", "QUIT");
