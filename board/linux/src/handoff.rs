@@ -5,7 +5,8 @@
 
 use std::ffi::OsStr;
 use std::io::{self, Read};
-use std::os::fd::AsFd;
+use std::fs::File;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -81,8 +82,9 @@ pub fn run_program(program: &Path, args: &[&OsStr], bounds: Bounds) -> io::Resul
 /// until both close, or fails at the deadline.
 fn collect(child: &mut Child, limit: usize, deadline: Instant) -> io::Result<(Vec<u8>, Vec<u8>)> {
     use nix::poll::{poll, PollFd, PollFlags};
-    let mut pipes: [Option<Box<dyn PipeRead>>; 2] =
-        [child.stdout.take().map(|p| Box::new(p) as Box<dyn PipeRead>), child.stderr.take().map(|p| Box::new(p) as _)];
+    // Both pipes as plain files, so that one loop polls and reads them.
+    let mut pipes: [Option<File>; 2] =
+        [child.stdout.take().map(|p| File::from(OwnedFd::from(p))), child.stderr.take().map(|p| File::from(OwnedFd::from(p)))];
     let mut kept: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
     let mut buf = [0u8; 4096];
     while pipes.iter().any(Option::is_some) {
@@ -91,24 +93,18 @@ fn collect(child: &mut Child, limit: usize, deadline: Instant) -> io::Result<(Ve
             return Err(io::Error::new(io::ErrorKind::TimedOut, "ran past its time limit"));
         }
         let wait_ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
-        let ready: [bool; 2] = {
-            let open: Vec<usize> = (0..2).filter(|i| pipes.get(*i).is_some_and(Option::is_some)).collect();
-            let mut fds: Vec<PollFd> =
-                pipes.iter().flatten().map(|p| PollFd::new(p.fd(), PollFlags::POLLIN)).collect();
+        let ready: Vec<usize> = {
+            let open: Vec<(usize, &File)> = pipes.iter().enumerate().filter_map(|(i, p)| Some((i, p.as_ref()?))).collect();
+            let mut fds: Vec<PollFd> = open.iter().map(|(_, f)| PollFd::new(f.as_fd(), PollFlags::POLLIN)).collect();
             match poll(&mut fds, wait_ms) {
                 Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                 Err(e) => return Err(e.into()),
             }
-            let mut ready = [false; 2];
-            for (i, fd) in open.iter().zip(&fds) {
-                if let Some(slot) = ready.get_mut(*i) {
-                    *slot = fd.revents().is_some_and(|r| !r.is_empty());
-                }
-            }
-            ready
+            open.iter().zip(&fds).filter(|(_, fd)| fd.revents().is_some_and(|r| !r.is_empty())).map(|((i, _), _)| *i).collect()
         };
-        for (i, pipe) in pipes.iter_mut().enumerate() {
-            let (Some(reader), Some(true)) = (pipe.as_mut(), ready.get(i)) else { continue };
+        for i in ready {
+            let Some(pipe) = pipes.get_mut(i) else { continue };
+            let Some(reader) = pipe.as_mut() else { continue };
             let n = reader.read(&mut buf)?;
             if n == 0 {
                 *pipe = None;
@@ -141,17 +137,6 @@ fn exit(child: &mut Child, deadline: Instant) -> io::Result<ExitStatus> {
             return Err(io::Error::new(io::ErrorKind::TimedOut, "did not exit in time"));
         }
         std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// A child's output pipe: read, and polled by its descriptor.
-trait PipeRead: Read {
-    fn fd(&self) -> std::os::fd::BorrowedFd<'_>;
-}
-
-impl<T: Read + AsFd> PipeRead for T {
-    fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.as_fd()
     }
 }
 
