@@ -289,31 +289,17 @@ impl Iterator for ClientConnection {
                 continue;
             }
 
-            // camcgi: after a request of doubtful length nothing more is read
-            if rq.bad_framing() {
-                self.no_more_requests = true;
-            }
-
-            // updating the status of the connection
-            let connection_header = rq
+            // camcgi: the request knows whether its connection ends after it
+            // (the rule its answer's `Connection: close` follows too); an
+            // upgrade hands the connection over.
+            let upgrade = rq
                 .headers()
                 .iter()
                 .find(|h| h.field.equiv("Connection"))
-                .map(|h| h.value.as_str());
-
-            let lowercase = connection_header.map(|h| h.to_ascii_lowercase());
-
-            match lowercase {
-                Some(ref val) if val.contains("close") => self.no_more_requests = true,
-                Some(ref val) if val.contains("upgrade") => self.no_more_requests = true,
-                Some(ref val)
-                    if !val.contains("keep-alive") && *rq.http_version() == HTTPVersion(1, 0) =>
-                {
-                    self.no_more_requests = true
-                }
-                None if *rq.http_version() == HTTPVersion(1, 0) => self.no_more_requests = true,
-                _ => (),
-            };
+                .is_some_and(|h| h.value.as_str().to_ascii_lowercase().contains("upgrade"));
+            if rq.closes_connection() || upgrade {
+                self.no_more_requests = true;
+            }
 
             // returning the request
             return Some(rq);

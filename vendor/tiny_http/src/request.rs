@@ -187,7 +187,8 @@ where
     // connection ends after its answer, so no byte of it is read as a request.
     let bad_framing = !framing_is_valid(&headers, &version);
 
-    // camcgi: the same rule as `ClientConnection` follows to end a connection.
+    // camcgi: whether the connection ends after this request; `ClientConnection`
+    // stops reading by the same rule.
     let closing = bad_framing || {
         let connection = headers
             .iter()
@@ -348,6 +349,11 @@ impl Request {
     /// no body, and it is the connection's last: answer 400.
     pub fn bad_framing(&self) -> bool {
         self.bad_framing
+    }
+
+    /// camcgi: whether the connection ends after this request.
+    pub(crate) fn closes_connection(&self) -> bool {
+        self.closing
     }
 
     /// camcgi: ends the connection after this request's answer, which then
