@@ -1,4 +1,5 @@
-//! The HTTP front: tiny-http accepts and parses, a fixed pool of workers answers.
+//! The HTTP front: tiny-http accepts, parses and bounds every connection, and
+//! each request is answered on its connection's own thread.
 //!
 //! Every request is answered by camcgi itself (tiny-http answers 500 to a request
 //! dropped unanswered, which must never happen), and work that must follow the
@@ -6,7 +7,6 @@
 
 use crate::app::{lock, App};
 use crate::firmware::{self, Length, Upload};
-use crate::guard::{self, Activity, Limits};
 use crate::origin::{Browser, CROSS_SITE_REFUSED, HOST_REFUSED};
 use crate::query::redacted;
 use crate::routes::{dispatch, After, Body, Incoming, Method, Reply};
@@ -14,79 +14,21 @@ use crate::xml::Fault;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
-use tiny_http::{Header, Response, Server};
+use tiny_http::{Handler, Header, Limits, Response, Server};
 
-/// One tiny-http server over one listening socket; a generation is replaced
-/// when the port changes. (The vendored tiny-http's accept loop goes on
-/// through transient accept errors, and sets the timeouts on each connection.)
-struct Generation {
-    server: Server,
-    /// Workers still serving this generation.
-    serving: Mutex<usize>,
-    left: Condvar,
-}
-
-impl Generation {
-    fn new(listener: TcpListener, workers: usize, timeout: Option<Duration>) -> io::Result<Generation> {
-        let server = Server::from_listener_timed(listener, timeout).map_err(io::Error::other)?;
-        Ok(Generation { server, serving: Mutex::new(workers), left: Condvar::new() })
-    }
-
-    fn worker_left(&self) {
-        let mut serving = self.serving.lock().unwrap_or_else(|p| p.into_inner());
-        *serving = serving.saturating_sub(1);
-        self.left.notify_all();
-    }
-}
-
-/// An error from `recv` that only means "look again" (a deliberate unblock).
-fn is_unblock(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::Other && e.to_string() == "thread unblocked"
-}
-
-/// The listener in use and the workers serving it.
+/// The listener in use, and those of earlier ports while their connections last.
 struct Front {
     app: Arc<App>,
-    current: RwLock<Arc<Generation>>,
-    stop: AtomicBool,
-    workers: usize,
-    /// Old generations still answering their open connections.
-    drainers: Mutex<Vec<(Arc<Generation>, JoinHandle<()>)>>,
-    /// A draining generation ends after this long without a request: by then
-    /// every connection it had has timed out or closed.
-    quiet: Duration,
-    /// Read and write timeout of every connection.
-    timeout: Option<Duration>,
-    /// Requests being answered, for the connection guard.
-    activity: Activity,
+    /// Always some once started.
+    current: RwLock<Option<Arc<Server>>>,
+    /// Servers of earlier ports: closed to new connections, their open ones
+    /// answered until they end (by the request timeout at the latest).
+    draining: Mutex<Vec<Arc<Server>>>,
     limits: Limits,
-    /// The accepted connections, for the guard and for refusing bodies.
-    lister: Mutex<crate::sockets::Lister>,
-}
-
-/// Marks a request as being answered for as long as it lives.
-struct Answering<'f> {
-    activity: &'f Activity,
-    peer: Option<SocketAddr>,
-}
-
-impl<'f> Answering<'f> {
-    fn begin(activity: &'f Activity, request: &tiny_http::Request) -> Answering<'f> {
-        let peer = request.remote_addr().copied();
-        activity.begin(peer, Instant::now());
-        Answering { activity, peer }
-    }
-}
-
-impl Drop for Answering<'_> {
-    fn drop(&mut self) {
-        self.activity.end(self.peer, Instant::now());
-    }
 }
 
 /// Whether the request declares a body (tiny-http buffers one of up to 1 KiB
@@ -95,121 +37,63 @@ fn has_body(request: &tiny_http::Request) -> bool {
     request.body_length().is_some_and(|n| n > 0) || request.headers().iter().any(|h| h.field.equiv("Transfer-Encoding"))
 }
 
+fn handler(front: Weak<Front>) -> Handler {
+    Arc::new(move |request| {
+        if let Some(front) = front.upgrade() {
+            front.answer(request);
+        }
+    })
+}
+
+/// How long `stop` waits for the requests being answered.
+const STOP_WAIT: Duration = Duration::from_secs(30);
+
 impl Front {
-    fn current(&self) -> Arc<Generation> {
+    fn current(&self) -> Option<Arc<Server>> {
         self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn port(&self) -> u16 {
-        self.current().server.server_addr().to_ip().map_or(0, |a| a.port())
+        self.current().and_then(|s| s.server_addr().to_ip()).map_or(0, |a| a.port())
     }
 
-    /// Serves from `listener` from now on (a new port).
+    /// What tiny-http calls for each request, on the request's connection thread.
+    /// It holds the front weakly: a stopped camera's state is freed even
+    /// while a connection thread still winds down.
+    fn handler(self: &Arc<Self>) -> Handler {
+        handler(Arc::downgrade(self))
+    }
+
+    /// Serves from `listener` from now on (a new port). The old port closes
+    /// now; what its open connections still send is answered.
     fn swap(self: &Arc<Self>, listener: TcpListener) {
-        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
-        self.replace(&mut current, listener);
+        let server = match Server::serve(listener, self.limits, self.handler()) {
+            Ok(server) => Arc::new(server),
+            Err(e) => return log::error!("new listener unusable: {e}"),
+        };
+        let addr = server.server_addr();
+        let old = self.current.write().unwrap_or_else(|p| p.into_inner()).replace(server);
+        let mut draining = lock(&self.draining);
+        draining.retain(|s| s.connections() > 0);
+        if let Some(old) = old {
+            old.stop_accepting();
+            draining.push(old);
+        }
+        log::debug!("serving {addr}");
     }
 
-    /// Builds a generation on a new listener and installs it.
-    fn replace(self: &Arc<Self>, current: &mut Arc<Generation>, listener: TcpListener) {
-        match Generation::new(listener, self.workers, self.timeout) {
-            Ok(g) => self.install(current, Arc::new(g)),
-            Err(e) => log::error!("new listener unusable: {e}"),
-        }
-    }
-
-    /// Installs a new generation; the old one's workers move over and a drainer
-    /// answers what its connections still send.
-    fn install(self: &Arc<Self>, current: &mut Arc<Generation>, generation: Arc<Generation>) {
-        let addr = generation.server.server_addr();
-        let old = std::mem::replace(current, generation);
-        // The old port closes now; what its open connections still send is answered.
-        old.server.stop_accepting();
-        for _ in 0..self.workers {
-            old.server.unblock();
-        }
-        log::debug!("serving {addr} with a new listener generation");
-        let front = self.clone();
-        let draining = old.clone();
-        match thread::Builder::new().name("drainer".into()).spawn(move || front.drain(&draining)) {
-            Ok(handle) => {
-                let mut drainers = self.drainers.lock().unwrap_or_else(|p| p.into_inner());
-                drainers.retain(|(_, h)| !h.is_finished());
-                drainers.push((old, handle));
+    /// Stops every listener; connections waiting for a request close now,
+    /// the others once answered.
+    fn close(&self) {
+        let draining = std::mem::take(&mut *lock(&self.draining));
+        for server in draining.iter().chain(self.current().as_ref()) {
+            if !server.close(STOP_WAIT) {
+                log::warn!("requests still being answered at stop");
             }
-            Err(e) => log::error!("no drainer for the old listener: {e}"),
-        }
-    }
-
-    /// Answers an old generation's remaining requests once its workers have moved on.
-    fn drain(self: &Arc<Self>, old: &Generation) {
-        {
-            let mut serving = old.serving.lock().unwrap_or_else(|p| p.into_inner());
-            while *serving > 0 && !self.stop.load(Ordering::SeqCst) {
-                serving = old.left.wait_timeout(serving, Duration::from_millis(200)).map_or_else(|p| p.into_inner().0, |r| r.0);
-            }
-        }
-        // `recv_timeout` also returns early on a leftover unblock: only a real
-        // quiet period ends the drain, or a request queued after it would be
-        // orphaned (and answered 500 by tiny-http when its queue is dropped).
-        let mut last = Instant::now();
-        while !self.stop.load(Ordering::SeqCst) {
-            match old.server.recv_timeout(self.quiet) {
-                Ok(Some(request)) => {
-                    self.answer(request);
-                    last = Instant::now();
-                }
-                Ok(None) | Err(_) if last.elapsed() >= self.quiet => break,
-                Ok(None) | Err(_) => {}
-            }
-        }
-    }
-
-    fn wake_all(&self) {
-        let generation = self.current();
-        for _ in 0..self.workers {
-            generation.server.unblock();
-        }
-        for (old, _) in self.drainers.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            old.server.unblock();
-        }
-    }
-
-    fn work(self: &Arc<Self>) {
-        let mut generation = self.current();
-        while !self.stop.load(Ordering::SeqCst) {
-            let now = self.current();
-            if !Arc::ptr_eq(&generation, &now) {
-                generation.worker_left();
-                generation = now;
-            }
-            match generation.server.recv() {
-                Ok(request) => self.answer(request),
-                Err(e) if is_unblock(&e) => {}
-                // The listening socket itself failed: nothing more will come from it.
-                Err(e) => log::error!("listener failed: {e}"),
-            }
-        }
-        generation.worker_left();
-    }
-
-    /// Stops reading a request body camcgi will not use: without this,
-    /// tiny-http reads the rest of it, as long as the client keeps sending,
-    /// before the connection's next request. What is already queued is still
-    /// read, so the client sees the answer rather than a reset.
-    fn refuse_body(&self, request: &mut tiny_http::Request) {
-        // Nothing more can be read from the connection: the answer says so.
-        request.close_connection();
-        let Some(&peer) = request.remote_addr() else { return };
-        let port = self.port();
-        let found = lock(&self.lister).find(port, peer);
-        if let Some(connection) = found {
-            crate::sockets::shut(connection, port, nix::sys::socket::Shutdown::Read);
         }
     }
 
     fn answer(self: &Arc<Self>, mut request: tiny_http::Request) {
-        let _answering = Answering::begin(&self.activity, &request);
         let method = match request.method() {
             tiny_http::Method::Get => Method::Get,
             tiny_http::Method::Head => Method::Head,
@@ -248,7 +132,7 @@ impl Front {
         log::debug!("{peer} {} {} -> {}", request.method(), redacted(request.url()), reply.status);
         // No interface here takes a body.
         if has_body(&request) {
-            self.refuse_body(&mut request);
+            request.stop_reading();
         }
         let after = respond(request, reply);
         if let Some(after) = after {
@@ -259,7 +143,7 @@ impl Front {
     /// A file of the web page: gzip-compressed, 304 when the browser has it already.
     fn page(&self, mut request: tiny_http::Request, method: Method, asset: &'static crate::web::Asset) {
         if has_body(&request) {
-            self.refuse_body(&mut request);
+            request.stop_reading();
         }
         let header = |name: &'static str| request_header(&request, name);
         if !matches!(method, Method::Get | Method::Head) {
@@ -294,7 +178,6 @@ impl Front {
 
     /// The firmware upload paths take POST (and OPTIONS for CORS) and read the body.
     fn upload(self: &Arc<Self>, mut request: tiny_http::Request, method: Method, path: &str) {
-        let _answering = Answering::begin(&self.activity, &request);
         let mut body_read = false;
         let origin = request_header(&request, "Origin").map(str::to_string);
         let same_site = self.app.sites.same_site(&browser(&request));
@@ -326,7 +209,7 @@ impl Front {
         log::info!("{} {path} -> {}", request.method(), reply.status);
         // A refused upload's body, or one sent with another method.
         if !body_read && has_body(&request) {
-            self.refuse_body(&mut request);
+            request.stop_reading();
         }
         if let Some(after) = respond(request, reply) {
             self.after(after);
@@ -440,28 +323,11 @@ fn respond(request: tiny_http::Request, reply: Reply) -> Option<After> {
     reply.after
 }
 
-/// How the server runs.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Worker threads answering requests.
-    pub workers: usize,
-    /// How often periodic work (the PTZ watchdog) runs.
-    pub tick: Duration,
-    /// Read and write timeout of every connection; `None` waits for ever.
-    /// A connection must also complete each request within it.
-    pub timeout: Option<Duration>,
-    /// Open connections kept at most (see [`guard`]).
-    pub max_connections: usize,
-}
-
 /// How often the heap's free pages go back to the system. Snapshots and
 /// uploads free large buffers between small live allocations, where glibc
 /// would keep the pages; a pass over a few megabytes of heap takes well under
 /// a millisecond.
 const HEAP_TRIM: Duration = Duration::from_secs(30);
-
-/// How often the connection guard looks at the connections.
-const PATROL: Duration = Duration::from_millis(200);
 
 /// Sets TCP_NODELAY on a listening socket; the connections it accepts
 /// inherit it. Answers go out at once: Nagle's algorithm would hold a
@@ -474,39 +340,23 @@ fn set_no_delay(listener: &TcpListener) -> nix::Result<()> {
 /// A running camera server.
 pub struct Running {
     front: Arc<Front>,
-    threads: Vec<JoinHandle<()>>,
+    ticker: JoinHandle<()>,
     stop_ticks: Sender<()>,
-    stop_guard: Sender<()>,
 }
 
 impl Running {
-    /// Starts the workers and the periodic work on a bound listener.
-    pub fn start(app: Arc<App>, listener: TcpListener, options: &Options) -> io::Result<Running> {
+    /// Serves a bound listener, and starts the periodic work.
+    pub fn start(app: Arc<App>, listener: TcpListener, config: &crate::Config) -> io::Result<Running> {
         set_no_delay(&listener).map_err(io::Error::from)?;
-        let workers = options.workers.max(1);
-        let generation = Generation::new(listener, workers, options.timeout)?;
-        log::info!("listening on {}", generation.server.server_addr());
-        let front = Arc::new(Front {
-            app,
-            current: RwLock::new(Arc::new(generation)),
-            stop: AtomicBool::new(false),
-            workers,
-            drainers: Mutex::new(Vec::new()),
-            quiet: options.timeout.map_or(Duration::from_secs(60), |t| t * 2 + Duration::from_secs(1)),
-            timeout: options.timeout,
-            activity: Activity::default(),
-            lister: Mutex::new(crate::sockets::Lister::default()),
-            limits: Limits { request_time: options.timeout, max_connections: options.max_connections.max(1) },
-        });
-        let mut threads = Vec::with_capacity(workers + 1);
-        for i in 0..workers {
-            let front = front.clone();
-            threads.push(thread::Builder::new().name(format!("worker-{i}")).spawn(move || front.work())?);
-        }
+        let limits = Limits { timeout: config.timeout, max_connections: config.max_connections.max(1) };
+        let front = Arc::new(Front { app, current: RwLock::new(None), draining: Mutex::new(Vec::new()), limits });
+        let server = Server::serve(listener, limits, front.handler())?;
+        log::info!("listening on {}", server.server_addr());
+        *front.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(server));
         let (stop_ticks, ticks) = mpsc::channel::<()>();
         let ticking = front.clone();
-        let tick = options.tick;
-        threads.push(thread::Builder::new().name("ticker".into()).spawn(move || {
+        let tick = config.tick;
+        let ticker = thread::Builder::new().name("ticker".into()).spawn(move || {
             let mut trimmed = Instant::now();
             while let Err(RecvTimeoutError::Timeout) = ticks.recv_timeout(tick) {
                 ticking.app.tick();
@@ -515,16 +365,8 @@ impl Running {
                     trimmed = Instant::now();
                 }
             }
-        })?);
-        let (stop_guard, stopped) = mpsc::channel::<()>();
-        let guarding = front.clone();
-        threads.push(thread::Builder::new().name("guard".into()).spawn(move || {
-            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(PATROL) {
-                let mut lister = lock(&guarding.lister);
-                guard::patrol(&guarding.activity, &mut lister, guarding.port(), &guarding.limits);
-            }
-        })?);
-        Ok(Running { front, threads, stop_ticks, stop_guard })
+        })?;
+        Ok(Running { front, ticker, stop_ticks })
     }
 
     /// The port served now.
@@ -537,19 +379,11 @@ impl Running {
         &self.front.app
     }
 
-    /// Stops accepting, lets the workers finish their requests, and waits for them.
+    /// Stops accepting, lets the requests being answered finish, and waits for them.
     pub fn stop(self) {
-        self.front.stop.store(true, Ordering::SeqCst);
-        self.front.wake_all();
+        self.front.close();
         let _ = self.stop_ticks.send(());
-        let _ = self.stop_guard.send(());
-        for t in self.threads {
-            let _ = t.join();
-        }
-        let drainers = std::mem::take(&mut *self.front.drainers.lock().unwrap_or_else(|p| p.into_inner()));
-        for (_, handle) in drainers {
-            let _ = handle.join();
-        }
+        let _ = self.ticker.join();
         log::info!("stopped");
     }
 }

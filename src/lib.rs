@@ -12,7 +12,6 @@ pub mod firmware;
 pub mod ftp;
 pub mod audio;
 pub mod deadline;
-pub mod guard;
 pub mod heap;
 pub mod http;
 pub mod image;
@@ -27,7 +26,6 @@ pub mod query;
 pub mod routes;
 pub mod session;
 pub mod smtp;
-pub mod sockets;
 pub mod snapshot;
 pub mod store;
 pub mod system;
@@ -48,17 +46,15 @@ use std::time::Duration;
 
 pub use http::Running;
 
-/// Default worker threads: enough that a slow snapshot never blocks PTZ
-/// control, few enough for a 64 MB camera.
-pub const DEFAULT_WORKERS: usize = 4;
-/// Default connection read/write timeout: long enough for a browser's
-/// keep-alive between page actions, short enough that idle connections (one
-/// thread each inside tiny-http) do not pile up on a 64 MB camera.
+/// Default connection timeout: long enough for a browser's keep-alive
+/// between page actions, short enough that idle connections (one thread
+/// each) do not pile up on a 64 MB camera.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Default limit on open connections: a browser opens six, an NVR or VMS a
-/// few; past the limit the guard closes the connections idle the longest,
-/// so that tiny-http's thread per connection stays bounded.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
+/// few, and the memory goals are set at 64; at the limit the connection
+/// waiting longest for a request is closed, so that the threads (one per
+/// connection) stay bounded.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -67,12 +63,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where settings and accounts live.
     pub data_dir: PathBuf,
-    /// Worker threads.
-    pub workers: usize,
     /// Period of the PTZ watchdog check.
     pub tick: Duration,
     /// Read and write timeout of every connection, and the time it has to
-    /// complete each request.
+    /// send each request head and to take each answer.
     pub timeout: Option<Duration>,
     /// Open connections kept at most.
     pub max_connections: usize,
@@ -88,7 +82,6 @@ impl Config {
         Config {
             listen,
             data_dir,
-            workers: DEFAULT_WORKERS,
             tick: Duration::from_secs(1),
             timeout: Some(DEFAULT_TIMEOUT),
             max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -116,8 +109,7 @@ pub fn start(config: &Config, board: Board, clock: Arc<dyn Monotonic>) -> io::Re
             }
         }
     };
-    let options = http::Options { workers: config.workers, tick: config.tick, timeout: config.timeout, max_connections: config.max_connections };
-    let running = Running::start(app.clone(), listener, &options)?;
+    let running = Running::start(app.clone(), listener, config)?;
     // The server is up: this firmware booted well, so its slot leaves trial.
     app::lock(&app.firmware).confirm_boot();
     Ok(running)

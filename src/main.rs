@@ -1,4 +1,4 @@
-//! `camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board mock] [--log-level LEVEL] [--workers N]`
+//! `camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board mock] [--log-level LEVEL] `
 
 use camcgi::{logger, Config};
 use camcgi_hal::SystemMonotonic;
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board NAME] [--board-config FILE] [--log-level LEVEL] [--workers N]
+const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board NAME] [--board-config FILE] [--log-level LEVEL]
               [--timeout SECS] [--max-connections N] [--firmware-key FILE] [--allow-downgrade] [--allow-origin ORIGIN]...
               [--host-name NAME]...
   --listen     address to serve on (default 127.0.0.1:8080)
@@ -17,9 +17,8 @@ const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--boar
   --board      board support to drive (default: the first this build has)
   --board-config  the board's configuration file (linux: TOML)
   --log-level  off, error, warn, info, debug or trace (default info)
-  --workers    request worker threads (default 4)
-  --timeout    seconds a connection may take to send a request, or stay idle (default 15; 0: no limit)
-  --max-connections  open connections kept at most; the longest idle are closed (default 32)
+  --timeout    seconds a connection may stay idle, take to send a request head, or to take an answer (default 15; 0: no limit)
+  --max-connections  open connections at most; at the limit the longest idle is closed (default 64)
   --firmware-key     accept only firmware signed by this Ed25519 public key (file with 64 hex digits)
   --allow-downgrade  accept firmware older than the running one
   --allow-origin     a web origin whose pages may change settings and post firmware (CORS); repeatable
@@ -69,9 +68,6 @@ fn parse_args() -> Result<Args, String> {
             "--max-connections" => {
                 config.max_connections =
                     value.parse().ok().filter(|n| (1..=1024).contains(n)).ok_or("--max-connections: 1-1024")?
-            }
-            "--workers" => {
-                config.workers = value.parse().ok().filter(|n| (1..=64).contains(n)).ok_or("--workers: 1-64")?
             }
             _ => return Err(format!("unknown option {flag}")),
         }

@@ -16,7 +16,9 @@ use crate::Request;
 /// and return Request objects.
 pub struct ClientConnection {
     // address of the client
-    remote_addr: IoResult<Option<SocketAddr>>,
+    // camcgi: as `accept` gave it; asking the socket later fails once the
+    // police has shut it (upstream then panicked)
+    remote_addr: Option<SocketAddr>,
 
     // sequence of Readers to the stream, so that the data is not read in
     //  the wrong order
@@ -34,6 +36,9 @@ pub struct ClientConnection {
 
     // true if the connection goes through SSL
     secure: bool,
+
+    // camcgi: the connection's phase, for the police
+    watch: std::sync::Arc<crate::util::Watch>,
 }
 
 /// Error that can happen when reading a request.
@@ -67,9 +72,10 @@ impl ClientConnection {
     /// Creates a new `ClientConnection` that takes ownership of the `TcpStream`.
     pub fn new(
         write_socket: RefinedTcpStream,
-        mut read_socket: RefinedTcpStream,
+        read_socket: RefinedTcpStream,
+        remote_addr: Option<SocketAddr>,
+        watch: std::sync::Arc<crate::util::Watch>,
     ) -> ClientConnection {
-        let remote_addr = read_socket.peer_addr();
         let secure = read_socket.secure();
 
         let mut source = SequentialReaderBuilder::new(BufReader::with_capacity(1024, read_socket));
@@ -82,6 +88,7 @@ impl ClientConnection {
             next_header_source: first_header,
             no_more_requests: false,
             secure,
+            watch,
         }
     }
 
@@ -185,7 +192,7 @@ impl ClientConnection {
             path,
             version.clone(),
             headers,
-            *self.remote_addr.as_ref().unwrap(),
+            self.remote_addr,
             data_source,
             writer,
         )
@@ -200,7 +207,7 @@ impl ClientConnection {
         })?;
 
         // return the request
-        Ok(request)
+        Ok(request.with_watch(self.watch.clone()))
     }
 }
 

@@ -1,127 +1,57 @@
 //! # Simple usage
 //!
-//! ## Creating the server
-//!
-//! The easiest way to create a server is to call `Server::http()`.
-//!
-//! The `http()` function returns an `IoResult<Server>` which will return an error
-//! in the case where the server creation fails (for example if the listening port is already
-//! occupied).
+//! camcgi: this copy answers every request on its connection's own thread,
+//! by a handler given to `Server::serve`, and bounds every connection by
+//! construction (`Limits`, see `util/watch.rs`). Upstream handed each request
+//! through a queue to worker threads that called `recv()`; that mode is gone.
 //!
 //! ```no_run
-//! let server = tiny_http::Server::http("0.0.0.0:0").unwrap();
+//! use std::sync::Arc;
+//! let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+//! let handler: tiny_http::Handler = Arc::new(|request: tiny_http::Request| {
+//!     let _ = request.respond(tiny_http::Response::from_string("hello"));
+//! });
+//! let server = tiny_http::Server::serve(listener, tiny_http::Limits::default(), handler).unwrap();
 //! ```
-//!
-//! A newly-created `Server` will immediately start listening for incoming connections and HTTP
-//! requests.
-//!
-//! ## Receiving requests
-//!
-//! Calling `server.recv()` will block until the next request is available.
-//! This function returns an `IoResult<Request>`, so you need to handle the possible errors.
-//!
-//! ```no_run
-//! # let server = tiny_http::Server::http("0.0.0.0:0").unwrap();
-//!
-//! loop {
-//!     // blocks until the next request is received
-//!     let request = match server.recv() {
-//!         Ok(rq) => rq,
-//!         Err(e) => { println!("error: {}", e); break }
-//!     };
-//!
-//!     // do something with the request
-//!     // ...
-//! }
-//! ```
-//!
-//! In a real-case scenario, you will probably want to spawn multiple worker tasks and call
-//! `server.recv()` on all of them. Like this:
-//!
-//! ```no_run
-//! # use std::sync::Arc;
-//! # use std::thread;
-//! # let server = tiny_http::Server::http("0.0.0.0:0").unwrap();
-//! let server = Arc::new(server);
-//! let mut guards = Vec::with_capacity(4);
-//!
-//! for _ in (0 .. 4) {
-//!     let server = server.clone();
-//!
-//!     let guard = thread::spawn(move || {
-//!         loop {
-//!             let rq = server.recv().unwrap();
-//!
-//!             // ...
-//!         }
-//!     });
-//!
-//!     guards.push(guard);
-//! }
-//! ```
-//!
-//! If you don't want to block, you can call `server.try_recv()` instead.
 //!
 //! ## Handling requests
 //!
-//! The `Request` object returned by `server.recv()` contains informations about the client's request.
+//! The `Request` object contains informations about the client's request.
 //! The most useful methods are probably `request.method()` and `request.url()` which return
 //! the requested method (`GET`, `POST`, etc.) and url.
 //!
 //! To handle a request, you need to create a `Response` object. See the docs of this object for
-//! more infos. Here is an example of creating a `Response` from a file:
-//!
-//! ```no_run
-//! # use std::fs::File;
-//! # use std::path::Path;
-//! let response = tiny_http::Response::from_file(File::open(&Path::new("image.png")).unwrap());
-//! ```
-//!
-//! All that remains to do is call `request.respond()`:
-//!
-//! ```no_run
-//! # use std::fs::File;
-//! # use std::path::Path;
-//! # let server = tiny_http::Server::http("0.0.0.0:0").unwrap();
-//! # let request = server.recv().unwrap();
-//! # let response = tiny_http::Response::from_file(File::open(&Path::new("image.png")).unwrap());
-//! let _ = request.respond(response);
-//! ```
+//! more infos. All that remains to do is call `request.respond()`.
+
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 #![allow(clippy::match_like_matches_macro)]
 
-#[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-use zeroize::Zeroizing;
-
-use std::error::Error;
 use std::io::Error as IoError;
-use std::io::ErrorKind as IoErrorKind;
 use std::io::Result as IoResult;
-use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::mpsc;
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use client::ClientConnection;
 use connection::Connection;
-use util::MessagesQueue;
+use util::{Registry, Watch};
 
 pub use common::{HTTPVersion, Header, HeaderField, Method, StatusCode};
 pub use connection::{ConfigListenAddr, ListenAddr, Listener};
 pub use request::{ReadWrite, Request};
 pub use response::{Response, ResponseBox};
 pub use test::TestRequest;
+pub use util::Limits;
 
 mod client;
 mod common;
 mod connection;
 mod request;
 mod response;
-mod ssl;
 mod test;
 mod util;
 
@@ -144,38 +74,20 @@ fn out_of_resources(e: &IoError) -> bool {
     matches!(e.raw_os_error(), Some(ENOMEM | ENFILE | EMFILE | ENOBUFS))
 }
 
-/// The main class of this library.
+/// What answers the requests: called on the connection's own thread, once
+/// per request, one request of a connection at a time. A request it drops
+/// unanswered is answered 500.
+pub type Handler = Arc<dyn Fn(Request) + Send + Sync>;
+
+/// A listening socket, its accepted connections and their threads.
 ///
-/// Destroying this object will immediately close the listening socket and the reading
-///  part of all the client's connections. Requests that have already been returned by
-///  the `recv()` function will not close and the responses will be transferred to the client.
+/// Dropping it closes the listening socket; the connections already accepted
+/// go on, within their limits, until they end.
 pub struct Server {
-    // should be false as long as the server exists
-    // when set to true, all the subtasks will close within a few hundreds ms
-    close: Arc<AtomicBool>,
-
-    // queue for messages received by child threads
-    messages: Arc<MessagesQueue<Message>>,
-
-    // result of TcpListener::local_addr()
+    /// The accept loop ends.
+    stop: Arc<AtomicBool>,
+    registry: Arc<Registry>,
     listening_addr: ListenAddr,
-}
-
-enum Message {
-    Error(IoError),
-    NewRequest(Request),
-}
-
-impl From<IoError> for Message {
-    fn from(e: IoError) -> Message {
-        Message::Error(e)
-    }
-}
-
-impl From<Request> for Message {
-    fn from(rq: Request) -> Message {
-        Message::NewRequest(rq)
-    }
 }
 
 // this trait is to make sure that Server implements Share and Send
@@ -184,258 +96,32 @@ trait MustBeShareDummy: Sync + Send {}
 #[doc(hidden)]
 impl MustBeShareDummy for Server {}
 
-pub struct IncomingRequests<'a> {
-    server: &'a Server,
-}
-
-/// Represents the parameters required to create a server.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// The addresses to try to listen to.
-    pub addr: ConfigListenAddr,
-
-    /// If `Some`, then the server will use SSL to encode the communications.
-    pub ssl: Option<SslConfig>,
-}
-
-/// Configuration of the server for SSL.
-#[derive(Debug, Clone)]
-pub struct SslConfig {
-    /// Contains the public certificate to send to clients.
-    pub certificate: Vec<u8>,
-    /// Contains the ultra-secret private key used to decode communications.
-    pub private_key: Vec<u8>,
-}
-
 impl Server {
-    /// Shortcut for a simple server on a specific address.
-    #[inline]
-    pub fn http<A>(addr: A) -> Result<Server, Box<dyn Error + Send + Sync + 'static>>
-    where
-        A: ToSocketAddrs,
-    {
-        Server::new(ServerConfig {
-            addr: ConfigListenAddr::from_socket_addrs(addr)?,
-            ssl: None,
-        })
-    }
+    /// camcgi: serves `listener`: each accepted connection gets a thread of
+    /// its own (from a pool), `limits.timeout` as its read and write timeout,
+    /// and is bounded as `Limits` says; `handler` answers its requests.
+    pub fn serve<L: Into<Listener>>(listener: L, limits: Limits, handler: Handler) -> IoResult<Server> {
+        let listener = listener.into();
+        let listening_addr = listener.local_addr()?;
+        log::debug!("Server listening on {}", listening_addr);
+        let registry = Registry::new(limits);
+        let stop = Arc::new(AtomicBool::new(false));
 
-    /// Shortcut for an HTTPS server on a specific address.
-    #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-    #[inline]
-    pub fn https<A>(
-        addr: A,
-        config: SslConfig,
-    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>>
-    where
-        A: ToSocketAddrs,
-    {
-        Server::new(ServerConfig {
-            addr: ConfigListenAddr::from_socket_addrs(addr)?,
-            ssl: Some(config),
-        })
-    }
+        let policing = registry.clone();
+        thread::Builder::new().name("http-police".into()).spawn(move || policing.police())?;
 
-    #[cfg(unix)]
-    #[inline]
-    /// Shortcut for a UNIX socket server at a specific path
-    pub fn http_unix(
-        path: &std::path::Path,
-    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        Server::new(ServerConfig {
-            addr: ConfigListenAddr::unix_from_path(path),
-            ssl: None,
-        })
-    }
-
-    /// Builds a new server that listens on the specified address.
-    pub fn new(config: ServerConfig) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        let listener = config.addr.bind()?;
-        Self::from_listener(listener, config.ssl)
-    }
-
-    /// Builds a new server using the specified TCP listener.
-    ///
-    /// This is useful if you've constructed TcpListener using some less usual method
-    /// such as from systemd. For other cases, you probably want the `new()` function.
-    pub fn from_listener<L: Into<Listener>>(
-        listener: L,
-        ssl_config: Option<SslConfig>,
-    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        Self::build(listener.into(), ssl_config, None)
-    }
-
-    /// camcgi: like `from_listener`, and every accepted connection gets
-    /// `timeout` as its read and write timeout. Upstream left timeouts to the
-    /// listening socket, where they also made an idle `accept` fail.
-    pub fn from_listener_timed<L: Into<Listener>>(
-        listener: L,
-        timeout: Option<Duration>,
-    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        Self::build(listener.into(), None, timeout)
-    }
-
-    fn build(
-        listener: Listener,
-        ssl_config: Option<SslConfig>,
-        timeout: Option<Duration>,
-    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        // building the "close" variable
-        let close_trigger = Arc::new(AtomicBool::new(false));
-
-        // building the TcpListener
-        let (server, local_addr) = {
-            let local_addr = listener.local_addr()?;
-            log::debug!("Server listening on {}", local_addr);
-            (listener, local_addr)
-        };
-
-        // building the SSL capabilities
-        #[cfg(all(feature = "ssl-openssl", feature = "ssl-rustls"))]
-        compile_error!(
-            "Features 'ssl-openssl' and 'ssl-rustls' must not be enabled at the same time"
-        );
-        #[cfg(not(any(feature = "ssl-openssl", feature = "ssl-rustls")))]
-        type SslContext = ();
-        #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-        type SslContext = crate::ssl::SslContextImpl;
-        let ssl: Option<SslContext> = {
-            match ssl_config {
-                #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-                Some(config) => Some(SslContext::from_pem(
-                    config.certificate,
-                    Zeroizing::new(config.private_key),
-                )?),
-                #[cfg(not(any(feature = "ssl-openssl", feature = "ssl-rustls")))]
-                Some(_) => return Err(
-                    "Building a server with SSL requires enabling the `ssl` feature in tiny-http"
-                        .into(),
-                ),
-                None => None,
-            }
-        };
-
-        // creating a task where server.accept() is continuously called
-        // and ClientConnection objects are pushed in the messages queue
-        let messages = MessagesQueue::with_capacity(8);
-
-        let inside_close_trigger = close_trigger.clone();
-        let inside_messages = messages.clone();
-        thread::spawn(move || {
-            // a tasks pool is used to dispatch the connections into threads
-            let tasks_pool = util::TaskPool::new();
-
-            log::debug!("Running accept thread");
-            let mut last_warning: Option<std::time::Instant> = None;
-            while !inside_close_trigger.load(Relaxed) {
-                let new_client = match server.accept() {
-                    Ok((sock, _)) => {
-                        use util::RefinedTcpStream;
-                        // camcgi: the timeouts go on the connection.
-                        if let Connection::Tcp(ref tcp) = sock {
-                            if tcp.set_read_timeout(timeout).and_then(|_| tcp.set_write_timeout(timeout)).is_err() {
-                                continue;
-                            }
-                        }
-                        let split = match ssl {
-                            None => RefinedTcpStream::new(sock),
-                            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-                            Some(ref ssl) => {
-                                // trying to apply SSL over the connection
-                                // if an error occurs, we just close the socket and resume listening
-                                let sock = match ssl.accept(sock) {
-                                    Ok(s) => s,
-                                    Err(_) => continue,
-                                };
-
-                                RefinedTcpStream::new(sock)
-                            }
-                            #[cfg(not(any(feature = "ssl-openssl", feature = "ssl-rustls")))]
-                            Some(ref _ssl) => unreachable!(),
-                        };
-                        // camcgi: a connection that cannot be split (no file
-                        // descriptor left) is closed; the server goes on.
-                        let (read_closable, write_closable) = match split {
-                            Ok(halves) => halves,
-                            Err(e) => {
-                                log::warn!("connection dropped: {}", e);
-                                continue;
-                            }
-                        };
-
-                        Ok(ClientConnection::new(write_closable, read_closable))
-                    }
-                    Err(e) => Err(e),
-                };
-
-                match new_client {
-                    Ok(client) => {
-                        let messages = inside_messages.clone();
-                        let mut client = Some(client);
-                        tasks_pool.spawn(Box::new(move || {
-                            if let Some(client) = client.take() {
-                                // camcgi: one request of a connection at a time, as
-                                // upstream did for HTTPS only. A plain connection's
-                                // pipelined requests were all queued at once, and the
-                                // workers answering them waited in turn on the first
-                                // answer's write: one client that does not read held
-                                // every worker. Now a connection holds one worker at
-                                // most, and a connection whose answer could not be
-                                // written (past the write timeout) is closed, with
-                                // whatever it pipelined behind. The wait comes after
-                                // the next request is read: a client that is not
-                                // pipelining sends it only once it has its answer, so
-                                // by then the answer's notice is already there.
-                                let (sender, receiver) = mpsc::channel();
-                                let mut answering = false;
-                                for rq in client {
-                                    if answering && !receiver.recv().unwrap_or(false) {
-                                        break;
-                                    }
-                                    messages.push(rq.with_notify_sender(sender.clone()).into());
-                                    answering = true;
-                                }
-                            }
-                        }));
-                    }
-
-                    // camcgi: upstream ended the accept loop on any error. Only
-                    // a listener that is gone ends it now; running out of
-                    // descriptors or memory waits a moment, and the warning
-                    // comes at most once a minute.
-                    Err(e) if !listener_gone(&e) => {
-                        if out_of_resources(&e) {
-                            if last_warning.map_or(true, |t| t.elapsed() >= Duration::from_secs(60)) {
-                                log::warn!("accepting connections: {} (retrying)", e);
-                                last_warning = Some(std::time::Instant::now());
-                            }
-                            thread::sleep(Duration::from_millis(100));
-                        }
-                    }
-                    Err(e) => {
-                        log::error!("Error accepting new client: {}", e);
-                        inside_messages.push(e.into());
-                        break;
-                    }
-                }
-            }
-            log::debug!("Terminating accept thread");
+        let accepting = registry.clone();
+        let stopping = stop.clone();
+        let accept = thread::Builder::new().name("http-accept".into()).spawn(move || {
+            accept_loop(&listener, &accepting, &stopping, &handler);
+            // The listening socket closes here; the police ends with the last connection.
+            accepting.stop_admitting();
         });
-
-        // result
-        Ok(Server {
-            messages,
-            close: close_trigger,
-            listening_addr: local_addr,
-        })
-    }
-
-    /// Returns an iterator for all the incoming requests.
-    ///
-    /// The iterator will return `None` if the server socket is shutdown.
-    #[inline]
-    pub fn incoming_requests(&self) -> IncomingRequests<'_> {
-        IncomingRequests { server: self }
+        if let Err(e) = accept {
+            registry.stop_admitting();
+            return Err(e);
+        }
+        Ok(Server { stop, registry, listening_addr })
     }
 
     /// Returns the address the server is listening to.
@@ -444,75 +130,131 @@ impl Server {
         self.listening_addr.clone()
     }
 
-    /// Returns the number of clients currently connected to the server.
-    pub fn num_connections(&self) -> usize {
-        unimplemented!()
-        //self.requests_receiver.lock().len()
-    }
-
-    /// Blocks until an HTTP request has been submitted and returns it.
-    pub fn recv(&self) -> IoResult<Request> {
-        match self.messages.pop() {
-            Some(Message::Error(err)) => Err(err),
-            Some(Message::NewRequest(rq)) => Ok(rq),
-            None => Err(IoError::new(IoErrorKind::Other, "thread unblocked")),
-        }
-    }
-
-    /// Same as `recv()` but doesn't block longer than timeout
-    pub fn recv_timeout(&self, timeout: Duration) -> IoResult<Option<Request>> {
-        match self.messages.pop_timeout(timeout) {
-            Some(Message::Error(err)) => Err(err),
-            Some(Message::NewRequest(rq)) => Ok(Some(rq)),
-            None => Ok(None),
-        }
-    }
-
-    /// Same as `recv()` but doesn't block.
-    pub fn try_recv(&self) -> IoResult<Option<Request>> {
-        match self.messages.try_pop() {
-            Some(Message::Error(err)) => Err(err),
-            Some(Message::NewRequest(rq)) => Ok(Some(rq)),
-            None => Ok(None),
-        }
-    }
-
-    /// Unblock thread stuck in recv() or incoming_requests().
-    /// If there are several such threads, only one is unblocked.
-    /// This method allows graceful shutdown of server.
-    pub fn unblock(&self) {
-        self.messages.unblock();
-    }
-}
-
-impl Iterator for IncomingRequests<'_> {
-    type Item = Request;
-    fn next(&mut self) -> Option<Request> {
-        self.server.recv().ok()
-    }
-}
-
-impl Server {
     /// camcgi: ends the accept loop, which closes the listening socket; the
-    /// connections already accepted go on, and their requests still arrive
-    /// through `recv`. (Upstream did this only on drop, which also drops the
-    /// queue of their requests.)
+    /// connections already accepted go on within their limits. (Upstream did
+    /// this only on drop, which also dropped the queue of their requests.)
     pub fn stop_accepting(&self) {
-        if self.close.swap(true, Relaxed) {
+        if self.stop.swap(true, SeqCst) {
             return;
         }
+        self.registry.stop_admitting();
         // Connect briefly to ourselves to unblock the accept thread
         let maybe_stream = match &self.listening_addr {
             ListenAddr::IP(addr) => TcpStream::connect(addr).map(Connection::from),
             #[cfg(unix)]
-            ListenAddr::Unix(addr) => {
-                // TODO: use connect_addr when its stabilized.
-                let path = addr.as_pathname().unwrap();
-                std::os::unix::net::UnixStream::connect(path).map(Connection::from)
-            }
+            ListenAddr::Unix(addr) => match addr.as_pathname() {
+                Some(path) => std::os::unix::net::UnixStream::connect(path).map(Connection::from),
+                None => return,
+            },
         };
         if let Ok(stream) = maybe_stream {
             let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// camcgi: the connections open now.
+    pub fn connections(&self) -> usize {
+        self.registry.connections()
+    }
+
+    /// camcgi: stops accepting, closes the connections waiting for a request,
+    /// and the others once their answer is written; waits for them all for
+    /// `limit` at most. Whether they all ended.
+    pub fn close(&self, limit: Duration) -> bool {
+        self.registry.close();
+        self.stop_accepting();
+        self.registry.wait_empty(limit)
+    }
+}
+
+/// Accepts connections until `stop`, or until the listening socket fails.
+fn accept_loop(listener: &Listener, registry: &Arc<Registry>, stop: &AtomicBool, handler: &Handler) {
+    // a tasks pool is used to dispatch the connections into threads
+    let tasks_pool = util::TaskPool::new();
+    let timeout = registry.limits().timeout;
+    let mut last_warning: Option<Instant> = None;
+    while !stop.load(SeqCst) {
+        match listener.accept() {
+            Ok((socket, peer)) => {
+                if stop.load(SeqCst) {
+                    break;
+                }
+                // camcgi: the timeouts go on the connection, never the listener.
+                if let Connection::Tcp(ref tcp) = socket {
+                    if tcp.set_read_timeout(timeout).and_then(|_| tcp.set_write_timeout(timeout)).is_err() {
+                        continue;
+                    }
+                }
+                let socket = Arc::new(socket);
+                let Some(watch) = registry.admit(socket.clone()) else { break };
+                let registry = registry.clone();
+                let handler = handler.clone();
+                let mut task = Some((socket, peer, watch));
+                tasks_pool.spawn(Box::new(move || {
+                    if let Some((socket, peer, watch)) = task.take() {
+                        serve_connection(socket, peer, &watch, &registry, &handler);
+                    }
+                }));
+            }
+            // camcgi: upstream ended the accept loop on any error. Only a
+            // listener that is gone ends it now; running out of descriptors
+            // or memory waits a moment, and the warning comes at most once a
+            // minute.
+            Err(e) if !listener_gone(&e) => {
+                if out_of_resources(&e) {
+                    if last_warning.map_or(true, |t| t.elapsed() >= Duration::from_secs(60)) {
+                        log::warn!("accepting connections: {} (retrying)", e);
+                        last_warning = Some(Instant::now());
+                    }
+                    thread::sleep(Duration::from_millis(100));
+                }
+            }
+            Err(e) => {
+                log::error!("listening socket failed: {}", e);
+                break;
+            }
+        }
+    }
+    log::debug!("Terminating accept thread");
+}
+
+/// Unregisters a connection when its thread is done with it, even by a panic.
+struct Release<'a> {
+    registry: &'a Registry,
+    watch: &'a Arc<Watch>,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.registry.release(self.watch);
+    }
+}
+
+/// camcgi: reads a connection's requests and answers each on this thread, one
+/// at a time. Upstream queued them for worker threads: a hand-off, two
+/// context switches per request, and one client that pipelined requests and
+/// never read held every worker.
+fn serve_connection(
+    socket: Arc<Connection>,
+    peer: Option<std::net::SocketAddr>,
+    watch: &Arc<Watch>,
+    registry: &Registry,
+    handler: &Handler,
+) {
+    let _release = Release { registry, watch };
+    let (read, write) = util::RefinedTcpStream::new(socket);
+    let client = ClientConnection::new(write, read, peer, watch.clone());
+    for request in client {
+        watch.handling();
+        handler(request);
+        // A closing server ends the connection here, or the police does once
+        // it waits for a request.
+        if watch.ending() || registry.closing() {
+            break;
+        }
+        watch.waiting();
+        if registry.closing() {
+            break;
         }
     }
 }

@@ -5,9 +5,9 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
 
-use std::sync::mpsc::Sender;
+use std::sync::Arc;
 
-use crate::util::{EqualReader, FusedReader};
+use crate::util::{EqualReader, FusedReader, Watch};
 use crate::{HTTPVersion, Header, Method, Response, StatusCode};
 use chunked_transfer::Decoder;
 
@@ -78,34 +78,8 @@ pub struct Request {
     // true if a `100 Continue` response must be sent when `as_reader()` is called
     must_send_continue: bool,
 
-    // If Some, a message must be sent after responding
-    // camcgi: whether the answer was written whole
-    notify_when_responded: Option<Sender<bool>>,
-}
-
-struct NotifyOnDrop<R> {
-    sender: Sender<bool>,
-    inner: R,
-}
-
-impl<R: Read> Read for NotifyOnDrop<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf)
-    }
-}
-impl<R: Write> Write for NotifyOnDrop<R> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-impl<R> Drop for NotifyOnDrop<R> {
-    fn drop(&mut self) {
-        // camcgi: a connection that has ended already no longer listens.
-        let _ = self.sender.send(true);
-    }
+    // camcgi: the connection's phase, for the police (none for a `TestRequest`)
+    watch: Option<Arc<Watch>>,
 }
 
 /// Error that can happen when building a `Request` object.
@@ -301,7 +275,7 @@ where
         bad_framing,
         closing,
         must_send_continue: !bad_framing && expects_continue,
-        notify_when_responded: None,
+        watch: None,
     })
 }
 
@@ -361,6 +335,9 @@ impl Request {
     /// not use cannot read another request either).
     pub fn close_connection(&mut self) {
         self.closing = true;
+        if let Some(watch) = &self.watch {
+            watch.end_after_answer();
+        }
     }
 
     /// Returns the address of the client that sent this request.
@@ -404,16 +381,12 @@ impl Request {
 
         self.response_writer.as_mut().unwrap().flush().ok(); // TODO: unused result
 
-        let stream = CustomStream::new(self.extract_reader_impl(), self.extract_writer_impl());
-        if let Some(sender) = self.notify_when_responded.take() {
-            let stream = NotifyOnDrop {
-                sender,
-                inner: stream,
-            };
-            Box::new(stream) as Box<dyn ReadWrite + Send>
-        } else {
-            Box::new(stream) as Box<dyn ReadWrite + Send>
+        // camcgi: the connection is the caller's from now on.
+        if let Some(watch) = &self.watch {
+            watch.end_after_answer();
         }
+        let stream = CustomStream::new(self.extract_reader_impl(), self.extract_writer_impl());
+        Box::new(stream) as Box<dyn ReadWrite + Send>
     }
 
     /// Allows to read the body of the request.
@@ -471,16 +444,11 @@ impl Request {
     /// Therefore you should always destroy the `Writer` as soon as possible.
     #[inline]
     pub fn into_writer(mut self) -> Box<dyn Write + Send + 'static> {
-        let writer = self.extract_writer_impl();
-        if let Some(sender) = self.notify_when_responded.take() {
-            let writer = NotifyOnDrop {
-                sender,
-                inner: writer,
-            };
-            Box::new(writer) as Box<dyn Write + Send + 'static>
-        } else {
-            writer
+        // camcgi: the connection ends after what the caller writes.
+        if let Some(watch) = &self.watch {
+            watch.end_after_answer();
         }
+        self.extract_writer_impl()
     }
 
     /// Extract the response `Writer` object from the Request, dropping this `Writer` has the same side effects
@@ -516,14 +484,30 @@ impl Request {
     where
         R: Read,
     {
-        let res = self.respond_impl(response);
-        if let Some(sender) = self.notify_when_responded.take() {
-            let _ = sender.send(res.is_ok() && !self.closing);
-        }
-        res
+        self.respond_impl(response)
     }
 
+    /// camcgi: the police bounds the time the answer takes to write, and a
+    /// connection whose answer could not be written whole ends, with what it
+    /// pipelined behind.
     fn respond_impl<R>(&mut self, response: Response<R>) -> Result<(), IoError>
+    where
+        R: Read,
+    {
+        if let Some(watch) = &self.watch {
+            watch.writing();
+        }
+        let written = self.write_answer(response);
+        if let Some(watch) = &self.watch {
+            watch.handling();
+            if written.is_err() || self.closing {
+                watch.end_after_answer();
+            }
+        }
+        written
+    }
+
+    fn write_answer<R>(&mut self, response: Response<R>) -> Result<(), IoError>
     where
         R: Read,
     {
@@ -553,9 +537,21 @@ impl Request {
         })
     }
 
-    pub(crate) fn with_notify_sender(mut self, sender: Sender<bool>) -> Self {
-        self.notify_when_responded = Some(sender);
+    pub(crate) fn with_watch(mut self, watch: Arc<Watch>) -> Self {
+        self.watch = Some(watch);
         self
+    }
+
+    /// camcgi: reads nothing more from the connection (a body the server
+    /// will not use: otherwise it is read to its end, for as long as the
+    /// client sends, before the next request), and ends the connection after
+    /// the answer, which says so. What the connection has received already
+    /// is still read, so the client sees the answer rather than a reset.
+    pub fn stop_reading(&mut self) {
+        self.closing = true;
+        if let Some(watch) = &self.watch {
+            watch.stop_reading();
+        }
     }
 }
 
@@ -573,10 +569,7 @@ impl Drop for Request {
     fn drop(&mut self) {
         if self.response_writer.is_some() {
             let response = Response::empty(500);
-            let written = self.respond_impl(response).is_ok();
-            if let Some(sender) = self.notify_when_responded.take() {
-                let _ = sender.send(written && !self.closing);
-            }
+            let _ = self.respond_impl(response);
         }
     }
 }
