@@ -217,8 +217,8 @@ impl Front {
     }
 
     fn rebind(self: &Arc<Self>, listener: TcpListener) {
-        if let Err(e) = set_no_delay(&listener) {
-            log::warn!("TCP_NODELAY not set on the new port: {e}");
+        if let Err(e) = tune_listener(&listener) {
+            log::warn!("connection options not set on the new port: {e}");
         }
         self.swap(listener);
     }
@@ -329,12 +329,21 @@ fn respond(request: tiny_http::Request, reply: Reply) -> Option<After> {
 /// a millisecond.
 const HEAP_TRIM: Duration = Duration::from_secs(30);
 
-/// Sets TCP_NODELAY on a listening socket; the connections it accepts
-/// inherit it. Answers go out at once: Nagle's algorithm would hold a
-/// response's last segment back for the client's delayed ACK (40 ms on
-/// keep-alive).
-fn set_no_delay(listener: &TcpListener) -> nix::Result<()> {
-    nix::sys::socket::setsockopt(listener, nix::sys::socket::sockopt::TcpNoDelay, &true)
+/// Kernel memory a connection's unsent answers may take (Linux doubles the
+/// figure for its own bookkeeping). Left to autotuning, a client that
+/// pipelines requests and reads nothing had 400 KB of answers queued for it
+/// in the kernel, beyond any deadline of camcgi's; with this bound its writes
+/// block, and the answer's deadline ends it.
+const SEND_BUFFER: usize = 32 * 1024;
+
+/// Sets the options of every connection on the listening socket, which the
+/// accepted connections inherit: TCP_NODELAY, so that answers go out at once
+/// (Nagle's algorithm held a response's last segment back for the client's
+/// delayed ACK, 40 ms on keep-alive), and the send buffer's bound.
+fn tune_listener(listener: &TcpListener) -> nix::Result<()> {
+    use nix::sys::socket::{setsockopt, sockopt};
+    setsockopt(listener, sockopt::TcpNoDelay, &true)?;
+    setsockopt(listener, sockopt::SndBuf, &SEND_BUFFER)
 }
 
 /// A running camera server.
@@ -347,7 +356,7 @@ pub struct Running {
 impl Running {
     /// Serves a bound listener, and starts the periodic work.
     pub fn start(app: Arc<App>, listener: TcpListener, config: &crate::Config) -> io::Result<Running> {
-        set_no_delay(&listener).map_err(io::Error::from)?;
+        tune_listener(&listener).map_err(io::Error::from)?;
         let limits = Limits { timeout: config.timeout, max_connections: config.max_connections.max(1) };
         let front = Arc::new(Front { app, current: RwLock::new(None), draining: Mutex::new(Vec::new()), limits });
         let server = Server::serve(listener, limits, front.handler())?;

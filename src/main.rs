@@ -92,7 +92,6 @@ fn raise_file_limit() {
 }
 
 fn main() -> ExitCode {
-    camcgi::heap::without_thread_caches();
     let args = match parse_args() {
         Ok(args) => args,
         Err(e) => {

@@ -358,3 +358,133 @@ fn a_client_that_never_reads_holds_one_worker_at_most() {
     };
     assert!(closed, "the connection that never read is still open");
 }
+
+/// A connection with a tiny receive window, which pipelines `count` requests
+/// for the page's script from a thread of its own.
+fn small_window_pipeline(port: u16, count: usize) -> TcpStream {
+    use nix::sys::socket::{connect, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn};
+    let fd = socket(AddressFamily::Inet, SockType::Stream, SockFlag::empty(), None).unwrap();
+    setsockopt(&fd, sockopt::RcvBuf, &1024).unwrap();
+    let addr = SockaddrIn::from(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, port));
+    connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr).unwrap();
+    let stream = TcpStream::from(fd);
+    let mut writer = stream.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let one = "GET /app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n";
+        for _ in 0..count {
+            if writer.write_all(one.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    stream
+}
+
+/// A client that reads its answers, but a few hundred bytes at a time: every
+/// write of the server makes progress, so no per-write timeout trips. The
+/// answer as a whole has the timeout; then the connection is closed.
+#[test]
+fn an_answer_not_taken_within_the_timeout_ends_its_connection() {
+    let dir = TempDir::new();
+    let cam = Process::start(&dir.0, &["--timeout", "2"]);
+    let mut slow = small_window_pipeline(cam.port, 50);
+    slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let started = Instant::now();
+    let mut taken = 0usize;
+    let mut slowest = Duration::ZERO;
+    let mut next_check = Instant::now();
+    let mut chunk = [0u8; 256];
+    let ended = loop {
+        match slow.read(&mut chunk) {
+            Ok(0) | Err(_) => break started.elapsed(),
+            Ok(n) => taken += n,
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            panic!("still open after {:?}, {taken} bytes taken", started.elapsed());
+        }
+        if Instant::now() >= next_check {
+            let t = Instant::now();
+            assert_eq!(cam.get("/cgi-bin/getuid?username=admin&password=123456").status, 200);
+            slowest = slowest.max(t.elapsed());
+            next_check = Instant::now() + Duration::from_millis(500);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    eprintln!("a client taking its answers at about 2.5 KB/s: closed after {ended:?}, {taken} bytes taken; slowest normal answer {slowest:?}");
+    // 50 answers of the script are far more than it took.
+    assert!(taken < 50 * 4096, "{taken} bytes");
+    // The timeout, and the time to notice: per-write timeouts alone let it
+    // go on for 10 s here.
+    let bound = if emulated() { Duration::from_secs(7) } else { Duration::from_secs(5) };
+    assert!(ended < bound, "{ended:?}");
+    let limit = if emulated() { Duration::from_secs(2) } else { Duration::from_secs(1) };
+    assert!(slowest < limit, "{slowest:?}");
+}
+
+/// A port change moves everything: the old port stops accepting at once, and
+/// the connections still open there (idle, slowloris, a client that never
+/// reads) end within the timeout, while the new port serves.
+#[test]
+fn a_port_change_closes_the_old_port_and_drains_it_within_the_timeout() {
+    let dir = TempDir::new();
+    let cam = Process::start(&dir.0, &["--timeout", "2"]);
+    let old = cam.port;
+    let uid = cam.uid("123456");
+    let threads0 = cam.status("Threads");
+    let idle: Vec<TcpStream> = (0..20).map(|_| TcpStream::connect(("127.0.0.1", old)).unwrap()).collect();
+    let mut slow: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", old)).unwrap();
+            s.write_all(b"GET /cgi-bin/ima").unwrap();
+            s
+        })
+        .collect();
+    let stalled = small_window_pipeline(old, 200);
+    std::thread::sleep(Duration::from_millis(200));
+    let new = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let r = request(old, "GET", &format!("/cgi-bin/network?port={new}&uid={uid}"), "");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let changed = Instant::now();
+    let mut slowest = Duration::ZERO;
+    let mut refused_after = None;
+    while changed.elapsed() < Duration::from_secs(5) {
+        for s in slow.iter_mut() {
+            let _ = s.write_all(b"g");
+        }
+        if refused_after.is_none() && TcpStream::connect(("127.0.0.1", old)).is_err() {
+            refused_after = Some(changed.elapsed());
+        }
+        let t = Instant::now();
+        let r = request(new, "GET", &format!("/cgi-bin/image?uid={uid}"), "");
+        assert_eq!(r.status, 200, "{}", r.text());
+        slowest = slowest.max(t.elapsed());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let idle_closed = idle.iter().filter(|s| closed_by_server(s)).count();
+    let slow_closed = slow.iter().filter(|s| closed_by_server(s)).count();
+    let mut stalled = stalled;
+    stalled.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let stalled_closed = loop {
+        match stalled.read(&mut chunk) {
+            Ok(0) => break true,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => break false,
+            Err(_) => break true,
+        }
+    };
+    let settle = Instant::now();
+    while cam.status("Threads") > threads0 + 8 && settle.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    eprintln!(
+        "port change: old port refused after {refused_after:?}; closed by 5 s: {idle_closed}/20 idle, {slow_closed}/20 slowloris, \
+         the stalled one: {stalled_closed}; slowest answer on the new port {slowest:?}; threads {threads0} -> {}",
+        cam.status("Threads")
+    );
+    assert!(refused_after.is_some_and(|t| t < Duration::from_secs(1)), "{refused_after:?}");
+    assert_eq!((idle_closed, slow_closed, stalled_closed), (20, 20, true));
+    let limit = if emulated() { Duration::from_secs(2) } else { Duration::from_secs(1) };
+    assert!(slowest < limit, "{slowest:?}");
+    assert!(cam.status("Threads") <= threads0 + 8, "{} threads, {threads0} before", cam.status("Threads"));
+}

@@ -304,16 +304,76 @@ pub struct Process {
     log: std::sync::mpsc::Receiver<String>,
 }
 
+/// How to start a command where /proc is an empty file system: `unshare`
+/// with a mount namespace of its own (as root, or in a user namespace),
+/// where a shell mounts a tmpfs over /proc and checks that it is empty.
+/// `None` where no namespace can be made, or when the tests run under
+/// qemu-user (which itself reads /proc); said once, loudly.
+fn proc_hiding() -> Option<&'static [&'static str]> {
+    static HIDING: std::sync::OnceLock<Option<&'static [&'static str]>> = std::sync::OnceLock::new();
+    *HIDING.get_or_init(|| {
+        if emulated() {
+            eprintln!("NOTE: under qemu-user the camcgi processes see /proc (qemu reads it); the host run hides it");
+            return None;
+        }
+        let ways: [&'static [&'static str]; 2] = [&["unshare", "--mount"], &["unshare", "--map-root-user", "--mount"]];
+        let found = ways.into_iter().find(|way| {
+            std::process::Command::new(way[0])
+                .args(&way[1..])
+                .args(["sh", "-c", HIDE_PROC])
+                .arg("true")
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        });
+        if found.is_none() {
+            eprintln!("WARNING: no mount namespace here (unshare failed): camcgi processes run with /proc visible");
+        }
+        found
+    })
+}
+
+/// Hides /proc, then runs "$0" "$@".
+const HIDE_PROC: &str = "mount -t tmpfs camcgi-no-proc /proc && test ! -e /proc/self && exec \"$0\" \"$@\"";
+
 impl Process {
+    /// The binary, with /proc hidden from it wherever the host allows (see
+    /// `proc_hiding`): nothing in camcgi may depend on /proc.
     pub fn start(dir: &Path, extra: &[&str]) -> Process {
-        Process::spawn(camcgi_command(), dir, extra)
+        Process::start_command(camcgi_command(), dir, extra)
+    }
+
+    /// A command that runs the binary, with /proc hidden as for `start`.
+    pub fn start_command(inner: std::process::Command, dir: &Path, extra: &[&str]) -> Process {
+        Process::start_scripted(inner, "exec \"$0\" \"$@\"", dir, extra)
     }
 
     /// The binary with at most `files` open file descriptors (soft and hard limit).
     pub fn start_with_file_limit(files: u32, dir: &Path, extra: &[&str]) -> Process {
-        let inner = camcgi_command();
-        let mut command = std::process::Command::new("sh");
-        command.arg("-c").arg(format!("ulimit -n {files} && exec \"$0\" \"$@\"")).arg(inner.get_program()).args(inner.get_args());
+        Process::start_scripted(camcgi_command(), &format!("ulimit -n {files} && exec \"$0\" \"$@\""), dir, extra)
+    }
+
+    /// `inner` run by `sh -c SCRIPT`, inside the /proc-hiding namespace when there is one.
+    fn start_scripted(inner: std::process::Command, script: &str, dir: &Path, extra: &[&str]) -> Process {
+        let mut command = match proc_hiding() {
+            Some(way) => {
+                let mut c = std::process::Command::new(way[0]);
+                c.args(&way[1..]).args(["sh", "-c", HIDE_PROC, "sh", "-c", script]);
+                c
+            }
+            None => {
+                let mut c = std::process::Command::new("sh");
+                c.args(["-c", script]);
+                c
+            }
+        };
+        command.arg(inner.get_program()).args(inner.get_args());
+        for (key, value) in inner.get_envs() {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
         Process::spawn(command, dir, extra)
     }
 

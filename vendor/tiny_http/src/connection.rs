@@ -77,6 +77,18 @@ impl std::io::Write for &Connection {
     }
 }
 impl Connection {
+    /// camcgi: ends the connection now, what it has not sent discarded: a
+    /// reset once the socket closes (SO_LINGER of zero), where `shutdown`
+    /// alone would let the kernel deliver the queued answers for as long as
+    /// the client takes them.
+    pub(crate) fn abort(&self) {
+        if let Self::Tcp(s) = self {
+            let linger = nix::libc::linger { l_onoff: 1, l_linger: 0 };
+            let _ = nix::sys::socket::setsockopt(s, nix::sys::socket::sockopt::Linger, &linger);
+        }
+        let _ = self.shutdown(Shutdown::Both);
+    }
+
     pub(crate) fn shutdown(&self, how: Shutdown) -> std::io::Result<()> {
         match self {
             Self::Tcp(s) => s.shutdown(how),

@@ -87,9 +87,17 @@ impl Watch {
         (s & 3, s >> PHASE_BITS)
     }
 
+    /// Closes the connection: a request head not sent in time, or an idle
+    /// one, ends with a FIN; an answer not taken in time is discarded (a
+    /// reset), or the kernel would go on delivering it from the socket's
+    /// buffer for as long as the client takes.
     fn shut(&self) {
-        self.state.fetch_or(SHUT, Ordering::SeqCst);
-        let _ = self.socket.shutdown(Shutdown::Both);
+        let was = self.state.fetch_or(SHUT, Ordering::SeqCst);
+        if was & 3 == WRITING {
+            self.socket.abort();
+        } else {
+            let _ = self.socket.shutdown(Shutdown::Both);
+        }
     }
 
     /// The connection waits for its next request.
