@@ -1,8 +1,11 @@
-//! Load: camcgi on the mock board against the classic camera stack (BusyBox
-//! httpd running a shell CGI for the same image query), in the same run.
-//! Prints requests per second, p50/p99 latency, and camcgi's peak RSS.
+//! Load: camcgi on the mock board against, in the same run, the limit (nginx
+//! with one worker process, as a camera has one core, answering the same
+//! bytes with `return 200`) and the classic camera stack (BusyBox httpd
+//! running a shell CGI for the same image query). Prints requests per
+//! second, p50/p99 latency, CPU time per request (the server's user + system
+//! time over the requests answered) and camcgi's peak RSS.
 //!
-//! `cargo bench --bench load` (needs `busybox` for the baseline).
+//! `cargo bench --bench load` (needs `nginx` and `busybox` for the two peers).
 //! `SOAK_SECONDS=600 cargo bench --bench load` runs the soak instead: mixed
 //! load for that long, printing RSS, requests and errors each minute.
 //! `CAMCGI_BIN=PATH` measures that camcgi binary instead of this build's.
@@ -31,6 +34,16 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A process's user + system CPU time so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
+    let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten().unwrap_or(100) as u64;
+    Duration::from_micros(ticks * 1_000_000 / per_second.max(1))
 }
 
 fn free_port() -> u16 {
@@ -78,6 +91,40 @@ fn busybox(dir: &std::path::Path) -> Option<Server> {
         std::thread::sleep(Duration::from_millis(20));
     }
     Some(Server { child, port })
+}
+
+/// nginx with one worker process and no master, answering `body` to every
+/// request as camcgi answers the image query.
+fn nginx(dir: &std::path::Path, body: &str) -> Option<Server> {
+    std::fs::create_dir_all(dir.join("logs")).ok()?;
+    let port = free_port();
+    let quoted = body.replace('\\', "\\\\").replace('\'', "\\'");
+    let temp = dir.display();
+    let conf = format!(
+        "worker_processes 1;\ndaemon off;\nmaster_process off;\nerror_log stderr crit;\npid {temp}/nginx.pid;\n\
+         events {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n  \
+         client_body_temp_path {temp}; proxy_temp_path {temp}; fastcgi_temp_path {temp}; uwsgi_temp_path {temp}; scgi_temp_path {temp};\n  \
+         server {{\n    listen 127.0.0.1:{port};\n    \
+         location / {{ default_type 'text/xml; charset=UTF-8'; add_header Cache-Control no-store; return 200 '{quoted}'; }}\n  }}\n}}\n"
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).ok()?;
+    let child = Command::new("nginx")
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .arg("-p")
+        .arg(dir)
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let server = Server { child, port };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(server)
 }
 
 fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
@@ -264,20 +311,45 @@ fn main() {
         "load: {secs} s per run, loopback, {}, mock board; camcgi idle RSS {idle} KiB",
         std::env::var("CAMCGI_BIN").map_or("release build".to_string(), |b| format!("binary {b}"))
     );
-    println!("{:<44} {:>10} {:>9} {:>9} {:>11}", "run", "req/s", "p50 ms", "p99 ms", "peak RSS");
-    let mut camcgi_qps = None;
+    println!("{:<44} {:>10} {:>9} {:>9} {:>12} {:>11}", "run", "req/s", "p50 ms", "p99 ms", "CPU us/req", "peak RSS");
+    let measure = |name: &str, server: &Server, paths: &[String], conns: usize, keep: bool, rss: bool| {
+        let cpu0 = cpu_time(server.child.id());
+        let (lat, _) = load(server.port, conns, secs, paths, keep);
+        let cpu = cpu_time(server.child.id()).saturating_sub(cpu0);
+        let qps = lat.len() as f64 / secs;
+        let per_request = cpu.as_secs_f64() * 1e6 / lat.len().max(1) as f64;
+        let peak = if rss { format!("{:>7} KiB", vm_kib(server.child.id(), "VmHWM:")) } else { String::new() };
+        println!("{name:<44} {qps:>10.0} {:>9.3} {:>9.3} {per_request:>12.1} {peak:>11}", pct(&lat, 0.5), pct(&lat, 0.99));
+        (qps, per_request, pct(&lat, 0.99))
+    };
+    let mut first = None;
     for (name, paths, conns, keep) in [
         ("camcgi image query, keep-alive, 8 conns", &query, 8, true),
         ("camcgi image query, new connection each, 8", &query, 8, false),
         ("camcgi 3 queries : 1 set, keep-alive, 8", &mixed, 8, true),
         ("camcgi image query, keep-alive, 64 conns", &query, 64, true),
     ] {
-        let (lat, _) = load(cam.port, conns, secs, paths, keep);
-        let qps = lat.len() as f64 / secs;
-        if camcgi_qps.is_none() {
-            camcgi_qps = Some(qps);
+        let result = measure(name, &cam, paths, conns, keep, true);
+        first.get_or_insert(result);
+    }
+    let (camcgi_qps, camcgi_cpu, camcgi_p99) = first.unwrap_or_default();
+    // The limit answers exactly what camcgi answered.
+    let mut s = TcpStream::connect(("127.0.0.1", cam.port)).unwrap();
+    write!(s, "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", query[0]).unwrap();
+    read_response(&mut s, &mut buf);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    match nginx(&dir.join("nginx"), body) {
+        Some(ngx) => {
+            let (qps, cpu, _) = measure("nginx, 1 worker, same bytes, keep-alive, 8", &ngx, &query, 8, true, false);
+            println!(
+                "camcgi / nginx at 8 keep-alive connections: CPU per request {:.2}x (goal: at most 1.5x), req/s {:.2}x (goal: at least 0.8x); \
+                 camcgi p99 {camcgi_p99:.3} ms (goal: under 1 ms)",
+                camcgi_cpu / cpu,
+                camcgi_qps / qps
+            );
         }
-        println!("{name:<44} {qps:>10.0} {:>9.3} {:>9.3} {:>7} KiB", pct(&lat, 0.5), pct(&lat, 0.99), vm_kib(cam.child.id(), "VmHWM:"));
+        None => println!("nginx not found: no limit (apt-get install nginx)"),
     }
     let sessions = dir.join("busybox");
     std::fs::create_dir_all(&sessions).unwrap();
@@ -285,12 +357,8 @@ fn main() {
     std::fs::write(sessions.join("image.conf"), "brightness=128\ncontrast=128\nsaturation=128\nsharpness=128\n").unwrap();
     match busybox(&sessions) {
         Some(bb) => {
-            let (lat, _) = load(bb.port, 8, secs, &query, false);
-            let qps = lat.len() as f64 / secs;
-            println!("{:<44} {qps:>10.0} {:>9.3} {:>9.3}", "busybox httpd + shell CGI, 8 conns", pct(&lat, 0.5), pct(&lat, 0.99));
-            if let Some(c) = camcgi_qps {
-                println!("camcgi / busybox+CGI, image query at 8 connections: {:.1}x (goal: at least 30x)", c / qps);
-            }
+            let (qps, _, _) = measure("busybox httpd + shell CGI, 8 conns", &bb, &query, 8, false, false);
+            println!("camcgi / busybox+CGI, image query at 8 connections: {:.1}x (goal: at least 30x)", camcgi_qps / qps);
         }
         None => println!("busybox not found: no baseline (apt-get install busybox)"),
     }

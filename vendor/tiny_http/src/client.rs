@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use crate::common::{HTTPVersion, Method};
 use crate::util::RefinedTcpStream;
-use crate::util::{SequentialReader, SequentialReaderBuilder, SequentialWriterBuilder};
+use crate::util::shared::{read_line, SharedReader, SharedWriter};
 use crate::Request;
 
 /// A ClientConnection is an object that will store a socket to a client
@@ -20,16 +20,10 @@ pub struct ClientConnection {
     // police has shut it (upstream then panicked)
     remote_addr: Option<SocketAddr>,
 
-    // sequence of Readers to the stream, so that the data is not read in
-    //  the wrong order
-    source: SequentialReaderBuilder<BufReader<RefinedTcpStream>>,
-
-    // sequence of Writers to the stream, to avoid writing response #2 before
-    //  response #1
-    sink: SequentialWriterBuilder<BufWriter<RefinedTcpStream>>,
-
-    // Reader to read the next header from
-    next_header_source: SequentialReader<BufReader<RefinedTcpStream>>,
+    // camcgi: the connection's reader and writer, shared with the request
+    // being answered (see `util/shared.rs`)
+    source: SharedReader<BufReader<RefinedTcpStream>>,
+    sink: SharedWriter<BufWriter<RefinedTcpStream>>,
 
     // set to true if we know that the previous request is the last one
     no_more_requests: bool,
@@ -78,14 +72,10 @@ impl ClientConnection {
     ) -> ClientConnection {
         let secure = read_socket.secure();
 
-        let mut source = SequentialReaderBuilder::new(BufReader::with_capacity(1024, read_socket));
-        let first_header = source.next().unwrap();
-
         ClientConnection {
-            source,
-            sink: SequentialWriterBuilder::new(BufWriter::with_capacity(1024, write_socket)),
+            source: SharedReader::new(BufReader::with_capacity(1024, read_socket)),
+            sink: SharedWriter::new(BufWriter::with_capacity(1024, write_socket)),
             remote_addr,
-            next_header_source: first_header,
             no_more_requests: false,
             secure,
             watch,
@@ -97,35 +87,16 @@ impl ClientConnection {
         self.secure
     }
 
-    /// Reads the next line from self.next_header_source.
+    /// Reads the next line of a request head, without its CRLF.
     ///
-    /// Reads until `CRLF` is reached. The next read will start
-    ///  at the first byte of the new line.
+    /// camcgi: from the buffer a line at a time; upstream read it a byte at
+    /// a time through three layers of readers.
     fn read_next_line(&mut self) -> IoResult<AsciiString> {
-        let mut buf = Vec::new();
-        let mut prev_byte_was_cr = false;
-
-        loop {
-            let byte = self.next_header_source.by_ref().bytes().next();
-
-            let byte = match byte {
-                Some(b) => b?,
-                None => return Err(IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF")),
-            };
-
-            if byte == b'\n' && prev_byte_was_cr {
-                buf.pop(); // removing the '\r'
-                return AsciiString::from_ascii(buf)
-                    .map_err(|_| IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII"));
-            }
-
-            prev_byte_was_cr = byte == b'\r';
-
-            if buf.len() >= MAX_LINE {
-                return Err(line_too_long());
-            }
-            buf.push(byte);
+        let mut line = Vec::new();
+        if !read_line(&mut *self.source.lock(), &mut line, MAX_LINE)? {
+            return Err(line_too_long());
         }
+        AsciiString::from_ascii(line).map_err(|_| IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII"))
     }
 
     /// Reads a request from the stream.
@@ -178,12 +149,9 @@ impl ClientConnection {
             (method, path, version, headers)
         };
 
-        // building the writer for the request
-        let writer = self.sink.next().unwrap();
-
-        // follow-up for next potential request
-        let mut data_source = self.source.next().unwrap();
-        std::mem::swap(&mut self.next_header_source, &mut data_source);
+        // building the writer and the body's reader for the request
+        let writer = self.sink.share();
+        let data_source = self.source.share();
 
         // building the next reader
         let request = crate::request::new_request(
@@ -228,7 +196,7 @@ impl Iterator for ClientConnection {
         loop {
             let rq = match self.read() {
                 Err(ReadError::WrongRequestLine) => {
-                    let writer = self.sink.next().unwrap();
+                    let writer = self.sink.share();
                     let response = Response::new_empty(StatusCode(400)).with_connection_close();
                     response
                         .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
@@ -238,7 +206,7 @@ impl Iterator for ClientConnection {
                 }
 
                 Err(ReadError::RequestLineTooLong) => {
-                    let writer = self.sink.next().unwrap();
+                    let writer = self.sink.share();
                     let response = Response::new_empty(StatusCode(414)).with_connection_close();
                     response
                         .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
@@ -247,14 +215,14 @@ impl Iterator for ClientConnection {
                 }
 
                 Err(ReadError::HeadTooLarge(ver)) => {
-                    let writer = self.sink.next().unwrap();
+                    let writer = self.sink.share();
                     let response = Response::new_empty(StatusCode(431)).with_connection_close();
                     response.raw_print(writer, ver, &[], false, None).ok();
                     return None;
                 }
 
                 Err(ReadError::WrongHeader(ver)) => {
-                    let writer = self.sink.next().unwrap();
+                    let writer = self.sink.share();
                     let response = Response::new_empty(StatusCode(400)).with_connection_close();
                     response.raw_print(writer, ver, &[], false, None).ok();
                     return None; // we don't know where the next request would start,
@@ -263,7 +231,7 @@ impl Iterator for ClientConnection {
 
                 Err(ReadError::ReadIoError(ref err)) if err.kind() == ErrorKind::TimedOut => {
                     // request timeout
-                    let writer = self.sink.next().unwrap();
+                    let writer = self.sink.share();
                     let response = Response::new_empty(StatusCode(408)).with_connection_close();
                     response
                         .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
@@ -272,7 +240,7 @@ impl Iterator for ClientConnection {
                 }
 
                 Err(ReadError::ExpectationFailed(ver)) => {
-                    let writer = self.sink.next().unwrap();
+                    let writer = self.sink.share();
                     let response = Response::new_empty(StatusCode(417)).with_connection_close();
                     response.raw_print(writer, ver, &[], true, None).ok();
                     return None; // TODO: should be recoverable, but needs handling in case of body
@@ -285,7 +253,7 @@ impl Iterator for ClientConnection {
 
             // checking HTTP version
             if *rq.http_version() > (1, 1) {
-                let writer = self.sink.next().unwrap();
+                let writer = self.sink.share();
                 let response = Response::from_string(
                     "This server only supports HTTP versions 1.0 and 1.1".to_owned(),
                 )

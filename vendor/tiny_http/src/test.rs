@@ -25,18 +25,10 @@ use std::str::FromStr;
 /// #     .with_method(Method::Post)
 /// #     .with_path("/api/widgets")
 /// #     .with_body("42");
-/// # struct TestServer {
-/// #     listener: Server,
+/// # fn handle_request(request: Request) -> Response<Cursor<Vec<u8>>> {
+/// #     Response::from_string("test")
 /// # }
-/// # let server = TestServer {
-/// #     listener: Server::http("0.0.0.0:0").unwrap(),
-/// # };
-/// # impl TestServer {
-/// #     fn handle_request(&self, request: Request) -> Response<Cursor<Vec<u8>>> {
-/// #         Response::from_string("test")
-/// #     }
-/// # }
-/// let response = server.handle_request(request.into());
+/// let response = handle_request(request.into());
 /// assert_eq!(response.status_code(), StatusCode(200));
 /// ```
 pub struct TestRequest {

@@ -2,8 +2,6 @@ pub use self::custom_stream::CustomStream;
 pub use self::equal_reader::EqualReader;
 pub use self::fused_reader::FusedReader;
 pub use self::refined_tcp_stream::RefinedTcpStream;
-pub use self::sequential::{SequentialReader, SequentialReaderBuilder};
-pub use self::sequential::{SequentialWriter, SequentialWriterBuilder};
 pub use self::task_pool::TaskPool;
 pub use self::watch::Limits;
 pub(crate) use self::watch::{Registry, Watch};
@@ -14,7 +12,7 @@ mod custom_stream;
 mod equal_reader;
 mod fused_reader;
 pub(crate) mod refined_tcp_stream;
-mod sequential;
+pub(crate) mod shared;
 mod task_pool;
 mod watch;
 
