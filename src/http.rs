@@ -15,7 +15,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 use tiny_http::{Handler, Header, Limits, Response, Server};
@@ -37,14 +37,6 @@ fn has_body(request: &tiny_http::Request) -> bool {
     request.body_length().is_some_and(|n| n > 0) || request.headers().iter().any(|h| h.field.equiv("Transfer-Encoding"))
 }
 
-fn handler(front: Weak<Front>) -> Handler {
-    Arc::new(move |request| {
-        if let Some(front) = front.upgrade() {
-            front.answer(request);
-        }
-    })
-}
-
 /// How long `stop` waits for the requests being answered.
 const STOP_WAIT: Duration = Duration::from_secs(30);
 
@@ -61,7 +53,12 @@ impl Front {
     /// It holds the front weakly: a stopped camera's state is freed even
     /// while a connection thread still winds down.
     fn handler(self: &Arc<Self>) -> Handler {
-        handler(Arc::downgrade(self))
+        let front = Arc::downgrade(self);
+        Arc::new(move |request| {
+            if let Some(front) = front.upgrade() {
+                front.answer(request);
+            }
+        })
     }
 
     /// Serves from `listener` from now on (a new port). The old port closes

@@ -30,8 +30,6 @@
 use std::io::Error as IoError;
 use std::io::Result as IoResult;
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -84,8 +82,6 @@ pub type Handler = Arc<dyn Fn(Request) + Send + Sync>;
 /// Dropping it closes the listening socket; the connections already accepted
 /// go on, within their limits, until they end.
 pub struct Server {
-    /// The accept loop ends.
-    stop: Arc<AtomicBool>,
     registry: Arc<Registry>,
     listening_addr: ListenAddr,
 }
@@ -105,15 +101,13 @@ impl Server {
         let listening_addr = listener.local_addr()?;
         log::debug!("Server listening on {}", listening_addr);
         let registry = Registry::new(limits);
-        let stop = Arc::new(AtomicBool::new(false));
 
         let policing = registry.clone();
         thread::Builder::new().name("http-police".into()).spawn(move || policing.police())?;
 
         let accepting = registry.clone();
-        let stopping = stop.clone();
         let accept = thread::Builder::new().name("http-accept".into()).spawn(move || {
-            accept_loop(&listener, &accepting, &stopping, &handler);
+            accept_loop(&listener, &accepting, &handler);
             // The listening socket closes here; the police ends with the last connection.
             accepting.stop_admitting();
         });
@@ -121,7 +115,7 @@ impl Server {
             registry.stop_admitting();
             return Err(e);
         }
-        Ok(Server { stop, registry, listening_addr })
+        Ok(Server { registry, listening_addr })
     }
 
     /// Returns the address the server is listening to.
@@ -134,10 +128,9 @@ impl Server {
     /// connections already accepted go on within their limits. (Upstream did
     /// this only on drop, which also dropped the queue of their requests.)
     pub fn stop_accepting(&self) {
-        if self.stop.swap(true, SeqCst) {
+        if !self.registry.stop_admitting() {
             return;
         }
-        self.registry.stop_admitting();
         // Connect briefly to ourselves to unblock the accept thread
         let maybe_stream = match &self.listening_addr {
             ListenAddr::IP(addr) => TcpStream::connect(addr).map(Connection::from),
@@ -161,22 +154,23 @@ impl Server {
     /// and the others once their answer is written; waits for them all for
     /// `limit` at most. Whether they all ended.
     pub fn close(&self, limit: Duration) -> bool {
-        self.registry.close();
         self.stop_accepting();
+        self.registry.close();
         self.registry.wait_empty(limit)
     }
 }
 
-/// Accepts connections until `stop`, or until the listening socket fails.
-fn accept_loop(listener: &Listener, registry: &Arc<Registry>, stop: &AtomicBool, handler: &Handler) {
+/// Accepts connections until the registry stops admitting them, or until the
+/// listening socket fails.
+fn accept_loop(listener: &Listener, registry: &Arc<Registry>, handler: &Handler) {
     // a tasks pool is used to dispatch the connections into threads
     let tasks_pool = util::TaskPool::new();
     let timeout = registry.limits().timeout;
     let mut last_warning: Option<Instant> = None;
-    while !stop.load(SeqCst) {
+    while registry.admitting() {
         match listener.accept() {
             Ok((socket, peer)) => {
-                if stop.load(SeqCst) {
+                if !registry.admitting() {
                     break;
                 }
                 // camcgi: the timeouts go on the connection, never the listener.

@@ -227,12 +227,18 @@ impl Registry {
         }
     }
 
-    /// No more connections come; the police ends with the last one.
-    pub(crate) fn stop_admitting(&self) {
-        self.admitting.store(false, Ordering::SeqCst);
+    /// No more connections come; the police ends with the last one. Whether
+    /// connections were admitted until now.
+    pub(crate) fn stop_admitting(&self) -> bool {
+        let was = self.admitting.swap(false, Ordering::SeqCst);
         let _open = lock(&self.open);
         self.changed.notify_all();
         self.bell.notify_one();
+        was
+    }
+
+    pub(crate) fn admitting(&self) -> bool {
+        self.admitting.load(Ordering::SeqCst)
     }
 
     pub(crate) fn closing(&self) -> bool {
@@ -243,7 +249,6 @@ impl Registry {
     /// after their answer.
     pub(crate) fn close(&self) {
         self.closing.store(true, Ordering::SeqCst);
-        self.admitting.store(false, Ordering::SeqCst);
         let _open = lock(&self.open);
         self.changed.notify_all();
         self.bell.notify_one();
