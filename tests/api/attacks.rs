@@ -114,6 +114,34 @@ fn closed_by_server(mut s: &TcpStream) -> bool {
     closed
 }
 
+/// `count` connections that each send the start of a request head and stop there.
+fn slowloris(port: u16, count: usize) -> Vec<TcpStream> {
+    (0..count)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(b"GET /cgi-bin/ima").unwrap();
+            s
+        })
+        .collect()
+}
+
+/// Whether the server closes `stream` after what it had sent: read until the
+/// end (true), a read timeout of 0.5 s (false), or 10 s of data still coming (false).
+fn drained_to_close(mut stream: TcpStream) -> bool {
+    stream.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let draining = Instant::now();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break true,
+            Ok(_) if draining.elapsed() < Duration::from_secs(10) => {}
+            Ok(_) => break false,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => break false,
+            Err(_) => break true,
+        }
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
@@ -127,13 +155,7 @@ fn idle_and_slowloris_floods_are_shed_while_a_client_is_served() {
     let uid = cam.uid("123456");
     let (threads0, rss0) = (cam.status("Threads"), cam.status("VmRSS"));
     let idle: Vec<TcpStream> = (0..500).map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap()).collect();
-    let mut slow: Vec<TcpStream> = (0..200)
-        .map(|_| {
-            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-            s.write_all(b"GET /cgi-bin/ima").unwrap();
-            s
-        })
-        .collect();
+    let mut slow = slowloris(port, 200);
     let start = Instant::now();
     let (mut peak_threads, mut peak_rss) = (0, 0);
     let mut latencies = Vec::new();
@@ -311,23 +333,9 @@ fn service_resumes_after_a_burst_exhausts_64_file_descriptors() {
 /// normal client got no answer until the attacker closed (70 s).
 #[test]
 fn a_client_that_never_reads_holds_one_worker_at_most() {
-    use nix::sys::socket::{connect, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn};
     let dir = TempDir::new();
     let cam = Process::start(&dir.0, &["--timeout", "2"]);
-    let fd = socket(AddressFamily::Inet, SockType::Stream, SockFlag::empty(), None).unwrap();
-    setsockopt(&fd, sockopt::RcvBuf, &1024).unwrap();
-    let addr = SockaddrIn::from(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, cam.port));
-    connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr).unwrap();
-    let attacker = TcpStream::from(fd);
-    let mut writer = attacker.try_clone().unwrap();
-    std::thread::spawn(move || {
-        let one = "GET /app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n".repeat(50);
-        for _ in 0..20 {
-            if writer.write_all(one.as_bytes()).is_err() {
-                return;
-            }
-        }
-    });
+    let attacker = small_window_pipeline(cam.port, 1000);
     std::thread::sleep(Duration::from_millis(500));
     let until = Instant::now() + Duration::from_secs(6);
     let mut slowest = Duration::ZERO;
@@ -343,20 +351,7 @@ fn a_client_that_never_reads_holds_one_worker_at_most() {
     // The server gave up on the connection at its write timeout: reading now
     // drains what it had sent (its close comes behind that), then ends. A
     // server still answering would keep it coming.
-    let mut attacker = attacker;
-    attacker.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
-    let draining = Instant::now();
-    let mut chunk = vec![0u8; 64 * 1024];
-    let closed = loop {
-        match attacker.read(&mut chunk) {
-            Ok(0) => break true,
-            Ok(_) if draining.elapsed() < Duration::from_secs(10) => {}
-            Ok(_) => break false,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => break false,
-            Err(_) => break true,
-        }
-    };
-    assert!(closed, "the connection that never read is still open");
+    assert!(drained_to_close(attacker), "the connection that never read is still open");
 }
 
 /// A connection with a tiny receive window, which pipelines `count` requests
@@ -432,13 +427,7 @@ fn a_port_change_closes_the_old_port_and_drains_it_within_the_timeout() {
     let uid = cam.uid("123456");
     let threads0 = cam.status("Threads");
     let idle: Vec<TcpStream> = (0..20).map(|_| TcpStream::connect(("127.0.0.1", old)).unwrap()).collect();
-    let mut slow: Vec<TcpStream> = (0..20)
-        .map(|_| {
-            let mut s = TcpStream::connect(("127.0.0.1", old)).unwrap();
-            s.write_all(b"GET /cgi-bin/ima").unwrap();
-            s
-        })
-        .collect();
+    let mut slow = slowloris(old, 20);
     let stalled = small_window_pipeline(old, 200);
     std::thread::sleep(Duration::from_millis(200));
     let new = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -462,17 +451,7 @@ fn a_port_change_closes_the_old_port_and_drains_it_within_the_timeout() {
     }
     let idle_closed = idle.iter().filter(|s| closed_by_server(s)).count();
     let slow_closed = slow.iter().filter(|s| closed_by_server(s)).count();
-    let mut stalled = stalled;
-    stalled.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
-    let mut chunk = vec![0u8; 64 * 1024];
-    let stalled_closed = loop {
-        match stalled.read(&mut chunk) {
-            Ok(0) => break true,
-            Ok(_) => {}
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => break false,
-            Err(_) => break true,
-        }
-    };
+    let stalled_closed = drained_to_close(stalled);
     let settle = Instant::now();
     while cam.status("Threads") > threads0 + 8 && settle.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(250));
