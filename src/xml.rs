@@ -28,6 +28,8 @@ fn xml_text(text: &str) -> Cow<'_, str> {
 /// An XML document being written.
 pub struct Doc {
     writer: Writer<Vec<u8>>,
+    /// Where values are formatted before they are escaped, reused.
+    scratch: String,
 }
 
 impl Default for Doc {
@@ -41,7 +43,7 @@ impl Doc {
     pub fn new() -> Doc {
         let mut buf = Vec::with_capacity(256);
         buf.extend_from_slice(DECLARATION);
-        Doc { writer: Writer::new(buf) }
+        Doc { writer: Writer::new(buf), scratch: String::new() }
     }
 
     fn event(&mut self, event: Event<'_>) {
@@ -51,7 +53,10 @@ impl Doc {
 
     /// Starts an element; finish it with [`Element::empty`] or [`Element::open`].
     pub fn element<'d>(&'d mut self, name: &'static str) -> Element<'d> {
-        Element { doc: self, start: BytesStart::new(name) }
+        // Room for a few attributes, so that adding them does not reallocate.
+        let mut content = String::with_capacity(96);
+        content.push_str(name);
+        Element { doc: self, start: BytesStart::from_content(content, name.len()) }
     }
 
     /// `<name>text</name>`.
@@ -91,7 +96,13 @@ pub struct Element<'d> {
 impl<'d> Element<'d> {
     /// Adds an attribute; the value is escaped.
     pub fn attr(mut self, name: &str, value: impl Display) -> Self {
-        self.start.push_attribute((name, xml_text(&value.to_string()).as_ref()));
+        use std::fmt::Write;
+        let mut text = std::mem::take(&mut self.doc.scratch);
+        text.clear();
+        // Formatting into a String cannot fail.
+        let _ = write!(text, "{value}");
+        self.start.push_attribute((name, xml_text(&text).as_ref()));
+        self.doc.scratch = text;
         self
     }
 

@@ -76,6 +76,24 @@ impl std::io::Write for &Connection {
         Ok(())
     }
 }
+impl std::os::fd::AsFd for Connection {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match self {
+            Connection::Tcp(s) => s.as_fd(),
+            #[cfg(unix)]
+            Connection::Unix(s) => s.as_fd(),
+        }
+    }
+}
+impl std::os::fd::AsRawFd for Connection {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match self {
+            Connection::Tcp(s) => s.as_raw_fd(),
+            #[cfg(unix)]
+            Connection::Unix(s) => s.as_raw_fd(),
+        }
+    }
+}
 impl Connection {
     /// camcgi: ends the connection now, what it has not sent discarded: a
     /// reset once the socket closes (SO_LINGER of zero), where `shutdown`

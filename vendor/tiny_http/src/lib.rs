@@ -1,9 +1,10 @@
 //! # Simple usage
 //!
-//! camcgi: this copy answers every request on its connection's own thread,
-//! by a handler given to `Server::serve`, and bounds every connection by
-//! construction (`Limits`, see `util/watch.rs`). Upstream handed each request
-//! through a queue to worker threads that called `recv()`; that mode is gone.
+//! camcgi: this copy serves its connections from an event loop (see
+//! `util/event_loop.rs`) that calls the handler given to `Server::serve`, and
+//! bounds every connection by construction (`Limits`, see `util/watch.rs`).
+//! Upstream gave each connection a thread and handed each request through a
+//! queue to worker threads that called `recv()`; that mode is gone.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -34,9 +35,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use client::ClientConnection;
 use connection::Connection;
-use util::{Registry, Watch};
+use util::{EventLoop, Registry};
 
 pub use common::{HTTPVersion, Header, HeaderField, Method, StatusCode};
 pub use connection::{ConfigListenAddr, ListenAddr, Listener};
@@ -72,12 +72,12 @@ fn out_of_resources(e: &IoError) -> bool {
     matches!(e.raw_os_error(), Some(ENOMEM | ENFILE | EMFILE | ENOBUFS))
 }
 
-/// What answers the requests: called on the connection's own thread, once
-/// per request, one request of a connection at a time. A request it drops
-/// unanswered is answered 500.
+/// What answers the requests: called on one of the event loop's threads,
+/// once per request, one request of a connection at a time. A request it
+/// drops unanswered is answered 500.
 pub type Handler = Arc<dyn Fn(Request) + Send + Sync>;
 
-/// A listening socket, its accepted connections and their threads.
+/// A listening socket, its accepted connections and the threads that serve them.
 ///
 /// Dropping it closes the listening socket; the connections already accepted
 /// go on, within their limits, until they end.
@@ -93,23 +93,26 @@ trait MustBeShareDummy: Sync + Send {}
 impl MustBeShareDummy for Server {}
 
 impl Server {
-    /// camcgi: serves `listener`: each accepted connection gets a thread of
-    /// its own (from a pool), `limits.timeout` as its read and write timeout,
-    /// and is bounded as `Limits` says; `handler` answers its requests.
+    /// camcgi: serves `listener`: each accepted connection gets
+    /// `limits.timeout` as its read and write timeout, is bounded as `Limits`
+    /// says, and is served by the event loop; `handler` answers its requests.
     pub fn serve<L: Into<Listener>>(listener: L, limits: Limits, handler: Handler) -> IoResult<Server> {
         let listener = listener.into();
         let listening_addr = listener.local_addr()?;
         log::debug!("Server listening on {}", listening_addr);
         let registry = Registry::new(limits);
+        let event_loop = EventLoop::start(registry.clone(), handler)?;
 
         let policing = registry.clone();
         thread::Builder::new().name("http-police".into()).spawn(move || policing.police())?;
 
         let accepting = registry.clone();
         let accept = thread::Builder::new().name("http-accept".into()).spawn(move || {
-            accept_loop(&listener, &accepting, &handler);
-            // The listening socket closes here; the police ends with the last connection.
+            accept_loop(&listener, &accepting, &event_loop);
+            // The listening socket closes here; the police and the event
+            // loop end with the last connection.
             accepting.stop_admitting();
+            event_loop.wake_if_ended();
         });
         if let Err(e) = accept {
             registry.stop_admitting();
@@ -162,9 +165,7 @@ impl Server {
 
 /// Accepts connections until the registry stops admitting them, or until the
 /// listening socket fails.
-fn accept_loop(listener: &Listener, registry: &Arc<Registry>, handler: &Handler) {
-    // a tasks pool is used to dispatch the connections into threads
-    let tasks_pool = util::TaskPool::new();
+fn accept_loop(listener: &Listener, registry: &Arc<Registry>, event_loop: &EventLoop) {
     let timeout = registry.limits().timeout;
     let mut last_warning: Option<Instant> = None;
     while registry.admitting() {
@@ -181,14 +182,7 @@ fn accept_loop(listener: &Listener, registry: &Arc<Registry>, handler: &Handler)
                 }
                 let socket = Arc::new(socket);
                 let Some(watch) = registry.admit(socket.clone()) else { break };
-                let registry = registry.clone();
-                let handler = handler.clone();
-                let mut task = Some((socket, peer, watch));
-                tasks_pool.spawn(Box::new(move || {
-                    if let Some((socket, peer, watch)) = task.take() {
-                        serve_connection(socket, peer, &watch, &registry, &handler);
-                    }
-                }));
+                event_loop.add(socket, peer, watch);
             }
             // camcgi: upstream ended the accept loop on any error. Only a
             // listener that is gone ends it now; running out of descriptors
@@ -210,47 +204,6 @@ fn accept_loop(listener: &Listener, registry: &Arc<Registry>, handler: &Handler)
         }
     }
     log::debug!("Terminating accept thread");
-}
-
-/// Unregisters a connection when its thread is done with it, even by a panic.
-struct Release<'a> {
-    registry: &'a Registry,
-    watch: &'a Arc<Watch>,
-}
-
-impl Drop for Release<'_> {
-    fn drop(&mut self) {
-        self.registry.release(self.watch);
-    }
-}
-
-/// camcgi: reads a connection's requests and answers each on this thread, one
-/// at a time. Upstream queued them for worker threads: a hand-off, two
-/// context switches per request, and one client that pipelined requests and
-/// never read held every worker.
-fn serve_connection(
-    socket: Arc<Connection>,
-    peer: Option<std::net::SocketAddr>,
-    watch: &Arc<Watch>,
-    registry: &Registry,
-    handler: &Handler,
-) {
-    let _release = Release { registry, watch };
-    let (read, write) = util::RefinedTcpStream::new(socket);
-    let client = ClientConnection::new(write, read, peer, watch.clone());
-    for request in client {
-        watch.handling();
-        handler(request);
-        // A closing server ends the connection here, or the police does once
-        // it waits for a request.
-        if watch.ending() || registry.closing() {
-            break;
-        }
-        watch.waiting();
-        if registry.closing() {
-            break;
-        }
-    }
 }
 
 impl Drop for Server {

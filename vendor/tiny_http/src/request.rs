@@ -143,6 +143,44 @@ fn framing_is_valid(headers: &[Header], version: &HTTPVersion) -> bool {
     }
 }
 
+/// camcgi: a body of up to this many bytes, sent without `Expect`, is read
+/// whole before the request is handed over.
+pub(crate) const SMALL_BODY: usize = 1024;
+
+/// camcgi: how a request's body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Framing {
+    /// No body.
+    Empty,
+    /// `Content-Length` bytes.
+    Length(usize),
+    /// Chunks, up to the last chunk.
+    Chunked,
+    /// `Connection: upgrade`: the rest of the connection.
+    Upgrade,
+    /// The length cannot be told for sure (see `framing_is_valid`): no body
+    /// is read, and the connection ends after the answer.
+    Invalid,
+}
+
+pub(crate) fn body_framing(headers: &[Header], version: &HTTPVersion) -> Framing {
+    let header = |name: &'static str| headers.iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str());
+    if !framing_is_valid(headers, version) {
+        Framing::Invalid
+    } else if header("Connection").is_some_and(|v| v.to_ascii_lowercase().contains("upgrade")) {
+        Framing::Upgrade
+    } else if header("Transfer-Encoding").is_some() {
+        // if transfer-encoding is specified, the Content-Length
+        // header must be ignored (RFC2616 #4.4)
+        Framing::Chunked
+    } else {
+        match header("Content-Length").and_then(|v| v.parse().ok()) {
+            Some(n) => Framing::Length(n),
+            None => Framing::Empty,
+        }
+    }
+}
+
 pub fn new_request<R, W>(
     secure: bool,
     method: Method,
@@ -157,13 +195,21 @@ where
     R: Read + Send + 'static,
     W: Write + Send + 'static,
 {
-    // camcgi: a request whose framing is in doubt gets no body at all; the
+    // camcgi: how the body is delimited, decided in one place for this
+    // function and for the event loop, which must know how much of it to
+    // wait for. A request whose framing is in doubt gets no body at all; the
     // connection ends after its answer, so no byte of it is read as a request.
-    let bad_framing = !framing_is_valid(&headers, &version);
+    let framing = body_framing(&headers, &version);
+    let bad_framing = framing == Framing::Invalid;
+    let content_length = match framing {
+        Framing::Length(n) => Some(n),
+        _ => None,
+    };
 
-    // camcgi: whether the connection ends after this request; `ClientConnection`
-    // stops reading by the same rule.
-    let closing = bad_framing || {
+    // camcgi: whether the connection ends after this request. A chunked body
+    // may be read past its end, and an upgrade hands the connection over, so
+    // both end it too.
+    let closing = matches!(framing, Framing::Invalid | Framing::Chunked | Framing::Upgrade) || {
         let connection = headers
             .iter()
             .find(|h: &&Header| h.field.equiv("Connection"))
@@ -172,24 +218,6 @@ where
             Some(v) => v.contains("close") || (version == HTTPVersion(1, 0) && !v.contains("keep-alive")),
             None => version == HTTPVersion(1, 0),
         }
-    };
-
-    // finding the transfer-encoding header
-    let transfer_encoding = headers
-        .iter()
-        .find(|h: &&Header| h.field.equiv("Transfer-Encoding"))
-        .map(|h| h.value.clone());
-
-    // finding the content-length header
-    let content_length = if bad_framing || transfer_encoding.is_some() {
-        // if transfer-encoding is specified, the Content-Length
-        // header must be ignored (RFC2616 #4.4)
-        None
-    } else {
-        headers
-            .iter()
-            .find(|h: &&Header| h.field.equiv("Content-Length"))
-            .and_then(|h| FromStr::from_str(h.value.as_str()).ok())
     };
 
     // true if the client sent a `Expect: 100-continue` header
@@ -205,31 +233,14 @@ where
         }
     };
 
-    // true if the client sent a `Connection: upgrade` header
-    let connection_upgrade = {
-        match headers
-            .iter()
-            .find(|h: &&Header| h.field.equiv("Connection"))
-            .map(|h| h.value.as_str())
-        {
-            Some(v) if v.to_ascii_lowercase().contains("upgrade") => true,
-            _ => false,
-        }
-    };
-
     // we wrap `source_data` around a reading whose nature depends on the transfer-encoding and
     // content-length headers
-    let reader = if bad_framing {
-        Box::new(io::empty()) as Box<dyn Read + Send + 'static>
-    } else if connection_upgrade {
+    let reader = match framing {
+        Framing::Invalid | Framing::Empty | Framing::Length(0) => Box::new(io::empty()) as Box<dyn Read + Send + 'static>,
         // if we have a `Connection: upgrade`, always keeping the whole reader
-        Box::new(source_data) as Box<dyn Read + Send + 'static>
-    } else if let Some(content_length) = content_length {
-        if content_length == 0 {
-            Box::new(io::empty()) as Box<dyn Read + Send + 'static>
-        } else if content_length <= 1024 && !expects_continue {
+        Framing::Upgrade => Box::new(source_data) as Box<dyn Read + Send + 'static>,
+        Framing::Length(content_length) if content_length <= SMALL_BODY && !expects_continue => {
             // if the content-length is small enough, we just read everything into a buffer
-
             let mut buffer = vec![0; content_length];
             let mut offset = 0;
 
@@ -247,19 +258,13 @@ where
             }
 
             Box::new(Cursor::new(buffer)) as Box<dyn Read + Send + 'static>
-        } else {
-            let (data_reader, _) = EqualReader::new(source_data, content_length); // TODO:
+        }
+        Framing::Length(content_length) => {
+            let (data_reader, _) = EqualReader::new(source_data, content_length);
             Box::new(FusedReader::new(data_reader)) as Box<dyn Read + Send + 'static>
         }
-    } else if transfer_encoding.is_some() {
-        // if a transfer-encoding was specified, then "chunked" is ALWAYS applied
-        // over the message (RFC2616 #3.6)
-        Box::new(FusedReader::new(Decoder::new(source_data))) as Box<dyn Read + Send + 'static>
-    } else {
-        // if we have neither a Content-Length nor a Transfer-Encoding,
-        // assuming that we have no data
-        // TODO: could also be multipart/byteranges
-        Box::new(io::empty()) as Box<dyn Read + Send + 'static>
+        // "chunked" is the only transfer-encoding let through (RFC2616 #3.6)
+        Framing::Chunked => Box::new(FusedReader::new(Decoder::new(source_data))) as Box<dyn Read + Send + 'static>,
     };
 
     Ok(Request {

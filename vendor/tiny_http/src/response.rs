@@ -70,24 +70,58 @@ impl FromStr for TransferEncoding {
     }
 }
 
-/// Builds a Date: header with the current date.
-fn build_date_header() -> Header {
-    let d = HttpDate::from(SystemTime::now());
-    Header::from_bytes(&b"Date"[..], &d.to_string().into_bytes()[..]).unwrap()
+/// camcgi: the value of a `Date` header for now. Formatted once a second:
+/// upstream formatted it, and built a header of it, for every answer.
+fn http_date() -> [u8; 29] {
+    use std::cell::Cell;
+    thread_local!(static FORMATTED: Cell<(u64, [u8; 29])> = Cell::new((u64::MAX, [b' '; 29])));
+    let now = SystemTime::now();
+    let second = now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    FORMATTED.with(|formatted| {
+        let (at, text) = formatted.get();
+        if at == second {
+            return text;
+        }
+        let mut text = [b' '; 29];
+        let date = HttpDate::from(now).to_string();
+        let n = date.len().min(text.len());
+        text[..n].copy_from_slice(&date.as_bytes()[..n]);
+        formatted.set((second, text));
+        text
+    })
 }
 
+/// `n` in decimal, in the end of `digits`.
+fn decimal(mut n: usize, digits: &mut [u8; 20]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &digits[start..];
+        }
+    }
+}
+
+/// camcgi: writes a whole response head at once. Upstream wrote it in a
+/// dozen small writes, and built a header of each of `Date`, `Server` and
+/// `Content-Length` (two allocations each) to write them.
 fn write_message_header<W>(
     mut writer: W,
     http_version: &HTTPVersion,
     status_code: &StatusCode,
+    first: &[(&str, &[u8])],
     headers: &[Header],
+    last: &[(&str, &[u8])],
 ) -> IoResult<()>
 where
     W: Write,
 {
+    let mut head = Vec::with_capacity(256);
     // writing status line
     write!(
-        &mut writer,
+        &mut head,
         "HTTP/{}.{} {} {}\r\n",
         http_version.0,
         http_version.1,
@@ -96,17 +130,17 @@ where
     )?;
 
     // writing headers
-    for header in headers.iter() {
-        writer.write_all(header.field.as_str().as_ref())?;
-        write!(&mut writer, ": ")?;
-        writer.write_all(header.value.as_str().as_ref())?;
-        write!(&mut writer, "\r\n")?;
+    let given = headers.iter().map(|h| (h.field.as_str().as_str(), h.value.as_str().as_bytes()));
+    for (field, value) in first.iter().copied().chain(given).chain(last.iter().copied()) {
+        head.extend_from_slice(field.as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value);
+        head.extend_from_slice(b"\r\n");
     }
 
     // separator between header and data
-    write!(&mut writer, "\r\n")?;
-
-    Ok(())
+    head.extend_from_slice(b"\r\n");
+    writer.write_all(&head)
 }
 
 fn choose_transfer_encoding(
@@ -357,31 +391,27 @@ where
             self.chunked_threshold(),
         ));
 
-        // add `Date` if not in the headers
-        if !self.headers.iter().any(|h| h.field.equiv("Date")) {
-            self.headers.insert(0, build_date_header());
-        }
-
-        // add `Server` if not in the headers
-        if !self.headers.iter().any(|h| h.field.equiv("Server")) {
-            self.headers.insert(
-                0,
-                Header::from_bytes(&b"Server"[..], &b"tiny-http (Rust)"[..]).unwrap(),
-            );
-        }
-
-        // handling upgrade
+        // camcgi: `Server` and `Date` unless given, and an upgrade's headers,
+        // go first, as upstream inserted them; they are written, not built.
+        let date = http_date();
+        let mut first: [(&str, &[u8]); 4] = [("", b""); 4];
+        let mut firsts = 0;
+        let mut put_first = |field: &'static str, value| {
+            first[firsts] = (field, value);
+            firsts += 1;
+        };
         if let Some(upgrade) = upgrade {
-            self.headers.insert(
-                0,
-                Header::from_bytes(&b"Upgrade"[..], upgrade.as_bytes()).unwrap(),
-            );
-            self.headers.insert(
-                0,
-                Header::from_bytes(&b"Connection"[..], &b"upgrade"[..]).unwrap(),
-            );
+            put_first("Connection", b"upgrade");
+            put_first("Upgrade", upgrade.as_bytes());
             transfer_encoding = None;
         }
+        if !self.headers.iter().any(|h| h.field.equiv("Server")) {
+            put_first("Server", b"tiny-http (Rust)");
+        }
+        if !self.headers.iter().any(|h| h.field.equiv("Date")) {
+            put_first("Date", &date);
+        }
+        let first = &first[..firsts];
 
         // if the transfer encoding is identity, the content length must be known ; therefore if
         // we don't know it, we buffer the entire response first here
@@ -407,25 +437,16 @@ where
             };
 
         // preparing headers for transfer
-        match transfer_encoding {
-            Some(TransferEncoding::Chunked) => self
-                .headers
-                .push(Header::from_bytes(&b"Transfer-Encoding"[..], &b"chunked"[..]).unwrap()),
+        let mut digits = [0u8; 20];
+        let last: &[(&str, &[u8])] = match transfer_encoding {
+            Some(TransferEncoding::Chunked) => &[("Transfer-Encoding", b"chunked")],
 
             Some(TransferEncoding::Identity) => {
                 assert!(data_length.is_some());
-                let data_length = data_length.unwrap();
-
-                self.headers.push(
-                    Header::from_bytes(
-                        &b"Content-Length"[..],
-                        format!("{}", data_length).as_bytes(),
-                    )
-                    .unwrap(),
-                )
+                &[("Content-Length", decimal(data_length.unwrap_or(0), &mut digits))]
             }
 
-            _ => (),
+            _ => &[],
         };
 
         // sending headers
@@ -433,7 +454,9 @@ where
             writer.by_ref(),
             &http_version,
             &self.status_code,
+            first,
             &self.headers,
+            last,
         )?;
 
         // sending the body

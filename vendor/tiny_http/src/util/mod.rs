@@ -1,19 +1,17 @@
 pub use self::custom_stream::CustomStream;
 pub use self::equal_reader::EqualReader;
 pub use self::fused_reader::FusedReader;
-pub use self::refined_tcp_stream::RefinedTcpStream;
-pub use self::task_pool::TaskPool;
 pub use self::watch::Limits;
+pub(crate) use self::event_loop::EventLoop;
 pub(crate) use self::watch::{Registry, Watch};
 
 use std::str::FromStr;
 
 mod custom_stream;
+mod event_loop;
 mod equal_reader;
 mod fused_reader;
-pub(crate) mod refined_tcp_stream;
 pub(crate) mod shared;
-mod task_pool;
 mod watch;
 
 /// Parses a the value of a header.

@@ -44,7 +44,7 @@ impl Default for Limits {
 }
 
 /// A connection's phase, in the low bits of its state; the milliseconds since
-/// the registry's epoch at which the phase began are in the rest.
+/// the monotonic clock's start at which the phase began are in the rest.
 const WAITING: u64 = 0;
 const HANDLING: u64 = 1;
 const WRITING: u64 = 2;
@@ -56,26 +56,28 @@ const PHASE_BITS: u32 = 2;
 /// keeps its connection, while a flood's connections (or the idle) go in turn.
 const EVICTION_GRACE: Duration = Duration::from_millis(10);
 
-fn millis_since(epoch: Instant, at: Instant) -> u64 {
-    u64::try_from(at.saturating_duration_since(epoch).as_millis()).unwrap_or(u64::MAX >> PHASE_BITS)
+/// Milliseconds on the monotonic clock, read coarsely: a phase changes three
+/// or four times per request, and the deadlines need no finer grain than the
+/// clock's tick (a few milliseconds) at a fraction of the precise clock's cost.
+fn now_millis() -> u64 {
+    use nix::time::{clock_gettime, ClockId};
+    clock_gettime(ClockId::CLOCK_MONOTONIC_COARSE).map_or(0, |t| {
+        let millis = i128::from(t.tv_sec()) * 1000 + i128::from(t.tv_nsec()) / 1_000_000;
+        u64::try_from(millis).unwrap_or(0).min(u64::MAX >> PHASE_BITS)
+    })
 }
 
 /// One accepted connection as the police sees it.
 pub(crate) struct Watch {
     socket: Arc<Connection>,
     state: AtomicU64,
-    epoch: Instant,
     /// The connection ends after the request being answered.
     ending: AtomicBool,
 }
 
 impl Watch {
-    fn millis(&self, at: Instant) -> u64 {
-        millis_since(self.epoch, at)
-    }
-
     fn enter(&self, phase: u64) {
-        let since = self.millis(Instant::now());
+        let since = now_millis();
         // A connection shut by the police stays shut.
         let _ = self.state.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |s| {
             (s & 3 != SHUT).then_some(since << PHASE_BITS | phase)
@@ -139,7 +141,6 @@ pub(crate) struct Registry {
     /// The first connection came, or the server closes: the police wakes.
     bell: Condvar,
     limits: Limits,
-    epoch: Instant,
     /// Connections are still accepted.
     admitting: AtomicBool,
     /// No more connections come; those waiting for a request are closed.
@@ -157,7 +158,6 @@ impl Registry {
             changed: Condvar::new(),
             bell: Condvar::new(),
             limits: Limits { max_connections: limits.max_connections.max(1), ..limits },
-            epoch: Instant::now(),
             admitting: AtomicBool::new(true),
             closing: AtomicBool::new(false),
         })
@@ -181,7 +181,7 @@ impl Registry {
             if live < self.limits.max_connections {
                 break;
             }
-            let now = millis_since(self.epoch, Instant::now());
+            let now = now_millis();
             let longest_waiting = open.iter().filter(|w| w.phase().0 == WAITING).min_by_key(|w| w.phase().1);
             let waited = longest_waiting.map(|w| Duration::from_millis(now.saturating_sub(w.phase().1)));
             match (longest_waiting, waited) {
@@ -195,7 +195,6 @@ impl Registry {
         let watch = Arc::new(Watch {
             socket,
             state: AtomicU64::new(0),
-            epoch: self.epoch,
             ending: AtomicBool::new(false),
         });
         watch.waiting();
@@ -280,7 +279,7 @@ impl Registry {
             if !self.admitting.load(Ordering::SeqCst) && open.is_empty() {
                 return;
             }
-            let now = Instant::now();
+            let now = now_millis();
             let mut next: Option<Duration> = None;
             for w in open.iter() {
                 let (phase, since) = w.phase();
@@ -292,7 +291,7 @@ impl Registry {
                     continue;
                 }
                 let Some(timeout) = self.limits.timeout else { continue };
-                let elapsed = Duration::from_millis(w.millis(now).saturating_sub(since));
+                let elapsed = Duration::from_millis(now.saturating_sub(since));
                 match timeout.checked_sub(elapsed).filter(|left| !left.is_zero()) {
                     None => {
                         log::debug!("connection closed: no request, or its answer not taken, within {:?}", timeout);
@@ -302,7 +301,7 @@ impl Registry {
                 }
             }
             let wait = match (next, self.limits.timeout) {
-                (Some(next), _) => Some(next + Duration::from_millis(1)),
+                (Some(next), _) => Some(next + Duration::from_millis(5)),
                 (None, Some(timeout)) if !open.is_empty() => Some(timeout),
                 _ => None,
             };

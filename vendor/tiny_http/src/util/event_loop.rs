@@ -1,0 +1,468 @@
+//! camcgi: a server's connections, served by a few threads waiting on one
+//! epoll instance.
+//!
+//! Upstream gave every connection a thread for its whole life: each request
+//! woke a thread of its own (a context switch per request), and 64 open
+//! connections held 64 threads and their stacks. Here a connection waiting
+//! for a request, or for its client to take an answer, holds no thread: it
+//! is parked in epoll, one-shot, so that one thread at a time serves it.
+//!
+//! A thread that takes a connection's event reads what has arrived, without
+//! blocking, behind what was kept from before. Once a whole head is in (and a
+//! body of up to `SMALL_BODY` sent without `Expect`), it parses it and calls
+//! the handler on that same thread. The answer goes into the connection's
+//! outbox and out without blocking; what the socket cannot take yet waits
+//! there until the socket is writable, and no pipelined request is read
+//! meanwhile. A larger body is read by the handler from the socket,
+//! blocking, within the timeout of each read; an answer larger than the
+//! outbox is written the same way, within the police's deadline.
+//!
+//! One thread serves while the handlers it calls return promptly. When no
+//! thread is waiting for events and none has finished one for `STALL` (a
+//! handler blocks: a snapshot, a firmware upload, an outside server), a
+//! spare thread starts, so a handler that blocks holds up the others by
+//! `STALL` at most. Starting a thread whenever none waits instead grew 93
+//! threads for 64 busy connections on two cores: a thread that is merely
+//! preempted does not wait either. A thread idle for `IDLE_THREAD_LINGER`
+//! ends, all but the last.
+
+use std::convert::TryFrom;
+use std::io::{self, Cursor, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::socket::{recv, send, MsgFlags};
+
+use crate::client::{parse_head, Parsed, MAX_HEAD};
+use crate::connection::Connection;
+use crate::request::{body_framing, new_request, Framing, SMALL_BODY};
+use crate::util::shared::SharedWriter;
+use crate::util::{Registry, Watch};
+use crate::{HTTPVersion, Handler, Response, StatusCode};
+
+/// What a connection's bytes are read into: a head and a small body.
+const READ_BUFFER: usize = MAX_HEAD + SMALL_BODY;
+/// Answer bytes kept in a connection's outbox before it is written out,
+/// blocking.
+const OUTBOX_LIMIT: usize = 16 * 1024;
+/// An outbox's memory kept for the connection's next answer.
+const OUTBOX_KEPT: usize = 4 * 1024;
+/// How long the event loop may go without a thread waiting for events and
+/// without an event served before a spare thread starts.
+const STALL: Duration = Duration::from_millis(10);
+/// How long a thread beyond the first waits for an event before it ends.
+const IDLE_THREAD_LINGER: Duration = Duration::from_secs(10);
+/// The event that wakes every thread when the server has ended.
+const WAKER: u64 = u64::MAX;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn readable() -> EpollFlags {
+    EpollFlags::EPOLLIN | EpollFlags::EPOLLRDHUP | EpollFlags::EPOLLONESHOT
+}
+
+fn writable() -> EpollFlags {
+    EpollFlags::EPOLLOUT | EpollFlags::EPOLLONESHOT
+}
+
+/// An answer on its way to the socket.
+pub(crate) struct Outbox {
+    bytes: Vec<u8>,
+    socket: Arc<Connection>,
+}
+
+impl Outbox {
+    /// Sends what the socket takes now; whether everything went.
+    fn send_now(&mut self) -> io::Result<bool> {
+        let fd = self.socket.as_raw_fd();
+        let mut sent = 0;
+        while sent < self.bytes.len() {
+            match send(fd, &self.bytes[sent..], MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL) {
+                Ok(n) => sent += n,
+                Err(Errno::EAGAIN) => break,
+                Err(Errno::EINTR) => {}
+                Err(e) => {
+                    self.bytes = Vec::new();
+                    return Err(e.into());
+                }
+            }
+        }
+        self.bytes.drain(..sent);
+        if self.bytes.is_empty() && self.bytes.capacity() > OUTBOX_KEPT {
+            self.bytes = Vec::new();
+        }
+        Ok(self.bytes.is_empty())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+impl Write for Outbox {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.bytes.len() + buf.len() > OUTBOX_LIMIT {
+            // A large answer: written as it comes, blocking.
+            (&*self.socket).write_all(&self.bytes)?;
+            self.bytes = Vec::new();
+            if buf.len() > OUTBOX_LIMIT {
+                (&*self.socket).write_all(buf)?;
+                return Ok(buf.len());
+            }
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    /// Sends what the socket takes now; the rest follows when it is writable.
+    fn flush(&mut self) -> io::Result<()> {
+        self.send_now().map(drop)
+    }
+}
+
+/// A request's body: what was read with its head, then the socket.
+struct BodySource {
+    buffered: Cursor<Vec<u8>>,
+    socket: Arc<Connection>,
+}
+
+impl Read for BodySource {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.buffered.read(buf)?;
+        if n > 0 || buf.is_empty() {
+            return Ok(n);
+        }
+        (&*self.socket).read(buf)
+    }
+}
+
+/// What a connection keeps between its events.
+#[derive(Default)]
+struct Kept {
+    /// Bytes read that are not a whole request yet.
+    input: Vec<u8>,
+    /// The connection ends once its outbox is empty.
+    ending: bool,
+}
+
+/// One accepted connection.
+struct Conn {
+    socket: Arc<Connection>,
+    watch: Arc<Watch>,
+    peer: Option<SocketAddr>,
+    outbox: SharedWriter<Outbox>,
+    kept: Mutex<Kept>,
+}
+
+/// The connections of one server, and the threads that serve them.
+pub(crate) struct EventLoop {
+    epoll: Epoll,
+    registry: Arc<Registry>,
+    handler: Handler,
+    /// Indexed by descriptor: a descriptor is one connection's while it is open.
+    conns: Mutex<Vec<Option<Arc<Conn>>>>,
+    threads: AtomicUsize,
+    waiting: AtomicUsize,
+    /// Events served so far.
+    served: AtomicUsize,
+    /// No thread was waiting for events when one last took an event; the
+    /// stall watch is on.
+    unwatched: Mutex<bool>,
+    stall_bell: Condvar,
+    /// Written to once the server has ended, to wake every thread.
+    waker: UnixStream,
+    _wakee: UnixStream,
+}
+
+impl EventLoop {
+    /// A loop with its first thread.
+    pub(crate) fn start(registry: Arc<Registry>, handler: Handler) -> io::Result<Arc<EventLoop>> {
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+        let (waker, wakee) = UnixStream::pair()?;
+        waker.set_nonblocking(true)?;
+        epoll.add(&wakee, EpollEvent::new(EpollFlags::EPOLLIN, WAKER))?;
+        let event_loop = Arc::new(EventLoop {
+            epoll,
+            registry,
+            handler,
+            conns: Mutex::new(Vec::new()),
+            threads: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
+            served: AtomicUsize::new(0),
+            unwatched: Mutex::new(false),
+            stall_bell: Condvar::new(),
+            waker,
+            _wakee: wakee,
+        });
+        let watching = event_loop.clone();
+        thread::Builder::new().name("http-stalls".into()).spawn(move || watching.watch_stalls())?;
+        if !event_loop.spawn_thread() {
+            return Err(io::Error::new(io::ErrorKind::Other, "no thread for the event loop"));
+        }
+        Ok(event_loop)
+    }
+
+    /// Serves a connection the registry has admitted.
+    pub(crate) fn add(&self, socket: Arc<Connection>, peer: Option<SocketAddr>, watch: Arc<Watch>) {
+        let fd = socket.as_raw_fd();
+        let outbox = SharedWriter::new(Outbox { bytes: Vec::new(), socket: socket.clone() });
+        let conn = Arc::new(Conn { socket, watch, peer, outbox, kept: Mutex::new(Kept::default()) });
+        let Ok(slot) = usize::try_from(fd) else { return self.close(&conn) };
+        {
+            let mut conns = lock(&self.conns);
+            if conns.len() <= slot {
+                conns.resize(slot + 1, None);
+            }
+            conns[slot] = Some(conn.clone());
+        }
+        if self.epoll.add(&*conn.socket, EpollEvent::new(readable(), slot as u64)).is_err() {
+            self.close(&conn);
+        }
+    }
+
+    /// The server accepts no more connections and has none left.
+    fn ended(&self) -> bool {
+        !self.registry.admitting() && self.registry.connections() == 0
+    }
+
+    /// Wakes every thread if the server has ended, so that they end too.
+    pub(crate) fn wake_if_ended(&self) {
+        if self.ended() {
+            let _ = (&self.waker).write(&[1]);
+            let _unwatched = lock(&self.unwatched);
+            self.stall_bell.notify_one();
+        }
+    }
+
+    /// No thread waits for events now: the stall watch goes on.
+    fn unwatched(&self) {
+        let mut unwatched = lock(&self.unwatched);
+        if !*unwatched {
+            *unwatched = true;
+            self.stall_bell.notify_one();
+        }
+    }
+
+    /// Starts a spare thread whenever no thread has waited for events, nor
+    /// served one, for `STALL`; sleeps while a thread waits.
+    fn watch_stalls(self: Arc<Self>) {
+        let mut unwatched = lock(&self.unwatched);
+        loop {
+            while !*unwatched && !self.ended() {
+                unwatched = self.stall_bell.wait(unwatched).unwrap_or_else(|p| p.into_inner());
+            }
+            if self.ended() {
+                return;
+            }
+            let served = self.served.load(Ordering::SeqCst);
+            drop(unwatched);
+            thread::sleep(STALL);
+            unwatched = lock(&self.unwatched);
+            if self.waiting.load(Ordering::SeqCst) > 0 {
+                // A thread that takes the last waiting place turns the watch on again.
+                *unwatched = false;
+            } else if self.served.load(Ordering::SeqCst) == served {
+                self.spawn_thread();
+            }
+        }
+    }
+
+    fn spawn_thread(self: &Arc<Self>) -> bool {
+        // One thread per connection being served, and one waiting, at most.
+        let most = self.registry.limits().max_connections.saturating_add(1);
+        if self.threads.fetch_add(1, Ordering::SeqCst) >= most {
+            self.threads.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
+        let event_loop = self.clone();
+        let spawned = thread::Builder::new().name("http".into()).spawn(move || event_loop.run());
+        if spawned.is_err() {
+            self.threads.fetch_sub(1, Ordering::SeqCst);
+        }
+        spawned.is_ok()
+    }
+
+    /// Ends this thread if another remains.
+    fn retire(&self) -> bool {
+        self.threads.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n > 1).then(|| n - 1)).is_ok()
+    }
+
+    fn run(self: Arc<Self>) {
+        let mut buffer = [0u8; READ_BUFFER];
+        let mut events = [EpollEvent::empty()];
+        loop {
+            let timeout = if self.threads.load(Ordering::SeqCst) > 1 {
+                EpollTimeout::try_from(IDLE_THREAD_LINGER).unwrap_or(EpollTimeout::NONE)
+            } else {
+                EpollTimeout::NONE
+            };
+            self.waiting.fetch_add(1, Ordering::SeqCst);
+            let got = self.epoll.wait(&mut events, timeout);
+            let others_waiting = self.waiting.fetch_sub(1, Ordering::SeqCst) > 1;
+            if self.ended() {
+                self.wake_if_ended();
+                break;
+            }
+            match got {
+                Ok(0) if self.retire() => return,
+                Ok(0) | Err(Errno::EINTR) => continue,
+                Ok(_) => {}
+                Err(e) => {
+                    log::error!("waiting for connections' events: {}", e);
+                    thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
+            }
+            let token = events[0].data();
+            if token == WAKER {
+                continue;
+            }
+            if !others_waiting {
+                self.unwatched();
+            }
+            let conn = usize::try_from(token).ok().and_then(|slot| lock(&self.conns).get(slot).cloned().flatten());
+            if let Some(conn) = conn {
+                self.serve(&conn, &mut buffer);
+            }
+            self.served.fetch_add(1, Ordering::Relaxed);
+        }
+        self.threads.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn rearm(&self, conn: &Arc<Conn>, flags: EpollFlags) {
+        let mut event = EpollEvent::new(flags, conn.socket.as_raw_fd() as u64);
+        if self.epoll.modify(&*conn.socket, &mut event).is_err() {
+            self.close(conn);
+        }
+    }
+
+    fn close(&self, conn: &Arc<Conn>) {
+        let _ = self.epoll.delete(&*conn.socket);
+        if let Ok(slot) = usize::try_from(conn.socket.as_raw_fd()) {
+            let mut conns = lock(&self.conns);
+            if conns.get(slot).and_then(Option::as_ref).is_some_and(|c| Arc::ptr_eq(c, conn)) {
+                conns[slot] = None;
+            }
+        }
+        let _ = conn.socket.shutdown(Shutdown::Both);
+        self.registry.release(&conn.watch);
+        self.wake_if_ended();
+    }
+
+    /// Answers a head the parser refused, and ends the connection.
+    fn refuse(&self, conn: &Conn, kept: &mut Kept, status: u16) {
+        let response = Response::new_empty(StatusCode(status)).with_connection_close();
+        let _ = response.raw_print(conn.outbox.share(), HTTPVersion(1, 1), &[], false, None);
+        kept.ending = true;
+    }
+
+    /// Serves a connection's event: the rest of an answer, then the requests
+    /// that have arrived whole.
+    fn serve(&self, conn: &Arc<Conn>, buffer: &mut [u8; READ_BUFFER]) {
+        let mut kept = lock(&conn.kept);
+        let answering = !conn.outbox.lock().is_empty();
+        if answering {
+            match conn.outbox.lock().send_now() {
+                Ok(true) => conn.watch.waiting(),
+                Ok(false) => return self.rearm(conn, writable()),
+                Err(_) => return self.close(conn),
+            }
+        }
+        if kept.ending || conn.watch.ending() || self.registry.closing() {
+            return self.close(conn);
+        }
+
+        let mut len = kept.input.len();
+        buffer[..len].copy_from_slice(&kept.input);
+        kept.input = Vec::new();
+        match recv(conn.socket.as_raw_fd(), &mut buffer[len..], MsgFlags::MSG_DONTWAIT) {
+            Ok(0) => return self.close(conn),
+            Ok(n) => len += n,
+            Err(Errno::EAGAIN | Errno::EINTR) => {}
+            Err(_) => return self.close(conn),
+        }
+
+        let mut start = 0;
+        while start < len && !kept.ending {
+            let head = match parse_head(&buffer[start..len]) {
+                Parsed::Incomplete => break,
+                Parsed::Refused(status) => {
+                    self.refuse(conn, &mut kept, status.0);
+                    break;
+                }
+                Parsed::Head(head) => head,
+            };
+            let expects_continue = head.headers.iter().any(|h| h.field.equiv("Expect"));
+            let after_head = len - start - head.length;
+            let buffered = match body_framing(&head.headers, &head.version) {
+                // A small body is read whole before the request is handled.
+                Framing::Length(n) if n <= SMALL_BODY && !expects_continue && after_head < n => break,
+                Framing::Length(n) => n.min(after_head),
+                Framing::Chunked | Framing::Upgrade => after_head,
+                Framing::Empty | Framing::Invalid => 0,
+            };
+            let body_start = start + head.length;
+            start = body_start + buffered;
+            if head.version > (1, 1) {
+                self.refuse(conn, &mut kept, 505);
+                break;
+            }
+            let body = BodySource {
+                buffered: Cursor::new(buffer[body_start..start].to_vec()),
+                socket: conn.socket.clone(),
+            };
+            let request = new_request(
+                false,
+                head.method,
+                head.path,
+                head.version,
+                head.headers,
+                conn.peer,
+                body,
+                conn.outbox.share(),
+            );
+            let request = match request {
+                Ok(request) => request,
+                Err(crate::request::RequestCreationError::ExpectationFailed) => {
+                    self.refuse(conn, &mut kept, 417);
+                    break;
+                }
+                Err(crate::request::RequestCreationError::CreationIoError(_)) => return self.close(conn),
+            };
+            kept.ending = request.closes_connection();
+            conn.watch.handling();
+            (self.handler)(request.with_watch(conn.watch.clone()));
+            kept.ending |= conn.watch.ending() || self.registry.closing();
+            if !conn.outbox.lock().is_empty() {
+                break;
+            }
+            conn.watch.waiting();
+        }
+
+        if !conn.outbox.lock().is_empty() {
+            // The rest of an answer goes out when the socket can take it;
+            // the next pipelined request waits for it.
+            conn.watch.writing();
+            if !kept.ending {
+                kept.input = buffer[start..len].to_vec();
+            }
+            return self.rearm(conn, writable());
+        }
+        if kept.ending {
+            return self.close(conn);
+        }
+        if start < len {
+            kept.input = buffer[start..len].to_vec();
+        }
+        self.rearm(conn, readable());
+    }
+}
