@@ -175,7 +175,7 @@ fn idle_and_slowloris_floods_are_shed_while_a_client_is_served() {
         peak_rss = peak_rss.max(cam.status("VmRSS"));
         std::thread::sleep(Duration::from_millis(50));
     }
-    // tiny-http's pool threads leave 5 s after their connection closed.
+    // Spare threads of the event loop end 10 s after their last event.
     let settle = Instant::now();
     while cam.status("Threads") > threads0 + 16 && settle.elapsed() < Duration::from_secs(15) {
         std::thread::sleep(Duration::from_millis(250));

@@ -3,6 +3,7 @@
 mod attacks;
 mod auth;
 mod common;
+mod event_loop;
 mod families;
 mod firmware;
 mod fuzzing;

@@ -1,0 +1,99 @@
+//! The connection layer: many connections on a few threads, and a handler
+//! that blocks holding up no other connection.
+
+use crate::common::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// Reads one answer with a Content-Length from a keep-alive connection.
+fn read_answer(reader: &mut BufReader<TcpStream>) -> (u16, Vec<u8>) {
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let status = line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let mut length = 0;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    (status, body)
+}
+
+#[test]
+fn sixty_four_busy_keep_alive_connections_are_served_by_a_few_threads() {
+    let dir = TempDir::new();
+    let cam = Process::start(&dir.0, &[]);
+    let uid = cam.uid("123456");
+    let threads0 = cam.status("Threads");
+    let clients: Vec<_> = (0..64)
+        .map(|_| {
+            let (port, uid) = (cam.port, uid.clone());
+            std::thread::spawn(move || {
+                let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                let mut writer = s.try_clone().unwrap();
+                let mut reader = BufReader::new(s);
+                for _ in 0..40 {
+                    write!(writer, "GET /cgi-bin/image?uid={uid} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+                    let (status, body) = read_answer(&mut reader);
+                    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+                }
+                reader
+            })
+        })
+        .collect();
+    let mut peak = 0;
+    while clients.iter().any(|c| !c.is_finished()) {
+        peak = peak.max(cam.status("Threads"));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // All 64 are still open: their answers were read, their sockets are held.
+    let open: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    eprintln!("64 keep-alive connections, 40 requests each: threads {threads0} -> peak {peak}");
+    assert_eq!(open.len(), 64);
+    // A thread per connection would be 64 more; spares start only when a
+    // handler stalls, and under qemu-user a request may take long enough.
+    let spares = if emulated() { 16 } else { 4 };
+    assert!(peak <= threads0 + spares, "{peak} threads for 64 connections, {threads0} before");
+}
+
+#[test]
+fn an_upload_whose_body_trickles_holds_up_no_other_connection() {
+    let dir = TempDir::new();
+    let cam = Process::start(&dir.0, &["--timeout", "5"]);
+    // The handler reads this body from the socket, blocking, for as long as
+    // the client takes (each read within the timeout).
+    let mut upload = TcpStream::connect(("127.0.0.1", cam.port)).unwrap();
+    write!(
+        upload,
+        "POST /cgi-bin/OnvifFirmwareUpgrade HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic YWRtaW46MTIzNDU2\r\n\
+         Content-Length: 1000000\r\nConnection: close\r\n\r\nCAMF"
+    )
+    .unwrap();
+    let until = Instant::now() + Duration::from_secs(3);
+    let mut slowest = Duration::ZERO;
+    let mut answered = 0;
+    while Instant::now() < until {
+        let _ = upload.write_all(b"\0");
+        let started = Instant::now();
+        assert_eq!(cam.get("/cgi-bin/getuid?username=admin&password=123456").status, 200);
+        slowest = slowest.max(started.elapsed());
+        answered += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("while an upload trickled: {answered} answers, the slowest in {slowest:?}");
+    let limit = if emulated() { Duration::from_secs(1) } else { Duration::from_millis(100) };
+    assert!(slowest < limit, "{slowest:?}");
+    // The upload is still being read: it has had no answer.
+    upload.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let mut byte = [0u8; 1];
+    assert!(matches!(upload.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock), "the upload was answered");
+}
