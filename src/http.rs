@@ -1,5 +1,5 @@
 //! The HTTP front: tiny-http accepts, parses and bounds every connection, and
-//! each request is answered on its connection's own thread.
+//! its event loop calls the handler here for each request.
 //!
 //! Every request is answered by camcgi itself (tiny-http answers 500 to a request
 //! dropped unanswered, which must never happen), and work that must follow the
@@ -49,9 +49,9 @@ impl Front {
         self.current().and_then(|s| s.server_addr().to_ip()).map_or(0, |a| a.port())
     }
 
-    /// What tiny-http calls for each request, on the request's connection thread.
+    /// What tiny-http calls for each request, on one of its event loop's threads.
     /// It holds the front weakly: a stopped camera's state is freed even
-    /// while a connection thread still winds down.
+    /// while a thread of the event loop still winds down.
     fn handler(self: &Arc<Self>) -> Handler {
         let front = Arc::downgrade(self);
         Arc::new(move |request| {
