@@ -26,6 +26,7 @@
 //! preempted does not wait either. A thread idle for `IDLE_THREAD_LINGER`
 //! ends, all but the last.
 
+use std::collections::VecDeque;
 use std::convert::TryFrom;
 use std::io::{self, Cursor, Read, Write};
 use std::net::{Shutdown, SocketAddr};
@@ -42,7 +43,7 @@ use nix::sys::socket::{recv, send, MsgFlags};
 
 use crate::client::{parse_head, Parsed, MAX_HEAD};
 use crate::connection::Connection;
-use crate::request::{body_framing, new_request, Framing, SMALL_BODY};
+use crate::request::{body_framing, expectation, new_request, Expectation, Framing, SMALL_BODY};
 use crate::util::shared::SharedWriter;
 use crate::util::{Registry, Watch};
 use crate::{HTTPVersion, Handler, Response, StatusCode};
@@ -61,17 +62,20 @@ const STALL: Duration = Duration::from_millis(10);
 const IDLE_THREAD_LINGER: Duration = Duration::from_secs(10);
 /// The event that wakes every thread when the server has ended.
 const WAKER: u64 = u64::MAX;
+/// The event that wakes one waiting thread to take the queued events.
+const POKE: u64 = u64::MAX - 1;
+/// Events taken from epoll at once.
+const BATCH: usize = 16;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn readable() -> EpollFlags {
-    EpollFlags::EPOLLIN | EpollFlags::EPOLLRDHUP | EpollFlags::EPOLLONESHOT
-}
-
-fn writable() -> EpollFlags {
-    EpollFlags::EPOLLOUT | EpollFlags::EPOLLONESHOT
+/// A connection is registered once, edge-triggered: an event says that
+/// something changed (bytes arrived, room to write, the peer closed), and
+/// nothing is re-armed per request.
+fn interest() -> EpollFlags {
+    EpollFlags::EPOLLIN | EpollFlags::EPOLLOUT | EpollFlags::EPOLLRDHUP | EpollFlags::EPOLLET
 }
 
 /// An answer on its way to the socket.
@@ -161,6 +165,11 @@ struct Conn {
     peer: Option<SocketAddr>,
     outbox: SharedWriter<Outbox>,
     kept: Mutex<Kept>,
+    /// Its events not yet served. The thread that raises it from 0 serves
+    /// the connection until it is back at 0; a thread that takes an event
+    /// meanwhile only counts it, so one thread at a time serves a connection.
+    events: AtomicUsize,
+    closed: AtomicBool,
 }
 
 /// The connections of one server, and the threads that serve them.
@@ -174,6 +183,13 @@ pub(crate) struct EventLoop {
     waiting: AtomicUsize,
     /// Events served so far.
     served: AtomicUsize,
+    /// Events taken from epoll by a thread that serves another first. A
+    /// thread takes from here before it waits for more, so that a handler
+    /// that blocks holds none of them longer than `STALL`.
+    queued: Mutex<VecDeque<u64>>,
+    /// Written to, to wake one waiting thread for the queued events.
+    poker: UnixStream,
+    pokee: UnixStream,
     /// No thread was waiting for events when one last took an event; the
     /// stall watch is on.
     unwatched: Mutex<bool>,
@@ -190,6 +206,10 @@ impl EventLoop {
         let (waker, wakee) = UnixStream::pair()?;
         waker.set_nonblocking(true)?;
         epoll.add(&wakee, EpollEvent::new(EpollFlags::EPOLLIN, WAKER))?;
+        let (poker, pokee) = UnixStream::pair()?;
+        poker.set_nonblocking(true)?;
+        pokee.set_nonblocking(true)?;
+        epoll.add(&pokee, EpollEvent::new(EpollFlags::EPOLLIN | EpollFlags::EPOLLET, POKE))?;
         let event_loop = Arc::new(EventLoop {
             epoll,
             registry,
@@ -198,6 +218,9 @@ impl EventLoop {
             threads: AtomicUsize::new(0),
             waiting: AtomicUsize::new(0),
             served: AtomicUsize::new(0),
+            queued: Mutex::new(VecDeque::new()),
+            poker,
+            pokee,
             unwatched: Mutex::new(false),
             stall_bell: Condvar::new(),
             waker,
@@ -215,7 +238,15 @@ impl EventLoop {
     pub(crate) fn add(&self, socket: Arc<Connection>, peer: Option<SocketAddr>, watch: Arc<Watch>) {
         let fd = socket.as_raw_fd();
         let outbox = SharedWriter::new(Outbox { bytes: Vec::new(), socket: socket.clone() });
-        let conn = Arc::new(Conn { socket, watch, peer, outbox, kept: Mutex::new(Kept::default()) });
+        let conn = Arc::new(Conn {
+            socket,
+            watch,
+            peer,
+            outbox,
+            kept: Mutex::new(Kept::default()),
+            events: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+        });
         let Ok(slot) = usize::try_from(fd) else { return self.close(&conn) };
         {
             let mut conns = lock(&self.conns);
@@ -224,7 +255,7 @@ impl EventLoop {
             }
             conns[slot] = Some(conn.clone());
         }
-        if self.epoll.add(&*conn.socket, EpollEvent::new(readable(), slot as u64)).is_err() {
+        if self.epoll.add(&*conn.socket, EpollEvent::new(interest(), slot as u64)).is_err() {
             self.close(&conn);
         }
     }
@@ -252,8 +283,10 @@ impl EventLoop {
         }
     }
 
-    /// Starts a spare thread whenever no thread has waited for events, nor
-    /// served one, for `STALL`; sleeps while a thread waits.
+    /// Whenever no thread has waited for events, nor served one, for
+    /// `STALL`, and events wait for a thread: wakes a waiting thread for the
+    /// queued events, or starts a spare one. Sleeps while a thread waits and
+    /// nothing is queued.
     fn watch_stalls(self: Arc<Self>) {
         let mut unwatched = lock(&self.unwatched);
         loop {
@@ -267,11 +300,19 @@ impl EventLoop {
             drop(unwatched);
             thread::sleep(STALL);
             unwatched = lock(&self.unwatched);
-            if self.waiting.load(Ordering::SeqCst) > 0 {
-                // A thread that takes the last waiting place turns the watch on again.
+            let queued = !lock(&self.queued).is_empty();
+            let waiting = self.waiting.load(Ordering::SeqCst) > 0;
+            if self.served.load(Ordering::SeqCst) == served {
+                if !waiting {
+                    self.spawn_thread();
+                } else if queued {
+                    let _ = (&self.poker).write(&[1]);
+                }
+            }
+            if waiting && !queued {
+                // A thread that takes the last waiting place, or queues
+                // events, turns the watch on again.
                 *unwatched = false;
-            } else if self.served.load(Ordering::SeqCst) == served {
-                self.spawn_thread();
             }
         }
     }
@@ -296,56 +337,95 @@ impl EventLoop {
         self.threads.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n > 1).then(|| n - 1)).is_ok()
     }
 
+    /// The next event to serve: a queued one, or those epoll has.
+    fn next_event(&self, events: &mut [EpollEvent; BATCH]) -> Result<u64, Option<Errno>> {
+        if let Some(token) = lock(&self.queued).pop_front() {
+            return Ok(token);
+        }
+        let timeout = if self.threads.load(Ordering::SeqCst) > 1 {
+            EpollTimeout::try_from(IDLE_THREAD_LINGER).unwrap_or(EpollTimeout::NONE)
+        } else {
+            EpollTimeout::NONE
+        };
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let got = self.epoll.wait(events, timeout);
+        let others_waiting = self.waiting.fetch_sub(1, Ordering::SeqCst) > 1;
+        let got = match got {
+            Ok(0) => return Err(None),
+            Ok(n) => n.min(BATCH),
+            Err(e) => return Err(Some(e)),
+        };
+        if got > 1 {
+            lock(&self.queued).extend(events[1..got].iter().map(EpollEvent::data));
+            if others_waiting {
+                // Threads are idle (spares that a stall started): one takes
+                // the queued events now, rather than after a stall.
+                let _ = (&self.poker).write(&[1]);
+            }
+        }
+        if !others_waiting || got > 1 {
+            self.unwatched();
+        }
+        Ok(events[0].data())
+    }
+
     fn run(self: Arc<Self>) {
         let mut buffer = [0u8; READ_BUFFER];
-        let mut events = [EpollEvent::empty()];
+        let mut events = [EpollEvent::empty(); BATCH];
         loop {
-            let timeout = if self.threads.load(Ordering::SeqCst) > 1 {
-                EpollTimeout::try_from(IDLE_THREAD_LINGER).unwrap_or(EpollTimeout::NONE)
-            } else {
-                EpollTimeout::NONE
-            };
-            self.waiting.fetch_add(1, Ordering::SeqCst);
-            let got = self.epoll.wait(&mut events, timeout);
-            let others_waiting = self.waiting.fetch_sub(1, Ordering::SeqCst) > 1;
+            let got = self.next_event(&mut events);
             if self.ended() {
                 self.wake_if_ended();
                 break;
             }
-            match got {
-                Ok(0) if self.retire() => return,
-                Ok(0) | Err(Errno::EINTR) => continue,
-                Ok(_) => {}
-                Err(e) => {
+            let token = match got {
+                Ok(token) => token,
+                Err(None) if self.retire() => return,
+                Err(None | Some(Errno::EINTR)) => continue,
+                Err(Some(e)) => {
                     log::error!("waiting for connections' events: {}", e);
                     thread::sleep(Duration::from_millis(100));
                     continue;
                 }
-            }
-            let token = events[0].data();
-            if token == WAKER {
-                continue;
-            }
-            if !others_waiting {
-                self.unwatched();
+            };
+            match token {
+                WAKER => continue,
+                POKE => {
+                    let mut drained = [0u8; 64];
+                    while matches!((&self.pokee).read(&mut drained), Ok(n) if n > 0) {}
+                    continue;
+                }
+                _ => {}
             }
             let conn = usize::try_from(token).ok().and_then(|slot| lock(&self.conns).get(slot).cloned().flatten());
             if let Some(conn) = conn {
-                self.serve(&conn, &mut buffer);
+                self.take(&conn, &mut buffer);
             }
             self.served.fetch_add(1, Ordering::Relaxed);
         }
         self.threads.fetch_sub(1, Ordering::SeqCst);
     }
 
-    fn rearm(&self, conn: &Arc<Conn>, flags: EpollFlags) {
-        let mut event = EpollEvent::new(flags, conn.socket.as_raw_fd() as u64);
-        if self.epoll.modify(&*conn.socket, &mut event).is_err() {
-            self.close(conn);
+    /// Serves a connection's event, and those that come while it is served,
+    /// unless another thread serves it already.
+    fn take(&self, conn: &Arc<Conn>, buffer: &mut [u8; READ_BUFFER]) {
+        if conn.events.fetch_add(1, Ordering::SeqCst) > 0 {
+            return;
+        }
+        let mut taken = 1;
+        while self.serve(conn, buffer) {
+            let before = conn.events.fetch_sub(taken, Ordering::SeqCst);
+            if before == taken {
+                return;
+            }
+            taken = before - taken;
         }
     }
 
     fn close(&self, conn: &Arc<Conn>) {
+        if conn.closed.swap(true, Ordering::SeqCst) {
+            return;
+        }
         let _ = self.epoll.delete(&*conn.socket);
         if let Ok(slot) = usize::try_from(conn.socket.as_raw_fd()) {
             let mut conns = lock(&self.conns);
@@ -366,46 +446,110 @@ impl EventLoop {
     }
 
     /// Serves a connection's event: the rest of an answer, then the requests
-    /// that have arrived whole.
-    fn serve(&self, conn: &Arc<Conn>, buffer: &mut [u8; READ_BUFFER]) {
+    /// that have arrived whole. Whether the connection is still open.
+    fn serve(&self, conn: &Arc<Conn>, buffer: &mut [u8; READ_BUFFER]) -> bool {
         let mut kept = lock(&conn.kept);
-        let answering = !conn.outbox.lock().is_empty();
-        if answering {
-            match conn.outbox.lock().send_now() {
-                Ok(true) => conn.watch.waiting(),
-                Ok(false) => return self.rearm(conn, writable()),
-                Err(_) => return self.close(conn),
+        {
+            let mut outbox = conn.outbox.lock();
+            let answering = !outbox.is_empty();
+            match outbox.send_now() {
+                // The rest goes when the socket has room again (an event).
+                Ok(false) => return true,
+                Ok(true) if answering => conn.watch.waiting(),
+                Ok(true) => {}
+                Err(_) => {
+                    drop(outbox);
+                    self.close(conn);
+                    return false;
+                }
             }
         }
-        if kept.ending || conn.watch.ending() || self.registry.closing() {
-            return self.close(conn);
+        loop {
+            if kept.ending || conn.watch.ending() || self.registry.closing() {
+                self.close(conn);
+                return false;
+            }
+            let mut len = kept.input.len();
+            buffer[..len].copy_from_slice(&kept.input);
+            kept.input = Vec::new();
+            // Edge-triggered: the socket is read to its end, or another
+            // event comes for what arrives later. A read that fills the
+            // buffer may have left bytes behind.
+            let mut filled = false;
+            if len < buffer.len() {
+                match recv(conn.socket.as_raw_fd(), &mut buffer[len..], MsgFlags::MSG_DONTWAIT) {
+                    Ok(0) => {
+                        self.close(conn);
+                        return false;
+                    }
+                    Ok(n) => {
+                        len += n;
+                        filled = len == buffer.len();
+                    }
+                    Err(Errno::EAGAIN | Errno::EINTR) => {}
+                    Err(_) => {
+                        self.close(conn);
+                        return false;
+                    }
+                }
+            }
+            let start = self.answer_requests(conn, &mut kept, &buffer[..len]);
+            let sent = {
+                let mut outbox = conn.outbox.lock();
+                (!outbox.is_empty()).then(|| outbox.send_now())
+            };
+            let answered = sent.is_none();
+            if let Some(sent) = sent {
+                // An answer not sent whole: the rest goes out when the
+                // socket can take it, and the next pipelined request waits.
+                match sent {
+                    Ok(false) => {
+                        conn.watch.writing();
+                        if !kept.ending {
+                            kept.input = buffer[start..len].to_vec();
+                        }
+                        return true;
+                    }
+                    Ok(true) => conn.watch.waiting(),
+                    Err(_) => {
+                        self.close(conn);
+                        return false;
+                    }
+                }
+            }
+            if kept.ending {
+                self.close(conn);
+                return false;
+            }
+            if start < len {
+                kept.input = buffer[start..len].to_vec();
+            }
+            if answered && !filled {
+                return true;
+            }
         }
+    }
 
-        let mut len = kept.input.len();
-        buffer[..len].copy_from_slice(&kept.input);
-        kept.input = Vec::new();
-        match recv(conn.socket.as_raw_fd(), &mut buffer[len..], MsgFlags::MSG_DONTWAIT) {
-            Ok(0) => return self.close(conn),
-            Ok(n) => len += n,
-            Err(Errno::EAGAIN | Errno::EINTR) => {}
-            Err(_) => return self.close(conn),
-        }
-
+    /// Answers the whole requests at the start of `input`, until one's
+    /// answer waits in the outbox; where the rest of `input` starts.
+    fn answer_requests(&self, conn: &Arc<Conn>, kept: &mut Kept, input: &[u8]) -> usize {
         let mut start = 0;
-        while start < len && !kept.ending {
-            let head = match parse_head(&buffer[start..len]) {
+        while start < input.len() && !kept.ending {
+            let head = match parse_head(&input[start..]) {
                 Parsed::Incomplete => break,
                 Parsed::Refused(status) => {
-                    self.refuse(conn, &mut kept, status.0);
+                    self.refuse(conn, kept, status.0);
                     break;
                 }
                 Parsed::Head(head) => head,
             };
-            let expects_continue = head.headers.iter().any(|h| h.field.equiv("Expect"));
-            let after_head = len - start - head.length;
+            // A client that waits for `100 Continue` (or asks for what is
+            // refused) sends no body before its answer.
+            let expects = expectation(&head.headers) != Expectation::None;
+            let after_head = input.len() - start - head.length;
             let buffered = match body_framing(&head.headers, &head.version) {
                 // A small body is read whole before the request is handled.
-                Framing::Length(n) if n <= SMALL_BODY && !expects_continue && after_head < n => break,
+                Framing::Length(n) if n <= SMALL_BODY && !expects && after_head < n => break,
                 Framing::Length(n) => n.min(after_head),
                 Framing::Chunked | Framing::Upgrade => after_head,
                 Framing::Empty | Framing::Invalid => 0,
@@ -413,11 +557,11 @@ impl EventLoop {
             let body_start = start + head.length;
             start = body_start + buffered;
             if head.version > (1, 1) {
-                self.refuse(conn, &mut kept, 505);
+                self.refuse(conn, kept, 505);
                 break;
             }
             let body = BodySource {
-                buffered: Cursor::new(buffer[body_start..start].to_vec()),
+                buffered: Cursor::new(input[body_start..start].to_vec()),
                 socket: conn.socket.clone(),
             };
             let request = new_request(
@@ -433,10 +577,13 @@ impl EventLoop {
             let request = match request {
                 Ok(request) => request,
                 Err(crate::request::RequestCreationError::ExpectationFailed) => {
-                    self.refuse(conn, &mut kept, 417);
+                    self.refuse(conn, kept, 417);
                     break;
                 }
-                Err(crate::request::RequestCreationError::CreationIoError(_)) => return self.close(conn),
+                Err(crate::request::RequestCreationError::CreationIoError(_)) => {
+                    kept.ending = true;
+                    break;
+                }
             };
             kept.ending = request.closes_connection();
             conn.watch.handling();
@@ -447,22 +594,6 @@ impl EventLoop {
             }
             conn.watch.waiting();
         }
-
-        if !conn.outbox.lock().is_empty() {
-            // The rest of an answer goes out when the socket can take it;
-            // the next pipelined request waits for it.
-            conn.watch.writing();
-            if !kept.ending {
-                kept.input = buffer[start..len].to_vec();
-            }
-            return self.rearm(conn, writable());
-        }
-        if kept.ending {
-            return self.close(conn);
-        }
-        if start < len {
-            kept.input = buffer[start..len].to_vec();
-        }
-        self.rearm(conn, readable());
+        start
     }
 }
