@@ -98,20 +98,25 @@ impl Front {
             tiny_http::Method::Options => Method::Options,
             _ => Method::Other,
         };
-        let path = request.url().split('?').next().unwrap_or("").to_string();
-        if !self.app.sites.host_allowed(request_header(&request, "Host")) {
-            respond(request, Reply::fault(&path, &Fault::new(403, HOST_REFUSED)));
-            return;
-        }
-        if request.bad_framing() {
+        let path = request.url().split('?').next().unwrap_or("");
+        let refusal = if !self.app.sites.host_allowed(request_header(&request, "Host")) {
+            Some(Fault::new(403, HOST_REFUSED))
+        } else if request.bad_framing() {
             // tiny-http read no body and ends the connection after this answer.
-            respond(request, Reply::fault(&path, &Fault::new(400, "content length error")));
+            Some(Fault::new(400, "content length error"))
+        } else {
+            None
+        };
+        if let Some(fault) = refusal {
+            let reply = Reply::fault(path, &fault);
+            respond(request, reply);
             return;
         }
-        if firmware::UPLOAD_PATHS.contains(&path.as_str()) {
+        if firmware::UPLOAD_PATHS.contains(&path) {
+            let path = path.to_string();
             return self.upload(request, method, &path);
         }
-        if let Some(asset) = crate::web::find(&path) {
+        if let Some(asset) = crate::web::find(path) {
             return self.page(request, method, asset);
         }
         let peer = request.remote_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
@@ -155,17 +160,18 @@ impl Front {
         }
         let fresh = header("If-None-Match").is_some_and(|tags| tags.split(',').any(|t| t.trim() == asset.etag));
         let (status, body): (u16, &[u8]) = if fresh { (304, &[]) } else { (200, asset.gzip) };
-        let mut response = Response::from_data(body).with_status_code(status).with_chunked_threshold(usize::MAX);
-        let headers = [
-            header_line("Content-Type", asset.content_type),
-            header_line("Cache-Control", "no-cache"),
-            header_line("ETag", asset.etag),
-            header_line("Vary", "Accept-Encoding"),
-            (!fresh).then(|| header_line("Content-Encoding", "gzip")).flatten(),
-        ];
-        let security = crate::web::SECURITY_HEADERS.iter().map(|(name, value)| header_line(name, value));
-        for h in headers.into_iter().chain(security).flatten() {
-            response.add_header(h);
+        let mut response = Response::from_data(body)
+            .with_status_code(status)
+            .with_chunked_threshold(usize::MAX)
+            .with_static_header("Content-Type", asset.content_type)
+            .with_static_header("Cache-Control", "no-cache")
+            .with_static_header("ETag", asset.etag)
+            .with_static_header("Vary", "Accept-Encoding");
+        if !fresh {
+            response = response.with_static_header("Content-Encoding", "gzip");
+        }
+        for (name, value) in crate::web::SECURITY_HEADERS {
+            response = response.with_static_header(name, value);
         }
         log::debug!("{} {} -> {status}", request.method(), asset.path);
         if let Err(e) = request.respond(response) {
@@ -291,28 +297,28 @@ fn respond(request: tiny_http::Request, reply: Reply) -> Option<After> {
     };
     // Every body's length is known: send Content-Length, never chunks, which
     // some camera clients in the field cannot read.
-    let mut response = Response::from_data(reply.body).with_status_code(reply.status).with_chunked_threshold(usize::MAX);
-    let headers = [
-        header_line("Content-Type", content_type),
-        header_line("Cache-Control", "no-store"),
-        reply.challenge.then(|| header_line("WWW-Authenticate", "Basic realm=\"camcgi\"")).flatten(),
-        reply.allow.and_then(|allow| header_line("Allow", allow)),
-    ];
-    let cors = reply.cors.as_deref().map(|origin| {
-        [
-            header_line("Access-Control-Allow-Origin", origin),
-            header_line("Vary", "Origin"),
-            header_line("Access-Control-Allow-Methods", "POST, OPTIONS"),
+    let mut response = Response::from_data(reply.body)
+        .with_status_code(reply.status)
+        .with_chunked_threshold(usize::MAX)
+        .with_static_header("Content-Type", content_type)
+        .with_static_header("Cache-Control", "no-store");
+    if reply.challenge {
+        response = response.with_static_header("WWW-Authenticate", "Basic realm=\"camcgi\"");
+    }
+    if let Some(allow) = reply.allow {
+        response = response.with_static_header("Allow", allow);
+    }
+    if let Some(origin) = reply.cors.as_deref().and_then(|origin| header_line("Access-Control-Allow-Origin", origin)) {
+        response.add_header(origin);
+        response = response
+            .with_static_header("Vary", "Origin")
+            .with_static_header("Access-Control-Allow-Methods", "POST, OPTIONS")
             // The document's own page sends Access-Control-Allow-Origin as a request header.
-            header_line(
+            .with_static_header(
                 "Access-Control-Allow-Headers",
                 "Authorization, Content-Type, Cache-Control, Access-Control-Allow-Origin",
-            ),
-            header_line("Access-Control-Max-Age", "600"),
-        ]
-    });
-    for h in headers.into_iter().chain(cors.into_iter().flatten()).flatten() {
-        response.add_header(h);
+            )
+            .with_static_header("Access-Control-Max-Age", "600");
     }
     if let Err(e) = request.respond(response) {
         log::debug!("answer not delivered: {e}");

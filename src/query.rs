@@ -1,5 +1,7 @@
 //! Query strings as the camera documents use them (behaviour.md section 1).
 
+use std::ops::Range;
+
 /// Parameters that browsers and the documents' own page add to defeat caches.
 const CACHE_BUSTERS: [&str; 3] = ["timestamp", "xtamp", "_"];
 
@@ -13,33 +15,45 @@ pub enum QueryError {
 }
 
 /// The decoded parameters of one request, in the order given, cache-busters left out.
+/// Every name and value is decoded into one string (two allocations per
+/// query, not two per parameter: a query is parsed for every request).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params {
-    pairs: Vec<(String, String)>,
+    decoded: String,
+    pairs: Vec<(Range<usize>, Range<usize>)>,
 }
 
 impl Params {
     /// Decodes a raw query string. `+` stays a literal plus; empty pairs are skipped.
     pub fn parse(raw: &str) -> Result<Params, QueryError> {
-        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut decoded = Vec::with_capacity(raw.len());
+        let mut pairs = Vec::with_capacity(raw.bytes().filter(|&b| b == b'&').count() + 1);
         for pair in raw.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let name = decode(name)?;
-            let value = decode(value)?;
-            if CACHE_BUSTERS.contains(&name.as_str()) {
+            let start = decoded.len();
+            let name_at = decode_into(&mut decoded, name)?;
+            let value_at = decode_into(&mut decoded, value)?;
+            let name = text(&decoded, &name_at);
+            if CACHE_BUSTERS.contains(&name) {
+                decoded.truncate(start);
                 continue;
             }
-            if pairs.iter().any(|(n, _)| *n == name) {
-                return Err(QueryError::Duplicated(name));
+            if pairs.iter().any(|(n, _)| text(&decoded, n) == name) {
+                return Err(QueryError::Duplicated(name.to_string()));
             }
-            pairs.push((name, value));
+            pairs.push((name_at, value_at));
         }
-        Ok(Params { pairs })
+        let decoded = String::from_utf8(decoded).map_err(|_| QueryError::Undecodable)?;
+        Ok(Params { decoded, pairs })
+    }
+
+    fn text(&self, at: &Range<usize>) -> &str {
+        self.decoded.get(at.clone()).unwrap_or("")
     }
 
     /// The value of a parameter, if given.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(n, _)| self.text(n) == name).map(|(_, v)| self.text(v))
     }
 
     /// Whether a parameter was given.
@@ -49,7 +63,7 @@ impl Params {
 
     /// Parameter names in the order given.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.pairs.iter().map(|(n, _)| n.as_str())
+        self.pairs.iter().map(|(n, _)| self.text(n))
     }
 
     /// Whether no parameter (other than cache-busters) was given.
@@ -58,10 +72,15 @@ impl Params {
     }
 }
 
-/// Percent-decodes one name or value into UTF-8.
-fn decode(s: &str) -> Result<String, QueryError> {
+/// A decoded name or value, valid UTF-8 as `decode_into` checked.
+fn text<'d>(decoded: &'d [u8], at: &Range<usize>) -> &'d str {
+    decoded.get(at.clone()).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("")
+}
+
+/// Percent-decodes one name or value onto the end of `out`; where it is.
+fn decode_into(out: &mut Vec<u8>, s: &str) -> Result<Range<usize>, QueryError> {
+    let start = out.len();
     let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
@@ -75,6 +94,14 @@ fn decode(s: &str) -> Result<String, QueryError> {
             i += 1;
         }
     }
+    std::str::from_utf8(&out[start..]).map_err(|_| QueryError::Undecodable)?;
+    Ok(start..out.len())
+}
+
+/// Percent-decodes one name or value into UTF-8.
+fn decode(s: &str) -> Result<String, QueryError> {
+    let mut out = Vec::with_capacity(s.len());
+    decode_into(&mut out, s)?;
     String::from_utf8(out).map_err(|_| QueryError::Undecodable)
 }
 

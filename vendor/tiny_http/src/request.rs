@@ -163,11 +163,35 @@ pub(crate) enum Framing {
     Invalid,
 }
 
+/// camcgi: whether a header's value holds `word`, in any case (without
+/// building a lower-case copy of the value for every request).
+fn says(value: &str, word: &str) -> bool {
+    value.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+}
+
+/// camcgi: what a request's `Expect` header asks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expectation {
+    None,
+    /// `100-continue`: the client sends its body once told to.
+    Continue,
+    /// Anything else: refused with 417.
+    Unknown,
+}
+
+pub(crate) fn expectation(headers: &[Header]) -> Expectation {
+    match headers.iter().find(|h| h.field.equiv("Expect")).map(|h| h.value.as_str()) {
+        None => Expectation::None,
+        Some(v) if v.eq_ignore_ascii_case("100-continue") => Expectation::Continue,
+        Some(_) => Expectation::Unknown,
+    }
+}
+
 pub(crate) fn body_framing(headers: &[Header], version: &HTTPVersion) -> Framing {
     let header = |name: &'static str| headers.iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str());
     if !framing_is_valid(headers, version) {
         Framing::Invalid
-    } else if header("Connection").is_some_and(|v| v.to_ascii_lowercase().contains("upgrade")) {
+    } else if header("Connection").is_some_and(|v| says(v, "upgrade")) {
         Framing::Upgrade
     } else if header("Transfer-Encoding").is_some() {
         // if transfer-encoding is specified, the Content-Length
@@ -210,27 +234,18 @@ where
     // may be read past its end, and an upgrade hands the connection over, so
     // both end it too.
     let closing = matches!(framing, Framing::Invalid | Framing::Chunked | Framing::Upgrade) || {
-        let connection = headers
-            .iter()
-            .find(|h: &&Header| h.field.equiv("Connection"))
-            .map(|h| h.value.as_str().to_ascii_lowercase());
+        let connection = headers.iter().find(|h: &&Header| h.field.equiv("Connection")).map(|h| h.value.as_str());
         match connection {
-            Some(v) => v.contains("close") || (version == HTTPVersion(1, 0) && !v.contains("keep-alive")),
+            Some(v) => says(v, "close") || (version == HTTPVersion(1, 0) && !says(v, "keep-alive")),
             None => version == HTTPVersion(1, 0),
         }
     };
 
     // true if the client sent a `Expect: 100-continue` header
-    let expects_continue = {
-        match headers
-            .iter()
-            .find(|h: &&Header| h.field.equiv("Expect"))
-            .map(|h| h.value.as_str())
-        {
-            None => false,
-            Some(v) if v.eq_ignore_ascii_case("100-continue") => true,
-            _ => return Err(RequestCreationError::ExpectationFailed),
-        }
+    let expects_continue = match expectation(&headers) {
+        Expectation::None => false,
+        Expectation::Continue => true,
+        Expectation::Unknown => return Err(RequestCreationError::ExpectationFailed),
     };
 
     // we wrap `source_data` around a reading whose nature depends on the transfer-encoding and

@@ -41,6 +41,9 @@ pub struct Response<R> {
     reader: R,
     status_code: StatusCode,
     headers: Vec<Header>,
+    /// camcgi: headers whose names and values are constants, kept without
+    /// an allocation each (see `with_static_header`).
+    static_headers: Vec<(&'static str, &'static str)>,
     data_length: Option<usize>,
     chunked_threshold: Option<usize>,
 }
@@ -113,34 +116,46 @@ fn write_message_header<W>(
     status_code: &StatusCode,
     first: &[(&str, &[u8])],
     headers: &[Header],
+    static_headers: &[(&'static str, &'static str)],
     last: &[(&str, &[u8])],
 ) -> IoResult<()>
 where
     W: Write,
 {
-    let mut head = Vec::with_capacity(256);
-    // writing status line
-    write!(
-        &mut head,
-        "HTTP/{}.{} {} {}\r\n",
-        http_version.0,
-        http_version.1,
-        status_code.0,
-        status_code.default_reason_phrase()
-    )?;
-
-    // writing headers
     let given = headers.iter().map(|h| (h.field.as_str().as_str(), h.value.as_str().as_bytes()));
-    for (field, value) in first.iter().copied().chain(given).chain(last.iter().copied()) {
-        head.extend_from_slice(field.as_bytes());
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value);
-        head.extend_from_slice(b"\r\n");
+    let constant = static_headers.iter().map(|&(field, value)| (field, value.as_bytes()));
+    let lines = || first.iter().copied().chain(given.clone()).chain(constant.clone()).chain(last.iter().copied());
+    let write_head = |head: &mut dyn Write| -> IoResult<()> {
+        write!(
+            head,
+            "HTTP/{}.{} {} {}\r\n",
+            http_version.0,
+            http_version.1,
+            status_code.0,
+            status_code.default_reason_phrase()
+        )?;
+        for (field, value) in lines() {
+            head.write_all(field.as_bytes())?;
+            head.write_all(b": ")?;
+            head.write_all(value)?;
+            head.write_all(b"\r\n")?;
+        }
+        head.write_all(b"\r\n")
+    };
+    // The status line takes at most 64 bytes; a usual head fits on the stack.
+    let length = 64 + lines().map(|(field, value)| field.len() + value.len() + 4).sum::<usize>() + 2;
+    const ON_STACK: usize = 768;
+    if length <= ON_STACK {
+        let mut stack = [0u8; ON_STACK];
+        let mut head = Cursor::new(&mut stack[..]);
+        write_head(&mut head)?;
+        let written = head.position() as usize;
+        writer.write_all(&stack[..written])
+    } else {
+        let mut head = Vec::with_capacity(length);
+        write_head(&mut head)?;
+        writer.write_all(&head)
     }
-
-    // separator between header and data
-    head.extend_from_slice(b"\r\n");
-    writer.write_all(&head)
 }
 
 fn choose_transfer_encoding(
@@ -237,7 +252,8 @@ where
         let mut response = Response {
             reader: data,
             status_code,
-            headers: Vec::with_capacity(16),
+            headers: Vec::new(),
+            static_headers: Vec::new(),
             data_length,
             chunked_threshold: None,
         };
@@ -283,9 +299,17 @@ where
     /// camcgi: says `Connection: close`, which `add_header` refuses to add:
     /// a client that is not told tries the closed connection again.
     pub fn with_connection_close(mut self) -> Self {
-        if let Ok(header) = Header::from_bytes(&b"Connection"[..], &b"close"[..]) {
-            self.headers.push(header);
-        }
+        self.static_headers.push(("Connection", "close"));
+        self
+    }
+
+    /// camcgi: adds a header whose name and value are constants. Upstream
+    /// built every header of two allocated strings; most of an answer's
+    /// headers are constants. The caller vouches for the name and value
+    /// (no line breaks) and that `add_header`'s special names are not among
+    /// them.
+    pub fn with_static_header(mut self, field: &'static str, value: &'static str) -> Self {
+        self.static_headers.push((field, value));
         self
     }
 
@@ -359,6 +383,7 @@ where
         Response {
             reader,
             headers: self.headers,
+            static_headers: self.static_headers,
             status_code: self.status_code,
             data_length,
             chunked_threshold: self.chunked_threshold,
@@ -405,10 +430,13 @@ where
             put_first("Upgrade", upgrade.as_bytes());
             transfer_encoding = None;
         }
-        if !self.headers.iter().any(|h| h.field.equiv("Server")) {
+        let given = |name: &'static str| {
+            self.headers.iter().any(|h| h.field.equiv(name)) || self.static_headers.iter().any(|h| h.0.eq_ignore_ascii_case(name))
+        };
+        if !given("Server") {
             put_first("Server", b"tiny-http (Rust)");
         }
-        if !self.headers.iter().any(|h| h.field.equiv("Date")) {
+        if !given("Date") {
             put_first("Date", &date);
         }
         let first = &first[..firsts];
@@ -416,17 +444,19 @@ where
         // if the transfer encoding is identity, the content length must be known ; therefore if
         // we don't know it, we buffer the entire response first here
         // while this is an expensive operation, it is only ever needed for clients using HTTP 1.0
-        let (mut reader, data_length): (Box<dyn Read>, _) =
-            match (self.data_length, transfer_encoding) {
-                (Some(l), _) => (Box::new(self.reader), Some(l)),
-                (None, Some(TransferEncoding::Identity)) => {
-                    let mut buf = Vec::new();
-                    self.reader.read_to_end(&mut buf)?;
-                    let l = buf.len();
-                    (Box::new(Cursor::new(buf)), Some(l))
-                }
-                _ => (Box::new(self.reader), None),
-            };
+        // camcgi: the reader is used where it is, not boxed.
+        let mut buffered;
+        let (reader, data_length): (&mut dyn Read, _) = match (self.data_length, transfer_encoding) {
+            (Some(l), _) => (&mut self.reader, Some(l)),
+            (None, Some(TransferEncoding::Identity)) => {
+                let mut buf = Vec::new();
+                self.reader.read_to_end(&mut buf)?;
+                let l = buf.len();
+                buffered = Cursor::new(buf);
+                (&mut buffered, Some(l))
+            }
+            _ => (&mut self.reader, None),
+        };
 
         // checking whether to ignore the body of the response
         let do_not_send_body = do_not_send_body
@@ -456,6 +486,7 @@ where
             &self.status_code,
             first,
             &self.headers,
+            &self.static_headers,
             last,
         )?;
 
@@ -466,7 +497,7 @@ where
                     use chunked_transfer::Encoder;
 
                     let mut writer = Encoder::new(writer);
-                    io::copy(&mut reader, &mut writer)?;
+                    io::copy(reader, &mut writer)?;
                 }
 
                 Some(TransferEncoding::Identity) => {
@@ -474,7 +505,7 @@ where
                     let data_length = data_length.unwrap();
 
                     if data_length >= 1 {
-                        io::copy(&mut reader, &mut writer)?;
+                        io::copy(reader, &mut writer)?;
                     }
                 }
 
@@ -511,6 +542,7 @@ where
             reader: Box::new(self.reader) as Box<dyn Read + Send>,
             status_code: self.status_code,
             headers: self.headers,
+            static_headers: self.static_headers,
             data_length: self.data_length,
             chunked_threshold: self.chunked_threshold,
         }
@@ -599,6 +631,7 @@ impl Clone for Response<io::Empty> {
             reader: io::empty(),
             status_code: self.status_code,
             headers: self.headers.clone(),
+            static_headers: self.static_headers.clone(),
             data_length: self.data_length,
             chunked_threshold: self.chunked_threshold,
         }
