@@ -97,3 +97,54 @@ fn an_upload_whose_body_trickles_holds_up_no_other_connection() {
     let mut byte = [0u8; 1];
     assert!(matches!(upload.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock), "the upload was answered");
 }
+
+#[test]
+fn requests_that_arrive_with_one_that_blocks_are_answered_meanwhile() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    let dir = TempDir::new();
+    let cam = Process::start(&dir.0, &["--timeout", "10"]);
+    let uid = cam.uid("123456");
+    let pid = Pid::from_raw(cam.child.id() as i32);
+    let connect = || {
+        let s = TcpStream::connect(("127.0.0.1", cam.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s
+    };
+    // First with one thread serving, and more requests than it takes at
+    // once; then one request, with the spare that the first round started
+    // waiting for events too (and none coming to wake it), five times, as
+    // the two events do not always go to the one thread.
+    for (round, count) in [(1, 24), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1)] {
+        let mut upload = connect();
+        let mut clients: Vec<TcpStream> = (0..count).map(|_| connect()).collect();
+        std::thread::sleep(Duration::from_millis(200));
+        // Stopped, the server finds every request there at once when it
+        // goes on, the upload (whose body the handler waits for) first.
+        kill(pid, Signal::SIGSTOP).unwrap();
+        write!(
+            upload,
+            "POST /cgi-bin/OnvifFirmwareUpgrade HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic YWRtaW46MTIzNDU2\r\n\
+             Content-Length: 1000000\r\nConnection: close\r\n\r\nCAMF"
+        )
+        .unwrap();
+        for client in &mut clients {
+            write!(client, "GET /cgi-bin/image?uid={uid} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        kill(pid, Signal::SIGCONT).unwrap();
+        for client in clients {
+            let (status, body) = read_answer(&mut BufReader::new(client));
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        }
+        let took = started.elapsed();
+        eprintln!("round {round}: {count} requests answered in {took:?} while an upload's body was awaited");
+        let limit = if emulated() { Duration::from_secs(4) } else { Duration::from_secs(1) };
+        assert!(took < limit, "round {round}: {took:?}");
+        // The upload is still being read: it has had no answer.
+        upload.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+        let mut byte = [0u8; 1];
+        assert!(matches!(upload.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock), "the upload was answered");
+    }
+}
