@@ -5,6 +5,11 @@
 //! second, p50/p99 latency, CPU time per request (the server's user + system
 //! time over the requests answered) and camcgi's peak RSS.
 //!
+//! The servers run on one CPU (a camera has one core) and the load on the
+//! others, so that a server and its client never take turns on one core.
+//! camcgi and nginx are measured in alternating rounds, so that a change in
+//! the machine's other load falls on both; the ratios are the rounds' medians.
+//!
 //! `cargo bench --bench load` (needs `nginx` and `busybox` for the two peers).
 //! `SOAK_SECONDS=600 cargo bench --bench load` runs the soak instead: mixed
 //! load for that long, printing RSS, requests and errors each minute.
@@ -44,6 +49,60 @@ fn cpu_time(pid: u32) -> Duration {
     let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
     let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten().unwrap_or(100) as u64;
     Duration::from_micros(ticks * 1_000_000 / per_second.max(1))
+}
+
+/// The CPUs this bench may use: the first for the servers, the rest for the
+/// load. With one CPU, both share it.
+struct Cpus {
+    server: Option<nix::sched::CpuSet>,
+    load: Option<nix::sched::CpuSet>,
+}
+
+impl Cpus {
+    fn split() -> Cpus {
+        use nix::sched::{sched_getaffinity, CpuSet};
+        use nix::unistd::Pid;
+        let Ok(all) = sched_getaffinity(Pid::from_raw(0)) else { return Cpus { server: None, load: None } };
+        let ours: Vec<usize> = (0..CpuSet::count()).filter(|&c| all.is_set(c).unwrap_or(false)).collect();
+        let Some((&first, rest)) = ours.split_first().filter(|(_, rest)| !rest.is_empty()) else {
+            return Cpus { server: None, load: None };
+        };
+        let mut server = CpuSet::new();
+        let _ = server.set(first);
+        let mut load = CpuSet::new();
+        for &c in rest {
+            let _ = load.set(c);
+        }
+        Cpus { server: Some(server), load: Some(load) }
+    }
+
+    fn describe(&self) -> &'static str {
+        if self.server.is_some() {
+            "servers on one CPU, load on the others"
+        } else {
+            "one CPU shared by servers and load"
+        }
+    }
+
+    /// Starts a server on the servers' CPU: a child inherits the affinity of
+    /// the thread that starts it, and so do its threads.
+    fn on_server_cpu<T>(&self, start: impl FnOnce() -> T) -> T {
+        use nix::sched::sched_setaffinity;
+        use nix::unistd::Pid;
+        if let Some(cpus) = &self.server {
+            let _ = sched_setaffinity(Pid::from_raw(0), cpus);
+        }
+        let started = start();
+        if let Some(cpus) = &self.load {
+            let _ = sched_setaffinity(Pid::from_raw(0), cpus);
+        }
+        started
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
 fn free_port() -> u16 {
@@ -282,7 +341,8 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("camcgi-bench-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let cam = camcgi(&dir.join("camcgi"));
+    let cpus = Cpus::split();
+    let cam = cpus.on_server_cpu(|| camcgi(&dir.join("camcgi")));
     std::thread::sleep(Duration::from_millis(300));
     let idle = vm_kib(cam.child.id(), "VmRSS:");
     let mut buf = Vec::new();
@@ -307,9 +367,18 @@ fn main() {
         })
         .collect();
 
+    // The limit answers exactly what camcgi answers.
+    let mut s = TcpStream::connect(("127.0.0.1", cam.port)).unwrap();
+    write!(s, "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", query[0]).unwrap();
+    read_response(&mut s, &mut buf);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let ngx = cpus.on_server_cpu(|| nginx(&dir.join("nginx"), body));
+
     println!(
-        "load: {secs} s per run, loopback, {}, mock board; camcgi idle RSS {idle} KiB",
-        std::env::var("CAMCGI_BIN").map_or("release build".to_string(), |b| format!("binary {b}"))
+        "load: {secs} s per run, loopback, {}, mock board, {}; camcgi idle RSS {idle} KiB",
+        std::env::var("CAMCGI_BIN").map_or("release build".to_string(), |b| format!("binary {b}")),
+        cpus.describe()
     );
     println!("{:<44} {:>10} {:>9} {:>9} {:>12} {:>11}", "run", "req/s", "p50 ms", "p99 ms", "CPU us/req", "peak RSS");
     let measure = |name: &str, server: &Server, paths: &[String], conns: usize, keep: bool, rss: bool| {
@@ -322,40 +391,42 @@ fn main() {
         println!("{name:<44} {qps:>10.0} {:>9.3} {:>9.3} {per_request:>12.1} {peak:>11}", pct(&lat, 0.5), pct(&lat, 0.99));
         (qps, per_request, pct(&lat, 0.99))
     };
-    let mut first = None;
+    let rounds: usize = std::env::var("LOAD_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3).max(1);
+    let (mut cpu_ratios, mut qps_ratios, mut p99s, mut camcgi_qpss) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let (camcgi_qps, camcgi_cpu, camcgi_p99) = measure("camcgi image query, keep-alive, 8 conns", &cam, &query, 8, true, true);
+        p99s.push(camcgi_p99);
+        camcgi_qpss.push(camcgi_qps);
+        if let Some(ngx) = &ngx {
+            let (qps, cpu, _) = measure("nginx, 1 worker, same bytes, keep-alive, 8", ngx, &query, 8, true, false);
+            cpu_ratios.push(camcgi_cpu / cpu);
+            qps_ratios.push(camcgi_qps / qps);
+        }
+    }
     for (name, paths, conns, keep) in [
-        ("camcgi image query, keep-alive, 8 conns", &query, 8, true),
         ("camcgi image query, new connection each, 8", &query, 8, false),
         ("camcgi 3 queries : 1 set, keep-alive, 8", &mixed, 8, true),
         ("camcgi image query, keep-alive, 64 conns", &query, 64, true),
     ] {
-        let result = measure(name, &cam, paths, conns, keep, true);
-        first.get_or_insert(result);
+        measure(name, &cam, paths, conns, keep, true);
     }
-    let (camcgi_qps, camcgi_cpu, camcgi_p99) = first.unwrap_or_default();
-    // The limit answers exactly what camcgi answered.
-    let mut s = TcpStream::connect(("127.0.0.1", cam.port)).unwrap();
-    write!(s, "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", query[0]).unwrap();
-    read_response(&mut s, &mut buf);
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    match nginx(&dir.join("nginx"), body) {
-        Some(ngx) => {
-            let (qps, cpu, _) = measure("nginx, 1 worker, same bytes, keep-alive, 8", &ngx, &query, 8, true, false);
-            println!(
-                "camcgi / nginx at 8 keep-alive connections: CPU per request {:.2}x (goal: at most 1.5x), req/s {:.2}x (goal: at least 0.8x); \
-                 camcgi p99 {camcgi_p99:.3} ms (goal: under 1 ms)",
-                camcgi_cpu / cpu,
-                camcgi_qps / qps
-            );
-        }
-        None => println!("nginx not found: no limit (apt-get install nginx)"),
+    let camcgi_qps = median(camcgi_qpss);
+    if ngx.is_some() {
+        println!(
+            "camcgi / nginx at 8 keep-alive connections, median of {rounds} alternating rounds: CPU per request {:.2}x (goal: at most 1.5x), \
+             req/s {:.2}x (goal: at least 0.8x); camcgi p99 {:.3} ms (goal: under 1 ms)",
+            median(cpu_ratios),
+            median(qps_ratios),
+            median(p99s)
+        );
+    } else {
+        println!("nginx not found: no limit (apt-get install nginx)");
     }
     let sessions = dir.join("busybox");
     std::fs::create_dir_all(&sessions).unwrap();
     std::fs::write(sessions.join("sessions"), format!("{uid}\n")).unwrap();
     std::fs::write(sessions.join("image.conf"), "brightness=128\ncontrast=128\nsaturation=128\nsharpness=128\n").unwrap();
-    match busybox(&sessions) {
+    match cpus.on_server_cpu(|| busybox(&sessions)) {
         Some(bb) => {
             let (qps, _, _) = measure("busybox httpd + shell CGI, 8 conns", &bb, &query, 8, false, false);
             println!("camcgi / busybox+CGI, image query at 8 connections: {:.1}x (goal: at least 30x)", camcgi_qps / qps);
