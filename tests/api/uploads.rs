@@ -4,7 +4,6 @@ use crate::common::*;
 use base64::Engine;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -64,10 +63,30 @@ fn targets_answer_without_passwords_and_refuse_bad_values() {
     assert_eq!(cam.get(&format!("{TARGETS}?uid={uid}")).attr("ftp_dir").as_deref(), Some("cams/gate"));
 }
 
+/// A real FTP server in the test process: libunftp with its file-system
+/// back-end, one user `cam` with the password `s3cret`, files under `root`.
 struct FtpServer {
-    child: Child,
     port: u16,
     root: TempDir,
+}
+
+#[derive(Debug)]
+struct OneUser;
+
+#[async_trait::async_trait]
+impl unftp_core::auth::Authenticator for OneUser {
+    async fn authenticate(
+        &self,
+        username: &str,
+        creds: &unftp_core::auth::Credentials,
+    ) -> Result<unftp_core::auth::Principal, unftp_core::auth::AuthenticationError> {
+        use unftp_core::auth::AuthenticationError;
+        match (username, creds.password.as_deref()) {
+            ("cam", Some("s3cret")) => Ok(unftp_core::auth::Principal { username: username.to_string() }),
+            ("cam", _) => Err(AuthenticationError::BadPassword),
+            _ => Err(AuthenticationError::BadUser),
+        }
+    }
 }
 
 impl FtpServer {
@@ -75,26 +94,25 @@ impl FtpServer {
         let root = TempDir::new();
         std::fs::create_dir_all(root.0.join("cams")).unwrap();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new("python3")
-            .args(["-m", "pyftpdlib", "-i", "127.0.0.1", "-p", &port.to_string(), "-w", "-u", "cam", "-P", "s3cret", "-d"])
-            .arg(&root.0)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 with pyftpdlib (pip install pyftpdlib)");
+        let home = root.0.clone();
+        let server = libunftp::ServerBuilder::with_authenticator(
+            Box::new(move || unftp_sbe_fs::Filesystem::new(home.clone()).unwrap()),
+            std::sync::Arc::new(OneUser),
+        )
+        .greeting("camcgi test FTP server")
+        .passive_ports(50000..=50999)
+        .build()
+        .unwrap();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+            runtime.block_on(server.listen(format!("127.0.0.1:{port}")))
+        });
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "pyftpdlib did not start (pip install pyftpdlib)");
-            std::thread::sleep(Duration::from_millis(50));
+            assert!(Instant::now() < deadline, "the FTP server did not start");
+            std::thread::sleep(Duration::from_millis(20));
         }
-        FtpServer { child, port, root }
-    }
-}
-
-impl Drop for FtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        FtpServer { port, root }
     }
 }
 
