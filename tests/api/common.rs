@@ -273,6 +273,16 @@ impl Cam {
     }
 
     /// Waits (briefly, polling) until `cond` holds.
+    /// Moves the clock on, and returns once the camera's periodic checks
+    /// have run on the new time: two more completed, as one under way when
+    /// the clock moved may have read the old time.
+    pub fn advance_and_tick(&self, by: Duration) {
+        let app = self.running.as_ref().unwrap().app().clone();
+        self.clock.advance(by);
+        let seen = app.ticks();
+        self.eventually("two periodic checks", || app.ticks() >= seen + 2);
+    }
+
     pub fn eventually(&self, what: &str, cond: impl Fn() -> bool) {
         for _ in 0..500 {
             if cond() {
@@ -313,7 +323,7 @@ fn proc_hiding() -> Option<&'static [&'static str]> {
     static HIDING: std::sync::OnceLock<Option<&'static [&'static str]>> = std::sync::OnceLock::new();
     *HIDING.get_or_init(|| {
         if emulated() {
-            eprintln!("NOTE: under qemu-user the camcgi processes see /proc (qemu reads it); the host run hides it");
+            say("NOTE: under qemu-user the camcgi processes see /proc (qemu reads it); the host run hides it");
             return None;
         }
         let ways: [&'static [&'static str]; 2] = [&["unshare", "--mount"], &["unshare", "--map-root-user", "--mount"]];
@@ -327,7 +337,7 @@ fn proc_hiding() -> Option<&'static [&'static str]> {
                 .is_ok_and(|s| s.success())
         });
         if found.is_none() {
-            eprintln!("WARNING: no mount namespace here (unshare failed): camcgi processes run with /proc visible");
+            say("WARNING: no mount namespace here (unshare failed): camcgi processes run with /proc visible");
         }
         found
     })
@@ -443,4 +453,17 @@ impl Drop for Process {
 /// Whether the tests run under an emulator (timings are then several times slower).
 pub fn emulated() -> bool {
     std::env::var_os("CAMCGI_EXEC_WRAPPER").is_some() || !default_wrapper().is_empty()
+}
+
+/// Writes a line where a passing test's output is seen: on the terminal's
+/// standard error, which the test harness does not capture (it captures
+/// `eprintln!`, and shows that only for a test that fails).
+pub fn say(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n{text}");
+}
+
+/// Says that a test skipped its work, and why.
+pub fn say_skipped(test: &str, why: &str) {
+    say(&format!("SKIPPED {test}: {why}"));
 }
