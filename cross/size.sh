@@ -4,10 +4,14 @@
 # profile: the default build (mock and Linux boards, web page), a camera build
 # (Linux board only: --no-default-features --features board-linux) and the
 # camera build with the web page (--features board-linux,web).
+# Exits non-zero when a camera build is over its budget (the armv7 camera
+# build: 900 KiB, the README's goal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(host armv7-unknown-linux-gnueabihf aarch64-unknown-linux-musl)
+declare -A budget=([armv7-unknown-linux-gnueabihf/camera]=$((900 * 1024)))
+over=0
 printf '%-32s %-10s %10s %7s\n' target build bytes KiB
 for t in "${targets[@]}"; do
     for build in default camera camera+web; do
@@ -24,6 +28,20 @@ for t in "${targets[@]}"; do
             name=$t
         fi
         bytes=$(stat -c %s "$bin")
-        printf '%-32s %-10s %10d %7d\n' "$name" "$build" "$bytes" $(( (bytes + 1023) / 1024 ))
+        printf '%-32s %-10s %10d %7d' "$name" "$build" "$bytes" $(( (bytes + 1023) / 1024 ))
+        limit=${budget[$name/$build]:-}
+        if [ -n "$limit" ]; then
+            if [ "$bytes" -gt "$limit" ]; then
+                printf '  OVER BUDGET by %d bytes (budget %d)' $((bytes - limit)) "$limit"
+                over=1
+            else
+                printf '  within budget (%d bytes to spare)' $((limit - bytes))
+            fi
+        fi
+        printf '\n'
     done
 done
+if [ "$over" -ne 0 ]; then
+    echo "a camera build is over its size budget" >&2
+    exit 1
+fi
