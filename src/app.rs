@@ -11,7 +11,7 @@ use crate::{audio, image, motion, network, osd, ptz, time, video};
 use camcgi_hal::{Board, DeviceError, Monotonic, SnapshotSource, StorageTargets, SystemControl};
 use serde::Serialize;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -111,6 +111,9 @@ pub struct App {
     pub sites: crate::origin::Sites,
     /// FTP and e-mail targets for snapshots.
     pub targets: Mutex<crate::targets::Targets>,
+    /// Periodic checks completed (the PTZ watchdog's): a test that moves the
+    /// clock waits for the next one instead of sleeping.
+    ticks: AtomicU64,
 }
 
 impl App {
@@ -154,6 +157,7 @@ impl App {
             clock,
             store,
             listen,
+            ticks: AtomicU64::new(0),
         }
     }
 
@@ -206,6 +210,12 @@ impl App {
     /// Periodic work: the PTZ watchdog.
     pub fn tick(&self) {
         ptz::watchdog(self);
+        self.ticks.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// How many periodic checks have been completed.
+    pub fn ticks(&self) -> u64 {
+        self.ticks.load(Ordering::SeqCst)
     }
 }
 

@@ -123,24 +123,21 @@ fn a_move_stops_by_itself_after_60_seconds_without_a_command() {
     let uid = cam.admin();
     let stops = || cam.mock.calls().iter().filter(|c| **c == Call::Ptz(PtzCommand::Stop)).count();
     assert_ok(ptz(&cam, &uid, "move_x=1&speed=3"), "ptz_ctrl");
-    cam.clock.advance(Duration::from_secs(59));
-    std::thread::sleep(Duration::from_millis(150));
-    assert_eq!(stops(), 0);
+    cam.advance_and_tick(Duration::from_secs(59));
+    assert_eq!(stops(), 0, "the watchdog has checked at 59 s and let the move go on");
     // A new command restarts the minute.
     assert_ok(ptz(&cam, &uid, "move_x=-1&speed=3"), "ptz_ctrl");
-    cam.clock.advance(Duration::from_secs(59));
-    std::thread::sleep(Duration::from_millis(150));
-    assert_eq!(stops(), 0);
-    cam.clock.advance(Duration::from_secs(1));
-    cam.eventually("the watchdog stops the head", || stops() == 1);
+    cam.advance_and_tick(Duration::from_secs(59));
+    assert_eq!(stops(), 0, "59 s after the second command");
+    cam.advance_and_tick(Duration::from_secs(1));
+    assert_eq!(stops(), 1, "the watchdog stops the head at 60 s");
     let parked = cam.mock.ptz_position();
-    cam.clock.advance(Duration::from_secs(120));
-    std::thread::sleep(Duration::from_millis(150));
+    cam.advance_and_tick(Duration::from_secs(120));
     assert_eq!(cam.mock.ptz_position(), parked);
     assert_eq!(stops(), 1, "the watchdog stops once");
     // Lens drives are watched too (the minutes above ended the session).
     let uid = cam.admin();
     assert_ok(ptz(&cam, &uid, "zoom=1"), "ptz_ctrl");
-    cam.clock.advance(Duration::from_secs(60));
-    cam.eventually("the watchdog stops the zoom", || stops() == 2);
+    cam.advance_and_tick(Duration::from_secs(60));
+    assert_eq!(stops(), 2, "the watchdog stops the zoom");
 }
