@@ -148,3 +148,43 @@ fn requests_that_arrive_with_one_that_blocks_are_answered_meanwhile() {
         assert!(matches!(upload.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock), "the upload was answered");
     }
 }
+
+#[test]
+fn at_max_connections_the_connection_idle_longest_makes_room() {
+    let dir = TempDir::new();
+    let cam = Process::start(&dir.0, &["--max-connections", "4"]);
+    let mut idle: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let s = TcpStream::connect(("127.0.0.1", cam.port)).unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    // A fifth connection is served; the first, idle longest, is closed for it.
+    assert_eq!(cam.get("/cgi-bin/getuid?username=admin&password=123456").status, 200);
+    let mut byte = [0u8; 1];
+    idle[0].set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let closed = idle[0].read(&mut byte);
+    assert!(
+        matches!(&closed, Ok(0)) || matches!(&closed, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "the connection idle longest is still open: {closed:?}"
+    );
+    for (i, s) in idle.iter_mut().enumerate().skip(1) {
+        s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        assert!(
+            matches!(s.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "connection {i} was closed though the limit had room for it"
+        );
+    }
+    // Without the limit all four would stay open: with the default (64) they do.
+    let dir = TempDir::new();
+    let roomy = Process::start(&dir.0, &[]);
+    let mut kept: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(("127.0.0.1", roomy.port)).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(roomy.get("/cgi-bin/getuid?username=admin&password=123456").status, 200);
+    for s in &mut kept {
+        s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        assert!(matches!(s.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock));
+    }
+}

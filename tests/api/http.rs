@@ -228,3 +228,36 @@ fn an_answer_after_which_the_connection_closes_says_so() {
         assert_eq!(r.header("Connection"), Some("close"), "{case}: {answer}");
     }
 }
+
+/// The camera's own end of a client's connection: a descriptor of this test
+/// process, where the camera on the mock board runs.
+fn server_end(client: &TcpStream, port: u16) -> std::os::fd::RawFd {
+    use nix::sys::socket::{getpeername, getsockname, SockaddrIn};
+    let ours = client.local_addr().unwrap().port();
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .find(|&fd| {
+            let peer = getpeername::<SockaddrIn>(fd).map(|a| a.port());
+            let local = getsockname::<SockaddrIn>(fd).map(|a| a.port());
+            peer == Ok(ours) && local == Ok(port)
+        })
+        .expect("the camera's end of the connection")
+}
+
+#[test]
+fn answers_are_sent_without_waiting_for_acknowledgements() {
+    // TCP_NODELAY: Nagle's algorithm held an answer's last segment back for
+    // the client's delayed ACK, 40 ms on keep-alive.
+    use nix::sys::socket::{getsockopt, sockopt};
+    let cam = Cam::start();
+    let mut client = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    client.write_all(b"GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    assert_eq!(read_one(&mut client).status, 200);
+    let fd = server_end(&client, cam.port());
+    // SAFETY: the descriptor is the camera's open connection, which the
+    // client holds open while it is borrowed here.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    assert!(getsockopt(&fd, sockopt::TcpNoDelay).unwrap(), "TCP_NODELAY is not set on the camera's connections");
+}
