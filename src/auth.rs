@@ -5,7 +5,7 @@ use crate::accounts::{Account, Accounts};
 use crate::app::{lock, App};
 use crate::lockout::Claim;
 use crate::query::Params;
-use crate::routes::{Body, Call, Reply};
+use crate::call::{Body, Call, Reply};
 use crate::session::{Kind, Token};
 use crate::xml::{simple, Doc, Fault};
 use quick_xml::events::Event;
@@ -16,8 +16,6 @@ use std::net::IpAddr;
 pub const GETUID_PARAMS: &[&str] = &["username", "password"];
 /// `auth.cgi`'s parameters.
 pub const AUTH_CGI_PARAMS: &[&str] = &["act", "set", "data"];
-/// `auth.cgi`'s path.
-pub const AUTH_CGI_PATH: &str = "/cgi/auth.cgi";
 /// The `data` XML is refused past this many bytes, before parsing.
 const MAX_DATA: usize = 1024;
 
@@ -125,13 +123,9 @@ fn code(code: Code) -> Reply {
     code_reply(code, text)
 }
 
-/// Routed through [`auth_cgi_raw`], which answers in `auth.cgi`'s own format.
-pub fn auth_cgi(_app: &App, _call: &Call) -> Result<Reply, Fault> {
-    Ok(code(Code::Unsupported))
-}
-
-/// `/cgi/auth.cgi?act=auth|auth_logout` and `?set=keep_alive`, answered with `<root>`.
-pub fn auth_cgi_raw(app: &App, raw_query: &str, peer: IpAddr) -> Reply {
+/// `/cgi/auth.cgi?act=auth|auth_logout` and `?set=keep_alive`, answered with
+/// `<root>`: its own checks, since it answers every outcome with a code.
+pub fn auth_cgi(app: &App, raw_query: &str, peer: IpAddr) -> Reply {
     let Ok(params) = Params::parse(raw_query) else { return code(Code::ParseError) };
     if params.names().any(|n| !AUTH_CGI_PARAMS.contains(&n)) {
         return code(Code::ParseError);

@@ -7,19 +7,16 @@
 //! that last step touches the running slot or the boot selection, so any
 //! failure (or a power cut) leaves the camera booting what it booted before.
 
-use crate::accounts::Privilege;
 use crate::app::{lock, App};
-use crate::query::Params;
-use crate::routes::{After, Call, Reply};
+use crate::call::{After, Call, Reply};
 use crate::xml::{simple, Doc, Fault};
 use camcgi_fwimage::{Header, HeaderError, PayloadHasher, Version, HEADER_LEN};
 use camcgi_hal::{BootControl, BootState, DeviceError, FirmwareFlash, FlashGeometry, Slot};
 use std::io::Read;
-use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 
-/// The two paths the upload is accepted on (the document's page posts to the second).
-pub const UPLOAD_PATHS: [&str; 2] = ["/cgi-bin/OnvifFirmwareUpgrade", "/OnvifFirmwareUpgrade"];
+/// The upload's parameters besides `uid`: the snapshot's credentials.
+pub const UPLOAD_PARAMS: &[&str] = &["username", "password"];
 
 /// What the board's owner decides about upgrades.
 #[derive(Debug, Clone, Default)]
@@ -226,20 +223,6 @@ impl<'u> Updater<'u> {
     }
 }
 
-/// What the HTTP front knows about an upload before its body is touched.
-pub struct Upload<'a> {
-    /// The path posted to.
-    pub path: &'a str,
-    /// The raw query.
-    pub query: &'a str,
-    /// The client.
-    pub peer: IpAddr,
-    /// The `Authorization` header.
-    pub authorization: Option<&'a str>,
-    /// The declared body length.
-    pub length: Length,
-}
-
 /// The `Content-Length` as declared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Length {
@@ -265,15 +248,12 @@ impl Drop for Busy<'_> {
     }
 }
 
-/// Handles an upload and answers it.
-pub fn upload(app: &App, upload: &Upload, body: &mut dyn Body) -> Reply {
-    match receive(app, upload, body) {
+/// Receives an upload the router has admitted (credentials, parameters and
+/// privilege checked) on `path`, and answers it.
+pub fn upload(app: &App, path: &str, length: Length, body: &mut dyn Body) -> Reply {
+    match receive(app, length, body) {
         Ok(reply) => reply,
-        Err(f) => {
-            let mut reply = Reply::fault(upload.path, &f);
-            reply.challenge = f.status == 401;
-            reply
-        }
+        Err(f) => Reply::fault(path, &f),
     }
 }
 
@@ -282,15 +262,7 @@ fn set_status(app: &App, phase: Phase, received: u64, total: u64, reason: &str) 
     *s = Status { phase, received, total, reason: reason.to_string() };
 }
 
-fn receive(app: &App, upload: &Upload, body: &mut dyn Body) -> Result<Reply, Fault> {
-    let params = Params::parse(upload.query).map_err(|_| Fault::bad("error, parse parameters"))?;
-    let session = crate::snapshot::authenticate(app, &params, upload.authorization, upload.peer)?;
-    if let Some(unknown) = params.names().find(|n| !["uid", "username", "password"].contains(n)) {
-        return Err(Fault::bad_owned(format!("{unknown}: unknown parameter")));
-    }
-    if session.privilege < Privilege::Administrator {
-        return Err(Fault::bad("permission denied"));
-    }
+fn receive(app: &App, length: Length, body: &mut dyn Body) -> Result<Reply, Fault> {
     if app.upgrading.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_err() {
         return Err(Fault::new(409, "upgrade in progress"));
     }
@@ -298,7 +270,7 @@ fn receive(app: &App, upload: &Upload, body: &mut dyn Body) -> Result<Reply, Fau
     // Until the image is under way, the status shows nothing received of
     // nothing: a refusal never leaves the last upgrade's figures standing.
     set_status(app, Phase::Receiving, 0, 0, "");
-    let result = match upload.length {
+    let result = match length {
         Length::Missing => Err(Fault::new(411, "length required")),
         Length::Bytes(total) => stream(app, total, body),
     };
@@ -423,7 +395,7 @@ fn stream(app: &App, total: u64, body: &mut dyn Body) -> Result<(), Fault> {
 pub fn preflight(app: &App, path: &str, origin: Option<&str>) -> Reply {
     match app.sites.origin_allowed(origin) {
         Some(origin) => {
-            let mut reply = Reply::with_kind(crate::routes::Body::Xml, Vec::new());
+            let mut reply = Reply::with_kind(crate::call::Body::Xml, Vec::new());
             reply.status = 204;
             reply.cors = Some(origin.to_string());
             reply

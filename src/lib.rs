@@ -7,13 +7,14 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod call;
 pub mod fields;
 pub mod firmware;
 pub mod ftp;
 pub mod audio;
 pub mod deadline;
 pub mod heap;
-pub mod http;
+pub mod front;
 pub mod image;
 pub mod lockout;
 pub mod logger;
@@ -44,7 +45,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use http::Running;
+pub use front::Running;
 
 /// Default connection timeout: long enough for a browser's keep-alive
 /// between page actions, short enough that idle connections (one thread

@@ -2,7 +2,7 @@
 
 use crate::app::{load_unit, lock, reset_unit, App, Unit};
 use crate::fields::{flag, ranged};
-use crate::routes::{Call, Reply};
+use crate::call::{Call, Reply};
 use crate::store::Store;
 use crate::xml::{Doc, Fault};
 use camcgi_hal::{DeviceError, MotionConfig, MotionDetector, MotionGrid};

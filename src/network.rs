@@ -2,7 +2,7 @@
 
 use crate::app::{load_unit, lock, reset_unit, App, Unit};
 use crate::fields::{flag, parse_int};
-use crate::routes::{After, Call, Reply};
+use crate::call::{After, Call, Reply};
 use crate::store::Store;
 use crate::xml::{Doc, Fault};
 use camcgi_hal::{DeviceError, ErrorKind, NetworkConfig, NetworkInterface};

@@ -3,7 +3,7 @@
 use crate::app::{load_unit, lock, reset_unit, App, Unit};
 use crate::fields::{flag, small_option};
 use crate::query::Params;
-use crate::routes::{Call, Reply};
+use crate::call::{Call, Reply};
 use crate::store::Store;
 use crate::xml::{Doc, Fault};
 use camcgi_hal::{DeviceError, OsdConfig, OsdOverlay};

@@ -2,7 +2,7 @@
 
 use crate::app::{lock, App, Unit};
 use crate::query::Params;
-use crate::routes::{Call, Reply};
+use crate::call::{Call, Reply};
 use crate::store::Store;
 use crate::xml::{simple, Fault};
 use camcgi_hal::{DeviceError, Dir, LensPart, PtzCommand, PtzDriver};

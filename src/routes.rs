@@ -1,13 +1,17 @@
-//! The route table and the checks every request passes before its handler:
-//! method, query, session, unknown parameters, privilege.
+//! The route table, and what every request passes before it is answered:
+//! the `Host` and framing checks, the route (an interface, `auth.cgi`, the
+//! firmware upload or a file of the web page) and its methods, then for an
+//! interface or the upload the query, the session or credentials, unknown
+//! parameters and the privilege.
 
 use crate::accounts::Privilege;
 use crate::app::App;
+use crate::call::{sets_something, Call, Reply};
+use crate::origin::{Browser, CROSS_SITE_REFUSED, HOST_REFUSED};
 use crate::query::{Params, QueryError};
-use crate::session::Session;
-use crate::origin::{Browser, CROSS_SITE_REFUSED};
+use crate::web::Asset;
 use crate::xml::Fault;
-use crate::{auth, image, motion, network, osd, ptz, snapshot, system, time, users, video};
+use crate::{auth, firmware, image, motion, network, osd, ptz, snapshot, system, time, users, video};
 use std::net::IpAddr;
 
 /// The HTTP methods camcgi distinguishes.
@@ -37,102 +41,24 @@ pub struct Incoming<'a> {
     pub authorization: Option<&'a str>,
     /// The headers that tell a browser's request apart.
     pub browser: Browser<'a>,
-}
-
-/// The kind of body, which decides the Content-Type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Body {
-    /// `text/xml; charset=UTF-8` (`/cgi-bin/*`).
-    Xml,
-    /// `text/plain;charset=utf-8` (`/cgi/auth.cgi`).
-    PlainXml,
-    /// `image/jpeg`.
-    Jpeg,
-}
-
-/// Something the server does after the answer has been sent and flushed.
-#[derive(Debug)]
-pub enum After {
-    /// Restart the camera.
-    Reboot,
-    /// Restore defaults; keep the network settings when asked.
-    FactoryReset {
-        /// `retain_network=1`.
-        retain_network: bool,
-    },
-    /// Serve on a new listener from now on.
-    Rebind(std::net::TcpListener),
-}
-
-/// A complete answer.
-#[derive(Debug)]
-pub struct Reply {
-    /// HTTP status.
-    pub status: u16,
-    /// Content kind.
-    pub body_kind: Body,
-    /// Body bytes.
-    pub body: Vec<u8>,
-    /// Ask for HTTP Basic credentials.
-    pub challenge: bool,
-    /// Methods allowed, for a 405.
-    pub allow: Option<&'static str>,
-    /// Work for after the answer.
-    pub after: Option<After>,
-    /// A CORS origin to allow in the answer.
-    pub cors: Option<String>,
-}
-
-impl Reply {
-    /// A 200 XML answer.
-    pub fn xml(body: Vec<u8>) -> Reply {
-        Reply { status: 200, body_kind: Body::Xml, body, challenge: false, allow: None, after: None, cors: None }
-    }
-
-    /// A 200 answer of another kind.
-    pub fn with_kind(body_kind: Body, body: Vec<u8>) -> Reply {
-        Reply { body_kind, ..Reply::xml(body) }
-    }
-
-    /// Adds work for after the answer.
-    pub fn then(mut self, after: After) -> Reply {
-        self.after = Some(after);
-        self
-    }
-
-    /// The `<fault>` answer for an interface path.
-    pub fn fault(path: &str, fault: &Fault) -> Reply {
-        Reply { status: fault.status, ..Reply::xml(fault.document(path)) }
-    }
-}
-
-/// One request, checked, as a handler sees it.
-pub struct Call<'a> {
-    /// The interface path.
-    pub path: &'static str,
-    /// Decoded parameters.
-    pub params: Params,
-    /// The session, for routes that need one.
-    pub session: Option<Session>,
-    /// The client's address.
-    pub peer: IpAddr,
-    /// The `Authorization` header.
-    pub authorization: Option<&'a str>,
-}
-
-impl Call<'_> {
-    /// Whether the request sets something: any parameter but `uid`.
-    pub fn is_set(&self) -> bool {
-        sets_something(&self.params)
-    }
-}
-
-/// Whether parameters make a set: any but `uid`.
-fn sets_something(params: &Params) -> bool {
-    params.names().any(|n| n != "uid")
+    /// The body's length cannot be told for sure: no body was read, and the
+    /// connection ends after the answer.
+    pub bad_framing: bool,
 }
 
 type Handler = fn(&App, &Call) -> Result<Reply, Fault>;
+
+/// What answers a route once its checks have passed.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// A `/cgi-bin` interface.
+    Cgi(Handler),
+    /// `/cgi/auth.cgi`, which logs in by itself and answers every outcome
+    /// with a code in `<root>` (no `<fault>`).
+    AuthCgi,
+    /// The firmware upload: its body is read by the front.
+    FirmwareUpload,
+}
 
 /// When a request to a route changes something, and so must come from the
 /// camera's own site (see [`crate::origin`]).
@@ -140,7 +66,7 @@ type Handler = fn(&App, &Call) -> Result<Reply, Fault>;
 enum Changes {
     /// When it is a set.
     WhenSet,
-    /// Always: an act (reboot, PTZ), a login, the accounts.
+    /// Always: an act (reboot, PTZ, an upgrade), a login, the accounts.
     Always,
     /// When one of these parameters is given: `snapshot.cgi`'s `upload`, and
     /// its `username`, since a failed login counts towards the lockout.
@@ -154,12 +80,20 @@ enum Guard {
     Login,
     /// A `uid` (or `authid`) is required.
     Session,
-    /// `uid`, `username`+`password`, or HTTP Basic (`snapshot.cgi`).
+    /// `uid`, `username`+`password`, or HTTP Basic (`snapshot.cgi`, the upload).
     Credentials,
 }
 
+/// The methods of the interfaces and of the page's files.
+const READ: &[Method] = &[Method::Get, Method::Head];
+/// The methods of the firmware upload (OPTIONS: a CORS preflight).
+const UPLOAD: &[Method] = &[Method::Post, Method::Options];
+
 struct Route {
     path: &'static str,
+    /// The path its faults name.
+    fault_path: &'static str,
+    methods: &'static [Method],
     guard: Guard,
     /// The interface's parameters, in its table's order (besides `uid`).
     params: &'static [&'static str],
@@ -167,57 +101,112 @@ struct Route {
     set: Privilege,
     denied: &'static str,
     changes: Changes,
-    run: Handler,
+    answer: Answer,
 }
 
 const PERMISSION_DENIED: &str = "permission denied";
 
-const fn route(
+/// A route with the defaults: read with GET or HEAD, a session required, no
+/// parameters, any privilege, a change when it is a set.
+const fn entry(path: &'static str, answer: Answer) -> Route {
+    Route {
+        path,
+        fault_path: path,
+        methods: READ,
+        guard: Guard::Session,
+        params: &[],
+        query: Privilege::User,
+        set: Privilege::User,
+        denied: PERMISSION_DENIED,
+        changes: Changes::WhenSet,
+        answer,
+    }
+}
+
+/// An interface: its parameters, the privilege to query and to set, its handler.
+const fn interface(
     path: &'static str,
     params: &'static [&'static str],
     query: Privilege,
     set: Privilege,
     run: Handler,
 ) -> Route {
-    Route { path, guard: Guard::Session, params, query, set, denied: PERMISSION_DENIED, changes: Changes::WhenSet, run }
+    Route { params, query, set, ..entry(path, Answer::Cgi(run)) }
+}
+
+/// The firmware upload on one of its two paths (the document's page posts
+/// to the second): an administrator's, by any of the snapshot's credentials.
+const fn upload(path: &'static str) -> Route {
+    Route {
+        methods: UPLOAD,
+        guard: Guard::Credentials,
+        params: firmware::UPLOAD_PARAMS,
+        query: Privilege::Administrator,
+        set: Privilege::Administrator,
+        changes: Changes::Always,
+        ..entry(path, Answer::FirmwareUpload)
+    }
 }
 
 use Privilege::{Administrator as Admin, Operator, User};
 
 static ROUTES: &[Route] = &[
-    Route { guard: Guard::Login, changes: Changes::Always, ..route("/cgi-bin/getuid", auth::GETUID_PARAMS, User, User, auth::getuid) },
-    route("/cgi-bin/keep_alive", &[], User, User, auth::keep_alive),
-    route("/cgi-bin/getinfo", &[], User, User, system::getinfo),
-    route("/cgi-bin/getcapabilities", &[], User, User, system::getcapabilities),
-    route("/cgi-bin/getmodel", &[], User, User, system::getmodel),
-    Route { changes: Changes::Always, ..route("/cgi-bin/reboot", &[], Operator, Operator, system::reboot) },
-    Route { changes: Changes::Always, ..route("/cgi-bin/factory_reset", system::RESET_PARAMS, Admin, Admin, system::factory_reset) },
-    route("/cgi-bin/network", network::PARAMS, User, Operator, network::handle),
-    route("/cgi-bin/time", time::PARAMS, User, Operator, time::handle),
-    route("/cgi-bin/videoencoder/getcapabilities", &[], User, User, video::capabilities),
-    route("/cgi-bin/videoencoder", video::PARAMS, User, Operator, video::handle),
-    route("/cgi-bin/videoencoder/stream1", video::PARAMS, User, Operator, video::handle),
-    route("/cgi-bin/videoencoder/stream2", video::PARAMS, User, Operator, video::handle),
-    route("/cgi-bin/audioencoder/getcapabilities", &[], User, User, crate::audio::capabilities),
-    route("/cgi-bin/audioencoder", crate::audio::PARAMS, User, Operator, crate::audio::handle),
-    route("/cgi-bin/osd", osd::PARAMS, User, Operator, osd::handle),
-    route("/cgi-bin/image", image::PARAMS, User, Operator, image::handle),
-    Route { changes: Changes::Always, ..route("/cgi-bin/ptz_ctrl", ptz::PARAMS, Operator, Operator, ptz::handle) },
-    route("/cgi-bin/motion", motion::PARAMS, User, Operator, motion::handle),
+    Route { guard: Guard::Login, changes: Changes::Always, ..interface("/cgi-bin/getuid", auth::GETUID_PARAMS, User, User, auth::getuid) },
+    interface("/cgi-bin/keep_alive", &[], User, User, auth::keep_alive),
+    interface("/cgi-bin/getinfo", &[], User, User, system::getinfo),
+    interface("/cgi-bin/getcapabilities", &[], User, User, system::getcapabilities),
+    interface("/cgi-bin/getmodel", &[], User, User, system::getmodel),
+    Route { changes: Changes::Always, ..interface("/cgi-bin/reboot", &[], Operator, Operator, system::reboot) },
+    Route { changes: Changes::Always, ..interface("/cgi-bin/factory_reset", system::RESET_PARAMS, Admin, Admin, system::factory_reset) },
+    interface("/cgi-bin/network", network::PARAMS, User, Operator, network::handle),
+    interface("/cgi-bin/time", time::PARAMS, User, Operator, time::handle),
+    interface("/cgi-bin/videoencoder/getcapabilities", &[], User, User, video::capabilities),
+    interface("/cgi-bin/videoencoder", video::PARAMS, User, Operator, video::handle),
+    interface("/cgi-bin/videoencoder/stream1", video::PARAMS, User, Operator, video::handle),
+    interface("/cgi-bin/videoencoder/stream2", video::PARAMS, User, Operator, video::handle),
+    interface("/cgi-bin/audioencoder/getcapabilities", &[], User, User, crate::audio::capabilities),
+    interface("/cgi-bin/audioencoder", crate::audio::PARAMS, User, Operator, crate::audio::handle),
+    interface("/cgi-bin/osd", osd::PARAMS, User, Operator, osd::handle),
+    interface("/cgi-bin/image", image::PARAMS, User, Operator, image::handle),
+    Route { changes: Changes::Always, ..interface("/cgi-bin/ptz_ctrl", ptz::PARAMS, Operator, Operator, ptz::handle) },
+    interface("/cgi-bin/motion", motion::PARAMS, User, Operator, motion::handle),
     Route {
         denied: users::NOT_ADMIN,
         changes: Changes::Always,
-        ..route("/cgi-bin/user_management", users::PARAMS, Admin, Admin, users::handle)
+        ..interface("/cgi-bin/user_management", users::PARAMS, Admin, Admin, users::handle)
     },
     Route {
+        fault_path: "/cgi-bin/snapshot",
         guard: Guard::Credentials,
         changes: Changes::WithAny(&["upload", "username"]),
-        ..route("/cgi-bin/snapshot.cgi", snapshot::PARAMS, User, User, snapshot::handle)
+        ..interface("/cgi-bin/snapshot.cgi", snapshot::PARAMS, User, User, snapshot::handle)
     },
-    route("/cgi-bin/upgrade_status", &[], User, User, crate::firmware::status),
-    route("/cgi-bin/upload_targets", crate::targets::PARAMS, User, Admin, crate::targets::handle),
-    Route { guard: Guard::Login, changes: Changes::Always, ..route("/cgi/auth.cgi", auth::AUTH_CGI_PARAMS, User, User, auth::auth_cgi) },
+    interface("/cgi-bin/upgrade_status", &[], User, User, firmware::status),
+    interface("/cgi-bin/upload_targets", crate::targets::PARAMS, User, Admin, crate::targets::handle),
+    upload("/cgi-bin/OnvifFirmwareUpgrade"),
+    upload("/OnvifFirmwareUpgrade"),
+    Route { guard: Guard::Login, changes: Changes::Always, ..entry("/cgi/auth.cgi", Answer::AuthCgi) },
 ];
+
+/// A firmware upload that has passed every check that needs no body.
+#[derive(Debug)]
+pub struct AdmittedUpload {
+    /// The path posted to, which its faults name.
+    pub path: &'static str,
+    /// The origin to allow in the answer (CORS), if any.
+    pub cors: Option<String>,
+}
+
+/// Where a request goes.
+#[derive(Debug)]
+pub enum Routed {
+    /// Answered: a fault, or an interface's reply.
+    Reply(Reply),
+    /// A file of the web page (GET or HEAD).
+    Page(&'static Asset),
+    /// The firmware upload, whose body the front reads next.
+    Upload(AdmittedUpload),
+}
 
 /// Splits a URL into path and raw query, accepting `snapshot.cgi&…` without `?`.
 fn split_url(url: &str) -> (&str, &str) {
@@ -231,35 +220,88 @@ fn split_url(url: &str) -> (&str, &str) {
     (url, "")
 }
 
-/// Answers one request.
-pub fn dispatch(app: &App, incoming: &Incoming) -> Reply {
+/// A path of the route table, or a file of the web page.
+#[derive(Clone, Copy)]
+enum Found {
+    Route(&'static Route),
+    Page(&'static Asset),
+}
+
+/// Routes one request, and answers it unless it is a page file or an
+/// upload whose body is to be read.
+pub fn route(app: &App, incoming: &Incoming) -> Routed {
     let (path, raw_query) = split_url(incoming.url);
-    let Some(route) = ROUTES.iter().find(|r| r.path == path) else {
-        let fault = Fault::new(404, "not found");
-        return Reply::fault(path, &fault);
+    let refusal = if !app.sites.host_allowed(incoming.browser.host) {
+        Some(Fault::new(403, HOST_REFUSED))
+    } else if incoming.bad_framing {
+        Some(Fault::new(400, "content length error"))
+    } else {
+        None
     };
-    if !matches!(incoming.method, Method::Get | Method::Head) {
-        let fault = Fault::new(405, "method not allowed");
-        return Reply { allow: Some("GET, HEAD"), ..Reply::fault(route.path, &fault) };
+    if let Some(fault) = refusal {
+        return Routed::Reply(Reply::fault(path, &fault));
     }
-    if route.path == auth::AUTH_CGI_PATH {
-        if !app.sites.same_site(&incoming.browser) {
-            return Reply::fault(route.path, &Fault::new(403, CROSS_SITE_REFUSED));
-        }
-        return auth::auth_cgi_raw(app, raw_query, incoming.peer);
+    let found = match ROUTES.iter().find(|r| r.path == path) {
+        Some(route) => Found::Route(route),
+        None => match crate::web::find(path) {
+            Some(asset) => Found::Page(asset),
+            None => return Routed::Reply(Reply::fault(path, &Fault::new(404, "not found"))),
+        },
+    };
+    let (methods, fault_path) = match found {
+        Found::Route(route) => (route.methods, route.fault_path),
+        Found::Page(asset) => (READ, asset.path),
+    };
+    if !methods.contains(&incoming.method) {
+        let allow = if methods == UPLOAD { "POST, OPTIONS" } else { "GET, HEAD" };
+        return Routed::Reply(Reply { allow: Some(allow), ..Reply::fault(fault_path, &Fault::new(405, "method not allowed")) });
     }
-    let fault_path = if route.guard == Guard::Credentials { snapshot::FAULT_PATH } else { route.path };
-    match checked(app, route, raw_query, incoming) {
-        Ok(reply) => reply,
-        Err(fault) => {
-            let mut reply = Reply::fault(fault_path, &fault);
-            reply.challenge = fault.status == 401;
-            reply
+    let route = match found {
+        Found::Route(route) => route,
+        Found::Page(asset) => return Routed::Page(asset),
+    };
+    match route.answer {
+        Answer::AuthCgi if !app.sites.same_site(&incoming.browser) => {
+            Routed::Reply(Reply::fault(route.path, &Fault::new(403, CROSS_SITE_REFUSED)))
         }
+        Answer::AuthCgi => Routed::Reply(auth::auth_cgi(app, raw_query, incoming.peer)),
+        Answer::FirmwareUpload if incoming.method == Method::Options => {
+            Routed::Reply(firmware::preflight(app, route.path, incoming.browser.origin))
+        }
+        Answer::FirmwareUpload => {
+            let cors = firmware::allowed_origin(app, incoming.browser.origin);
+            match admit(app, route, raw_query, incoming) {
+                Ok(_) => Routed::Upload(AdmittedUpload { path: route.path, cors }),
+                // A cross-site upload is refused without naming an origin.
+                Err(fault) if fault.reason == CROSS_SITE_REFUSED => Routed::Reply(refused(route, &fault)),
+                Err(fault) => Routed::Reply(Reply { cors, ..refused(route, &fault) }),
+            }
+        }
+        Answer::Cgi(run) => Routed::Reply(match admit(app, route, raw_query, incoming) {
+            Ok(call) => match run(app, &call) {
+                Ok(reply) => {
+                    if let Some(session) = &call.session {
+                        app.touch(session.token);
+                    }
+                    reply
+                }
+                Err(fault) => refused(route, &fault),
+            },
+            Err(fault) => refused(route, &fault),
+        }),
     }
 }
 
-fn checked(app: &App, route: &Route, raw_query: &str, incoming: &Incoming) -> Result<Reply, Fault> {
+/// A route's fault, asking for credentials on a 401.
+fn refused(route: &Route, fault: &Fault) -> Reply {
+    let mut reply = Reply::fault(route.fault_path, fault);
+    reply.challenge = fault.status == 401;
+    reply
+}
+
+/// The checks an interface or the upload passes before it runs: query,
+/// origin, session or credentials, unknown parameters, privilege.
+fn admit<'a>(app: &App, route: &Route, raw_query: &str, incoming: &Incoming<'a>) -> Result<Call<'a>, Fault> {
     let params = Params::parse(raw_query).map_err(|e| match e {
         QueryError::Undecodable => Fault::bad("error, parse parameters"),
         QueryError::Duplicated(name) => Fault::bad_owned(format!("{name}: duplicated")),
@@ -289,11 +331,7 @@ fn checked(app: &App, route: &Route, raw_query: &str, incoming: &Incoming) -> Re
             return Err(Fault::bad(route.denied));
         }
     }
-    let reply = (route.run)(app, &call)?;
-    if let Some(session) = &call.session {
-        app.touch(session.token);
-    }
-    Ok(reply)
+    Ok(call)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use crate::app::{lock, App};
 use crate::auth::{login, Refusal};
 use crate::lockout::Claim;
 use crate::query::Params;
-use crate::routes::{Body, Call, Reply};
+use crate::call::{Body, Call, Reply};
 use crate::session::{Session, Token};
 use crate::time::now_local;
 use crate::xml::{simple, Fault};
@@ -14,8 +14,6 @@ use std::net::IpAddr;
 
 /// The interface's parameters, in its table's order (besides `uid`).
 pub const PARAMS: &[&str] = &["stream", "upload", "username", "password"];
-/// Snapshot faults carry this value, as the CGI document prints them.
-pub const FAULT_PATH: &str = "/cgi-bin/snapshot";
 
 /// `user:password` from an HTTP Basic `Authorization` header.
 fn basic_credentials(header: &str) -> Option<(String, String)> {

@@ -1,7 +1,7 @@
 //! The system family: `getinfo`, `getcapabilities`, `getmodel`, `reboot`, `factory_reset`.
 
 use crate::app::{lock, App};
-use crate::routes::{After, Call, Reply};
+use crate::call::{After, Call, Reply};
 use crate::xml::{simple, Doc, Fault};
 
 /// `factory_reset`'s parameters.

@@ -5,7 +5,7 @@
 use crate::app::{lock, App};
 use crate::fields::ranged;
 use crate::query::Params;
-use crate::routes::{Call, Reply};
+use crate::call::{Call, Reply};
 use crate::store::Store;
 use crate::xml::{Doc, Fault};
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,7 @@
 use crate::accounts::{self, valid_name, valid_password, Account, Accounts, Privilege, MAX_ACCOUNTS};
 use crate::app::{lock, App};
 use crate::query::Params;
-use crate::routes::{Call, Reply};
+use crate::call::{Call, Reply};
 use crate::xml::{simple, Doc, Fault};
 
 /// The interface's parameters, in its table's order.

@@ -1,0 +1,188 @@
+//! One request's exchange: what the front reads of it, where the router
+//! sends it, and how its answer is written (headers, body, `Content-Length`).
+
+use crate::app::App;
+use crate::call::{After, Body, Reply};
+use crate::firmware::{self, Length};
+use crate::origin::Browser;
+use crate::query::redacted;
+use crate::routes::{self, AdmittedUpload, Incoming, Method, Routed};
+use crate::xml::Fault;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use tiny_http::{Header, Response};
+
+/// Whether the request declares a body (tiny-http buffers one of up to 1 KiB
+/// sent without `Expect`; any other is still in the socket).
+fn has_body(request: &tiny_http::Request) -> bool {
+    request.body_length().is_some_and(|n| n > 0) || request_header(request, "Transfer-Encoding").is_some()
+}
+
+/// Answers one request; the work that must follow the answer, if any.
+pub(super) fn answer(app: &App, mut request: tiny_http::Request) -> Option<After> {
+    let method = match request.method() {
+        tiny_http::Method::Get => Method::Get,
+        tiny_http::Method::Head => Method::Head,
+        tiny_http::Method::Post => Method::Post,
+        tiny_http::Method::Options => Method::Options,
+        _ => Method::Other,
+    };
+    let peer = request.remote_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let incoming = Incoming {
+        method,
+        url: request.url(),
+        peer,
+        authorization: request_header(&request, "Authorization"),
+        browser: browser(&request),
+        bad_framing: request.bad_framing(),
+    };
+    let routed = catch_unwind(AssertUnwindSafe(|| routes::route(app, &incoming))).unwrap_or_else(|_| {
+        log::error!("handler panicked on {}", redacted(request.url()));
+        let path = request.url().split(['?', '&']).next().unwrap_or("");
+        Routed::Reply(Reply::fault(path, &Fault::new(500, "internal error")))
+    });
+    match routed {
+        Routed::Reply(reply) => {
+            log::debug!("{peer} {} {} -> {}", request.method(), redacted(request.url()), reply.status);
+            // No interface reads a body; the upload's refusals read none either.
+            if has_body(&request) {
+                request.stop_reading();
+            }
+            respond(request, reply)
+        }
+        Routed::Page(asset) => {
+            page(request, asset);
+            None
+        }
+        Routed::Upload(admitted) => upload(app, request, admitted),
+    }
+}
+
+/// Reads an admitted firmware upload's body into the updater.
+fn upload(app: &App, mut request: tiny_http::Request, admitted: AdmittedUpload) -> Option<After> {
+    // tiny-http vouches for the length (requests of doubtful framing never get here).
+    let length = match request.body_length() {
+        Some(n) => Length::Bytes(u64::try_from(n).unwrap_or(u64::MAX)),
+        None => Length::Missing,
+    };
+    let mut body = RequestBody { request: &mut request, ended: false };
+    let mut reply = firmware::upload(app, admitted.path, length, &mut body);
+    let body_read = body.ended;
+    reply.cors = admitted.cors;
+    log::info!("{} {} -> {}", request.method(), admitted.path, reply.status);
+    if !body_read && has_body(&request) {
+        request.stop_reading();
+    }
+    respond(request, reply)
+}
+
+/// A file of the web page: gzip-compressed, 304 when the browser has it already.
+fn page(mut request: tiny_http::Request, asset: &'static crate::web::Asset) {
+    if has_body(&request) {
+        request.stop_reading();
+    }
+    let header = |name: &'static str| request_header(&request, name);
+    if !header("Accept-Encoding").is_some_and(crate::web::accepts_gzip) {
+        // Every browser takes gzip; only the compressed files are kept.
+        respond(request, Reply::fault(asset.path, &Fault::new(406, "the page is sent gzip-compressed: open it in a browser")));
+        return;
+    }
+    let fresh = header("If-None-Match").is_some_and(|tags| tags.split(',').any(|t| t.trim() == asset.etag));
+    let (status, body): (u16, &[u8]) = if fresh { (304, &[]) } else { (200, asset.gzip) };
+    let mut response = Response::from_data(body)
+        .with_status_code(status)
+        .with_chunked_threshold(usize::MAX)
+        .with_static_header("Content-Type", asset.content_type)
+        .with_static_header("Cache-Control", "no-cache")
+        .with_static_header("ETag", asset.etag)
+        .with_static_header("Vary", "Accept-Encoding");
+    if !fresh {
+        response = response.with_static_header("Content-Encoding", "gzip");
+    }
+    for (name, value) in crate::web::SECURITY_HEADERS {
+        response = response.with_static_header(name, value);
+    }
+    log::debug!("{} {} -> {status}", request.method(), asset.path);
+    if let Err(e) = request.respond(response) {
+        log::debug!("page not delivered: {e}");
+    }
+}
+
+/// The body of a tiny-http request; opening it sends `100 Continue` when the
+/// client waits for one. `ended` once read to its end.
+struct RequestBody<'r> {
+    request: &'r mut tiny_http::Request,
+    ended: bool,
+}
+
+impl io::Read for RequestBody<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.request.as_reader().read(buf)?;
+        self.ended |= n == 0 && !buf.is_empty();
+        Ok(n)
+    }
+}
+
+impl firmware::Body for RequestBody<'_> {
+    fn open(&mut self) -> &mut dyn io::Read {
+        self
+    }
+}
+
+/// The first value of a request header.
+fn request_header<'r>(request: &'r tiny_http::Request, name: &'static str) -> Option<&'r str> {
+    request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str())
+}
+
+/// The headers that tell a browser's request apart.
+fn browser(request: &tiny_http::Request) -> Browser<'_> {
+    Browser {
+        host: request_header(request, "Host"),
+        origin: request_header(request, "Origin"),
+        fetch_site: request_header(request, "Sec-Fetch-Site"),
+    }
+}
+
+fn header_line(name: &str, value: &str) -> Option<Header> {
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
+}
+
+/// Sends a reply and hands back the work that follows it.
+fn respond(request: tiny_http::Request, reply: Reply) -> Option<After> {
+    let content_type = match reply.body_kind {
+        Body::Xml => "text/xml; charset=UTF-8",
+        Body::PlainXml => "text/plain;charset=utf-8",
+        Body::Jpeg => "image/jpeg",
+    };
+    // Every body's length is known: send Content-Length, never chunks, which
+    // some camera clients in the field cannot read.
+    let mut response = Response::from_data(reply.body)
+        .with_status_code(reply.status)
+        .with_chunked_threshold(usize::MAX)
+        .with_static_header("Content-Type", content_type)
+        .with_static_header("Cache-Control", "no-store");
+    if reply.challenge {
+        response = response.with_static_header("WWW-Authenticate", "Basic realm=\"camcgi\"");
+    }
+    if let Some(allow) = reply.allow {
+        response = response.with_static_header("Allow", allow);
+    }
+    if let Some(origin) = reply.cors.as_deref().and_then(|origin| header_line("Access-Control-Allow-Origin", origin)) {
+        response.add_header(origin);
+        response = response
+            .with_static_header("Vary", "Origin")
+            .with_static_header("Access-Control-Allow-Methods", "POST, OPTIONS")
+            // The document's own page sends Access-Control-Allow-Origin as a request header.
+            .with_static_header(
+                "Access-Control-Allow-Headers",
+                "Authorization, Content-Type, Cache-Control, Access-Control-Allow-Origin",
+            )
+            .with_static_header("Access-Control-Max-Age", "600");
+    }
+    if let Err(e) = request.respond(response) {
+        log::debug!("answer not delivered: {e}");
+    }
+    reply.after
+}
+
