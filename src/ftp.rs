@@ -10,17 +10,24 @@ use crate::deadline::in_thread;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// Where to store files.
+/// An outside server and the login on it: the FTP server, or the mail relay.
 #[derive(Debug, Clone)]
-pub struct Target<'a> {
+pub struct Server<'a> {
     /// Host name or address.
-    pub server: &'a str,
-    /// Control port.
+    pub host: &'a str,
+    /// Port.
     pub port: u16,
-    /// Login name (`anonymous` when empty).
+    /// Login name: `anonymous` for FTP, and no login for SMTP, when empty.
     pub user: &'a str,
     /// Password.
     pub password: &'a str,
+}
+
+/// Where to store files.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    /// The FTP server (its control port).
+    pub server: Server<'a>,
     /// Remote directory (the login directory when empty).
     pub dir: &'a str,
 }
@@ -244,16 +251,16 @@ fn passive_port(text: &str) -> Option<u16> {
 
 /// Stores `data` as `name` on the target, within `deadline`.
 pub fn store(t: &Target, name: &str, data: &[u8], deadline: &Deadline) -> Result<(), Failure> {
-    exchange(t, name, data, deadline).map_err(|f| f.scrubbed(&[t.password]))
+    exchange(t, name, data, deadline).map_err(|f| f.scrubbed(&[t.server.password]))
 }
 
 fn exchange(t: &Target, name: &str, data: &[u8], deadline: &Deadline) -> Result<(), Failure> {
-    let mut c = Control::new(connect(t.server, t.port, deadline, "connect")?, *deadline);
+    let mut c = Control::new(connect(t.server.host, t.server.port, deadline, "connect")?, *deadline);
     c.expect("greeting", None, &[220])?;
-    let user = if t.user.is_empty() { "anonymous" } else { t.user };
+    let user = if t.server.user.is_empty() { "anonymous" } else { t.server.user };
     let (code, _) = c.expect("login", Some(&format!("USER {user}")), &[230, 331, 332])?;
     if code != 230 {
-        c.expect("login", Some(&format!("PASS {}", t.password)), &[230, 202])?;
+        c.expect("login", Some(&format!("PASS {}", t.server.password)), &[230, 202])?;
     }
     c.expect("binary mode", Some("TYPE I"), &[200])?;
     if !t.dir.is_empty() {
@@ -263,7 +270,7 @@ fn exchange(t: &Target, name: &str, data: &[u8], deadline: &Deadline) -> Result<
     let port = passive_port(&text).ok_or_else(|| Failure::new("passive mode", text.clone()))?;
     // The data connection goes to the control connection's host: a server
     // behind NAT advertises an address the camera cannot reach.
-    let host = c.peer().map(|p| p.ip().to_string()).unwrap_or_else(|| t.server.to_string());
+    let host = c.peer().map(|p| p.ip().to_string()).unwrap_or_else(|| t.server.host.to_string());
     let mut data_conn = connect(&host, port, deadline, "data connection")?;
     c.expect("store", Some(&format!("STOR {name}")), &[125, 150])?;
     write_by(&mut data_conn, data, deadline.end, "transfer")?;

@@ -4,20 +4,15 @@
 //! the exchange is short, and e-mail crates are large for a camera's flash.
 //! Plain SMTP (no STARTTLS): for a relay on the camera's own network.
 
-use crate::ftp::{connect, Control, Deadline, Failure};
+use crate::ftp::{connect, Control, Deadline, Failure, Server};
 use base64::Engine;
 
 /// Where and to whom to send.
 #[derive(Debug, Clone)]
 pub struct Target<'a> {
-    /// Host name or address.
-    pub server: &'a str,
-    /// Port (25 or 587).
-    pub port: u16,
-    /// Login for AUTH PLAIN; none when empty.
-    pub user: &'a str,
-    /// Password.
-    pub password: &'a str,
+    /// The relay (port 25 or 587), and the login for AUTH PLAIN (none when
+    /// the user is empty).
+    pub server: Server<'a>,
     /// Sender address.
     pub from: &'a str,
     /// Recipient addresses.
@@ -50,15 +45,15 @@ pub fn message(t: &Target, name: &str, jpeg: &[u8]) -> String {
 
 /// Sends the JPEG as an attachment, within `deadline`.
 pub fn send(t: &Target, name: &str, jpeg: &[u8], deadline: &Deadline) -> Result<(), Failure> {
-    let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0{}\0{}", t.user, t.password));
-    exchange(t, name, jpeg, deadline, &plain).map_err(|f| f.scrubbed(&[t.password, &plain]))
+    let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0{}\0{}", t.server.user, t.server.password));
+    exchange(t, name, jpeg, deadline, &plain).map_err(|f| f.scrubbed(&[t.server.password, &plain]))
 }
 
 fn exchange(t: &Target, name: &str, jpeg: &[u8], deadline: &Deadline, plain: &str) -> Result<(), Failure> {
-    let mut c = Control::new(connect(t.server, t.port, deadline, "connect")?, *deadline);
+    let mut c = Control::new(connect(t.server.host, t.server.port, deadline, "connect")?, *deadline);
     c.expect("greeting", None, &[220])?;
     c.expect("hello", Some("EHLO camcgi"), &[250])?;
-    if !t.user.is_empty() {
+    if !t.server.user.is_empty() {
         c.expect("login", Some(&format!("AUTH PLAIN {plain}")), &[235])?;
     }
     c.expect("sender", Some(&format!("MAIL FROM:<{}>", t.from)), &[250])?;

@@ -6,6 +6,7 @@ use crate::app::{lock, App};
 use crate::fields::ranged;
 use crate::query::Params;
 use crate::call::{Call, Reply};
+use crate::ftp::Server;
 use crate::store::Store;
 use crate::xml::{Doc, Fault};
 use serde::{Deserialize, Serialize};
@@ -100,10 +101,7 @@ impl Targets {
 
     fn ftp(&self) -> Option<crate::ftp::Target<'_>> {
         (!self.ftp_server.is_empty()).then(|| crate::ftp::Target {
-            server: &self.ftp_server,
-            port: self.ftp_port,
-            user: &self.ftp_user,
-            password: &self.ftp_password,
+            server: Server { host: &self.ftp_server, port: self.ftp_port, user: &self.ftp_user, password: &self.ftp_password },
             dir: &self.ftp_dir,
         })
     }
@@ -111,10 +109,7 @@ impl Targets {
     fn smtp(&self) -> Option<crate::smtp::Target<'_>> {
         let to = recipients(&self.email_to);
         (!self.smtp_server.is_empty() && !self.email_from.is_empty() && !to.is_empty()).then(|| crate::smtp::Target {
-            server: &self.smtp_server,
-            port: self.smtp_port,
-            user: &self.smtp_user,
-            password: &self.smtp_password,
+            server: Server { host: &self.smtp_server, port: self.smtp_port, user: &self.smtp_user, password: &self.smtp_password },
             from: &self.email_from,
             to,
         })
