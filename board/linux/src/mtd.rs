@@ -10,7 +10,6 @@
 use camcgi_hal::{Error, ErrorKind, ErrorType, FirmwareFlash, FlashGeometry, Slot};
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -55,9 +54,35 @@ mod ioctl {
     /// `MEMGETBADBLOCK = _IOW('M', 11, __kernel_loff_t)`.
     pub const MEMGETBADBLOCK_NR: u8 = 11;
 
-    nix::ioctl_read!(mem_get_info, MTD_IOC_MAGIC, MEMGETINFO_NR, MtdInfoUser);
-    nix::ioctl_write_ptr!(mem_erase, MTD_IOC_MAGIC, MEMERASE_NR, EraseInfoUser);
-    nix::ioctl_write_ptr!(mem_get_bad_block, MTD_IOC_MAGIC, MEMGETBADBLOCK_NR, i64);
+    mod raw {
+        use super::*;
+        nix::ioctl_read!(mem_get_info, MTD_IOC_MAGIC, MEMGETINFO_NR, MtdInfoUser);
+        nix::ioctl_write_ptr!(mem_erase, MTD_IOC_MAGIC, MEMERASE_NR, EraseInfoUser);
+        nix::ioctl_write_ptr!(mem_get_bad_block, MTD_IOC_MAGIC, MEMGETBADBLOCK_NR, i64);
+    }
+
+    use std::os::fd::{AsFd, AsRawFd};
+
+    /// `MEMGETINFO`: the device's type, size and geometry.
+    pub fn mem_get_info(device: &impl AsFd) -> nix::Result<MtdInfoUser> {
+        let mut info = MtdInfoUser::default();
+        // SAFETY: `info` is a properly sized and aligned `mtd_info_user` the
+        // kernel fills in; the descriptor is open while borrowed.
+        unsafe { raw::mem_get_info(device.as_fd().as_raw_fd(), &mut info) }?;
+        Ok(info)
+    }
+
+    /// `MEMERASE`: erases whole blocks.
+    pub fn mem_erase(device: &impl AsFd, erase: &EraseInfoUser) -> nix::Result<()> {
+        // SAFETY: the kernel reads one `erase_info_user` from the pointer.
+        unsafe { raw::mem_erase(device.as_fd().as_raw_fd(), erase) }.map(drop)
+    }
+
+    /// `MEMGETBADBLOCK`: whether the block at `offset` is marked bad.
+    pub fn mem_get_bad_block(device: &impl AsFd, offset: i64) -> nix::Result<bool> {
+        // SAFETY: the kernel reads one `loff_t` from the pointer.
+        unsafe { raw::mem_get_bad_block(device.as_fd().as_raw_fd(), &offset) }.map(|bad| bad > 0)
+    }
 
     /// MTD types that have bad blocks.
     pub const MTD_NANDFLASH: u8 = 4;
@@ -188,10 +213,7 @@ impl MtdSlot {
     /// Opens `/dev/mtdN`, reads its geometry and, on NAND, its bad blocks.
     pub fn open(path: &Path) -> Result<MtdSlot, MtdError> {
         let file = OpenOptions::new().read(true).write(true).open(path).map_err(MtdError::io(Operation::Open))?;
-        let fd = file.as_raw_fd();
-        let mut info = ioctl::MtdInfoUser::default();
-        // SAFETY: `info` is a properly sized and aligned `mtd_info_user` the kernel fills in.
-        unsafe { ioctl::mem_get_info(fd, &mut info) }.map_err(MtdError::errno(Operation::GetInfo))?;
+        let info = ioctl::mem_get_info(&file).map_err(MtdError::errno(Operation::GetInfo))?;
         if info.erasesize == 0 {
             return Err(MtdError { operation: Operation::GetInfo, errno: None, kind: ErrorKind::NotSupported });
         }
@@ -203,9 +225,8 @@ impl MtdSlot {
                 return false;
             }
             let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-            // SAFETY: the kernel reads one `loff_t` from the pointer.
-            match unsafe { ioctl::mem_get_bad_block(fd, &offset) } {
-                Ok(bad) => bad > 0,
+            match ioctl::mem_get_bad_block(&file, offset) {
+                Ok(bad) => bad,
                 Err(e) => {
                     failure.get_or_insert(e);
                     true
@@ -225,8 +246,7 @@ impl MtdSlot {
                 start: u32::try_from(physical).map_err(|_| MtdError::range(ErrorKind::OutOfBounds))?,
                 length: u32::try_from(n).map_err(|_| MtdError::range(ErrorKind::OutOfBounds))?,
             };
-            // SAFETY: `erase` is a valid `erase_info_user` for the duration of the call.
-            unsafe { ioctl::mem_erase(self.file.as_raw_fd(), &erase) }.map_err(MtdError::errno(Operation::Erase))?;
+            ioctl::mem_erase(&self.file, &erase).map_err(MtdError::errno(Operation::Erase))?;
         }
         Ok(())
     }

@@ -7,7 +7,6 @@
 use camcgi_hal::{Error, ErrorKind, ErrorType, ImageControl, ImageControls};
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
 use std::path::Path;
 
 /// The kernel's structs and ioctls, wrapped once.
@@ -44,9 +43,34 @@ mod ioctl {
     /// `VIDIOC_QUERYCTRL = _IOWR('V', 36, struct v4l2_queryctrl)`.
     pub const QUERYCTRL_NR: u8 = 36;
 
-    nix::ioctl_readwrite!(query_ctrl, V4L2_MAGIC, QUERYCTRL_NR, QueryCtrl);
-    nix::ioctl_readwrite!(get_ctrl, V4L2_MAGIC, G_CTRL_NR, Control);
-    nix::ioctl_readwrite!(set_ctrl, V4L2_MAGIC, S_CTRL_NR, Control);
+    mod raw {
+        use super::*;
+        nix::ioctl_readwrite!(query_ctrl, V4L2_MAGIC, QUERYCTRL_NR, QueryCtrl);
+        nix::ioctl_readwrite!(get_ctrl, V4L2_MAGIC, G_CTRL_NR, Control);
+        nix::ioctl_readwrite!(set_ctrl, V4L2_MAGIC, S_CTRL_NR, Control);
+    }
+
+    use std::os::fd::{AsFd, AsRawFd};
+
+    /// `VIDIOC_QUERYCTRL`: the driver reads `query.id` and fills in the rest.
+    pub fn query_ctrl(device: &impl AsFd, query: &mut QueryCtrl) -> nix::Result<()> {
+        // SAFETY: `query` is a valid, exclusively borrowed `v4l2_queryctrl`
+        // for the whole call, and the descriptor is open while borrowed.
+        unsafe { raw::query_ctrl(device.as_fd().as_raw_fd(), query) }.map(drop)
+    }
+
+    /// `VIDIOC_G_CTRL`: the driver reads `control.id` and fills in the value.
+    pub fn get_ctrl(device: &impl AsFd, control: &mut Control) -> nix::Result<()> {
+        // SAFETY: as for `query_ctrl`, with a `v4l2_control`.
+        unsafe { raw::get_ctrl(device.as_fd().as_raw_fd(), control) }.map(drop)
+    }
+
+    /// `VIDIOC_S_CTRL`: the driver sets the control and may write back the
+    /// value it took.
+    pub fn set_ctrl(device: &impl AsFd, control: &mut Control) -> nix::Result<()> {
+        // SAFETY: as for `query_ctrl`, with a `v4l2_control`.
+        unsafe { raw::set_ctrl(device.as_fd().as_raw_fd(), control) }.map(drop)
+    }
 
     /// `V4L2_CID_BRIGHTNESS` (`V4L2_CID_BASE + 0`).
     pub const CID_BRIGHTNESS: u32 = 0x0098_0900;
@@ -152,8 +176,7 @@ impl V4l2Controls {
             flags: 0,
             reserved: [0; 2],
         };
-        // SAFETY: `q` is a valid `v4l2_queryctrl` the driver reads the id from and fills in.
-        unsafe { ioctl::query_ctrl(self.device.as_raw_fd(), &mut q) }
+        ioctl::query_ctrl(&self.device, &mut q)
             .map_err(|errno| V4l2Error { operation: "VIDIOC_QUERYCTRL", errno })?;
         if q.flags & ioctl::FLAG_DISABLED != 0 {
             return Err(V4l2Error { operation: "VIDIOC_QUERYCTRL", errno: nix::errno::Errno::EINVAL });
@@ -165,8 +188,7 @@ impl V4l2Controls {
     pub fn get(&self, control: ImageControl) -> Result<u8, V4l2Error> {
         let range = self.range(control)?;
         let mut c = ioctl::Control { id: control_id(control), value: 0 };
-        // SAFETY: `c` is a valid `v4l2_control` the driver fills in.
-        unsafe { ioctl::get_ctrl(self.device.as_raw_fd(), &mut c) }
+        ioctl::get_ctrl(&self.device, &mut c)
             .map_err(|errno| V4l2Error { operation: "VIDIOC_G_CTRL", errno })?;
         Ok(range.to_api(c.value))
     }
@@ -180,8 +202,7 @@ impl ImageControls for V4l2Controls {
     fn set(&mut self, control: ImageControl, value: u8) -> Result<(), V4l2Error> {
         let range = self.range(control)?;
         let mut c = ioctl::Control { id: control_id(control), value: range.to_device(value) };
-        // SAFETY: `c` is a valid `v4l2_control` for the duration of the call.
-        unsafe { ioctl::set_ctrl(self.device.as_raw_fd(), &mut c) }
+        ioctl::set_ctrl(&self.device, &mut c)
             .map_err(|errno| V4l2Error { operation: "VIDIOC_S_CTRL", errno })?;
         Ok(())
     }
