@@ -1,9 +1,10 @@
 //! The C allocator's knobs that matter on a 64 MB camera, wrapped once.
 //! glibc only; other C libraries (musl) keep their defaults.
 
-/// glibc gives busy threads malloc arenas of their own, and tiny-http runs a
-/// thread per connection: with 64 connections that is megabytes of heap a
-/// 64 MB camera cannot spare. One arena serves camcgi's small allocations.
+/// glibc gives busy threads malloc arenas of their own: the HTTP front's
+/// spare threads, the upload and lookup threads would each hold megabytes of
+/// heap a 64 MB camera cannot spare. One arena serves camcgi's small
+/// allocations.
 /// Call before any thread starts.
 pub fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -48,13 +48,13 @@ use std::time::Duration;
 pub use front::Running;
 
 /// Default connection timeout: long enough for a browser's keep-alive
-/// between page actions, short enough that idle connections (one thread
-/// each) do not pile up on a 64 MB camera.
+/// between page actions, short enough that idle connections (kernel socket
+/// buffers each) do not pile up on a 64 MB camera.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Default limit on open connections: a browser opens six, an NVR or VMS a
 /// few, and the memory goals are set at 64; at the limit the connection
-/// waiting longest for a request is closed, so that the threads (one per
-/// connection) stay bounded.
+/// waiting longest for a request is closed, so that the sockets and their
+/// buffers stay bounded.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 
 /// How to run the server.
