@@ -32,6 +32,7 @@ pub mod store;
 pub mod system;
 pub mod targets;
 pub mod time;
+pub mod updater;
 pub mod upload;
 pub mod users;
 pub mod video;
