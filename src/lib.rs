@@ -4,40 +4,11 @@
 //! and drives the hardware through [`camcgi_hal`]; it never knows which board
 //! it runs on. [`start`] runs it on any [`Board`].
 
-pub mod accounts;
-pub mod app;
-pub mod auth;
-pub mod call;
-pub mod fields;
-pub mod firmware;
-pub mod ftp;
-pub mod audio;
-pub mod deadline;
-pub mod heap;
+pub mod api;
 pub mod front;
-pub mod image;
-pub mod lockout;
-pub mod logger;
-pub mod motion;
-pub mod origin;
-pub mod network;
-pub mod osd;
-pub mod ptz;
-pub mod query;
-pub mod routes;
-pub mod session;
-pub mod smtp;
-pub mod snapshot;
-pub mod store;
-pub mod system;
-pub mod targets;
-pub mod time;
-pub mod updater;
-pub mod upload;
-pub mod users;
-pub mod video;
-pub mod web;
-pub mod xml;
+pub mod interfaces;
+pub mod router;
+pub mod state;
 
 use camcgi_hal::{Board, Monotonic};
 use std::io;
@@ -73,9 +44,9 @@ pub struct Config {
     /// Open connections kept at most.
     pub max_connections: usize,
     /// What firmware upgrades must satisfy.
-    pub firmware: firmware::Policy,
+    pub firmware: interfaces::firmware::Policy,
     /// Origins and host names allowed beyond the camera's own.
-    pub sites: origin::Sites,
+    pub sites: api::origin::Sites,
 }
 
 impl Config {
@@ -95,11 +66,11 @@ impl Config {
 
 /// Loads the settings, applies them to the board and starts serving.
 pub fn start(config: &Config, board: Board, clock: Arc<dyn Monotonic>) -> io::Result<Running> {
-    let store = store::Store::open(&config.data_dir)?;
+    let store = state::store::Store::open(&config.data_dir)?;
     let first = TcpListener::bind(config.listen)?;
     let listen = first.local_addr()?;
-    let app = Arc::new(app::App::load(board, store, listen, clock, config.firmware.clone(), config.sites.clone()));
-    let port = app::lock(&app.network).config.port;
+    let app = Arc::new(state::app::App::load(board, store, listen, clock, config.firmware.clone(), config.sites.clone()));
+    let port = state::app::lock(&app.network).config.port;
     let listener = if port == listen.port() {
         first
     } else {
@@ -113,6 +84,6 @@ pub fn start(config: &Config, board: Board, clock: Arc<dyn Monotonic>) -> io::Re
     };
     let running = Running::start(app.clone(), listener, config)?;
     // The server is up: this firmware booted well, so its slot leaves trial.
-    app::lock(&app.firmware).confirm_boot();
+    state::app::lock(&app.firmware).confirm_boot();
     Ok(running)
 }

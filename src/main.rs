@@ -1,6 +1,7 @@
 //! `camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board mock] [--log-level LEVEL] `
 
-use camcgi::{logger, Config};
+use camcgi::front::logger;
+use camcgi::Config;
 use camcgi_hal::SystemMonotonic;
 use log::LevelFilter;
 use nix::sys::signal::{SigSet, Signal};
@@ -103,7 +104,7 @@ fn main() -> ExitCode {
         }
     };
     logger::init(args.level);
-    camcgi::heap::limit_arenas();
+    camcgi::front::heap::limit_arenas();
     raise_file_limit();
     // Block the stop signals before any thread starts, so every thread
     // inherits the mask and only the wait below receives them.

@@ -1,7 +1,7 @@
 #![no_main]
 //! Any auth.cgi `data` document: the wanted element's text or nothing, never a panic.
 
-use camcgi::auth::read_data;
+use camcgi::interfaces::auth::read_data;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &str| {

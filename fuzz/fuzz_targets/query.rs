@@ -1,7 +1,7 @@
 #![no_main]
 //! Any query string: decoded or refused, never a panic; decoded names are unique.
 
-use camcgi::query::{redacted, Params};
+use camcgi::api::query::{redacted, Params};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|raw: &str| {

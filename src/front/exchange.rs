@@ -1,13 +1,13 @@
 //! One request's exchange: what the front reads of it, where the router
 //! sends it, and how its answer is written (headers, body, `Content-Length`).
 
-use crate::app::App;
-use crate::call::{After, Body, Reply};
-use crate::firmware::{self, Length};
-use crate::origin::Browser;
-use crate::query::redacted;
-use crate::routes::{self, AdmittedUpload, Incoming, Method, Routed};
-use crate::xml::Fault;
+use crate::state::app::App;
+use crate::interfaces::call::{After, Body, Reply};
+use crate::interfaces::firmware::{self, Length};
+use crate::api::origin::Browser;
+use crate::api::query::redacted;
+use crate::router::{self, AdmittedUpload, Incoming, Method, Routed};
+use crate::api::xml::Fault;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -37,7 +37,7 @@ pub(super) fn answer(app: &App, mut request: tiny_http::Request) -> Option<After
         browser: browser(&request),
         bad_framing: request.bad_framing(),
     };
-    let routed = catch_unwind(AssertUnwindSafe(|| routes::route(app, &incoming))).unwrap_or_else(|_| {
+    let routed = catch_unwind(AssertUnwindSafe(|| router::route(app, &incoming))).unwrap_or_else(|_| {
         log::error!("handler panicked on {}", redacted(request.url()));
         let path = request.url().split(['?', '&']).next().unwrap_or("");
         Routed::Reply(Reply::fault(path, &Fault::new(500, "internal error")))
@@ -78,12 +78,12 @@ fn upload(app: &App, mut request: tiny_http::Request, admitted: AdmittedUpload) 
 }
 
 /// A file of the web page: gzip-compressed, 304 when the browser has it already.
-fn page(mut request: tiny_http::Request, asset: &'static crate::web::Asset) {
+fn page(mut request: tiny_http::Request, asset: &'static crate::interfaces::web::Asset) {
     if has_body(&request) {
         request.stop_reading();
     }
     let header = |name: &'static str| request_header(&request, name);
-    if !header("Accept-Encoding").is_some_and(crate::web::accepts_gzip) {
+    if !header("Accept-Encoding").is_some_and(crate::interfaces::web::accepts_gzip) {
         // Every browser takes gzip; only the compressed files are kept.
         respond(request, Reply::fault(asset.path, &Fault::new(406, "the page is sent gzip-compressed: open it in a browser")));
         return;
@@ -100,7 +100,7 @@ fn page(mut request: tiny_http::Request, asset: &'static crate::web::Asset) {
     if !fresh {
         response = response.with_static_header("Content-Encoding", "gzip");
     }
-    for (name, value) in crate::web::SECURITY_HEADERS {
+    for (name, value) in crate::interfaces::web::SECURITY_HEADERS {
         response = response.with_static_header(name, value);
     }
     log::debug!("{} {} -> {status}", request.method(), asset.path);

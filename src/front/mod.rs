@@ -6,9 +6,11 @@
 //! answer (reboot, factory reset, a new port) runs only after the answer is flushed.
 
 mod exchange;
+pub mod heap;
+pub mod logger;
 
-use crate::app::{lock, App};
-use crate::call::After;
+use crate::state::app::{lock, App};
+use crate::interfaces::call::After;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -160,7 +162,7 @@ impl Running {
             while let Err(RecvTimeoutError::Timeout) = ticks.recv_timeout(tick) {
                 ticking.app.tick();
                 if trimmed.elapsed() >= HEAP_TRIM {
-                    crate::heap::give_back_free_memory();
+                    crate::front::heap::give_back_free_memory();
                     trimmed = Instant::now();
                 }
             }

@@ -1,7 +1,7 @@
 //! The test harness: a camera on the mock board, on a loopback port, with a
 //! manual monotonic clock; and a small HTTP client that shows raw answers.
 
-use camcgi::firmware::Policy;
+use camcgi::interfaces::firmware::Policy;
 use camcgi::{Config, Running};
 use camcgi_hal::FlashGeometry;
 use camcgi_hal::mock::MockBoard;

@@ -168,7 +168,7 @@ fn time_faults_change_nothing() {
 fn every_documented_zone_is_accepted() {
     let cam = Cam::start();
     let uid = cam.admin();
-    for zone in camcgi::time::ZONES {
+    for zone in camcgi::interfaces::time::ZONES {
         let r = cam.get(&format!("/cgi-bin/time?timezone={zone}&uid={uid}"));
         assert_eq!(r.attr("timezone").as_deref(), Some(zone));
     }

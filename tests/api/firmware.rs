@@ -1,7 +1,7 @@
 //! Firmware upgrade: refusals that change nothing, a good image that flips the slot.
 
 use crate::common::*;
-use camcgi::firmware::Policy;
+use camcgi::interfaces::firmware::Policy;
 use camcgi_fwimage::{sign, Header, PayloadHasher, Version, HEADER_LEN};
 use camcgi_hal::mock::{Call, Device, MOCK_BOARD_ID};
 use camcgi_hal::{ErrorKind, Slot};

@@ -23,13 +23,13 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
 fn query_strings() {
     for (path, bytes) in inputs("query") {
         let raw = String::from_utf8_lossy(&bytes);
-        if let Ok(params) = camcgi::query::Params::parse(&raw) {
+        if let Ok(params) = camcgi::api::query::Params::parse(&raw) {
             let names: Vec<&str> = params.names().collect();
             for (i, name) in names.iter().enumerate() {
                 assert!(!names[..i].contains(name), "{}: {name} twice", path.display());
             }
         }
-        let _ = camcgi::query::redacted(&raw);
+        let _ = camcgi::api::query::redacted(&raw);
     }
 }
 
@@ -37,11 +37,11 @@ fn query_strings() {
 fn auth_cgi_data_documents() {
     for (path, bytes) in inputs("auth_data") {
         let data = String::from_utf8_lossy(&bytes);
-        let read = camcgi::auth::read_data(&data, "encrypt");
+        let read = camcgi::interfaces::auth::read_data(&data, "encrypt");
         if data.contains("<!DOCTYPE") {
             assert_eq!(read, None, "{}", path.display());
         }
-        let _ = camcgi::auth::read_data(&data, "authid");
+        let _ = camcgi::interfaces::auth::read_data(&data, "authid");
     }
 }
 

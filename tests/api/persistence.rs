@@ -70,7 +70,7 @@ fn corrupt_or_unreadable_files_are_set_aside_and_replaced_by_defaults() {
 #[test]
 fn an_accounts_file_without_an_enabled_administrator_is_refused() {
     let dir = Arc::new(TempDir::new());
-    let digest = camcgi::accounts::digest("bob", "pw");
+    let digest = camcgi::state::accounts::digest("bob", "pw");
     std::fs::write(
         dir.0.join("accounts.xml"),
         format!("<accounts><user name=\"bob\" privilege=\"User\" enable=\"true\" digest=\"{digest}\"/></accounts>"),

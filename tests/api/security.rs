@@ -164,7 +164,7 @@ fn point7_no_secret_reaches_the_log_at_any_level() {
         "/cgi-bin/upload_targets?ftp_server=192.0.2.1&ftp_password=Ftp-Secret-72&smtp_password=Smtp-Secret-73&uid={eve}"
     );
     assert_ok(cam.get(&targets), "upload_targets");
-    let digest = camcgi::accounts::digest("eve", password);
+    let digest = camcgi::state::accounts::digest("eve", password);
     let auth = cam.get(&format!("/cgi/auth.cgi?act=auth&data=<root><encrypt>{digest}</encrypt></root>"));
     let authid = auth.element("authid").unwrap();
     cam.get(&format!("/cgi/auth.cgi?set=keep_alive&data=<root><authid>{authid}</authid></root>"));

@@ -6,8 +6,8 @@
 //! more than one: a second upload meanwhile is refused with `upload busy`
 //! rather than queued behind the first.
 
-use crate::deadline::{in_thread, Deadline};
-use crate::xml::Fault;
+use crate::interfaces::deadline::{in_thread, Deadline};
+use crate::api::xml::Fault;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,14 +1,14 @@
 //! The camera's state: sessions, accounts, and one unit per interface family,
 //! each behind its own lock so a slow device never stalls the others.
 
-use crate::accounts::{self, Accounts};
-use crate::lockout::Lockout;
-use crate::session::{Session, Sessions, Token};
-use crate::store::Store;
-use crate::xml::Fault;
-use crate::firmware::{Policy, Status};
-use crate::updater::FirmwareUnit;
-use crate::{audio, image, motion, network, osd, ptz, time, video};
+use crate::state::accounts::{self, Accounts};
+use crate::state::lockout::Lockout;
+use crate::state::session::{Session, Sessions, Token};
+use crate::state::store::Store;
+use crate::api::xml::Fault;
+use crate::interfaces::firmware::{Policy, Status};
+use crate::interfaces::updater::FirmwareUnit;
+use crate::interfaces::{audio, image, motion, network, osd, ptz, time, video};
 use camcgi_hal::{Board, DeviceError, Monotonic, SnapshotSource, StorageTargets, SystemControl};
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -83,7 +83,7 @@ pub struct App {
     /// Snapshot storage targets, written without a lock (by an upload thread).
     pub storage: Arc<dyn StorageTargets<Error = DeviceError> + Send + Sync>,
     /// The one snapshot upload that may run.
-    pub uploads: crate::upload::Uploads,
+    pub uploads: crate::interfaces::upload::Uploads,
     /// Network.
     pub network: Mutex<network::NetworkUnit>,
     /// Time.
@@ -109,9 +109,9 @@ pub struct App {
     /// What upgrades must satisfy.
     pub policy: Policy,
     /// Origins and host names allowed beyond the camera's own.
-    pub sites: crate::origin::Sites,
+    pub sites: crate::api::origin::Sites,
     /// FTP and e-mail targets for snapshots.
-    pub targets: Mutex<crate::targets::Targets>,
+    pub targets: Mutex<crate::interfaces::targets::Targets>,
     /// Periodic checks completed (the PTZ watchdog's): a test that moves the
     /// clock waits for the next one instead of sleeping.
     ticks: AtomicU64,
@@ -125,7 +125,7 @@ impl App {
         listen: SocketAddr,
         clock: Arc<dyn Monotonic>,
         policy: Policy,
-        sites: crate::origin::Sites,
+        sites: crate::api::origin::Sites,
     ) -> App {
         let accounts = store.load::<Accounts>(accounts::FILE, Accounts::is_valid).unwrap_or_default();
         if accounts.default_password_in_use() {
@@ -146,7 +146,7 @@ impl App {
             upgrading: AtomicBool::new(false),
             policy,
             sites,
-            targets: Mutex::new(crate::targets::load(&store)),
+            targets: Mutex::new(crate::interfaces::targets::load(&store)),
             system: Mutex::new(board.system),
             snapshots: board.snapshots,
             storage: Arc::from(board.storage),
@@ -194,7 +194,7 @@ impl App {
         image::reset(&mut lock(&self.image), store);
         ptz::reset(&mut lock(&self.ptz), store);
         motion::reset(&mut lock(&self.motion), store);
-        crate::targets::reset(&mut lock(&self.targets), store);
+        crate::interfaces::targets::reset(&mut lock(&self.targets), store);
         {
             let _writing = lock(&self.accounts_writer);
             *lock(&self.accounts) = Accounts::default();

@@ -1,12 +1,12 @@
 //! Firmware upgrade over HTTP: `POST /cgi-bin/OnvifFirmwareUpgrade` (and
 //! `/OnvifFirmwareUpgrade`) feeds the body to the A/B updater
-//! ([`crate::updater`]), `GET /cgi-bin/upgrade_status` reports it, and
+//! ([`crate::interfaces::updater`]), `GET /cgi-bin/upgrade_status` reports it, and
 //! `OPTIONS` answers a CORS preflight.
 
-use crate::app::{lock, App};
-use crate::call::{After, Call, Reply};
-use crate::updater::{running_version, Updater, UpdaterError};
-use crate::xml::{simple, Doc, Fault};
+use crate::state::app::{lock, App};
+use crate::interfaces::call::{After, Call, Reply};
+use crate::interfaces::updater::{running_version, Updater, UpdaterError};
+use crate::api::xml::{simple, Doc, Fault};
 use camcgi_fwimage::{Header, HeaderError, PayloadHasher, HEADER_LEN};
 use std::io::Read;
 use std::sync::atomic::Ordering;
@@ -247,7 +247,7 @@ fn stream(app: &App, total: u64, body: &mut dyn Body) -> Result<(), Fault> {
 pub fn preflight(app: &App, path: &str, origin: Option<&str>) -> Reply {
     match app.sites.origin_allowed(origin) {
         Some(origin) => {
-            let mut reply = Reply::with_kind(crate::call::Body::Xml, Vec::new());
+            let mut reply = Reply::with_kind(crate::interfaces::call::Body::Xml, Vec::new());
             reply.status = 204;
             reply.cors = Some(origin.to_string());
             reply

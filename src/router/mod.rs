@@ -4,14 +4,14 @@
 //! interface or the upload the query, the session or credentials, unknown
 //! parameters and the privilege.
 
-use crate::accounts::Privilege;
-use crate::app::App;
-use crate::call::{sets_something, Call, Reply};
-use crate::origin::{Browser, CROSS_SITE_REFUSED, HOST_REFUSED};
-use crate::query::{Params, QueryError};
-use crate::web::Asset;
-use crate::xml::Fault;
-use crate::{auth, firmware, image, motion, network, osd, ptz, snapshot, system, time, users, video};
+use crate::state::accounts::Privilege;
+use crate::state::app::App;
+use crate::interfaces::call::{sets_something, Call, Reply};
+use crate::api::origin::{Browser, CROSS_SITE_REFUSED, HOST_REFUSED};
+use crate::api::query::{Params, QueryError};
+use crate::interfaces::web::Asset;
+use crate::api::xml::Fault;
+use crate::interfaces::{auth, firmware, image, motion, network, osd, ptz, snapshot, system, time, users, video};
 use std::net::IpAddr;
 
 /// The HTTP methods camcgi distinguishes.
@@ -61,7 +61,7 @@ enum Answer {
 }
 
 /// When a request to a route changes something, and so must come from the
-/// camera's own site (see [`crate::origin`]).
+/// camera's own site (see [`crate::api::origin`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Changes {
     /// When it is a set.
@@ -164,8 +164,8 @@ static ROUTES: &[Route] = &[
     interface("/cgi-bin/videoencoder", video::PARAMS, User, Operator, video::handle),
     interface("/cgi-bin/videoencoder/stream1", video::PARAMS, User, Operator, video::handle),
     interface("/cgi-bin/videoencoder/stream2", video::PARAMS, User, Operator, video::handle),
-    interface("/cgi-bin/audioencoder/getcapabilities", &[], User, User, crate::audio::capabilities),
-    interface("/cgi-bin/audioencoder", crate::audio::PARAMS, User, Operator, crate::audio::handle),
+    interface("/cgi-bin/audioencoder/getcapabilities", &[], User, User, crate::interfaces::audio::capabilities),
+    interface("/cgi-bin/audioencoder", crate::interfaces::audio::PARAMS, User, Operator, crate::interfaces::audio::handle),
     interface("/cgi-bin/osd", osd::PARAMS, User, Operator, osd::handle),
     interface("/cgi-bin/image", image::PARAMS, User, Operator, image::handle),
     Route { changes: Changes::Always, ..interface("/cgi-bin/ptz_ctrl", ptz::PARAMS, Operator, Operator, ptz::handle) },
@@ -182,7 +182,7 @@ static ROUTES: &[Route] = &[
         ..interface("/cgi-bin/snapshot.cgi", snapshot::PARAMS, User, User, snapshot::handle)
     },
     interface("/cgi-bin/upgrade_status", &[], User, User, firmware::status),
-    interface("/cgi-bin/upload_targets", crate::targets::PARAMS, User, Admin, crate::targets::handle),
+    interface("/cgi-bin/upload_targets", crate::interfaces::targets::PARAMS, User, Admin, crate::interfaces::targets::handle),
     upload("/cgi-bin/OnvifFirmwareUpgrade"),
     upload("/OnvifFirmwareUpgrade"),
     Route { guard: Guard::Login, changes: Changes::Always, ..entry("/cgi/auth.cgi", Answer::AuthCgi) },
@@ -243,7 +243,7 @@ pub fn route(app: &App, incoming: &Incoming) -> Routed {
     }
     let found = match ROUTES.iter().find(|r| r.path == path) {
         Some(route) => Found::Route(route),
-        None => match crate::web::find(path) {
+        None => match crate::interfaces::web::find(path) {
             Some(asset) => Found::Page(asset),
             None => return Routed::Reply(Reply::fault(path, &Fault::new(404, "not found"))),
         },

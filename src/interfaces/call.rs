@@ -2,9 +2,9 @@
 //! (a reply, and work for after it): the vocabulary between the router and
 //! the interface modules.
 
-use crate::query::Params;
-use crate::session::Session;
-use crate::xml::Fault;
+use crate::api::query::Params;
+use crate::state::session::Session;
+use crate::api::xml::Fault;
 use std::net::IpAddr;
 
 /// The kind of body, which decides the Content-Type.

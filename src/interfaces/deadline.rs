@@ -2,7 +2,7 @@
 //! and whole, and work handed to a thread of its own because it cannot be
 //! interrupted (a name lookup, a write to a hung NFS mount).
 
-use crate::app::lock;
+use crate::state::app::lock;
 use std::io;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;

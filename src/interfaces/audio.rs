@@ -1,10 +1,10 @@
 //! The audio family: `/cgi-bin/audioencoder` and its capabilities.
 
-use crate::app::{load_unit, lock, reset_unit, App, Unit};
-use crate::fields::{count, flag, ranged};
-use crate::call::{Call, Reply};
-use crate::store::Store;
-use crate::xml::{Doc, Fault};
+use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::api::fields::{count, flag, ranged};
+use crate::interfaces::call::{Call, Reply};
+use crate::state::store::Store;
+use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{AudioConfig, AudioEncoder, AudioTypeCaps, DeviceError};
 
 /// The interface's parameters, in its table's order.

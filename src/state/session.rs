@@ -1,7 +1,7 @@
 //! The session table: 30 slots shared by `uid` and `authid`, at most
 //! [`PER_ACCOUNT`] of them held by one account.
 
-use crate::accounts::Privilege;
+use crate::state::accounts::Privilege;
 use heapless::Vec as FixedVec;
 use std::time::Duration;
 use uuid::Uuid;

@@ -1,10 +1,10 @@
 //! The users family: `/cgi-bin/user_management` (add, delete, edit, get_user).
 
-use crate::accounts::{self, valid_name, valid_password, Account, Accounts, Privilege, MAX_ACCOUNTS};
-use crate::app::{lock, App};
-use crate::query::Params;
-use crate::call::{Call, Reply};
-use crate::xml::{simple, Doc, Fault};
+use crate::state::accounts::{self, valid_name, valid_password, Account, Accounts, Privilege, MAX_ACCOUNTS};
+use crate::state::app::{lock, App};
+use crate::api::query::Params;
+use crate::interfaces::call::{Call, Reply};
+use crate::api::xml::{simple, Doc, Fault};
 
 /// The interface's parameters, in its table's order.
 pub const PARAMS: &[&str] = &["action", "name", "newpasswd", "privilege", "enable"];

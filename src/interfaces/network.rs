@@ -1,10 +1,10 @@
 //! The network family: `/cgi-bin/network` (addressing, DNS, HTTP port).
 
-use crate::app::{load_unit, lock, reset_unit, App, Unit};
-use crate::fields::{flag, parse_int};
-use crate::call::{After, Call, Reply};
-use crate::store::Store;
-use crate::xml::{Doc, Fault};
+use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::api::fields::{flag, parse_int};
+use crate::interfaces::call::{After, Call, Reply};
+use crate::state::store::Store;
+use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{DeviceError, ErrorKind, NetworkConfig, NetworkInterface};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 
@@ -60,7 +60,7 @@ pub fn reset(unit: &mut NetworkUnit, store: &Store, port: u16) {
     reset_unit(unit, store, FILE, defaults(port), apply);
 }
 
-fn address(p: &crate::query::Params, name: &str, ok: impl Fn(Ipv4Addr) -> bool) -> Result<Option<Ipv4Addr>, Fault> {
+fn address(p: &crate::api::query::Params, name: &str, ok: impl Fn(Ipv4Addr) -> bool) -> Result<Option<Ipv4Addr>, Fault> {
     match p.get(name) {
         None => Ok(None),
         Some(v) => v.parse::<Ipv4Addr>().ok().filter(|a| ok(*a)).map(Some).ok_or_else(|| Fault::error(name)),

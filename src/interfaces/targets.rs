@@ -2,15 +2,15 @@
 //! e-mail relay `snapshot.cgi?upload=1|2` sends to. Passwords are write-only:
 //! stored (the camera must send them) but never answered.
 
-use crate::app::{lock, App};
-use crate::fields::ranged;
-use crate::query::Params;
-use crate::call::{Call, Reply};
-use crate::ftp::Server;
-use crate::store::Store;
-use crate::xml::{Doc, Fault};
+use crate::state::app::{lock, App};
+use crate::api::fields::ranged;
+use crate::api::query::Params;
+use crate::interfaces::call::{Call, Reply};
+use crate::interfaces::ftp::Server;
+use crate::state::store::Store;
+use crate::api::xml::{Doc, Fault};
 use serde::{Deserialize, Serialize};
-use crate::ftp::{Deadline, Failure};
+use crate::interfaces::ftp::{Deadline, Failure};
 use camcgi_hal::StorageTarget;
 
 /// The interface's parameters, in its table's order.
@@ -57,7 +57,7 @@ impl Default for Targets {
 }
 
 fn host(s: &str) -> bool {
-    s.is_empty() || crate::time::valid_host_name(s)
+    s.is_empty() || crate::interfaces::time::valid_host_name(s)
 }
 
 /// Printable ASCII without spaces or line breaks, 0-64 bytes (FTP and SMTP put it on a command line).
@@ -82,7 +82,7 @@ fn address(s: &str) -> bool {
     !local.is_empty()
         && s.len() <= 254
         && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
-        && crate::time::valid_host_name(domain)
+        && crate::interfaces::time::valid_host_name(domain)
 }
 
 fn recipients(s: &str) -> Vec<&str> {
@@ -99,16 +99,16 @@ impl Targets {
             && recipients(&self.email_to).iter().all(|a| address(a))
     }
 
-    fn ftp(&self) -> Option<crate::ftp::Target<'_>> {
-        (!self.ftp_server.is_empty()).then(|| crate::ftp::Target {
+    fn ftp(&self) -> Option<crate::interfaces::ftp::Target<'_>> {
+        (!self.ftp_server.is_empty()).then(|| crate::interfaces::ftp::Target {
             server: Server { host: &self.ftp_server, port: self.ftp_port, user: &self.ftp_user, password: &self.ftp_password },
             dir: &self.ftp_dir,
         })
     }
 
-    fn smtp(&self) -> Option<crate::smtp::Target<'_>> {
+    fn smtp(&self) -> Option<crate::interfaces::smtp::Target<'_>> {
         let to = recipients(&self.email_to);
-        (!self.smtp_server.is_empty() && !self.email_from.is_empty() && !to.is_empty()).then(|| crate::smtp::Target {
+        (!self.smtp_server.is_empty() && !self.email_from.is_empty() && !to.is_empty()).then(|| crate::interfaces::smtp::Target {
             server: Server { host: &self.smtp_server, port: self.smtp_port, user: &self.smtp_user, password: &self.smtp_password },
             from: &self.email_from,
             to,
@@ -127,8 +127,8 @@ impl Targets {
     /// Sends a snapshot by FTP or e-mail; `None` for a target not set up.
     pub fn send(&self, target: StorageTarget, name: &str, jpeg: &[u8], deadline: &Deadline) -> Option<Result<(), Failure>> {
         match target {
-            StorageTarget::Ftp => Some(crate::ftp::store(&self.ftp()?, name, jpeg, deadline)),
-            StorageTarget::Email => Some(crate::smtp::send(&self.smtp()?, name, jpeg, deadline)),
+            StorageTarget::Ftp => Some(crate::interfaces::ftp::store(&self.ftp()?, name, jpeg, deadline)),
+            StorageTarget::Email => Some(crate::interfaces::smtp::send(&self.smtp()?, name, jpeg, deadline)),
             StorageTarget::SdCard | StorageTarget::Nfs => None,
         }
     }

@@ -1,13 +1,13 @@
 //! The snapshot family: `/cgi-bin/snapshot.cgi` (a JPEG, answered or stored on a target).
 
-use crate::app::{lock, App};
-use crate::auth::{login, Refusal};
-use crate::lockout::Claim;
-use crate::query::Params;
-use crate::call::{Body, Call, Reply};
-use crate::session::{Session, Token};
-use crate::time::now_local;
-use crate::xml::{simple, Fault};
+use crate::state::app::{lock, App};
+use crate::interfaces::auth::{login, Refusal};
+use crate::state::lockout::Claim;
+use crate::api::query::Params;
+use crate::interfaces::call::{Body, Call, Reply};
+use crate::state::session::{Session, Token};
+use crate::interfaces::time::now_local;
+use crate::api::xml::{simple, Fault};
 use base64::Engine;
 use camcgi_hal::{ErrorKind, StorageTarget, StreamId};
 use std::net::IpAddr;

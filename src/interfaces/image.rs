@@ -1,10 +1,10 @@
 //! The image family: `/cgi-bin/image` (ISP brightness, contrast, saturation, sharpness).
 
-use crate::app::{load_unit, lock, reset_unit, App, Unit};
-use crate::fields::ranged;
-use crate::call::{Call, Reply};
-use crate::store::Store;
-use crate::xml::{Doc, Fault};
+use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::api::fields::ranged;
+use crate::interfaces::call::{Call, Reply};
+use crate::state::store::Store;
+use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{DeviceError, ImageControl, ImageControls};
 use serde::{Deserialize, Serialize};
 

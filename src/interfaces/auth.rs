@@ -1,13 +1,13 @@
 //! Logging in and staying logged in: `/cgi-bin/getuid`, `/cgi-bin/keep_alive`
 //! and the PTZ document's `/cgi/auth.cgi`.
 
-use crate::accounts::{Account, Accounts};
-use crate::app::{lock, App};
-use crate::lockout::Claim;
-use crate::query::Params;
-use crate::call::{Body, Call, Reply};
-use crate::session::{Kind, Token};
-use crate::xml::{simple, Doc, Fault};
+use crate::state::accounts::{Account, Accounts};
+use crate::state::app::{lock, App};
+use crate::state::lockout::Claim;
+use crate::api::query::Params;
+use crate::interfaces::call::{Body, Call, Reply};
+use crate::state::session::{Kind, Token};
+use crate::api::xml::{simple, Doc, Fault};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::net::IpAddr;
@@ -40,7 +40,7 @@ impl Refusal {
 }
 
 /// Checks credentials from `peer` with the lockout applied; `claim` is what
-/// the login named (see [`crate::lockout`]).
+/// the login named (see [`crate::state::lockout`]).
 pub fn login(
     app: &App,
     peer: IpAddr,

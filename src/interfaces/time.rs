@@ -1,10 +1,10 @@
 //! The time family: `/cgi-bin/time` (zone, synchronisation, manual clock setting).
 
-use crate::app::{load_unit, lock, reset_unit, App, Unit};
-use crate::fields::ranged;
-use crate::call::{Call, Reply};
-use crate::store::Store;
-use crate::xml::{Doc, Fault};
+use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::api::fields::ranged;
+use crate::interfaces::call::{Call, Reply};
+use crate::state::store::Store;
+use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{DeviceError, TimeSettings, TimeSource, WallClock};
 use serde::{Deserialize, Serialize};
 
@@ -171,7 +171,7 @@ const MANUAL_FIELDS: [(&str, i64, i64); 6] =
 
 /// The UTC time a manual set asks for. Fields not given keep the camera's
 /// current local value in the zone being set, so `hour=8&min=0&sec=0` keeps the date.
-fn manual_time(unit: &TimeUnit, p: &crate::query::Params, zone: &str) -> Result<i64, Fault> {
+fn manual_time(unit: &TimeUnit, p: &crate::api::query::Params, zone: &str) -> Result<i64, Fault> {
     let mut t = local_time(unit.hal.now().map_err(|e| Fault::device(&e))?, zone);
     for (slot, (name, lo, hi)) in t.iter_mut().zip(MANUAL_FIELDS) {
         if let Some(v) = ranged::<i64>(p, name, lo, hi)? {

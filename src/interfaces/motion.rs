@@ -1,10 +1,10 @@
 //! The motion family: `/cgi-bin/motion` (detection settings and area mask).
 
-use crate::app::{load_unit, lock, reset_unit, App, Unit};
-use crate::fields::{flag, ranged};
-use crate::call::{Call, Reply};
-use crate::store::Store;
-use crate::xml::{Doc, Fault};
+use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::api::fields::{flag, ranged};
+use crate::interfaces::call::{Call, Reply};
+use crate::state::store::Store;
+use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{DeviceError, MotionConfig, MotionDetector, MotionGrid};
 use serde::{Deserialize, Serialize};
 

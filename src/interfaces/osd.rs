@@ -1,11 +1,11 @@
 //! The OSD family: `/cgi-bin/osd` (title and time overlay).
 
-use crate::app::{load_unit, lock, reset_unit, App, Unit};
-use crate::fields::{flag, small_option};
-use crate::query::Params;
-use crate::call::{Call, Reply};
-use crate::store::Store;
-use crate::xml::{Doc, Fault};
+use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::api::fields::{flag, small_option};
+use crate::api::query::Params;
+use crate::interfaces::call::{Call, Reply};
+use crate::state::store::Store;
+use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{DeviceError, OsdConfig, OsdOverlay};
 
 /// The interface's parameters, in its table's order.
@@ -62,7 +62,7 @@ fn position_max(pos_type: u8) -> u8 {
 }
 
 fn valid_title(t: &str) -> bool {
-    (1..=MAX_TITLE).contains(&t.len()) && t.chars().all(|c| !c.is_control() && crate::xml::is_xml_char(c))
+    (1..=MAX_TITLE).contains(&t.len()) && t.chars().all(|c| !c.is_control() && crate::api::xml::is_xml_char(c))
 }
 
 fn valid(c: &OsdConfig) -> bool {
@@ -96,7 +96,7 @@ fn position(p: &Params, name: &str, pos_type: u8, current: u8) -> Result<u8, Fau
     let max = position_max(pos_type);
     let value = match p.get(name) {
         None => current,
-        Some(v) => crate::fields::parse_int(v).and_then(|n| u8::try_from(n).ok()).unwrap_or(u8::MAX),
+        Some(v) => crate::api::fields::parse_int(v).and_then(|n| u8::try_from(n).ok()).unwrap_or(u8::MAX),
     };
     if value > max {
         return Err(Fault::range(name, 0, max));

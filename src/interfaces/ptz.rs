@@ -1,10 +1,10 @@
 //! The PTZ family: `/cgi-bin/ptz_ctrl`, presets, and the move watchdog.
 
-use crate::app::{lock, App, Unit};
-use crate::query::Params;
-use crate::call::{Call, Reply};
-use crate::store::Store;
-use crate::xml::{simple, Fault};
+use crate::state::app::{lock, App, Unit};
+use crate::api::query::Params;
+use crate::interfaces::call::{Call, Reply};
+use crate::state::store::Store;
+use crate::api::xml::{simple, Fault};
 use camcgi_hal::{DeviceError, Dir, LensPart, PtzCommand, PtzDriver};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -78,7 +78,7 @@ fn dir(p: &Params, name: &str, allow_still: bool) -> Result<Option<Dir>, Fault> 
 }
 
 fn number(p: &Params, name: &str, lo: i64, hi: i64) -> Result<Option<u8>, Fault> {
-    crate::fields::ranged::<u8>(p, name, lo, hi)
+    crate::api::fields::ranged::<u8>(p, name, lo, hi)
 }
 
 /// What one request asks the head to do.

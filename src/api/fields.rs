@@ -1,7 +1,7 @@
 //! Reading typed parameter values, with the fault texts of behaviour.md section 2.
 
-use crate::query::Params;
-use crate::xml::Fault;
+use crate::api::query::Params;
+use crate::api::xml::Fault;
 
 /// A whole number as the documents write them: optional `-`, digits only.
 pub fn parse_int(s: &str) -> Option<i64> {

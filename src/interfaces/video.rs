@@ -1,10 +1,10 @@
 //! The video family: `/cgi-bin/videoencoder[/stream1|/stream2]` and its capabilities.
 
-use crate::app::{load_unit, lock, reset_unit, App, Unit};
-use crate::fields::{count, ranged};
-use crate::call::{Call, Reply};
-use crate::store::Store;
-use crate::xml::{Doc, Fault};
+use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::api::fields::{count, ranged};
+use crate::interfaces::call::{Call, Reply};
+use crate::state::store::Store;
+use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{BitrateControl, DeviceError, EncodeModeCaps, StreamConfig, StreamId, VideoCapabilities, VideoEncoder};
 use serde::{Deserialize, Serialize};
 
@@ -88,7 +88,7 @@ fn canonical<'c>(names: impl IntoIterator<Item = &'c String>, wanted: &str) -> O
 }
 
 /// Merges the given parameters into a stream's settings and validates the result.
-fn merged(modes: &[EncodeModeCaps], current: &StreamConfig, p: &crate::query::Params) -> Result<StreamConfig, Fault> {
+fn merged(modes: &[EncodeModeCaps], current: &StreamConfig, p: &crate::api::query::Params) -> Result<StreamConfig, Fault> {
     let mut s = current.clone();
     if let Some(v) = p.get("encode_mode") {
         s.encode_mode = canonical(modes.iter().map(|m| &m.name), v).ok_or_else(|| Fault::error("encode_mode"))?;

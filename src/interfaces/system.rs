@@ -1,8 +1,8 @@
 //! The system family: `getinfo`, `getcapabilities`, `getmodel`, `reboot`, `factory_reset`.
 
-use crate::app::{lock, App};
-use crate::call::{After, Call, Reply};
-use crate::xml::{simple, Doc, Fault};
+use crate::state::app::{lock, App};
+use crate::interfaces::call::{After, Call, Reply};
+use crate::api::xml::{simple, Doc, Fault};
 
 /// `factory_reset`'s parameters.
 pub const RESET_PARAMS: &[&str] = &["retain_network"];

@@ -1,0 +1,7 @@
+//! The camera API's vocabulary, below everything else: query strings, XML
+//! documents and faults, value checks, and which sites may call.
+
+pub mod fields;
+pub mod origin;
+pub mod query;
+pub mod xml;

@@ -1,0 +1,26 @@
+//! One module per interface family, each owning its validation, its HAL
+//! calls and its XML, and what they share: the handler's vocabulary
+//! (`call`), the outside servers snapshots go to, the A/B updater and the
+//! web page's files.
+
+pub mod audio;
+pub mod auth;
+pub mod call;
+pub mod deadline;
+pub mod firmware;
+pub mod ftp;
+pub mod image;
+pub mod motion;
+pub mod network;
+pub mod osd;
+pub mod ptz;
+pub mod smtp;
+pub mod snapshot;
+pub mod system;
+pub mod targets;
+pub mod time;
+pub mod updater;
+pub mod upload;
+pub mod users;
+pub mod video;
+pub mod web;

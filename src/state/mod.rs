@@ -1,0 +1,8 @@
+//! The camera's state: accounts, sessions, the login lockout, the settings
+//! store, and the units the interfaces drive.
+
+pub mod accounts;
+pub mod app;
+pub mod lockout;
+pub mod session;
+pub mod store;
