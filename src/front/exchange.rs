@@ -1,7 +1,7 @@
 //! One request's exchange: what the front reads of it, where the router
 //! sends it, and how its answer is written (headers, body, `Content-Length`).
 
-use crate::state::app::App;
+use crate::router::camera::App;
 use crate::interfaces::call::{After, Body, Reply};
 use crate::interfaces::firmware::{self, Length};
 use crate::api::origin::Browser;
@@ -67,7 +67,7 @@ fn upload(app: &App, mut request: tiny_http::Request, admitted: AdmittedUpload) 
         None => Length::Missing,
     };
     let mut body = RequestBody { request: &mut request, ended: false };
-    let mut reply = firmware::upload(app, admitted.path, length, &mut body);
+    let mut reply = firmware::upload(&app.firmware, admitted.path, length, &mut body);
     let body_read = body.ended;
     reply.cors = admitted.cors;
     log::info!("{} {} -> {}", request.method(), admitted.path, reply.status);

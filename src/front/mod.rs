@@ -9,7 +9,8 @@ mod exchange;
 pub mod heap;
 pub mod logger;
 
-use crate::state::app::{lock, App};
+use crate::router::camera::App;
+use crate::state::app::lock;
 use crate::interfaces::call::After;
 use std::io;
 use std::net::{SocketAddr, TcpListener};

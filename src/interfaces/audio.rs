@@ -1,11 +1,12 @@
 //! The audio family: `/cgi-bin/audioencoder` and its capabilities.
 
-use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::fields::{count, flag, ranged};
 use crate::interfaces::call::{Call, Reply};
 use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{AudioConfig, AudioEncoder, AudioTypeCaps, DeviceError};
+use std::sync::Mutex;
 
 /// The interface's parameters, in its table's order.
 pub const PARAMS: &[&str] =
@@ -64,8 +65,8 @@ pub fn reset(unit: &mut AudioUnit, store: &Store) {
 }
 
 /// `/cgi-bin/audioencoder`: query, or set; the encoding is merged and checked whole.
-pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(&app.audio);
+pub fn handle(app: &Shared, unit_lock: &Mutex<AudioUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(unit_lock);
     if call.is_set() {
         let p = &call.params;
         let caps = unit.hal.capabilities();
@@ -102,8 +103,8 @@ pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
 }
 
 /// `/cgi-bin/audioencoder/getcapabilities`.
-pub fn capabilities(app: &App, _call: &Call) -> Result<Reply, Fault> {
-    let caps = lock(&app.audio).hal.capabilities();
+pub fn capabilities(unit_lock: &Mutex<AudioUnit>, _call: &Call) -> Result<Reply, Fault> {
+    let caps = lock(unit_lock).hal.capabilities();
     let mut doc = Doc::new();
     doc.element("audio_capabilities").open().newline();
     for kind in &caps {

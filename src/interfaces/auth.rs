@@ -2,7 +2,7 @@
 //! and the PTZ document's `/cgi/auth.cgi`.
 
 use crate::state::accounts::{Account, Accounts};
-use crate::state::app::{lock, App};
+use crate::state::app::{lock, Shared};
 use crate::state::lockout::Claim;
 use crate::api::query::Params;
 use crate::interfaces::call::{Body, Call, Reply};
@@ -42,7 +42,7 @@ impl Refusal {
 /// Checks credentials from `peer` with the lockout applied; `claim` is what
 /// the login named (see [`crate::state::lockout`]).
 pub fn login(
-    app: &App,
+    app: &Shared,
     peer: IpAddr,
     claim: Claim,
     check: impl FnOnce(&Accounts) -> Option<&Account>,
@@ -73,12 +73,12 @@ pub fn login(
     }
 }
 
-fn open_session(app: &App, account: &Account, kind: Kind) -> Token {
+fn open_session(app: &Shared, account: &Account, kind: Kind) -> Token {
     lock(&app.sessions).open(&account.name, account.privilege, kind, app.now())
 }
 
 /// `/cgi-bin/getuid?username=…&password=…`.
-pub fn getuid(app: &App, call: &Call) -> Result<Reply, Fault> {
+pub fn getuid(app: &Shared, call: &Call) -> Result<Reply, Fault> {
     let p = &call.params;
     if p.is_empty() {
         return Err(Fault::bad("error, parse parameters"));
@@ -91,7 +91,7 @@ pub fn getuid(app: &App, call: &Call) -> Result<Reply, Fault> {
 }
 
 /// `/cgi-bin/keep_alive?uid=…`: the session was renewed by the router.
-pub fn keep_alive(_app: &App, _call: &Call) -> Result<Reply, Fault> {
+pub fn keep_alive(_app: &Shared, _call: &Call) -> Result<Reply, Fault> {
     Ok(Reply::xml(simple("keep_alive", "true")))
 }
 
@@ -125,7 +125,7 @@ fn code(code: Code) -> Reply {
 
 /// `/cgi/auth.cgi?act=auth|auth_logout` and `?set=keep_alive`, answered with
 /// `<root>`: its own checks, since it answers every outcome with a code.
-pub fn auth_cgi(app: &App, raw_query: &str, peer: IpAddr) -> Reply {
+pub fn auth_cgi(app: &Shared, raw_query: &str, peer: IpAddr) -> Reply {
     let Ok(params) = Params::parse(raw_query) else { return code(Code::ParseError) };
     if params.names().any(|n| !AUTH_CGI_PARAMS.contains(&n)) {
         return code(Code::ParseError);

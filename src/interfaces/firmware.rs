@@ -3,7 +3,12 @@
 //! ([`crate::interfaces::updater`]), `GET /cgi-bin/upgrade_status` reports it, and
 //! `OPTIONS` answers a CORS preflight.
 
-use crate::state::app::{lock, App};
+use crate::api::origin::Sites;
+use crate::state::app::lock;
+use crate::interfaces::updater::FirmwareUnit;
+use camcgi_hal::{BootControl, DeviceError, FirmwareFlash};
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
 use crate::interfaces::call::{After, Call, Reply};
 use crate::interfaces::updater::{running_version, Updater, UpdaterError};
 use crate::api::xml::{simple, Doc, Fault};
@@ -21,6 +26,34 @@ pub struct Policy {
     pub public_key: Option<[u8; 32]>,
     /// Whether an image older than the running firmware is accepted.
     pub allow_downgrade: bool,
+}
+
+/// The firmware slots, the boot selection, and the upgrade under way.
+pub struct Upgrades {
+    /// The slots and the boot selection.
+    pub unit: Mutex<FirmwareUnit>,
+    /// Progress of the current or last upgrade.
+    pub status: Mutex<Status>,
+    /// Set while an upgrade runs: one at a time.
+    pub running: AtomicBool,
+    /// What upgrades must satisfy.
+    pub policy: Policy,
+}
+
+impl Upgrades {
+    /// No upgrade yet.
+    pub fn new(
+        flash: Box<dyn FirmwareFlash<Error = DeviceError> + Send>,
+        boot: Box<dyn BootControl<Error = DeviceError> + Send>,
+        policy: Policy,
+    ) -> Upgrades {
+        Upgrades {
+            unit: Mutex::new(FirmwareUnit { flash, boot }),
+            status: Mutex::new(Status::default()),
+            running: AtomicBool::new(false),
+            policy,
+        }
+    }
 }
 
 /// Where an upgrade stands, as `upgrade_status` answers it.
@@ -61,8 +94,8 @@ pub struct Status {
 }
 
 /// `GET /cgi-bin/upgrade_status`.
-pub fn status(app: &App, _call: &Call) -> Result<Reply, Fault> {
-    let s = lock(&app.upgrade).clone();
+pub fn status(app: &Upgrades, _call: &Call) -> Result<Reply, Fault> {
+    let s = lock(&app.status).clone();
     let percent = s.received.saturating_mul(100).checked_div(s.total).unwrap_or(0);
     let mut doc = Doc::new();
     doc.element("upgrade_status")
@@ -92,30 +125,30 @@ pub trait Body {
 }
 
 /// Clears the one-upgrade-at-a-time flag however the upload ends.
-struct Busy<'a>(&'a App);
+struct Busy<'a>(&'a Upgrades);
 
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
-        self.0.upgrading.store(false, Ordering::SeqCst);
+        self.0.running.store(false, Ordering::SeqCst);
     }
 }
 
 /// Receives an upload the router has admitted (credentials, parameters and
 /// privilege checked) on `path`, and answers it.
-pub fn upload(app: &App, path: &str, length: Length, body: &mut dyn Body) -> Reply {
+pub fn upload(app: &Upgrades, path: &str, length: Length, body: &mut dyn Body) -> Reply {
     match receive(app, length, body) {
         Ok(reply) => reply,
         Err(f) => Reply::fault(path, &f),
     }
 }
 
-fn set_status(app: &App, phase: Phase, received: u64, total: u64, reason: &str) {
-    let mut s = lock(&app.upgrade);
+fn set_status(app: &Upgrades, phase: Phase, received: u64, total: u64, reason: &str) {
+    let mut s = lock(&app.status);
     *s = Status { phase, received, total, reason: reason.to_string() };
 }
 
-fn receive(app: &App, length: Length, body: &mut dyn Body) -> Result<Reply, Fault> {
-    if app.upgrading.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+fn receive(app: &Upgrades, length: Length, body: &mut dyn Body) -> Result<Reply, Fault> {
+    if app.running.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_err() {
         return Err(Fault::new(409, "upgrade in progress"));
     }
     let _busy = Busy(app);
@@ -128,13 +161,13 @@ fn receive(app: &App, length: Length, body: &mut dyn Body) -> Result<Reply, Faul
     };
     match &result {
         Ok(_) => {
-            let total = lock(&app.upgrade).total;
+            let total = lock(&app.status).total;
             set_status(app, Phase::Done, total, total, "");
             log::warn!("firmware written and selected; rebooting");
         }
         Err(f) => {
             let (received, total) = {
-                let s = lock(&app.upgrade);
+                let s = lock(&app.status);
                 (s.received, s.total)
             };
             set_status(app, Phase::Failed, received, total, &f.reason);
@@ -166,8 +199,8 @@ fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> usize {
     got
 }
 
-fn stream(app: &App, total: u64, body: &mut dyn Body) -> Result<(), Fault> {
-    let mut unit = lock(&app.firmware);
+fn stream(app: &Upgrades, total: u64, body: &mut dyn Body) -> Result<(), Fault> {
+    let mut unit = lock(&app.unit);
     let state = unit.boot.state().map_err(|e| Fault::device(&e))?;
     let running = running_version(&mut unit, state.running).map_err(|e| Fault::device(&e))?;
     let geometry = unit.flash.geometry(state.running.other());
@@ -244,8 +277,8 @@ fn stream(app: &App, total: u64, body: &mut dyn Body) -> Result<(), Fault> {
 }
 
 /// `OPTIONS` on an upload path: a CORS preflight, allowed for configured origins only.
-pub fn preflight(app: &App, path: &str, origin: Option<&str>) -> Reply {
-    match app.sites.origin_allowed(origin) {
+pub fn preflight(sites: &Sites, path: &str, origin: Option<&str>) -> Reply {
+    match sites.origin_allowed(origin) {
         Some(origin) => {
             let mut reply = Reply::with_kind(crate::interfaces::call::Body::Xml, Vec::new());
             reply.status = 204;
@@ -257,7 +290,7 @@ pub fn preflight(app: &App, path: &str, origin: Option<&str>) -> Reply {
 }
 
 /// The origin to name in `Access-Control-Allow-Origin`, if it is allowed.
-pub fn allowed_origin(app: &App, origin: Option<&str>) -> Option<String> {
-    app.sites.origin_allowed(origin).map(str::to_string)
+pub fn allowed_origin(sites: &Sites, origin: Option<&str>) -> Option<String> {
+    sites.origin_allowed(origin).map(str::to_string)
 }
 

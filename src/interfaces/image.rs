@@ -1,11 +1,12 @@
 //! The image family: `/cgi-bin/image` (ISP brightness, contrast, saturation, sharpness).
 
-use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::fields::ranged;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{DeviceError, ImageControl, ImageControls};
+use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 /// The interface's parameters, in its table's order.
@@ -57,8 +58,8 @@ pub fn reset(unit: &mut ImageUnit, store: &Store) {
 }
 
 /// `/cgi-bin/image`: query, or set any of the four controls.
-pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(&app.image);
+pub fn handle(app: &Shared, unit_lock: &Mutex<ImageUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(unit_lock);
     if call.is_set() {
         let p = &call.params;
         let mut new = unit.config;

@@ -1,11 +1,12 @@
 //! The motion family: `/cgi-bin/motion` (detection settings and area mask).
 
-use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::fields::{flag, ranged};
 use crate::interfaces::call::{Call, Reply};
 use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{DeviceError, MotionConfig, MotionDetector, MotionGrid};
+use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 /// The interface's parameters, in its table's order.
@@ -109,8 +110,8 @@ pub fn reset(unit: &mut MotionUnit, store: &Store) {
 }
 
 /// `/cgi-bin/motion`: query, or set; `blockcount` must be the board's grid.
-pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(&app.motion);
+pub fn handle(app: &Shared, unit_lock: &Mutex<MotionUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(unit_lock);
     let grid = unit.hal.grid();
     let blockcount = format!("{}x{}", grid.rows, grid.cols);
     if call.is_set() {

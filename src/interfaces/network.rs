@@ -1,12 +1,13 @@
 //! The network family: `/cgi-bin/network` (addressing, DNS, HTTP port).
 
-use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::fields::{flag, parse_int};
 use crate::interfaces::call::{After, Call, Reply};
 use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{DeviceError, ErrorKind, NetworkConfig, NetworkInterface};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::Mutex;
 
 /// The interface's parameters, in its table's order.
 pub const PARAMS: &[&str] = &["dhcp", "ipaddr", "netmask", "gateway", "dns1", "dns2", "port"];
@@ -68,8 +69,8 @@ fn address(p: &crate::api::query::Params, name: &str, ok: impl Fn(Ipv4Addr) -> b
 }
 
 /// `/cgi-bin/network`: query, or set addressing, DNS or the HTTP port.
-pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(&app.network);
+pub fn handle(app: &Shared, unit_lock: &Mutex<NetworkUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(unit_lock);
     let mut rebind = None;
     if call.is_set() {
         let p = &call.params;

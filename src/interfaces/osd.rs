@@ -1,12 +1,13 @@
 //! The OSD family: `/cgi-bin/osd` (title and time overlay).
 
-use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::fields::{flag, small_option};
 use crate::api::query::Params;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{DeviceError, OsdConfig, OsdOverlay};
+use std::sync::Mutex;
 
 /// The interface's parameters, in its table's order.
 pub const PARAMS: &[&str] = &[
@@ -105,8 +106,8 @@ fn position(p: &Params, name: &str, pos_type: u8, current: u8) -> Result<u8, Fau
 }
 
 /// `/cgi-bin/osd`: query, or set; positions are checked against the resulting types.
-pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(&app.osd);
+pub fn handle(app: &Shared, unit_lock: &Mutex<OsdUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(unit_lock);
     if call.is_set() {
         let p = &call.params;
         let mut n = unit.config.clone();

@@ -1,15 +1,18 @@
 //! The snapshot family: `/cgi-bin/snapshot.cgi` (a JPEG, answered or stored on a target).
 
-use crate::state::app::{lock, App};
+use crate::state::app::{lock, Shared};
 use crate::interfaces::auth::{login, Refusal};
 use crate::state::lockout::Claim;
 use crate::api::query::Params;
 use crate::interfaces::call::{Body, Call, Reply};
 use crate::state::session::{Session, Token};
-use crate::interfaces::time::now_local;
+use crate::interfaces::targets::Targets;
+use crate::interfaces::time::{now_local, TimeUnit};
+use crate::interfaces::upload::Uploads;
 use crate::api::xml::{simple, Fault};
 use base64::Engine;
-use camcgi_hal::{ErrorKind, StorageTarget, StreamId};
+use camcgi_hal::{DeviceError, ErrorKind, SnapshotSource, StorageTarget, StorageTargets, StreamId};
+use std::sync::{Arc, Mutex};
 use std::net::IpAddr;
 
 /// The interface's parameters, in its table's order (besides `uid`).
@@ -28,7 +31,7 @@ fn basic_credentials(header: &str) -> Option<(String, String)> {
 }
 
 /// Authenticates by `uid`, by `username`+`password`, or by HTTP Basic; 401 otherwise.
-pub fn authenticate(app: &App, p: &Params, authorization: Option<&str>, peer: IpAddr) -> Result<Session, Fault> {
+pub fn authenticate(app: &Shared, p: &Params, authorization: Option<&str>, peer: IpAddr) -> Result<Session, Fault> {
     if let Some(uid) = p.get("uid") {
         return app.session(Some(uid)).map_err(|f| Fault { status: 401, ..f });
     }
@@ -74,8 +77,22 @@ fn protocol(target: StorageTarget) -> &'static str {
     }
 }
 
+/// What a snapshot is taken from, named by, and sent to.
+pub struct Sources<'a> {
+    /// The camera's snapshots (taken without a lock).
+    pub snapshots: &'a (dyn SnapshotSource<Error = DeviceError> + Send + Sync),
+    /// SD card and NFS.
+    pub storage: &'a Arc<dyn StorageTargets<Error = DeviceError> + Send + Sync>,
+    /// The clock the file name is taken from.
+    pub time: &'a Mutex<TimeUnit>,
+    /// FTP and e-mail.
+    pub targets: &'a Mutex<Targets>,
+    /// The one upload that may run.
+    pub uploads: &'a Uploads,
+}
+
 /// `/cgi-bin/snapshot.cgi?stream=0|1[&upload=0-3]`.
-pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Sources, call: &Call) -> Result<Reply, Fault> {
     let p = &call.params;
     let (stream, number) = match p.get("stream") {
         None | Some("0") => (StreamId::Sub, 0),
@@ -89,13 +106,13 @@ pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
     let Some(target) = target else {
         return Ok(Reply::with_kind(Body::Jpeg, jpeg));
     };
-    let [y, mo, d, h, mi, s] = now_local(&lock(&app.time)).map_err(|e| Fault::device(&e))?;
+    let [y, mo, d, h, mi, s] = now_local(&lock(app.time)).map_err(|e| Fault::device(&e))?;
     let name = format!("snapshot_{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}_stream{number}.jpg");
     let what = protocol(target);
     match target {
         StorageTarget::Ftp | StorageTarget::Email => {
             // A copy, so a slow server never holds the settings' lock.
-            let targets = lock(&app.targets).clone();
+            let targets = lock(app.targets).clone();
             if !targets.is_set_up(target) {
                 return Err(absent(target));
             }

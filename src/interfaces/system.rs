@@ -1,8 +1,13 @@
 //! The system family: `getinfo`, `getcapabilities`, `getmodel`, `reboot`, `factory_reset`.
 
-use crate::state::app::{lock, App};
+use crate::state::app::lock;
+use camcgi_hal::{DeviceError, SystemControl};
+use std::sync::Mutex;
 use crate::interfaces::call::{After, Call, Reply};
 use crate::api::xml::{simple, Doc, Fault};
+
+/// The board's system control, behind its lock.
+pub type SystemLock = Mutex<Box<dyn SystemControl<Error = DeviceError> + Send>>;
 
 /// `factory_reset`'s parameters.
 pub const RESET_PARAMS: &[&str] = &["retain_network"];
@@ -12,34 +17,34 @@ fn bit(b: bool) -> u8 {
 }
 
 /// `<info kernel=… filesystem=… sn=…/>`.
-pub fn getinfo(app: &App, _call: &Call) -> Result<Reply, Fault> {
-    let info = lock(&app.system).info().map_err(|e| Fault::device(&e))?;
+pub fn getinfo(system: &SystemLock, _call: &Call) -> Result<Reply, Fault> {
+    let info = lock(system).info().map_err(|e| Fault::device(&e))?;
     let mut doc = Doc::new();
     doc.element("info").attr("kernel", info.kernel).attr("filesystem", info.filesystem).attr("sn", info.serial).empty();
     Ok(Reply::xml(doc.finish()))
 }
 
 /// `<capabilities video=… audio=… ptz=…/>`.
-pub fn getcapabilities(app: &App, _call: &Call) -> Result<Reply, Fault> {
-    let caps = lock(&app.system).capabilities();
+pub fn getcapabilities(system: &SystemLock, _call: &Call) -> Result<Reply, Fault> {
+    let caps = lock(system).capabilities();
     let mut doc = Doc::new();
     doc.element("capabilities").attr("video", bit(caps.video)).attr("audio", bit(caps.audio)).attr("ptz", bit(caps.ptz)).empty();
     Ok(Reply::xml(doc.finish()))
 }
 
 /// `<model>…</model>`.
-pub fn getmodel(app: &App, _call: &Call) -> Result<Reply, Fault> {
-    let model = lock(&app.system).model().map_err(|e| Fault::device(&e))?;
+pub fn getmodel(system: &SystemLock, _call: &Call) -> Result<Reply, Fault> {
+    let model = lock(system).model().map_err(|e| Fault::device(&e))?;
     Ok(Reply::xml(simple("model", model)))
 }
 
 /// `<reboot>true</reboot>`, then the reboot.
-pub fn reboot(_app: &App, _call: &Call) -> Result<Reply, Fault> {
+pub fn reboot(_call: &Call) -> Result<Reply, Fault> {
     Ok(Reply::xml(simple("reboot", "true")).then(After::Reboot))
 }
 
 /// `<factory_reset>true</factory_reset>`, then the reset.
-pub fn factory_reset(_app: &App, call: &Call) -> Result<Reply, Fault> {
+pub fn factory_reset(call: &Call) -> Result<Reply, Fault> {
     let retain_network = match call.params.get("retain_network") {
         None | Some("0") => false,
         Some("1") => true,

@@ -2,13 +2,14 @@
 //! e-mail relay `snapshot.cgi?upload=1|2` sends to. Passwords are write-only:
 //! stored (the camera must send them) but never answered.
 
-use crate::state::app::{lock, App};
+use crate::state::app::{lock, Shared};
 use crate::api::fields::ranged;
 use crate::api::query::Params;
 use crate::interfaces::call::{Call, Reply};
 use crate::interfaces::ftp::Server;
 use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
+use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use crate::interfaces::ftp::{Deadline, Failure};
 use camcgi_hal::StorageTarget;
@@ -156,8 +157,8 @@ fn text(p: &Params, name: &str, ok: fn(&str) -> bool, current: &str) -> Result<S
 }
 
 /// `/cgi-bin/upload_targets`: query, or set (Administrator).
-pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
-    let mut targets = lock(&app.targets);
+pub fn handle(app: &Shared, unit_lock: &Mutex<Targets>, call: &Call) -> Result<Reply, Fault> {
+    let mut targets = lock(unit_lock);
     if call.is_set() {
         let p = &call.params;
         let t = &*targets;

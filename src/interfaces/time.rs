@@ -1,11 +1,12 @@
 //! The time family: `/cgi-bin/time` (zone, synchronisation, manual clock setting).
 
-use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::fields::ranged;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{DeviceError, TimeSettings, TimeSource, WallClock};
+use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 /// The interface's parameters, in its table's order.
@@ -187,8 +188,8 @@ fn manual_time(unit: &TimeUnit, p: &crate::api::query::Params, zone: &str) -> Re
 }
 
 /// `/cgi-bin/time`: query, or set zone, synchronisation, or the clock by hand.
-pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(&app.time);
+pub fn handle(app: &Shared, unit_lock: &Mutex<TimeUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(unit_lock);
     if call.is_set() {
         let p = &call.params;
         let mut new = unit.config.clone();

@@ -1,7 +1,7 @@
 //! The users family: `/cgi-bin/user_management` (add, delete, edit, get_user).
 
 use crate::state::accounts::{self, valid_name, valid_password, Account, Accounts, Privilege, MAX_ACCOUNTS};
-use crate::state::app::{lock, App};
+use crate::state::app::{lock, Shared};
 use crate::api::query::Params;
 use crate::interfaces::call::{Call, Reply};
 use crate::api::xml::{simple, Doc, Fault};
@@ -122,7 +122,7 @@ fn list(accounts: &Accounts) -> Vec<u8> {
 }
 
 /// `/cgi-bin/user_management?action=…`.
-pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Shared, call: &Call) -> Result<Reply, Fault> {
     let p = &call.params;
     // Changes are made one at a time, on a copy: the accounts' own lock, which
     // every login takes, is never held while the file is written and fsynced.

@@ -1,11 +1,12 @@
 //! The video family: `/cgi-bin/videoencoder[/stream1|/stream2]` and its capabilities.
 
-use crate::state::app::{load_unit, lock, reset_unit, App, Unit};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::fields::{count, ranged};
 use crate::interfaces::call::{Call, Reply};
 use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
 use camcgi_hal::{BitrateControl, DeviceError, EncodeModeCaps, StreamConfig, StreamId, VideoCapabilities, VideoEncoder};
+use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 /// The interface's parameters, in its table's order.
@@ -125,8 +126,8 @@ fn control_name(c: BitrateControl) -> &'static str {
 }
 
 /// `/cgi-bin/videoencoder[/streamN]`: query both streams, or set one.
-pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(&app.video);
+pub fn handle(app: &Shared, unit_lock: &Mutex<VideoUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(unit_lock);
     if call.is_set() {
         let stream = match call.path.rsplit('/').next() {
             Some("stream1") => StreamId::Main,
@@ -157,8 +158,8 @@ pub fn handle(app: &App, call: &Call) -> Result<Reply, Fault> {
 }
 
 /// `/cgi-bin/videoencoder/getcapabilities`.
-pub fn capabilities(app: &App, _call: &Call) -> Result<Reply, Fault> {
-    let caps = lock(&app.video).hal.capabilities();
+pub fn capabilities(unit_lock: &Mutex<VideoUnit>, _call: &Call) -> Result<Reply, Fault> {
+    let caps = lock(unit_lock).hal.capabilities();
     let mut doc = Doc::new();
     doc.element("video_capabilities").open().newline();
     for id in StreamId::ALL {

@@ -5,13 +5,15 @@
 //! parameters and the privilege.
 
 use crate::state::accounts::Privilege;
-use crate::state::app::App;
+pub mod camera;
+
+use camera::App;
 use crate::interfaces::call::{sets_something, Call, Reply};
 use crate::api::origin::{Browser, CROSS_SITE_REFUSED, HOST_REFUSED};
 use crate::api::query::{Params, QueryError};
 use crate::interfaces::web::Asset;
 use crate::api::xml::Fault;
-use crate::interfaces::{auth, firmware, image, motion, network, osd, ptz, snapshot, system, time, users, video};
+use crate::interfaces::{audio, auth, firmware, image, motion, network, osd, ptz, snapshot, system, targets, time, users, video};
 use std::net::IpAddr;
 
 /// The HTTP methods camcgi distinguishes.
@@ -151,42 +153,53 @@ const fn upload(path: &'static str) -> Route {
 use Privilege::{Administrator as Admin, Operator, User};
 
 static ROUTES: &[Route] = &[
-    Route { guard: Guard::Login, changes: Changes::Always, ..interface("/cgi-bin/getuid", auth::GETUID_PARAMS, User, User, auth::getuid) },
-    interface("/cgi-bin/keep_alive", &[], User, User, auth::keep_alive),
-    interface("/cgi-bin/getinfo", &[], User, User, system::getinfo),
-    interface("/cgi-bin/getcapabilities", &[], User, User, system::getcapabilities),
-    interface("/cgi-bin/getmodel", &[], User, User, system::getmodel),
-    Route { changes: Changes::Always, ..interface("/cgi-bin/reboot", &[], Operator, Operator, system::reboot) },
-    Route { changes: Changes::Always, ..interface("/cgi-bin/factory_reset", system::RESET_PARAMS, Admin, Admin, system::factory_reset) },
-    interface("/cgi-bin/network", network::PARAMS, User, Operator, network::handle),
-    interface("/cgi-bin/time", time::PARAMS, User, Operator, time::handle),
-    interface("/cgi-bin/videoencoder/getcapabilities", &[], User, User, video::capabilities),
-    interface("/cgi-bin/videoencoder", video::PARAMS, User, Operator, video::handle),
-    interface("/cgi-bin/videoencoder/stream1", video::PARAMS, User, Operator, video::handle),
-    interface("/cgi-bin/videoencoder/stream2", video::PARAMS, User, Operator, video::handle),
-    interface("/cgi-bin/audioencoder/getcapabilities", &[], User, User, crate::interfaces::audio::capabilities),
-    interface("/cgi-bin/audioencoder", crate::interfaces::audio::PARAMS, User, Operator, crate::interfaces::audio::handle),
-    interface("/cgi-bin/osd", osd::PARAMS, User, Operator, osd::handle),
-    interface("/cgi-bin/image", image::PARAMS, User, Operator, image::handle),
-    Route { changes: Changes::Always, ..interface("/cgi-bin/ptz_ctrl", ptz::PARAMS, Operator, Operator, ptz::handle) },
-    interface("/cgi-bin/motion", motion::PARAMS, User, Operator, motion::handle),
+    Route { guard: Guard::Login, changes: Changes::Always, ..interface("/cgi-bin/getuid", auth::GETUID_PARAMS, User, User, |app, call| auth::getuid(app, call)) },
+    interface("/cgi-bin/keep_alive", &[], User, User, |app, call| auth::keep_alive(app, call)),
+    interface("/cgi-bin/getinfo", &[], User, User, |app, call| system::getinfo(&app.system, call)),
+    interface("/cgi-bin/getcapabilities", &[], User, User, |app, call| system::getcapabilities(&app.system, call)),
+    interface("/cgi-bin/getmodel", &[], User, User, |app, call| system::getmodel(&app.system, call)),
+    Route { changes: Changes::Always, ..interface("/cgi-bin/reboot", &[], Operator, Operator, |_, call| system::reboot(call)) },
+    Route { changes: Changes::Always, ..interface("/cgi-bin/factory_reset", system::RESET_PARAMS, Admin, Admin, |_, call| system::factory_reset(call)) },
+    interface("/cgi-bin/network", network::PARAMS, User, Operator, |app, call| network::handle(app, &app.network, call)),
+    interface("/cgi-bin/time", time::PARAMS, User, Operator, |app, call| time::handle(app, &app.time, call)),
+    interface("/cgi-bin/videoencoder/getcapabilities", &[], User, User, |app, call| video::capabilities(&app.video, call)),
+    interface("/cgi-bin/videoencoder", video::PARAMS, User, Operator, |app, call| video::handle(app, &app.video, call)),
+    interface("/cgi-bin/videoencoder/stream1", video::PARAMS, User, Operator, |app, call| video::handle(app, &app.video, call)),
+    interface("/cgi-bin/videoencoder/stream2", video::PARAMS, User, Operator, |app, call| video::handle(app, &app.video, call)),
+    interface("/cgi-bin/audioencoder/getcapabilities", &[], User, User, |app, call| audio::capabilities(&app.audio, call)),
+    interface("/cgi-bin/audioencoder", audio::PARAMS, User, Operator, |app, call| audio::handle(app, &app.audio, call)),
+    interface("/cgi-bin/osd", osd::PARAMS, User, Operator, |app, call| osd::handle(app, &app.osd, call)),
+    interface("/cgi-bin/image", image::PARAMS, User, Operator, |app, call| image::handle(app, &app.image, call)),
+    Route { changes: Changes::Always, ..interface("/cgi-bin/ptz_ctrl", ptz::PARAMS, Operator, Operator, |app, call| ptz::handle(app, &app.ptz, &app.system, call)) },
+    interface("/cgi-bin/motion", motion::PARAMS, User, Operator, |app, call| motion::handle(app, &app.motion, call)),
     Route {
         denied: users::NOT_ADMIN,
         changes: Changes::Always,
-        ..interface("/cgi-bin/user_management", users::PARAMS, Admin, Admin, users::handle)
+        ..interface("/cgi-bin/user_management", users::PARAMS, Admin, Admin, |app, call| users::handle(app, call))
     },
     Route {
         fault_path: "/cgi-bin/snapshot",
         guard: Guard::Credentials,
         changes: Changes::WithAny(&["upload", "username"]),
-        ..interface("/cgi-bin/snapshot.cgi", snapshot::PARAMS, User, User, snapshot::handle)
+        ..interface("/cgi-bin/snapshot.cgi", snapshot::PARAMS, User, User, |app, call| snapshot::handle(&snapshot_sources(app), call))
     },
-    interface("/cgi-bin/upgrade_status", &[], User, User, firmware::status),
-    interface("/cgi-bin/upload_targets", crate::interfaces::targets::PARAMS, User, Admin, crate::interfaces::targets::handle),
+    interface("/cgi-bin/upgrade_status", &[], User, User, |app, call| firmware::status(&app.firmware, call)),
+    interface("/cgi-bin/upload_targets", targets::PARAMS, User, Admin, |app, call| targets::handle(app, &app.targets, call)),
     upload("/cgi-bin/OnvifFirmwareUpgrade"),
     upload("/OnvifFirmwareUpgrade"),
     Route { guard: Guard::Login, changes: Changes::Always, ..entry("/cgi/auth.cgi", Answer::AuthCgi) },
 ];
+
+/// What the snapshot interface takes pictures from and sends them to.
+fn snapshot_sources(app: &App) -> snapshot::Sources<'_> {
+    snapshot::Sources {
+        snapshots: &*app.snapshots,
+        storage: &app.storage,
+        time: &app.time,
+        targets: &app.targets,
+        uploads: &app.uploads,
+    }
+}
 
 /// A firmware upload that has passed every check that needs no body.
 #[derive(Debug)]
@@ -266,10 +279,10 @@ pub fn route(app: &App, incoming: &Incoming) -> Routed {
         }
         Answer::AuthCgi => Routed::Reply(auth::auth_cgi(app, raw_query, incoming.peer)),
         Answer::FirmwareUpload if incoming.method == Method::Options => {
-            Routed::Reply(firmware::preflight(app, route.path, incoming.browser.origin))
+            Routed::Reply(firmware::preflight(&app.sites, route.path, incoming.browser.origin))
         }
         Answer::FirmwareUpload => {
-            let cors = firmware::allowed_origin(app, incoming.browser.origin);
+            let cors = firmware::allowed_origin(&app.sites, incoming.browser.origin);
             match admit(app, route, raw_query, incoming) {
                 Ok(_) => Routed::Upload(AdmittedUpload { path: route.path, cors }),
                 // A cross-site upload is refused without naming an origin.

@@ -1,18 +1,16 @@
-//! The camera's state: sessions, accounts, and one unit per interface family,
-//! each behind its own lock so a slow device never stalls the others.
+//! What every interface shares (the clock, the settings store, accounts,
+//! sessions and the login lockout), and the device unit every interface
+//! family keeps: its hardware and the configuration in force on it.
 
 use crate::state::accounts::{self, Accounts};
 use crate::state::lockout::Lockout;
 use crate::state::session::{Session, Sessions, Token};
 use crate::state::store::Store;
 use crate::api::xml::Fault;
-use crate::interfaces::firmware::{Policy, Status};
-use crate::interfaces::updater::FirmwareUnit;
-use crate::interfaces::{audio, image, motion, network, osd, ptz, time, video};
-use camcgi_hal::{Board, DeviceError, Monotonic, SnapshotSource, StorageTargets, SystemControl};
+use crate::api::origin::Sites;
+use camcgi_hal::{DeviceError, Monotonic};
 use serde::Serialize;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -60,8 +58,11 @@ pub fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Everything a handler can reach.
-pub struct App {
+/// What every interface may reach: the clock, the settings store, the
+/// accounts, sessions and login lockout, and which sites may call. The
+/// device units are the camera's (the router's `camera::App`), which
+/// hands each interface its own.
+pub struct Shared {
     /// The monotonic clock sessions and the PTZ watchdog run on.
     pub clock: Arc<dyn Monotonic>,
     /// The data directory.
@@ -76,81 +77,18 @@ pub struct App {
     pub accounts: Mutex<Accounts>,
     /// Held while the accounts are changed and written.
     pub accounts_writer: Mutex<()>,
-    /// System control.
-    pub system: Mutex<Box<dyn SystemControl<Error = DeviceError> + Send>>,
-    /// Snapshots, taken without a lock.
-    pub snapshots: Box<dyn SnapshotSource<Error = DeviceError> + Send + Sync>,
-    /// Snapshot storage targets, written without a lock (by an upload thread).
-    pub storage: Arc<dyn StorageTargets<Error = DeviceError> + Send + Sync>,
-    /// The one snapshot upload that may run.
-    pub uploads: crate::interfaces::upload::Uploads,
-    /// Network.
-    pub network: Mutex<network::NetworkUnit>,
-    /// Time.
-    pub time: Mutex<time::TimeUnit>,
-    /// Video encoder.
-    pub video: Mutex<video::VideoUnit>,
-    /// Audio encoder.
-    pub audio: Mutex<audio::AudioUnit>,
-    /// OSD.
-    pub osd: Mutex<osd::OsdUnit>,
-    /// Image.
-    pub image: Mutex<image::ImageUnit>,
-    /// PTZ.
-    pub ptz: Mutex<ptz::PtzUnit>,
-    /// Motion detection.
-    pub motion: Mutex<motion::MotionUnit>,
-    /// Firmware slots and boot selection.
-    pub firmware: Mutex<FirmwareUnit>,
-    /// Progress of the current or last upgrade.
-    pub upgrade: Mutex<Status>,
-    /// Set while an upgrade runs: one at a time.
-    pub upgrading: AtomicBool,
-    /// What upgrades must satisfy.
-    pub policy: Policy,
     /// Origins and host names allowed beyond the camera's own.
-    pub sites: crate::api::origin::Sites,
-    /// FTP and e-mail targets for snapshots.
-    pub targets: Mutex<crate::interfaces::targets::Targets>,
-    /// Periodic checks completed (the PTZ watchdog's): a test that moves the
-    /// clock waits for the next one instead of sleeping.
-    ticks: AtomicU64,
+    pub sites: Sites,
 }
 
-impl App {
-    /// Loads every setting (defaults where missing or corrupt) and applies it to the board.
-    pub fn load(
-        board: Board,
-        store: Store,
-        listen: SocketAddr,
-        clock: Arc<dyn Monotonic>,
-        policy: Policy,
-        sites: crate::api::origin::Sites,
-    ) -> App {
+impl Shared {
+    /// The shared state of a camera whose settings live in `store`.
+    pub fn load(store: Store, listen: SocketAddr, clock: Arc<dyn Monotonic>, sites: Sites) -> Shared {
         let accounts = store.load::<Accounts>(accounts::FILE, Accounts::is_valid).unwrap_or_default();
         if accounts.default_password_in_use() {
             log::warn!("the initial password of '{}' is still in use: change it", accounts::DEFAULT_USER);
         }
-        let ptz_present = board.system.capabilities().ptz;
-        App {
-            network: Mutex::new(network::load(board.network, &store, listen.port())),
-            time: Mutex::new(time::load(board.clock, &store)),
-            video: Mutex::new(video::load(board.video, &store)),
-            audio: Mutex::new(audio::load(board.audio, &store)),
-            osd: Mutex::new(osd::load(board.osd, &store)),
-            image: Mutex::new(image::load(board.image, &store)),
-            ptz: Mutex::new(ptz::load(board.ptz, &store, ptz_present)),
-            motion: Mutex::new(motion::load(board.motion, &store)),
-            firmware: Mutex::new(FirmwareUnit { flash: board.flash, boot: board.boot }),
-            upgrade: Mutex::new(Status::default()),
-            upgrading: AtomicBool::new(false),
-            policy,
-            sites,
-            targets: Mutex::new(crate::interfaces::targets::load(&store)),
-            system: Mutex::new(board.system),
-            snapshots: board.snapshots,
-            storage: Arc::from(board.storage),
-            uploads: Default::default(),
+        Shared {
             accounts: Mutex::new(accounts),
             accounts_writer: Mutex::new(()),
             sessions: Mutex::new(Sessions::default()),
@@ -158,7 +96,7 @@ impl App {
             clock,
             store,
             listen,
-            ticks: AtomicU64::new(0),
+            sites,
         }
     }
 
@@ -180,43 +118,16 @@ impl App {
         lock(&self.sessions).touch(token, self.now());
     }
 
-    /// Restores every setting and the default accounts; keeps the network when asked.
-    pub fn factory_reset(&self, retain_network: bool) {
-        log::warn!("factory reset (network {})", if retain_network { "kept" } else { "reset" });
-        let store = &self.store;
-        if !retain_network {
-            network::reset(&mut lock(&self.network), store, self.listen.port());
-        }
-        time::reset(&mut lock(&self.time), store);
-        video::reset(&mut lock(&self.video), store);
-        audio::reset(&mut lock(&self.audio), store);
-        osd::reset(&mut lock(&self.osd), store);
-        image::reset(&mut lock(&self.image), store);
-        ptz::reset(&mut lock(&self.ptz), store);
-        motion::reset(&mut lock(&self.motion), store);
-        crate::interfaces::targets::reset(&mut lock(&self.targets), store);
+    /// The default accounts again, every session ended.
+    pub fn reset_accounts(&self) {
         {
             let _writing = lock(&self.accounts_writer);
             *lock(&self.accounts) = Accounts::default();
-            if let Err(e) = store.remove(accounts::FILE) {
+            if let Err(e) = self.store.remove(accounts::FILE) {
                 log::error!("{}: not removed: {e}", accounts::FILE);
             }
         }
         lock(&self.sessions).clear();
-        if let Err(e) = lock(&self.system).factory_defaults() {
-            log::error!("board factory defaults failed: {e}");
-        }
-    }
-
-    /// Periodic work: the PTZ watchdog.
-    pub fn tick(&self) {
-        ptz::watchdog(self);
-        self.ticks.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// How many periodic checks have been completed.
-    pub fn ticks(&self) -> u64 {
-        self.ticks.load(Ordering::SeqCst)
     }
 }
 

@@ -1,0 +1,119 @@
+//! The camera: the shared state, and one unit per device part, each behind
+//! its own lock so a slow device never stalls the others. The router hands
+//! each interface its own unit and the shared state, so the interfaces never
+//! see the whole camera.
+
+use crate::api::origin::Sites;
+use crate::interfaces::firmware::{Policy, Upgrades};
+use crate::interfaces::targets::Targets;
+use crate::interfaces::upload::Uploads;
+use crate::interfaces::{audio, image, motion, network, osd, ptz, targets, time, video};
+use crate::state::app::{lock, Shared};
+use crate::state::store::Store;
+use camcgi_hal::{Board, DeviceError, Monotonic, SnapshotSource, StorageTargets, SystemControl};
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The whole camera.
+pub struct App {
+    /// What every interface may reach.
+    pub shared: Shared,
+    /// System control.
+    pub system: Mutex<Box<dyn SystemControl<Error = DeviceError> + Send>>,
+    /// Snapshots, taken without a lock.
+    pub snapshots: Box<dyn SnapshotSource<Error = DeviceError> + Send + Sync>,
+    /// Snapshot storage targets, written without a lock (by an upload thread).
+    pub storage: Arc<dyn StorageTargets<Error = DeviceError> + Send + Sync>,
+    /// The one snapshot upload that may run.
+    pub uploads: Uploads,
+    /// Network.
+    pub network: Mutex<network::NetworkUnit>,
+    /// Time.
+    pub time: Mutex<time::TimeUnit>,
+    /// Video encoder.
+    pub video: Mutex<video::VideoUnit>,
+    /// Audio encoder.
+    pub audio: Mutex<audio::AudioUnit>,
+    /// OSD.
+    pub osd: Mutex<osd::OsdUnit>,
+    /// Image.
+    pub image: Mutex<image::ImageUnit>,
+    /// PTZ.
+    pub ptz: Mutex<ptz::PtzUnit>,
+    /// Motion detection.
+    pub motion: Mutex<motion::MotionUnit>,
+    /// Firmware slots, boot selection, and the upgrade under way.
+    pub firmware: Upgrades,
+    /// FTP and e-mail targets for snapshots.
+    pub targets: Mutex<Targets>,
+    /// Periodic checks completed (the PTZ watchdog's): a test that moves the
+    /// clock waits for the next one instead of sleeping.
+    ticks: AtomicU64,
+}
+
+impl Deref for App {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
+
+impl App {
+    /// Loads every setting (defaults where missing or corrupt) and applies it to the board.
+    pub fn load(board: Board, store: Store, listen: SocketAddr, clock: Arc<dyn Monotonic>, policy: Policy, sites: Sites) -> App {
+        let ptz_present = board.system.capabilities().ptz;
+        App {
+            network: Mutex::new(network::load(board.network, &store, listen.port())),
+            time: Mutex::new(time::load(board.clock, &store)),
+            video: Mutex::new(video::load(board.video, &store)),
+            audio: Mutex::new(audio::load(board.audio, &store)),
+            osd: Mutex::new(osd::load(board.osd, &store)),
+            image: Mutex::new(image::load(board.image, &store)),
+            ptz: Mutex::new(ptz::load(board.ptz, &store, ptz_present)),
+            motion: Mutex::new(motion::load(board.motion, &store)),
+            firmware: Upgrades::new(board.flash, board.boot, policy),
+            targets: Mutex::new(targets::load(&store)),
+            system: Mutex::new(board.system),
+            snapshots: board.snapshots,
+            storage: Arc::from(board.storage),
+            uploads: Default::default(),
+            shared: Shared::load(store, listen, clock, sites),
+            ticks: AtomicU64::new(0),
+        }
+    }
+
+    /// Restores every setting and the default accounts; keeps the network when asked.
+    pub fn factory_reset(&self, retain_network: bool) {
+        log::warn!("factory reset (network {})", if retain_network { "kept" } else { "reset" });
+        let store = &self.store;
+        if !retain_network {
+            network::reset(&mut lock(&self.network), store, self.listen.port());
+        }
+        time::reset(&mut lock(&self.time), store);
+        video::reset(&mut lock(&self.video), store);
+        audio::reset(&mut lock(&self.audio), store);
+        osd::reset(&mut lock(&self.osd), store);
+        image::reset(&mut lock(&self.image), store);
+        ptz::reset(&mut lock(&self.ptz), store);
+        motion::reset(&mut lock(&self.motion), store);
+        targets::reset(&mut lock(&self.targets), store);
+        self.shared.reset_accounts();
+        if let Err(e) = lock(&self.system).factory_defaults() {
+            log::error!("board factory defaults failed: {e}");
+        }
+    }
+
+    /// Periodic work: the PTZ watchdog.
+    pub fn tick(&self) {
+        ptz::watchdog(&self.shared, &self.ptz);
+        self.ticks.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// How many periodic checks have been completed.
+    pub fn ticks(&self) -> u64 {
+        self.ticks.load(Ordering::SeqCst)
+    }
+}
