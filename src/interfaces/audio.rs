@@ -65,8 +65,8 @@ pub fn reset(unit: &mut AudioUnit, store: &Store) {
 }
 
 /// `/cgi-bin/audioencoder`: query, or set; the encoding is merged and checked whole.
-pub fn handle(app: &Shared, unit_lock: &Mutex<AudioUnit>, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(unit_lock);
+pub fn handle(app: &Shared, audio: &Mutex<AudioUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(audio);
     if call.is_set() {
         let p = &call.params;
         let caps = unit.hal.capabilities();
@@ -103,8 +103,8 @@ pub fn handle(app: &Shared, unit_lock: &Mutex<AudioUnit>, call: &Call) -> Result
 }
 
 /// `/cgi-bin/audioencoder/getcapabilities`.
-pub fn capabilities(unit_lock: &Mutex<AudioUnit>, _call: &Call) -> Result<Reply, Fault> {
-    let caps = lock(unit_lock).hal.capabilities();
+pub fn capabilities(audio: &Mutex<AudioUnit>, _call: &Call) -> Result<Reply, Fault> {
+    let caps = lock(audio).hal.capabilities();
     let mut doc = Doc::new();
     doc.element("audio_capabilities").open().newline();
     for kind in &caps {

@@ -58,8 +58,8 @@ pub fn reset(unit: &mut ImageUnit, store: &Store) {
 }
 
 /// `/cgi-bin/image`: query, or set any of the four controls.
-pub fn handle(app: &Shared, unit_lock: &Mutex<ImageUnit>, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(unit_lock);
+pub fn handle(app: &Shared, image: &Mutex<ImageUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(image);
     if call.is_set() {
         let p = &call.params;
         let mut new = unit.config;

@@ -110,8 +110,8 @@ pub fn reset(unit: &mut MotionUnit, store: &Store) {
 }
 
 /// `/cgi-bin/motion`: query, or set; `blockcount` must be the board's grid.
-pub fn handle(app: &Shared, unit_lock: &Mutex<MotionUnit>, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(unit_lock);
+pub fn handle(app: &Shared, motion: &Mutex<MotionUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(motion);
     let grid = unit.hal.grid();
     let blockcount = format!("{}x{}", grid.rows, grid.cols);
     if call.is_set() {

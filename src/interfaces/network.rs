@@ -69,8 +69,8 @@ fn address(p: &crate::api::query::Params, name: &str, ok: impl Fn(Ipv4Addr) -> b
 }
 
 /// `/cgi-bin/network`: query, or set addressing, DNS or the HTTP port.
-pub fn handle(app: &Shared, unit_lock: &Mutex<NetworkUnit>, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(unit_lock);
+pub fn handle(app: &Shared, network: &Mutex<NetworkUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(network);
     let mut rebind = None;
     if call.is_set() {
         let p = &call.params;

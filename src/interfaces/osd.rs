@@ -106,8 +106,8 @@ fn position(p: &Params, name: &str, pos_type: u8, current: u8) -> Result<u8, Fau
 }
 
 /// `/cgi-bin/osd`: query, or set; positions are checked against the resulting types.
-pub fn handle(app: &Shared, unit_lock: &Mutex<OsdUnit>, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(unit_lock);
+pub fn handle(app: &Shared, osd: &Mutex<OsdUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(osd);
     if call.is_set() {
         let p = &call.params;
         let mut n = unit.config.clone();

@@ -56,9 +56,9 @@ pub fn reset(ptz: &mut PtzUnit, store: &Store) {
 }
 
 /// Stops a continuous move that has run [`WATCHDOG`] without a new command.
-pub fn watchdog(app: &Shared, ptz_lock: &Mutex<PtzUnit>) {
+pub fn watchdog(app: &Shared, ptz: &Mutex<PtzUnit>) {
     let now = app.now();
-    let mut ptz = lock(ptz_lock);
+    let mut ptz = lock(ptz);
     if ptz.moving_since.is_some_and(|t| now.saturating_sub(t) >= WATCHDOG) {
         log::warn!("ptz: no command for {}s during a move; stopping", WATCHDOG.as_secs());
         match ptz.unit.hal.stop() {
@@ -140,13 +140,13 @@ fn keeps_moving(command: PtzCommand) -> bool {
 }
 
 /// `/cgi-bin/ptz_ctrl`: one action per request.
-pub fn handle(app: &Shared, ptz_lock: &Mutex<PtzUnit>, system: &SystemLock, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, call: &Call) -> Result<Reply, Fault> {
     if !lock(system).capabilities().ptz {
         return Err(Fault::bad("ptz not supported"));
     }
     let action = action(&call.params)?;
     let now = app.now();
-    let mut ptz = lock(ptz_lock);
+    let mut ptz = lock(ptz);
     let set = ptz.unit.config.set.clone();
     match action {
         Action::Command(command) => {

@@ -157,8 +157,8 @@ fn text(p: &Params, name: &str, ok: fn(&str) -> bool, current: &str) -> Result<S
 }
 
 /// `/cgi-bin/upload_targets`: query, or set (Administrator).
-pub fn handle(app: &Shared, unit_lock: &Mutex<Targets>, call: &Call) -> Result<Reply, Fault> {
-    let mut targets = lock(unit_lock);
+pub fn handle(app: &Shared, targets: &Mutex<Targets>, call: &Call) -> Result<Reply, Fault> {
+    let mut targets = lock(targets);
     if call.is_set() {
         let p = &call.params;
         let t = &*targets;

@@ -188,8 +188,8 @@ fn manual_time(unit: &TimeUnit, p: &crate::api::query::Params, zone: &str) -> Re
 }
 
 /// `/cgi-bin/time`: query, or set zone, synchronisation, or the clock by hand.
-pub fn handle(app: &Shared, unit_lock: &Mutex<TimeUnit>, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(unit_lock);
+pub fn handle(app: &Shared, time: &Mutex<TimeUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(time);
     if call.is_set() {
         let p = &call.params;
         let mut new = unit.config.clone();

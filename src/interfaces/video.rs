@@ -126,8 +126,8 @@ fn control_name(c: BitrateControl) -> &'static str {
 }
 
 /// `/cgi-bin/videoencoder[/streamN]`: query both streams, or set one.
-pub fn handle(app: &Shared, unit_lock: &Mutex<VideoUnit>, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(unit_lock);
+pub fn handle(app: &Shared, video: &Mutex<VideoUnit>, call: &Call) -> Result<Reply, Fault> {
+    let mut unit = lock(video);
     if call.is_set() {
         let stream = match call.path.rsplit('/').next() {
             Some("stream1") => StreamId::Main,
@@ -158,8 +158,8 @@ pub fn handle(app: &Shared, unit_lock: &Mutex<VideoUnit>, call: &Call) -> Result
 }
 
 /// `/cgi-bin/videoencoder/getcapabilities`.
-pub fn capabilities(unit_lock: &Mutex<VideoUnit>, _call: &Call) -> Result<Reply, Fault> {
-    let caps = lock(unit_lock).hal.capabilities();
+pub fn capabilities(video: &Mutex<VideoUnit>, _call: &Call) -> Result<Reply, Fault> {
+    let caps = lock(video).hal.capabilities();
     let mut doc = Doc::new();
     doc.element("video_capabilities").open().newline();
     for id in StreamId::ALL {
