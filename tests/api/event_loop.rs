@@ -27,6 +27,19 @@ fn read_answer(reader: &mut BufReader<TcpStream>) -> (u16, Vec<u8>) {
     (status, body)
 }
 
+/// A firmware upload's head and the first bytes of a body of 1000000 that
+/// never come: its handler waits for them, blocking.
+const UPLOAD_HEAD: &str = "POST /cgi-bin/OnvifFirmwareUpgrade HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic YWRtaW46MTIzNDU2\r\n\
+                           Content-Length: 1000000\r\nConnection: close\r\n\r\nCAMF";
+
+/// Whether a connection stays open and says nothing for `wait`: no answer,
+/// no end.
+fn silent(s: &mut TcpStream, wait: Duration) -> bool {
+    s.set_read_timeout(Some(wait)).unwrap();
+    let mut byte = [0u8; 1];
+    matches!(s.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+}
+
 #[test]
 fn sixty_four_busy_keep_alive_connections_are_served_by_a_few_threads() {
     let dir = TempDir::new();
@@ -72,12 +85,7 @@ fn an_upload_whose_body_trickles_holds_up_no_other_connection() {
     // The handler reads this body from the socket, blocking, for as long as
     // the client takes (each read within the timeout).
     let mut upload = TcpStream::connect(("127.0.0.1", cam.port)).unwrap();
-    write!(
-        upload,
-        "POST /cgi-bin/OnvifFirmwareUpgrade HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic YWRtaW46MTIzNDU2\r\n\
-         Content-Length: 1000000\r\nConnection: close\r\n\r\nCAMF"
-    )
-    .unwrap();
+    upload.write_all(UPLOAD_HEAD.as_bytes()).unwrap();
     let until = Instant::now() + Duration::from_secs(3);
     let mut slowest = Duration::ZERO;
     let mut answered = 0;
@@ -93,9 +101,7 @@ fn an_upload_whose_body_trickles_holds_up_no_other_connection() {
     let limit = if emulated() { Duration::from_secs(1) } else { Duration::from_millis(100) };
     assert!(slowest < limit, "{slowest:?}");
     // The upload is still being read: it has had no answer.
-    upload.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
-    let mut byte = [0u8; 1];
-    assert!(matches!(upload.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock), "the upload was answered");
+    assert!(silent(&mut upload, Duration::from_millis(200)), "the upload was answered");
 }
 
 #[test]
@@ -122,12 +128,7 @@ fn requests_that_arrive_with_one_that_blocks_are_answered_meanwhile() {
         // Stopped, the server finds every request there at once when it
         // goes on, the upload (whose body the handler waits for) first.
         kill(pid, Signal::SIGSTOP).unwrap();
-        write!(
-            upload,
-            "POST /cgi-bin/OnvifFirmwareUpgrade HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic YWRtaW46MTIzNDU2\r\n\
-             Content-Length: 1000000\r\nConnection: close\r\n\r\nCAMF"
-        )
-        .unwrap();
+        upload.write_all(UPLOAD_HEAD.as_bytes()).unwrap();
         for client in &mut clients {
             write!(client, "GET /cgi-bin/image?uid={uid} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
         }
@@ -143,9 +144,7 @@ fn requests_that_arrive_with_one_that_blocks_are_answered_meanwhile() {
         let limit = if emulated() { Duration::from_secs(4) } else { Duration::from_secs(1) };
         assert!(took < limit, "round {round}: {took:?}");
         // The upload is still being read: it has had no answer.
-        upload.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-        let mut byte = [0u8; 1];
-        assert!(matches!(upload.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock), "the upload was answered");
+        assert!(silent(&mut upload, Duration::from_millis(100)), "the upload was answered");
     }
 }
 
@@ -171,11 +170,7 @@ fn at_max_connections_the_connection_idle_longest_makes_room() {
         "the connection idle longest is still open: {closed:?}"
     );
     for (i, s) in idle.iter_mut().enumerate().skip(1) {
-        s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
-        assert!(
-            matches!(s.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
-            "connection {i} was closed though the limit had room for it"
-        );
+        assert!(silent(s, Duration::from_millis(200)), "connection {i} was closed though the limit had room for it");
     }
     // Without the limit all four would stay open: with the default (64) they do.
     let dir = TempDir::new();
@@ -184,7 +179,6 @@ fn at_max_connections_the_connection_idle_longest_makes_room() {
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(roomy.get("/cgi-bin/getuid?username=admin&password=123456").status, 200);
     for s in &mut kept {
-        s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
-        assert!(matches!(s.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock));
+        assert!(silent(s, Duration::from_millis(200)));
     }
 }
