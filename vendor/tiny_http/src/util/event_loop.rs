@@ -5,7 +5,9 @@
 //! woke a thread of its own (a context switch per request), and 64 open
 //! connections held 64 threads and their stacks. Here a connection waiting
 //! for a request, or for its client to take an answer, holds no thread: it
-//! is parked in epoll, one-shot, so that one thread at a time serves it.
+//! is registered in epoll once, edge-triggered, and its events are counted
+//! so that one thread at a time serves it. A thread takes up to `BATCH`
+//! events per wait and queues those it does not serve first.
 //!
 //! A thread that takes a connection's event reads what has arrived, without
 //! blocking, behind what was kept from before. Once a whole head is in (and a
@@ -21,7 +23,8 @@
 //! thread is waiting for events and none has finished one for `STALL` (a
 //! handler blocks: a snapshot, a firmware upload, an outside server), a
 //! spare thread starts, so a handler that blocks holds up the others by
-//! `STALL` at most. Starting a thread whenever none waits instead grew 93
+//! `STALL` at most; the events it had queued are taken by the spare, or by
+//! a waiting thread woken for them. Starting a thread whenever none waits instead grew 93
 //! threads for 64 busy connections on two cores: a thread that is merely
 //! preempted does not wait either. A thread idle for `IDLE_THREAD_LINGER`
 //! ends, all but the last.
