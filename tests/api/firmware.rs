@@ -126,6 +126,11 @@ fn credentials_and_privilege_are_checked_first() {
     refused(&cam, &format!("{PATH}?uid=00000000000000000000000000000000"), "", &img, 401, "uid error");
     let op = cam.user_with("op", "Operator");
     refused(&cam, &format!("{PATH}?uid={op}"), "", &img, 400, "permission denied");
+    // The query passes the interfaces' own checks.
+    let uid = cam.admin();
+    refused(&cam, &format!("{PATH}?uid={uid}&stream=1"), "", &img, 400, "stream: unknown parameter");
+    refused(&cam, &format!("{PATH}?uid={uid}&uid={uid}"), "", &img, 400, "uid: duplicated");
+    refused(&cam, &format!("{PATH}?uid=%zz"), "", &img, 400, "error, parse parameters");
     assert!(!cam.mock.calls().iter().any(|c| matches!(c, Call::FlashErase(..) | Call::FlashWrite(..))));
 }
 
