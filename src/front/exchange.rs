@@ -162,8 +162,10 @@ fn respond(request: tiny_http::Request, reply: Reply) -> Option<After> {
         .with_chunked_threshold(usize::MAX)
         .with_static_header("Content-Type", content_type)
         .with_static_header("Cache-Control", "no-store");
-    if reply.challenge {
-        response = response.with_static_header("WWW-Authenticate", "Basic realm=\"camcgi\"");
+    for challenge in &reply.challenge {
+        if let Some(header) = header_line("WWW-Authenticate", challenge) {
+            response.add_header(header);
+        }
     }
     if let Some(allow) = reply.allow {
         response = response.with_static_header("Allow", allow);

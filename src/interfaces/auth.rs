@@ -86,6 +86,7 @@ pub fn getuid(app: &Shared, call: &Call) -> Result<Reply, Fault> {
     let username = p.get("username").filter(|s| !s.is_empty()).ok_or(Fault::bad("error, parse username"))?;
     let password = p.get("password").filter(|s| !s.is_empty()).ok_or(Fault::bad("error, parse password"))?;
     let account = login(app, call.peer, Claim::Account(username), |a| a.login(username, password)).map_err(|r| r.fault(400))?;
+    app.seal_on_login(username, password);
     let token = open_session(app, &account, Kind::Uid);
     Ok(Reply::xml(simple("uid", token)))
 }

@@ -41,8 +41,8 @@ pub struct Reply {
     pub body_kind: Body,
     /// Body bytes.
     pub body: Vec<u8>,
-    /// Ask for HTTP Basic credentials.
-    pub challenge: bool,
+    /// `WWW-Authenticate` values: a 401 asks for credentials.
+    pub challenge: Vec<String>,
     /// Methods allowed, for a 405.
     pub allow: Option<&'static str>,
     /// Work for after the answer.
@@ -54,7 +54,7 @@ pub struct Reply {
 impl Reply {
     /// A 200 XML answer.
     pub fn xml(body: Vec<u8>) -> Reply {
-        Reply { status: 200, body_kind: Body::Xml, body, challenge: false, allow: None, after: None, cors: None }
+        Reply { status: 200, body_kind: Body::Xml, body, challenge: Vec::new(), allow: None, after: None, cors: None }
     }
 
     /// A 200 answer of another kind.

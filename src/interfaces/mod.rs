@@ -6,6 +6,7 @@
 pub mod audio;
 pub mod auth;
 pub mod call;
+pub mod credentials;
 pub mod deadline;
 pub mod firmware;
 pub mod ftp;

@@ -1,51 +1,16 @@
 //! The snapshot family: `/cgi-bin/snapshot.cgi` (a JPEG, answered or stored on a target).
 
-use crate::state::app::{lock, Shared};
-use crate::interfaces::auth::{login, Refusal};
-use crate::state::lockout::Claim;
-use crate::api::query::Params;
+use crate::state::app::lock;
 use crate::interfaces::call::{Body, Call, Reply};
-use crate::state::session::{Session, Token};
 use crate::interfaces::targets::Targets;
 use crate::interfaces::time::{now_local, TimeUnit};
 use crate::interfaces::upload::Uploads;
 use crate::api::xml::{simple, Fault};
-use base64::Engine;
 use camcgi_hal::{DeviceError, ErrorKind, SnapshotSource, StorageTarget, StorageTargets, StreamId};
 use std::sync::{Arc, Mutex};
-use std::net::IpAddr;
 
 /// The interface's parameters, in its table's order (besides `uid`).
 pub const PARAMS: &[&str] = &["stream", "upload", "username", "password"];
-
-/// `user:password` from an HTTP Basic `Authorization` header.
-fn basic_credentials(header: &str) -> Option<(String, String)> {
-    let (scheme, encoded) = header.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':')?;
-    Some((user.to_string(), password.to_string()))
-}
-
-/// Authenticates by `uid`, by `username`+`password`, or by HTTP Basic; 401 otherwise.
-pub fn authenticate(app: &Shared, p: &Params, authorization: Option<&str>, peer: IpAddr) -> Result<Session, Fault> {
-    if let Some(uid) = p.get("uid") {
-        return app.session(Some(uid)).map_err(|f| Fault { status: 401, ..f });
-    }
-    let (user, password) = match (p.get("username"), authorization.and_then(basic_credentials)) {
-        (Some(user), _) => {
-            let password = p.get("password").ok_or(Fault::new(401, "error, parse password"))?;
-            (user.to_string(), password.to_string())
-        }
-        (None, Some(basic)) => basic,
-        (None, None) => return Err(Fault::new(401, "error, parse username")),
-    };
-    let account = login(app, peer, Claim::Account(&user), |a| a.login(&user, &password)).map_err(|r: Refusal| r.fault(401))?;
-    Ok(Session { token: Token::NONE, user: account.name, privilege: account.privilege })
-}
 
 fn target(upload: &str) -> Option<StorageTarget> {
     match upload {

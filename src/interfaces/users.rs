@@ -5,6 +5,7 @@ use crate::state::app::{lock, Shared};
 use crate::api::query::Params;
 use crate::interfaces::call::{Call, Reply};
 use crate::api::xml::{simple, Doc, Fault};
+use crate::state::secret::DeviceKey;
 
 /// The interface's parameters, in its table's order.
 pub const PARAMS: &[&str] = &["action", "name", "newpasswd", "privilege", "enable"];
@@ -48,24 +49,45 @@ enum Outcome {
     Revoke(String),
 }
 
-fn add(accounts: &mut Accounts, p: &Params) -> Result<Outcome, Fault> {
-    if !["name", "newpasswd", "privilege", "enable"].iter().all(|n| p.get(n).is_some_and(|v| !v.is_empty())) {
-        return Err(Fault::bad("The parameters must Correct include name,newpasswd,privilege,enable"));
-    }
-    let name = p.get("name").unwrap_or_default();
-    if !valid_name(name) {
+/// One account's wanted state, checked; what is `None` stays as it is
+/// (an added account: User, enabled).
+#[derive(Debug, Clone, Copy)]
+pub struct AccountChange<'a> {
+    /// Login name.
+    pub name: &'a str,
+    /// New password.
+    pub password: Option<&'a str>,
+    /// New privilege.
+    pub privilege: Option<Privilege>,
+    /// Whether it may log in.
+    pub enabled: Option<bool>,
+}
+
+/// A change to the accounts, as `user_management` and ONVIF's user
+/// operations ask it.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// A new account (name and password required).
+    Add(AccountChange<'a>),
+    /// Remove an account.
+    Delete(&'a str),
+    /// Change an account.
+    Edit(AccountChange<'a>),
+}
+
+fn add(accounts: &mut Accounts, wanted: &AccountChange, key: &DeviceKey) -> Result<Outcome, Fault> {
+    if !valid_name(wanted.name) {
         return Err(Fault::error("name"));
     }
-    let password = password(p)?.unwrap_or_default();
-    let privilege = privilege(p)?.unwrap_or(Privilege::User);
-    let enabled = enable(p)?.unwrap_or(true);
-    if accounts.get(name).is_some() {
+    let password = wanted.password.ok_or(Fault::error("newpasswd"))?;
+    if accounts.get(wanted.name).is_some() {
         return Err(Fault::bad("error username duplicated"));
     }
     if accounts.users.len() >= MAX_ACCOUNTS {
         return Err(Fault::bad("too many users"));
     }
-    accounts.users.push(Account::new(name, password, privilege, enabled));
+    let privilege = wanted.privilege.unwrap_or(Privilege::User);
+    accounts.users.push(Account::new(wanted.name, password, privilege, wanted.enabled.unwrap_or(true), key));
     Ok(Outcome::Unchanged)
 }
 
@@ -73,8 +95,7 @@ fn is_last_admin(accounts: &Accounts, account: &Account) -> bool {
     account.enabled && account.privilege == Privilege::Administrator && accounts.enabled_admins() == 1
 }
 
-fn delete(accounts: &mut Accounts, p: &Params) -> Result<Outcome, Fault> {
-    let name = p.get("name").unwrap_or_default();
+fn delete(accounts: &mut Accounts, name: &str) -> Result<Outcome, Fault> {
     let account = accounts.get(name).ok_or(Fault::bad("error username"))?;
     if is_last_admin(accounts, account) {
         return Err(Fault::bad(LAST_ADMIN));
@@ -83,12 +104,11 @@ fn delete(accounts: &mut Accounts, p: &Params) -> Result<Outcome, Fault> {
     Ok(Outcome::Revoke(name.to_string()))
 }
 
-fn edit(accounts: &mut Accounts, p: &Params) -> Result<Outcome, Fault> {
-    let name = p.get("name").unwrap_or_default();
+fn edit(accounts: &mut Accounts, wanted: &AccountChange, key: &DeviceKey) -> Result<Outcome, Fault> {
+    let name = wanted.name;
     let current = accounts.get(name).ok_or(Fault::bad("username none exist to edit"))?.clone();
-    let password = password(p)?;
-    let privilege = privilege(p)?.unwrap_or(current.privilege);
-    let enabled = enable(p)?.unwrap_or(current.enabled);
+    let privilege = wanted.privilege.unwrap_or(current.privilege);
+    let enabled = wanted.enabled.unwrap_or(current.enabled);
     let demoted = privilege != Privilege::Administrator || !enabled;
     if demoted && is_last_admin(accounts, &current) {
         return Err(Fault::bad(LAST_ADMIN));
@@ -96,14 +116,44 @@ fn edit(accounts: &mut Accounts, p: &Params) -> Result<Outcome, Fault> {
     let mut updated = current.clone();
     updated.privilege = privilege;
     updated.enabled = enabled;
-    if let Some(password) = password {
-        updated.set_password(password);
+    if let Some(password) = wanted.password {
+        if current.password(key).as_deref() != Some(password) {
+            updated.set_password(password, key);
+        }
     }
-    let outcome = if updated == current { Outcome::Unchanged } else { Outcome::Revoke(name.to_string()) };
+    let same = updated.privilege == current.privilege && updated.enabled == current.enabled && updated.digest == current.digest;
+    let outcome = if same { Outcome::Unchanged } else { Outcome::Revoke(name.to_string()) };
     if let Some(slot) = accounts.get_mut(name) {
         *slot = updated;
     }
     Ok(outcome)
+}
+
+/// Makes changes to the accounts, all or none, and ends the sessions of
+/// the accounts changed.
+pub fn change_accounts(app: &Shared, changes: &[Change]) -> Result<(), Fault> {
+    // Changes are made one at a time, on a copy: the accounts' own lock, which
+    // every login takes, is never held while the file is written and fsynced.
+    let _writing = lock(&app.accounts_writer);
+    let mut new = lock(&app.accounts).clone();
+    let mut revoked = Vec::new();
+    for change in changes {
+        let outcome = match change {
+            Change::Add(wanted) => add(&mut new, wanted, &app.key)?,
+            Change::Delete(name) => delete(&mut new, name)?,
+            Change::Edit(wanted) => edit(&mut new, wanted, &app.key)?,
+        };
+        if let Outcome::Revoke(name) = outcome {
+            revoked.push(name);
+        }
+    }
+    app.store.save(accounts::FILE, &new).map_err(|e| Fault::storage(&e))?;
+    *lock(&app.accounts) = new;
+    for name in revoked {
+        log::info!("account {name} changed: its sessions end");
+        lock(&app.sessions).revoke_user(&name);
+    }
+    Ok(())
 }
 
 fn list(accounts: &Accounts) -> Vec<u8> {
@@ -124,24 +174,21 @@ fn list(accounts: &Accounts) -> Vec<u8> {
 /// `/cgi-bin/user_management?action=…`.
 pub fn handle(app: &Shared, call: &Call) -> Result<Reply, Fault> {
     let p = &call.params;
-    // Changes are made one at a time, on a copy: the accounts' own lock, which
-    // every login takes, is never held while the file is written and fsynced.
-    let _writing = lock(&app.accounts_writer);
-    let accounts = lock(&app.accounts).clone();
+    let wanted = || -> Result<AccountChange, Fault> {
+        Ok(AccountChange { name: p.get("name").unwrap_or_default(), password: password(p)?, privilege: privilege(p)?, enabled: enable(p)? })
+    };
     let change = match p.get("action") {
-        Some("get_user") => return Ok(Reply::xml(list(&accounts))),
-        Some("add") => add,
-        Some("delete") => delete,
-        Some("edit") => edit,
+        Some("get_user") => return Ok(Reply::xml(list(&lock(&app.accounts)))),
+        Some("add") => {
+            if !["name", "newpasswd", "privilege", "enable"].iter().all(|n| p.get(n).is_some_and(|v| !v.is_empty())) {
+                return Err(Fault::bad("The parameters must Correct include name,newpasswd,privilege,enable"));
+            }
+            Change::Add(wanted()?)
+        }
+        Some("delete") => Change::Delete(p.get("name").unwrap_or_default()),
+        Some("edit") => Change::Edit(wanted()?),
         _ => return Err(Fault::bad("action: add or edit or delete")),
     };
-    let mut new = accounts.clone();
-    let outcome = change(&mut new, p)?;
-    app.store.save(accounts::FILE, &new).map_err(|e| Fault::storage(&e))?;
-    *lock(&app.accounts) = new;
-    if let Outcome::Revoke(name) = outcome {
-        log::info!("account {name} changed: its sessions end");
-        lock(&app.sessions).revoke_user(&name);
-    }
+    change_accounts(app, &[change])?;
     Ok(Reply::xml(simple("user_management", "OK")))
 }

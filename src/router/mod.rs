@@ -13,6 +13,9 @@ use crate::api::origin::{Browser, CROSS_SITE_REFUSED, HOST_REFUSED};
 use crate::api::query::{Params, QueryError};
 use crate::interfaces::web::Asset;
 use crate::api::xml::Fault;
+use crate::interfaces::credentials::{self, Presented};
+use crate::state::app::lock;
+use crate::state::session::{Session, Token};
 use crate::interfaces::{audio, auth, firmware, image, motion, network, osd, ptz, snapshot, system, targets, time, users, video};
 use std::net::IpAddr;
 
@@ -31,6 +34,19 @@ pub enum Method {
     Other,
 }
 
+impl Method {
+    /// As HTTP spells it (what Digest signs).
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Options => "OPTIONS",
+            Method::Other => "",
+        }
+    }
+}
+
 /// What the front hands to the router.
 pub struct Incoming<'a> {
     /// The method.
@@ -46,6 +62,12 @@ pub struct Incoming<'a> {
     /// The body's length cannot be told for sure: no body was read, and the
     /// connection ends after the answer.
     pub bad_framing: bool,
+}
+
+impl Incoming<'_> {
+    fn presented(&self) -> Presented<'_> {
+        Presented { authorization: self.authorization, method: self.method.name(), uri: self.url, peer: self.peer }
+    }
 }
 
 type Handler = fn(&App, &Call) -> Result<Reply, Fault>;
@@ -82,8 +104,11 @@ enum Guard {
     Login,
     /// A `uid` (or `authid`) is required.
     Session,
-    /// `uid`, `username`+`password`, or HTTP Basic (`snapshot.cgi`, the upload).
+    /// `uid`, `username`+`password`, HTTP Digest or Basic (the upload).
     Credentials,
+    /// As `Credentials`, but anonymous at User level when ONVIF
+    /// authentication is off (`snapshot.cgi`, the CGI document's 3.19 note 1).
+    Picture,
 }
 
 /// The methods of the interfaces and of the page's files.
@@ -179,7 +204,7 @@ static ROUTES: &[Route] = &[
     },
     Route {
         fault_path: "/cgi-bin/snapshot",
-        guard: Guard::Credentials,
+        guard: Guard::Picture,
         changes: Changes::WithAny(&["upload", "username"]),
         ..interface("/cgi-bin/snapshot.cgi", snapshot::PARAMS, User, User, |app, call| snapshot::handle(&snapshot_sources(app), call))
     },
@@ -286,8 +311,8 @@ pub fn route(app: &App, incoming: &Incoming) -> Routed {
             match admit(app, route, raw_query, incoming) {
                 Ok(_) => Routed::Upload(AdmittedUpload { path: route.path, cors }),
                 // A cross-site upload is refused without naming an origin.
-                Err(fault) if fault.reason == CROSS_SITE_REFUSED => Routed::Reply(refused(route, &fault)),
-                Err(fault) => Routed::Reply(Reply { cors, ..refused(route, &fault) }),
+                Err(fault) if fault.reason == CROSS_SITE_REFUSED => Routed::Reply(refused(app, route, &fault)),
+                Err(fault) => Routed::Reply(Reply { cors, ..refused(app, route, &fault) }),
             }
         }
         Answer::Cgi(run) => Routed::Reply(match admit(app, route, raw_query, incoming) {
@@ -298,17 +323,19 @@ pub fn route(app: &App, incoming: &Incoming) -> Routed {
                     }
                     reply
                 }
-                Err(fault) => refused(route, &fault),
+                Err(fault) => refused(app, route, &fault),
             },
-            Err(fault) => refused(route, &fault),
+            Err(fault) => refused(app, route, &fault),
         }),
     }
 }
 
 /// A route's fault, asking for credentials on a 401.
-fn refused(route: &Route, fault: &Fault) -> Reply {
+fn refused(app: &App, route: &Route, fault: &Fault) -> Reply {
     let mut reply = Reply::fault(route.fault_path, fault);
-    reply.challenge = fault.status == 401;
+    if fault.status == 401 {
+        reply.challenge = credentials::challenges(app, fault.reason == credentials::STALE_NONCE);
+    }
     reply
 }
 
@@ -329,7 +356,10 @@ fn admit<'a>(app: &App, route: &Route, raw_query: &str, incoming: &Incoming<'a>)
     }
     let session = match route.guard {
         Guard::Session => Some(app.session(params.get("uid"))?),
-        Guard::Credentials => Some(snapshot::authenticate(app, &params, incoming.authorization, incoming.peer)?),
+        Guard::Picture if !lock(&app.access).onvif_auth && !credentials::any_presented(&params, &incoming.presented()) => {
+            Some(Session { token: Token::NONE, user: String::new(), privilege: User })
+        }
+        Guard::Credentials | Guard::Picture => Some(credentials::authenticate(app, &params, &incoming.presented())?),
         Guard::Login => None,
     };
     if let Some(unknown) =

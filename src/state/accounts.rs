@@ -1,9 +1,13 @@
-//! The credential store: accounts with privileges, passwords kept only as digests.
+//! The credential store: accounts with privileges, passwords kept as digests
+//! and sealed.
 //!
 //! The digest is MD5 of `name:password`, the value `/cgi/auth.cgi` clients send
 //! as `encrypt`: the protocol needs exactly that value to be checkable, so no
-//! stronger hash could serve both login paths. The file never holds a password.
+//! stronger hash could serve both login paths. HTTP Digest and WS-Security
+//! need the password itself; it is kept sealed under the device key
+//! ([`crate::state::secret`]). The file never holds a password in plain text.
 
+use crate::state::secret::DeviceKey;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
@@ -63,17 +67,28 @@ pub struct Account {
     /// Lowercase hex MD5 of `name:password`.
     #[serde(rename = "@digest")]
     pub digest: String,
+    /// The password sealed under the device key; absent in files written
+    /// before camcgi sealed passwords, until the account logs in with its
+    /// password or has it set.
+    #[serde(rename = "@sealed", default, skip_serializing_if = "String::is_empty")]
+    pub sealed: String,
 }
 
 impl Account {
     /// A new account with a password.
-    pub fn new(name: &str, password: &str, privilege: Privilege, enabled: bool) -> Account {
-        Account { name: name.to_string(), privilege, enabled, digest: digest(name, password) }
+    pub fn new(name: &str, password: &str, privilege: Privilege, enabled: bool, key: &DeviceKey) -> Account {
+        Account { name: name.to_string(), privilege, enabled, digest: digest(name, password), sealed: key.seal(password) }
     }
 
     /// Sets a new password.
-    pub fn set_password(&mut self, password: &str) {
+    pub fn set_password(&mut self, password: &str, key: &DeviceKey) {
         self.digest = digest(&self.name, password);
+        self.sealed = key.seal(password);
+    }
+
+    /// The account's password, when it is kept sealed under this key.
+    pub fn password(&self, key: &DeviceKey) -> Option<String> {
+        key.open(&self.sealed).filter(|p| same_digest(&digest(&self.name, p), &self.digest))
     }
 }
 
@@ -86,9 +101,10 @@ pub struct Accounts {
     pub users: Vec<Account>,
 }
 
-impl Default for Accounts {
-    fn default() -> Self {
-        Accounts { users: vec![Account::new(DEFAULT_USER, DEFAULT_PASSWORD, Privilege::Administrator, true)] }
+impl Accounts {
+    /// The initial account.
+    pub fn initial(key: &DeviceKey) -> Self {
+        Accounts { users: vec![Account::new(DEFAULT_USER, DEFAULT_PASSWORD, Privilege::Administrator, true, key)] }
     }
 }
 
@@ -150,7 +166,10 @@ impl Accounts {
         self.users.len() <= MAX_ACCOUNTS
             && self.enabled_admins() >= 1
             && self.users.iter().all(|a| {
-                valid_name(&a.name) && a.digest.len() == 32 && a.digest.bytes().all(|b| b.is_ascii_hexdigit())
+                valid_name(&a.name)
+                    && a.digest.len() == 32
+                    && a.digest.bytes().all(|b| b.is_ascii_hexdigit())
+                    && a.sealed.bytes().all(|b| b.is_ascii_hexdigit())
             })
             && self.users.iter().enumerate().all(|(i, a)| self.users.iter().skip(i + 1).all(|b| b.name != a.name))
     }
@@ -163,7 +182,10 @@ mod tests {
     #[test]
     fn digest_matches_the_ptz_document_example() {
         assert_eq!(digest("admin", "123456"), "2d08086927f4d87a31154aaf0ba2e067");
-        let accounts = Accounts::default();
+        let key = DeviceKey::fixed([1; 32]);
+        let accounts = Accounts::initial(&key);
+        assert_eq!(accounts.users[0].password(&key).as_deref(), Some("123456"));
+        assert_eq!(accounts.users[0].password(&DeviceKey::fixed([2; 32])), None);
         assert!(accounts.login_digest("2D08086927F4D87A31154AAF0BA2E067").is_some());
         assert!(accounts.login("admin", "123456").is_some());
         assert!(accounts.login("admin", "12345").is_none());

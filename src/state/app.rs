@@ -4,6 +4,7 @@
 
 use crate::state::accounts::{self, Accounts};
 use crate::state::lockout::Lockout;
+use crate::state::secret::DeviceKey;
 use crate::state::session::{Session, Sessions, Token};
 use crate::state::store::Store;
 use crate::api::xml::Fault;
@@ -79,12 +80,20 @@ pub struct Shared {
     pub accounts_writer: Mutex<()>,
     /// Origins and host names allowed beyond the camera's own.
     pub sites: Sites,
+    /// What account passwords are sealed with.
+    pub key: DeviceKey,
+    /// The ONVIF, discovery and HTTP Basic switches.
+    pub access: Mutex<crate::state::access::Access>,
+    /// Digest nonces given out.
+    pub nonces: Mutex<crate::state::nonces::Nonces>,
 }
 
 impl Shared {
     /// The shared state of a camera whose settings live in `store`.
     pub fn load(store: Store, listen: SocketAddr, clock: Arc<dyn Monotonic>, sites: Sites) -> Shared {
-        let accounts = store.load::<Accounts>(accounts::FILE, Accounts::is_valid).unwrap_or_default();
+        let key = DeviceKey::load_or_create(store.dir());
+        let access = store.load(crate::state::access::FILE, |_: &crate::state::access::Access| true).unwrap_or_default();
+        let accounts = store.load::<Accounts>(accounts::FILE, Accounts::is_valid).unwrap_or_else(|| Accounts::initial(&key));
         if accounts.default_password_in_use() {
             log::warn!("the initial password of '{}' is still in use: change it", accounts::DEFAULT_USER);
         }
@@ -97,6 +106,9 @@ impl Shared {
             store,
             listen,
             sites,
+            key,
+            nonces: Mutex::new(Default::default()),
+            access: Mutex::new(access),
         }
     }
 
@@ -118,11 +130,30 @@ impl Shared {
         lock(&self.sessions).touch(token, self.now());
     }
 
+    /// Seals the password of an account that has none sealed yet (its file
+    /// predates sealing), once it has logged in with that password.
+    pub fn seal_on_login(&self, name: &str, password: &str) {
+        if lock(&self.accounts).get(name).is_none_or(|a| a.password(&self.key).is_some()) {
+            return;
+        }
+        let _writing = lock(&self.accounts_writer);
+        let mut updated = lock(&self.accounts).clone();
+        let Some(account) = updated.get_mut(name) else { return };
+        if account.digest != accounts::digest(name, password) {
+            return;
+        }
+        account.sealed = self.key.seal(password);
+        match self.store.save(accounts::FILE, &updated) {
+            Ok(()) => *lock(&self.accounts) = updated,
+            Err(e) => log::error!("{}: not saved: {e}", accounts::FILE),
+        }
+    }
+
     /// The default accounts again, every session ended.
     pub fn reset_accounts(&self) {
         {
             let _writing = lock(&self.accounts_writer);
-            *lock(&self.accounts) = Accounts::default();
+            *lock(&self.accounts) = Accounts::initial(&self.key);
             if let Err(e) = self.store.remove(accounts::FILE) {
                 log::error!("{}: not removed: {e}", accounts::FILE);
             }

@@ -1,8 +1,11 @@
 //! The camera's state: accounts, sessions, the login lockout, the settings
 //! store, and the units the interfaces drive.
 
+pub mod access;
 pub mod accounts;
 pub mod app;
 pub mod lockout;
+pub mod nonces;
+pub mod secret;
 pub mod session;
 pub mod store;
