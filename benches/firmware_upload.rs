@@ -57,7 +57,7 @@ impl Server {
         let dir = std::env::temp_dir().join(format!("camcgi-bench-fw-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let mut child = Command::new(env!("CARGO_BIN_EXE_camcgi"))
-            .args(["--listen", "127.0.0.1:0", "--log-level", "info", "--data-dir"])
+            .args(["--listen", "127.0.0.1:0", "--discovery", "off", "--log-level", "info", "--data-dir"])
             .arg(&dir)
             .stderr(Stdio::piped())
             .spawn()

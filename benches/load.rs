@@ -113,7 +113,7 @@ fn camcgi(dir: &std::path::Path) -> Server {
     // CAMCGI_BIN measures another build of the same code (a static musl one).
     let bin = std::env::var_os("CAMCGI_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_camcgi").into());
     let mut child = Command::new(bin)
-        .args(["--listen", "127.0.0.1:0", "--log-level", "info", "--data-dir"])
+        .args(["--listen", "127.0.0.1:0", "--discovery", "off", "--log-level", "info", "--data-dir"])
         .arg(dir)
         .stderr(Stdio::piped())
         .spawn()

@@ -47,6 +47,8 @@ pub struct Config {
     pub firmware: interfaces::firmware::Policy,
     /// Origins and host names allowed beyond the camera's own.
     pub sites: api::origin::Sites,
+    /// Where WS-Discovery listens (UDP 3702 on a camera); none: not at all.
+    pub discovery: Option<SocketAddr>,
 }
 
 impl Config {
@@ -55,11 +57,12 @@ impl Config {
         Config {
             listen,
             data_dir,
-            tick: Duration::from_secs(1),
+            tick: Duration::from_millis(250),
             timeout: Some(DEFAULT_TIMEOUT),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             firmware: Default::default(),
             sites: Default::default(),
+            discovery: None,
         }
     }
 }

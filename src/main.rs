@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board NAME] [--board-config FILE] [--log-level LEVEL]
               [--timeout SECS] [--max-connections N] [--firmware-key FILE] [--allow-downgrade] [--allow-origin ORIGIN]...
-              [--host-name NAME]...
+              [--host-name NAME]... [--discovery ADDR:PORT|off]
   --listen     address to serve on (default 127.0.0.1:8080)
   --data-dir   where settings and accounts live (default ./camcgi-data)
   --board      board support to drive (default: the first this build has)
@@ -23,7 +23,8 @@ const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--boar
   --firmware-key     accept only firmware signed by this Ed25519 public key (file with 64 hex digits)
   --allow-downgrade  accept firmware older than the running one
   --allow-origin     a web origin whose pages may change settings and post firmware (CORS); repeatable
-  --host-name        a name the camera answers to besides its addresses, localhost and its host name; repeatable";
+  --host-name        a name the camera answers to besides its addresses, localhost and its host name; repeatable
+  --discovery        where WS-Discovery listens (default 0.0.0.0:3702; off: not at all)";
 
 struct Args {
     config: Config,
@@ -34,6 +35,7 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut config = Config::new(SocketAddr::from(([127, 0, 0, 1], 8080)), PathBuf::from("camcgi-data"));
+    config.discovery = Some(SocketAddr::from(([0, 0, 0, 0], 3702)));
     let mut board = camcgi_boards::NAMES.first().map(|s| s.to_string()).unwrap_or_default();
     let mut board_config = None;
     let mut level = LevelFilter::Info;
@@ -62,6 +64,12 @@ fn parse_args() -> Result<Args, String> {
             }
             "--allow-origin" => config.sites.allowed_origins.push(value),
             "--host-name" => config.sites.host_names.push(value),
+            "--discovery" => {
+                config.discovery = match value.as_str() {
+                    "off" => None,
+                    v => Some(v.parse().map_err(|_| format!("--discovery {v}: ADDR:PORT or off"))?),
+                }
+            }
             "--timeout" => {
                 let secs: u64 = value.parse().ok().filter(|s| *s <= 3600).ok_or("--timeout: 0-3600 seconds")?;
                 config.timeout = (secs > 0).then(|| std::time::Duration::from_secs(secs));

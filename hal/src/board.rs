@@ -52,6 +52,9 @@ impl<T: PtzDriver> PtzDriver for Erased<T> {
     fn execute(&mut self, command: PtzCommand) -> Result<(), DeviceError> {
         self.0.execute(command).map_err(erase("ptz"))
     }
+    fn position(&self) -> Result<Option<Spot>, DeviceError> {
+        self.0.position().map_err(erase("ptz"))
+    }
 }
 
 impl<T: ImageControls> ImageControls for Erased<T> {
@@ -66,6 +69,9 @@ impl<T: VideoEncoder> VideoEncoder for Erased<T> {
     }
     fn configure(&mut self, stream: StreamId, config: &StreamConfig) -> Result<(), DeviceError> {
         self.0.configure(stream, config).map_err(erase("video encoder"))
+    }
+    fn rtsp(&self, stream: StreamId) -> (u16, String) {
+        self.0.rtsp(stream)
     }
 }
 
@@ -96,6 +102,9 @@ impl<T: MotionDetector> MotionDetector for Erased<T> {
     }
     fn configure(&mut self, config: &MotionConfig) -> Result<(), DeviceError> {
         self.0.configure(config).map_err(erase("motion detector"))
+    }
+    fn motion(&self) -> Result<bool, DeviceError> {
+        self.0.motion().map_err(erase("motion detector"))
     }
 }
 

@@ -65,6 +65,26 @@ pub enum PtzCommand {
     CallPreset(u8),
     /// Forget preset N.
     ClearPreset(u8),
+    /// Turn to a position (sent only to a driver that reports one).
+    GoTo(Spot),
+}
+
+/// Where a PTZ head points, in ONVIF's generic spaces scaled to whole
+/// numbers: pan and tilt -10000 (full left, full down) to 10000, zoom 0
+/// (wide) to 10000 (tele).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Spot {
+    /// Pan.
+    pub pan: i16,
+    /// Tilt.
+    pub tilt: i16,
+    /// Zoom.
+    pub zoom: i16,
+}
+
+impl Spot {
+    /// The end of each axis.
+    pub const FULL: i16 = 10000;
 }
 
 /// A PTZ motor driver. One required method; the rest are built on it.
@@ -75,6 +95,11 @@ pub trait PtzDriver: ErrorType {
     /// Stops every motor.
     fn stop(&mut self) -> Result<(), Self::Error> {
         self.execute(PtzCommand::Stop)
+    }
+
+    /// Where the head points, when its controller reports it.
+    fn position(&self) -> Result<Option<Spot>, Self::Error> {
+        Ok(None)
     }
 }
 
@@ -214,6 +239,12 @@ pub trait VideoEncoder: ErrorType {
     fn capabilities(&self) -> VideoCapabilities;
     /// Reconfigures one stream.
     fn configure(&mut self, stream: StreamId, config: &StreamConfig) -> Result<(), Self::Error>;
+
+    /// Where the camera's RTSP streamer (another process) serves a stream:
+    /// its port and path.
+    fn rtsp(&self, stream: StreamId) -> (u16, String) {
+        (554, format!("/{}", stream.name()))
+    }
 }
 
 /// JPEG snapshots of the streams. Apart from [`VideoEncoder`] and taking
@@ -355,6 +386,11 @@ pub trait MotionDetector: ErrorType {
     fn grid(&self) -> MotionGrid;
     /// Applies detection settings.
     fn configure(&mut self, config: &MotionConfig) -> Result<(), Self::Error>;
+
+    /// Whether motion is seen now (the event source ONVIF's events read).
+    fn motion(&self) -> Result<bool, Self::Error> {
+        Ok(false)
+    }
 }
 
 /// The camera's IPv4 network settings.

@@ -4,6 +4,7 @@
 use crate::router::camera::App;
 use crate::interfaces::call::{After, Body, Reply};
 use crate::interfaces::firmware::{self, Length};
+use crate::interfaces::onvif;
 use crate::api::origin::Browser;
 use crate::api::query::redacted;
 use crate::router::{self, AdmittedUpload, Incoming, Method, Routed};
@@ -56,7 +57,29 @@ pub(super) fn answer(app: &App, mut request: tiny_http::Request) -> Option<After
             None
         }
         Routed::Upload(admitted) => upload(app, request, admitted),
+        Routed::Soap(service) => soap(app, request, service, peer),
     }
+}
+
+/// Reads a SOAP envelope (bounded: a longer one is refused unread) and
+/// answers it.
+fn soap(app: &App, mut request: tiny_http::Request, service: onvif::Service, peer: IpAddr) -> Option<After> {
+    let declared = request.body_length().unwrap_or(0);
+    let mut body = Vec::new();
+    let readable = declared <= onvif::soap::MAX_ENVELOPE
+        && io::Read::read_to_end(&mut io::Read::take(request.as_reader(), onvif::soap::MAX_ENVELOPE as u64 + 1), &mut body).is_ok();
+    let reply = if !readable || body.len() > onvif::soap::MAX_ENVELOPE {
+        if has_body(&request) {
+            request.stop_reading();
+        }
+        let fault = onvif::soap::SoapFault::sender(&["ter:InvalidArgs"], "the envelope is too large or was not received");
+        Reply { status: if readable { 413 } else { 400 }, ..Reply::with_kind(Body::Soap, fault.document()) }
+    } else {
+        let (url, authorization, host) = (request.url(), request_header(&request, "Authorization"), request_header(&request, "Host"));
+        router::soap(app, service, url, &body, authorization, host, peer)
+    };
+    log::debug!("{peer} POST {} -> {}", service.path(), reply.status);
+    respond(request, reply)
 }
 
 /// Reads an admitted firmware upload's body into the updater.
@@ -154,6 +177,7 @@ fn respond(request: tiny_http::Request, reply: Reply) -> Option<After> {
         Body::Xml => "text/xml; charset=UTF-8",
         Body::PlainXml => "text/plain;charset=utf-8",
         Body::Jpeg => "image/jpeg",
+        Body::Soap => "application/soap+xml; charset=utf-8",
     };
     // Every body's length is known: send Content-Length, never chunks, which
     // some camera clients in the field cannot read.

@@ -5,6 +5,7 @@
 //! dropped unanswered, which must never happen), and work that must follow the
 //! answer (reboot, factory reset, a new port) runs only after the answer is flushed.
 
+pub mod discovery;
 mod exchange;
 pub mod heap;
 pub mod logger;
@@ -29,6 +30,8 @@ struct Front {
     /// answered until they end (by the request timeout at the latest).
     draining: Mutex<Vec<Arc<Server>>>,
     limits: Limits,
+    /// The port discovery gives out, kept current across port changes.
+    discovery_port: Mutex<Option<Arc<std::sync::atomic::AtomicU16>>>,
 }
 
 /// How long `stop` waits for the requests being answered.
@@ -91,6 +94,9 @@ impl Front {
             log::warn!("connection options not set on the new port: {e}");
         }
         self.swap(listener);
+        if let Some(port) = lock(&self.discovery_port).as_ref() {
+            port.store(self.port(), std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     fn after(self: &Arc<Self>, after: After) {
@@ -142,6 +148,7 @@ fn tune_listener(listener: &TcpListener) -> nix::Result<()> {
 /// A running camera server.
 pub struct Running {
     front: Arc<Front>,
+    discovery: Option<discovery::Responder>,
     ticker: JoinHandle<()>,
     stop_ticks: Sender<()>,
 }
@@ -151,7 +158,7 @@ impl Running {
     pub fn start(app: Arc<App>, listener: TcpListener, config: &crate::Config) -> io::Result<Running> {
         tune_listener(&listener).map_err(io::Error::from)?;
         let limits = Limits { timeout: config.timeout, max_connections: config.max_connections.max(1) };
-        let front = Arc::new(Front { app, current: RwLock::new(None), draining: Mutex::new(Vec::new()), limits });
+        let front = Arc::new(Front { app, current: RwLock::new(None), draining: Mutex::new(Vec::new()), limits, discovery_port: Mutex::new(None) });
         let server = Server::serve(listener, limits, front.handler())?;
         log::info!("listening on {}", server.server_addr());
         *front.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(server));
@@ -168,7 +175,21 @@ impl Running {
                 }
             }
         })?;
-        Ok(Running { front, ticker, stop_ticks })
+        let discovery = match config.discovery {
+            Some(addr) => {
+                let port = Arc::new(std::sync::atomic::AtomicU16::new(front.port()));
+                *lock(&front.discovery_port) = Some(port.clone());
+                match discovery::Responder::start(front.app.clone(), addr, port) {
+                    Ok(responder) => Some(responder),
+                    Err(e) => {
+                        log::error!("ws-discovery on {addr}: {e}; the camera is not discoverable");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        Ok(Running { front, discovery, ticker, stop_ticks })
     }
 
     /// The port served now.
@@ -183,6 +204,9 @@ impl Running {
 
     /// Stops accepting, lets the requests being answered finish, and waits for them.
     pub fn stop(self) {
+        if let Some(discovery) = self.discovery {
+            discovery.stop();
+        }
         self.front.close();
         let _ = self.stop_ticks.send(());
         let _ = self.ticker.join();

@@ -16,6 +16,8 @@ pub enum Body {
     PlainXml,
     /// `image/jpeg`.
     Jpeg,
+    /// `application/soap+xml; charset=utf-8` (ONVIF).
+    Soap,
 }
 
 /// Something the server does after the answer has been sent and flushed.

@@ -30,7 +30,8 @@ impl Default for ImageSettings {
 }
 
 impl ImageSettings {
-    fn value(&self, control: ImageControl) -> u8 {
+    /// A control's value.
+    pub fn value(&self, control: ImageControl) -> u8 {
         match control {
             ImageControl::Brightness => self.brightness,
             ImageControl::Contrast => self.contrast,

@@ -3,6 +3,7 @@
 //! (`call`), the outside servers snapshots go to, the A/B updater and the
 //! web page's files.
 
+pub mod access;
 pub mod audio;
 pub mod auth;
 pub mod call;
@@ -13,6 +14,7 @@ pub mod ftp;
 pub mod image;
 pub mod motion;
 pub mod network;
+pub mod onvif;
 pub mod osd;
 pub mod ptz;
 pub mod smtp;

@@ -34,13 +34,15 @@ pub struct PtzUnit {
     unit: Unit<dyn PtzDriver<Error = DeviceError> + Send, Presets>,
     /// When the last command was sent, if it left a motor running.
     moving_since: Option<Duration>,
+    /// When a move given a timeout (ONVIF's ContinuousMove) stops.
+    stop_at: Option<Duration>,
 }
 
 /// Loads the preset list.
 pub fn load(hal: Box<dyn PtzDriver<Error = DeviceError> + Send>, store: &Store, present: bool) -> PtzUnit {
     let valid = |p: &Presets| p.set.iter().all(|n| *n >= 1);
     let presets = if present { store.load(FILE, valid).unwrap_or_default() } else { Presets::default() };
-    PtzUnit { unit: Unit { hal, config: presets }, moving_since: None }
+    PtzUnit { unit: Unit { hal, config: presets }, moving_since: None, stop_at: None }
 }
 
 /// Factory defaults: motors stopped, no presets.
@@ -49,6 +51,7 @@ pub fn reset(ptz: &mut PtzUnit, store: &Store) {
         log::debug!("ptz stop at reset: {e}");
     }
     ptz.moving_since = None;
+    ptz.stop_at = None;
     ptz.unit.config = Presets::default();
     if let Err(e) = store.remove(FILE) {
         log::error!("{FILE}: not removed: {e}");
@@ -59,13 +62,42 @@ pub fn reset(ptz: &mut PtzUnit, store: &Store) {
 pub fn watchdog(app: &Shared, ptz: &Mutex<PtzUnit>) {
     let now = app.now();
     let mut ptz = lock(ptz);
-    if ptz.moving_since.is_some_and(|t| now.saturating_sub(t) >= WATCHDOG) {
-        log::warn!("ptz: no command for {}s during a move; stopping", WATCHDOG.as_secs());
+    let timed_out = ptz.stop_at.is_some_and(|t| now >= t);
+    if ptz.moving_since.is_some_and(|t| now.saturating_sub(t) >= WATCHDOG) || timed_out {
+        if !timed_out {
+            log::warn!("ptz: no command for {}s during a move; stopping", WATCHDOG.as_secs());
+        }
         match ptz.unit.hal.stop() {
-            Ok(()) => ptz.moving_since = None,
+            Ok(()) => {
+                ptz.moving_since = None;
+                ptz.stop_at = None;
+            }
             Err(e) => log::error!("ptz watchdog stop failed: {e}"),
         }
     }
+}
+
+/// Sends a command to the head as `ptz_ctrl` would, the watchdog watching;
+/// a move given `stop_after` stops by itself then (at the next tick).
+pub fn drive(app: &Shared, ptz: &Mutex<PtzUnit>, command: PtzCommand, stop_after: Option<Duration>) -> Result<(), Fault> {
+    let now = app.now();
+    let mut ptz = lock(ptz);
+    ptz.unit.hal.execute(command).map_err(|e| Fault::device(&e))?;
+    let moving = keeps_moving(command);
+    ptz.moving_since = moving.then_some(now);
+    ptz.stop_at = stop_after.filter(|_| moving).map(|d| now + d);
+    Ok(())
+}
+
+/// The presets that are set, and whether a motor is running.
+pub fn status(ptz: &Mutex<PtzUnit>) -> (Vec<u8>, bool) {
+    let ptz = lock(ptz);
+    (ptz.unit.config.set.clone(), ptz.moving_since.is_some())
+}
+
+/// Where the head points, when the board reports it.
+pub fn position(ptz: &Mutex<PtzUnit>) -> Result<Option<camcgi_hal::Spot>, Fault> {
+    lock(ptz).unit.hal.position().map_err(|e| Fault::device(&e))
 }
 
 fn dir(p: &Params, name: &str, allow_still: bool) -> Result<Option<Dir>, Fault> {
@@ -157,6 +189,7 @@ pub fn handle(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, call: &Ca
             }
             ptz.unit.hal.execute(command).map_err(|e| Fault::device(&e))?;
             ptz.moving_since = keeps_moving(command).then_some(now);
+            ptz.stop_at = None;
         }
         Action::AddPreset(n) => {
             let mut new = ptz.unit.config.clone();

@@ -73,6 +73,18 @@ impl Default for TimeConfig {
     }
 }
 
+impl TimeConfig {
+    /// The zone, as the CGI names it (`GMT+08:00`).
+    pub fn timezone(&self) -> &str {
+        &self.timezone
+    }
+
+    /// The NTP server, when the clock follows one.
+    pub fn ntp(&self) -> Option<&str> {
+        (self.update_method == UpdateMethod::Ntp).then_some(self.ntpaddr.as_str())
+    }
+}
+
 /// The zone's offset from UTC in minutes (`GMT+05:45` → 345).
 fn offset_minutes(zone: &str) -> i32 {
     let rest = zone.get(3..).unwrap_or("");

@@ -7,7 +7,7 @@ use crate::api::origin::Sites;
 use crate::interfaces::firmware::{Policy, Upgrades};
 use crate::interfaces::targets::Targets;
 use crate::interfaces::upload::Uploads;
-use crate::interfaces::{audio, image, motion, network, osd, ptz, targets, time, video};
+use crate::interfaces::{audio, image, motion, network, onvif, osd, ptz, targets, time, video};
 use crate::state::app::{lock, Shared};
 use crate::state::store::Store;
 use camcgi_hal::{Board, DeviceError, Monotonic, SnapshotSource, StorageTargets, SystemControl};
@@ -48,6 +48,8 @@ pub struct App {
     pub firmware: Upgrades,
     /// FTP and e-mail targets for snapshots.
     pub targets: Mutex<Targets>,
+    /// ONVIF's pull-point subscriptions.
+    pub events: onvif::events::Events,
     /// Periodic checks completed (the PTZ watchdog's): a test that moves the
     /// clock waits for the next one instead of sleeping.
     ticks: AtomicU64,
@@ -81,6 +83,7 @@ impl App {
             storage: Arc::from(board.storage),
             uploads: Default::default(),
             shared: Shared::load(store, listen, clock, sites),
+            events: Default::default(),
             ticks: AtomicU64::new(0),
         }
     }
@@ -101,14 +104,42 @@ impl App {
         motion::reset(&mut lock(&self.motion), store);
         targets::reset(&mut lock(&self.targets), store);
         self.shared.reset_accounts();
+        *lock(&self.access) = Default::default();
+        if let Err(e) = store.remove(crate::state::access::FILE) {
+            log::error!("{}: not removed: {e}", crate::state::access::FILE);
+        }
         if let Err(e) = lock(&self.system).factory_defaults() {
             log::error!("board factory defaults failed: {e}");
         }
     }
 
-    /// Periodic work: the PTZ watchdog.
+    /// What the ONVIF services drive.
+    pub fn onvif(&self) -> onvif::Camera<'_> {
+        onvif::Camera {
+            shared: &self.shared,
+            system: &self.system,
+            network: &self.network,
+            time: &self.time,
+            video: &self.video,
+            audio: &self.audio,
+            image: &self.image,
+            ptz: &self.ptz,
+            events: &self.events,
+        }
+    }
+
+    /// Periodic work: the PTZ watchdog, and the motion detector's state for
+    /// ONVIF's event subscribers.
     pub fn tick(&self) {
         ptz::watchdog(&self.shared, &self.ptz);
+        if self.events.live() > 0 {
+            let motion = lock(&self.motion).hal.motion().unwrap_or_else(|e| {
+                log::debug!("motion state: {e}");
+                false
+            });
+            let wall = lock(&self.time).hal.now().unwrap_or(0);
+            self.events.tick(motion, self.now(), wall);
+        }
         self.ticks.fetch_add(1, Ordering::SeqCst);
     }
 

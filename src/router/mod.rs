@@ -16,7 +16,7 @@ use crate::api::xml::Fault;
 use crate::interfaces::credentials::{self, Presented};
 use crate::state::app::lock;
 use crate::state::session::{Session, Token};
-use crate::interfaces::{audio, auth, firmware, image, motion, network, osd, ptz, snapshot, system, targets, time, users, video};
+use crate::interfaces::{access, audio, auth, firmware, onvif, image, motion, network, osd, ptz, snapshot, system, targets, time, users, video};
 use std::net::IpAddr;
 
 /// The HTTP methods camcgi distinguishes.
@@ -82,6 +82,8 @@ enum Answer {
     AuthCgi,
     /// The firmware upload: its body is read by the front.
     FirmwareUpload,
+    /// An ONVIF service: its envelope is read by the front.
+    Onvif(onvif::Service),
 }
 
 /// When a request to a route changes something, and so must come from the
@@ -113,6 +115,8 @@ enum Guard {
 
 /// The methods of the interfaces and of the page's files.
 const READ: &[Method] = &[Method::Get, Method::Head];
+/// The methods of the ONVIF services.
+const SOAP: &[Method] = &[Method::Post];
 /// The methods of the firmware upload (OPTIONS: a CORS preflight).
 const UPLOAD: &[Method] = &[Method::Post, Method::Options];
 
@@ -208,12 +212,37 @@ static ROUTES: &[Route] = &[
         changes: Changes::WithAny(&["upload", "username"]),
         ..interface("/cgi-bin/snapshot.cgi", snapshot::PARAMS, User, User, |app, call| snapshot::handle(&snapshot_sources(app), call))
     },
+    interface("/cgi-bin/onvif", access::PARAMS, Admin, Admin, |app, call| access::handle(app, call)),
     interface("/cgi-bin/upgrade_status", &[], User, User, |app, call| firmware::status(&app.firmware, call)),
     interface("/cgi-bin/upload_targets", targets::PARAMS, User, Admin, |app, call| targets::handle(app, &app.targets, call)),
     upload("/cgi-bin/OnvifFirmwareUpgrade"),
     upload("/OnvifFirmwareUpgrade"),
     Route { guard: Guard::Login, changes: Changes::Always, ..entry("/cgi/auth.cgi", Answer::AuthCgi) },
+    service(onvif::Service::Device),
+    service(onvif::Service::Media),
+    service(onvif::Service::Ptz),
+    service(onvif::Service::Imaging),
+    service(onvif::Service::Events),
+    service(onvif::Service::Subscription),
 ];
+
+/// An ONVIF service, which authenticates each operation itself.
+const fn service(service: onvif::Service) -> Route {
+    Route { methods: SOAP, guard: Guard::Login, changes: Changes::Always, ..entry(service.path(), Answer::Onvif(service)) }
+}
+
+/// Answers a SOAP envelope posted to an ONVIF service.
+pub fn soap(app: &App, service: onvif::Service, url: &str, body: &[u8], authorization: Option<&str>, host: Option<&str>, peer: IpAddr) -> Reply {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let request = onvif::Request {
+        service,
+        body,
+        presented: Presented { authorization, method: "POST", uri: url, peer },
+        host,
+        query,
+    };
+    onvif::answer(&app.onvif(), &request)
+}
 
 /// What the snapshot interface takes pictures from and sends them to.
 fn snapshot_sources(app: &App) -> snapshot::Sources<'_> {
@@ -244,6 +273,8 @@ pub enum Routed {
     Page(&'static Asset),
     /// The firmware upload, whose body the front reads next.
     Upload(AdmittedUpload),
+    /// An ONVIF service, whose envelope the front reads next.
+    Soap(onvif::Service),
 }
 
 /// Splits a URL into path and raw query, accepting `snapshot.cgi&…` without `?`.
@@ -291,7 +322,13 @@ pub fn route(app: &App, incoming: &Incoming) -> Routed {
         Found::Page(asset) => (READ, asset.path),
     };
     if !methods.contains(&incoming.method) {
-        let allow = if methods == UPLOAD { "POST, OPTIONS" } else { "GET, HEAD" };
+        let allow = if methods == UPLOAD {
+            "POST, OPTIONS"
+        } else if methods == SOAP {
+            "POST"
+        } else {
+            "GET, HEAD"
+        };
         return Routed::Reply(Reply { allow: Some(allow), ..Reply::fault(fault_path, &Fault::new(405, "method not allowed")) });
     }
     let route = match found {
@@ -303,6 +340,12 @@ pub fn route(app: &App, incoming: &Incoming) -> Routed {
             Routed::Reply(Reply::fault(route.path, &Fault::new(403, CROSS_SITE_REFUSED)))
         }
         Answer::AuthCgi => Routed::Reply(auth::auth_cgi(app, raw_query, incoming.peer)),
+        // A browser page of another site could post with the browser's
+        // cached Digest or Basic credentials.
+        Answer::Onvif(_) if !app.sites.same_site(&incoming.browser) => {
+            Routed::Reply(Reply::fault(route.path, &Fault::new(403, CROSS_SITE_REFUSED)))
+        }
+        Answer::Onvif(service) => Routed::Soap(service),
         Answer::FirmwareUpload if incoming.method == Method::Options => {
             Routed::Reply(firmware::preflight(&app.sites, route.path, incoming.browser.origin))
         }

@@ -86,6 +86,8 @@ pub struct Shared {
     pub access: Mutex<crate::state::access::Access>,
     /// Digest nonces given out.
     pub nonces: Mutex<crate::state::nonces::Nonces>,
+    /// WS-Security nonces seen lately.
+    pub token_nonces: Mutex<crate::state::nonces::SeenNonces>,
 }
 
 impl Shared {
@@ -108,6 +110,7 @@ impl Shared {
             sites,
             key,
             nonces: Mutex::new(Default::default()),
+            token_nonces: Mutex::new(Default::default()),
             access: Mutex::new(access),
         }
     }

@@ -82,6 +82,43 @@ impl Nonces {
     }
 }
 
+/// WS-Security nonces seen lately: a UsernameToken whose nonce is among
+/// them is a replay. Kept as SHA-1 digests, in a ring.
+#[derive(Debug)]
+pub struct SeenNonces {
+    ring: Vec<[u8; 20]>,
+    next: usize,
+}
+
+/// WS-Security nonces remembered; a token's `Created` must be recent, so
+/// only a flood of this many logins within that window could push a nonce
+/// out before it goes stale.
+pub const SEEN_CAPACITY: usize = 256;
+
+impl Default for SeenNonces {
+    fn default() -> Self {
+        SeenNonces { ring: Vec::with_capacity(SEEN_CAPACITY), next: 0 }
+    }
+}
+
+impl SeenNonces {
+    /// Records a nonce; false if it was seen already.
+    pub fn first_use(&mut self, nonce: &[u8]) -> bool {
+        use sha1::{Digest, Sha1};
+        let key: [u8; 20] = Sha1::digest(nonce).into();
+        if self.ring.contains(&key) {
+            return false;
+        }
+        if self.ring.len() < SEEN_CAPACITY {
+            self.ring.push(key);
+        } else {
+            self.ring[self.next] = key;
+        }
+        self.next = (self.next + 1) % SEEN_CAPACITY;
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +140,17 @@ mod tests {
         assert_eq!(n.take(&nonce, 101, S(300)), Use::Stale);
         assert_eq!(n.take("00", 1, S(1)), Use::Stale);
         assert_eq!(n.take(&"0".repeat(32), 1, S(1)), Use::Stale);
+    }
+
+    #[test]
+    fn a_token_nonce_is_taken_once() {
+        let mut seen = SeenNonces::default();
+        assert!(seen.first_use(b"abc"));
+        assert!(!seen.first_use(b"abc"));
+        for i in 0..SEEN_CAPACITY as u32 {
+            assert!(seen.first_use(&i.to_le_bytes()));
+        }
+        assert!(seen.first_use(b"abc"), "pushed out of the ring");
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub fn frame(address: u8, command: PtzCommand) -> [u8; 7] {
         PtzCommand::SetPreset(n) => (0, SET_PRESET, 0, n),
         PtzCommand::ClearPreset(n) => (0, CLEAR_PRESET, 0, n),
         PtzCommand::CallPreset(n) => (0, GOTO_PRESET, 0, n),
+        // Never sent: this driver reports no position, and the server turns
+        // only a head that does to a position. Stopping is the safe reading.
+        PtzCommand::GoTo(_) => (0, 0, 0, 0),
     };
     let sum = [address, cmd1, cmd2, data1, data2].iter().fold(0u8, |acc, b| acc.wrapping_add(*b));
     [SYNC, address, cmd1, cmd2, data1, data2, sum]

@@ -139,6 +139,8 @@ struct State {
     audio: Option<AudioConfig>,
     osd: Option<OsdConfig>,
     motion: Option<MotionConfig>,
+    /// Whether the simulated scene has motion in it.
+    moving_scene: bool,
     network: Option<NetworkConfig>,
     clock_offset: i64,
     time: Option<TimeSettings>,
@@ -213,6 +215,7 @@ impl MockBoard {
             audio: None,
             osd: None,
             motion: None,
+            moving_scene: false,
             network: None,
             clock_offset: 0,
             time: None,
@@ -319,7 +322,13 @@ impl MockBoard {
         self.lock().targets[target_index(target)] = present;
     }
 
-    /// Where the PTZ head is now.
+    /// Puts motion in the simulated scene, or takes it out: what the motion
+    /// detector reports from then on.
+    pub fn set_motion(&self, moving: bool) {
+        self.lock().moving_scene = moving;
+    }
+
+    /// Where the simulated head points.
     pub fn ptz_position(&self) -> PtzPosition {
         let now = self.clock.now();
         self.lock().ptz.position(now)

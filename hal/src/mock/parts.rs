@@ -49,6 +49,12 @@ impl PtzDriver for MockPtz {
             Err(MockError { kind: ErrorKind::NotSupported, operation: "ptz command" })
         }
     }
+
+    fn position(&self) -> Result<Option<Spot>, MockError> {
+        let now = self.0.clock.now();
+        let s = self.0.lock();
+        Ok(s.capabilities.ptz.then(|| s.ptz.position(now).spot()))
+    }
 }
 
 impl ImageControls for MockImage {
@@ -182,6 +188,10 @@ impl MotionDetector for MockMotion {
         self.0.act(Device::Motion, "motion configure", Some(Call::Motion(config.clone())), |s| {
             s.motion = Some(config.clone());
         })
+    }
+
+    fn motion(&self) -> Result<bool, MockError> {
+        Ok(self.0.lock().moving_scene)
     }
 }
 

@@ -1,6 +1,6 @@
 //! A simulated PTZ head: positions move with speed and elapsed time.
 
-use crate::parts::{Dir, LensPart, PtzCommand};
+use crate::parts::{Dir, LensPart, PtzCommand, Spot};
 use std::time::Duration;
 
 /// Degrees per second of pan or tilt at speed 1.
@@ -57,6 +57,15 @@ fn rate(dir: Dir, speed: u8, per_speed: f64) -> f64 {
     f64::from(dir.sign()) * f64::from(speed) * per_speed
 }
 
+impl PtzPosition {
+    /// The position in ONVIF's generic spaces (pan 0-360 degrees as -180 to 180).
+    pub fn spot(&self) -> Spot {
+        let scale = |v: f64, range: f64| (v / range * f64::from(Spot::FULL)).round() as i16;
+        let pan = if self.pan > 180.0 { self.pan - 360.0 } else { self.pan };
+        Spot { pan: scale(pan, 180.0), tilt: scale(self.tilt, 90.0), zoom: scale(self.zoom, 100.0) }
+    }
+}
+
 impl Head {
     pub(super) fn position(&self, now: Duration) -> PtzPosition {
         let t = now.saturating_sub(self.since).as_secs_f64();
@@ -103,6 +112,13 @@ impl Head {
                 }
                 None => return false,
             },
+            PtzCommand::GoTo(spot) => {
+                let full = f64::from(Spot::FULL);
+                self.at.pan = (f64::from(spot.pan) / full * 180.0).rem_euclid(360.0);
+                self.at.tilt = f64::from(spot.tilt) / full * 90.0;
+                self.at.zoom = f64::from(spot.zoom) / full * 100.0;
+                self.rates = Rates::default();
+            }
             PtzCommand::ClearPreset(n) => {
                 let before = self.presets.len();
                 self.presets.retain(|(p, _)| *p != n);

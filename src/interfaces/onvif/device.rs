@@ -1,0 +1,304 @@
+//! The device service: identity, clock, capabilities and services,
+//! scopes, network, accounts, reboot and defaults, discovery mode.
+
+use super::soap::{esc, Envelope, SoapFault};
+use super::{enc, from_cgi, Answer, Camera, Context};
+use crate::interfaces::call::After;
+use crate::interfaces::users::{change_accounts, AccountChange, Change};
+use crate::interfaces::{access, time};
+use crate::state::accounts::Privilege;
+use crate::state::app::lock;
+use std::fmt::Write;
+
+/// What the device says it is, for scopes and discovery.
+pub struct Identity {
+    /// The board's model name.
+    pub model: String,
+    /// Whether it has a PTZ head.
+    pub ptz: bool,
+}
+
+/// The camera's identity.
+pub fn identity(cam: &Camera) -> Identity {
+    let system = lock(cam.system);
+    Identity { model: system.model().unwrap_or_else(|_| "camera".into()), ptz: system.capabilities().ptz }
+}
+
+/// The scopes the camera is found by (discovery and `GetScopes`).
+pub fn scopes(identity: &Identity) -> Vec<String> {
+    let model = enc(&identity.model);
+    let mut all = vec![
+        "onvif://www.onvif.org/type/video_encoder".to_string(),
+        "onvif://www.onvif.org/type/Network_Video_Transmitter".to_string(),
+        "onvif://www.onvif.org/Profile/Streaming".to_string(),
+        format!("onvif://www.onvif.org/name/{model}"),
+        format!("onvif://www.onvif.org/hardware/{model}"),
+        "onvif://www.onvif.org/location/".to_string(),
+    ];
+    if identity.ptz {
+        all.push("onvif://www.onvif.org/type/ptz".to_string());
+    }
+    all
+}
+
+fn level(p: Privilege) -> &'static str {
+    p.name()
+}
+
+fn wanted_level(text: Option<&str>) -> Result<Option<Privilege>, SoapFault> {
+    match text {
+        None => Ok(None),
+        Some("Anonymous") | Some("Extended") => Err(SoapFault::invalid("UserLevel: Administrator, Operator or User")),
+        Some(v) => Privilege::parse(v).map(Some).ok_or_else(|| SoapFault::invalid("UserLevel: Administrator, Operator or User")),
+    }
+}
+
+/// The services and their addresses.
+fn services(base: &str, ptz: bool) -> Vec<(&'static str, String)> {
+    let mut all = vec![
+        ("http://www.onvif.org/ver10/device/wsdl", format!("{base}/onvif/device_service")),
+        ("http://www.onvif.org/ver10/media/wsdl", format!("{base}/onvif/media_service")),
+        ("http://www.onvif.org/ver10/events/wsdl", format!("{base}/onvif/events_service")),
+        ("http://www.onvif.org/ver20/imaging/wsdl", format!("{base}/onvif/imaging_service")),
+    ];
+    if ptz {
+        all.push(("http://www.onvif.org/ver20/ptz/wsdl", format!("{base}/onvif/ptz_service")));
+    }
+    all
+}
+
+fn date_time(unix: i64) -> String {
+    let (y, mo, d) = time::civil_from_days(unix.div_euclid(86400));
+    let s = unix.rem_euclid(86400);
+    format!(
+        "<tt:Time><tt:Hour>{}</tt:Hour><tt:Minute>{}</tt:Minute><tt:Second>{}</tt:Second></tt:Time><tt:Date><tt:Year>{y}</tt:Year><tt:Month>{mo}</tt:Month><tt:Day>{d}</tt:Day></tt:Date>",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// A POSIX zone for a CGI zone: `GMT+08:00` is `UTC-08:00` in POSIX's sign.
+fn posix_zone(zone: &str) -> String {
+    match zone.strip_prefix("GMT") {
+        Some(offset) if offset.starts_with('+') => format!("UTC-{}", &offset[1..]),
+        Some(offset) if offset.starts_with('-') => format!("UTC+{}", &offset[1..]),
+        _ => "UTC0".to_string(),
+    }
+}
+
+fn number(env: &Envelope, name: &str) -> Result<i64, SoapFault> {
+    env.text(name).and_then(|v| v.parse().ok()).ok_or_else(|| SoapFault::invalid(format!("{name} is missing or not a number")))
+}
+
+fn set_date_time(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let query = match env.text("DateTimeType") {
+        Some("NTP") => "update_method=NTP".to_string(),
+        Some("Manual") => {
+            let zone = lock(cam.time).config.timezone().to_string();
+            let unix = time::days_from_civil(number(env, "Year")?, number(env, "Month")?, number(env, "Day")?) * 86400
+                + number(env, "Hour")? * 3600
+                + number(env, "Minute")? * 60
+                + number(env, "Second")?;
+            let [y, mo, d, h, mi, s] = time::local_time(unix, &zone);
+            format!("update_method=MANUAL&year={y}&month={mo}&day={d}&hour={h}&min={mi}&sec={s}")
+        }
+        _ => return Err(SoapFault::invalid("DateTimeType: Manual or NTP")),
+    };
+    let call = ctx.cgi_call("/cgi-bin/time", &query)?;
+    time::handle(cam.shared, cam.time, &call).map_err(from_cgi)?;
+    Ok(Answer::new("<tds:SetSystemDateAndTimeResponse/>".into()))
+}
+
+fn users(cam: &Camera, env: &Envelope, operation: &str) -> Result<Answer, SoapFault> {
+    let mut changes = Vec::new();
+    let users: Vec<_> = env.all("User").collect();
+    match operation {
+        "GetUsers" => {
+            let mut body = String::from("<tds:GetUsersResponse>");
+            for a in &lock(&cam.shared.accounts).users {
+                let _ = write!(body, "<tds:User><tt:Username>{}</tt:Username><tt:UserLevel>{}</tt:UserLevel></tds:User>", esc(&a.name), level(a.privilege));
+            }
+            body.push_str("</tds:GetUsersResponse>");
+            return Ok(Answer::new(body));
+        }
+        "DeleteUsers" => changes.extend(env.all("Username").map(|u| Change::Delete(u.text.as_str()))),
+        _ => {
+            for (i, _) in users.iter().enumerate() {
+                let nth = |name: &'static str| env.all(name).nth(i).map(|e| e.text.as_str());
+                let wanted = AccountChange {
+                    name: nth("Username").unwrap_or_default(),
+                    password: nth("Password"),
+                    privilege: wanted_level(nth("UserLevel"))?,
+                    enabled: None,
+                };
+                if wanted.password.is_some_and(|p| !crate::state::accounts::valid_password(p)) {
+                    return Err(SoapFault::invalid("Password: 1-64 printable characters"));
+                }
+                changes.push(if operation == "CreateUsers" { Change::Add(wanted) } else { Change::Edit(wanted) });
+            }
+        }
+    }
+    if changes.is_empty() {
+        return Err(SoapFault::invalid("no user given"));
+    }
+    change_accounts(cam.shared, &changes).map_err(|f| {
+        let reason = f.reason.into_owned();
+        match reason.as_str() {
+            "error username duplicated" => SoapFault::sender(&["ter:OperationProhibited", "ter:UsernameClash"], reason),
+            "too many users" => SoapFault::receiver(&["ter:Action", "ter:TooManyUsers"], reason),
+            "error username" | "username none exist to edit" => SoapFault::invalid(format!("{reason}: no such user")),
+            _ => SoapFault::invalid(reason),
+        }
+    })?;
+    Ok(Answer::new(format!("<tds:{operation}Response/>")))
+}
+
+/// Answers one device operation.
+pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let operation = env.operation();
+    let base = &ctx.base;
+    let body = match operation {
+        "GetDeviceInformation" => {
+            let system = lock(cam.system);
+            let info = system.info().map_err(|e| SoapFault::receiver(&["ter:Action"], e.to_string()))?;
+            let model = system.model().unwrap_or_default();
+            format!(
+                "<tds:GetDeviceInformationResponse><tds:Manufacturer>camcgi</tds:Manufacturer><tds:Model>{m}</tds:Model><tds:FirmwareVersion>{}</tds:FirmwareVersion><tds:SerialNumber>{}</tds:SerialNumber><tds:HardwareId>{m}</tds:HardwareId></tds:GetDeviceInformationResponse>",
+                esc(&info.filesystem),
+                esc(&info.serial),
+                m = esc(&model)
+            )
+        }
+        "GetSystemDateAndTime" => {
+            let unit = lock(cam.time);
+            let now = unit.hal.now().map_err(|e| SoapFault::receiver(&["ter:Action"], e.to_string()))?;
+            let zone = unit.config.timezone();
+            let kind = if unit.config.ntp().is_some() { "NTP" } else { "Manual" };
+            let offset = time::local_time(now, zone);
+            let local = time::days_from_civil(offset[0], offset[1], offset[2]) * 86400 + offset[3] * 3600 + offset[4] * 60 + offset[5];
+            format!(
+                "<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>{kind}</tt:DateTimeType><tt:DaylightSavings>false</tt:DaylightSavings><tt:TimeZone><tt:TZ>{}</tt:TZ></tt:TimeZone><tt:UTCDateTime>{}</tt:UTCDateTime><tt:LocalDateTime>{}</tt:LocalDateTime></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>",
+                posix_zone(zone),
+                date_time(now),
+                date_time(local)
+            )
+        }
+        "SetSystemDateAndTime" => return set_date_time(cam, ctx, env),
+        "GetCapabilities" => {
+            let ptz = identity(cam).ptz;
+            let ptz = if ptz { format!("<tt:PTZ><tt:XAddr>{base}/onvif/ptz_service</tt:XAddr></tt:PTZ>") } else { String::new() };
+            format!(
+                "<tds:GetCapabilitiesResponse><tds:Capabilities>\
+                 <tt:Device><tt:XAddr>{base}/onvif/device_service</tt:XAddr><tt:Network><tt:IPFilter>false</tt:IPFilter><tt:ZeroConfiguration>false</tt:ZeroConfiguration><tt:IPVersion6>false</tt:IPVersion6><tt:DynDNS>false</tt:DynDNS></tt:Network>\
+                 <tt:System><tt:DiscoveryResolve>false</tt:DiscoveryResolve><tt:DiscoveryBye>true</tt:DiscoveryBye><tt:RemoteDiscovery>false</tt:RemoteDiscovery><tt:SystemBackup>false</tt:SystemBackup><tt:SystemLogging>false</tt:SystemLogging><tt:FirmwareUpgrade>true</tt:FirmwareUpgrade><tt:SupportedVersions><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tt:SupportedVersions></tt:System>\
+                 <tt:Security><tt:TLS1.1>false</tt:TLS1.1><tt:TLS1.2>false</tt:TLS1.2><tt:OnboardKeyGeneration>false</tt:OnboardKeyGeneration><tt:AccessPolicyConfig>false</tt:AccessPolicyConfig><tt:X.509Token>false</tt:X.509Token><tt:SAMLToken>false</tt:SAMLToken><tt:KerberosToken>false</tt:KerberosToken><tt:RELToken>false</tt:RELToken></tt:Security></tt:Device>\
+                 <tt:Events><tt:XAddr>{base}/onvif/events_service</tt:XAddr><tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport><tt:WSPullPointSupport>true</tt:WSPullPointSupport><tt:WSPausableSubscriptionManagerInterfaceSupport>false</tt:WSPausableSubscriptionManagerInterfaceSupport></tt:Events>\
+                 <tt:Imaging><tt:XAddr>{base}/onvif/imaging_service</tt:XAddr></tt:Imaging>\
+                 <tt:Media><tt:XAddr>{base}/onvif/media_service</tt:XAddr><tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP><tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>\
+                 {ptz}</tds:Capabilities></tds:GetCapabilitiesResponse>"
+            )
+        }
+        "GetServices" => {
+            let mut body = String::from("<tds:GetServicesResponse>");
+            for (namespace, xaddr) in services(base, identity(cam).ptz) {
+                let (major, minor) = if namespace.contains("ver20") { (2, 60) } else { (2, 60) };
+                let _ = write!(body, "<tds:Service><tds:Namespace>{namespace}</tds:Namespace><tds:XAddr>{xaddr}</tds:XAddr><tds:Version><tt:Major>{major}</tt:Major><tt:Minor>{minor}</tt:Minor></tds:Version></tds:Service>");
+            }
+            body.push_str("</tds:GetServicesResponse>");
+            body
+        }
+        "GetServiceCapabilities" => "<tds:GetServiceCapabilitiesResponse><tds:Capabilities><tds:Network IPFilter=\"false\" ZeroConfiguration=\"false\" IPVersion6=\"false\" DynDNS=\"false\" NTP=\"1\" HostnameFromDHCP=\"false\"/><tds:Security UsernameToken=\"true\" HttpDigest=\"true\" DefaultAccessPolicy=\"false\" TLS1.2=\"false\"/><tds:System DiscoveryResolve=\"false\" DiscoveryBye=\"true\" RemoteDiscovery=\"false\" SystemBackup=\"false\" SystemLogging=\"false\" FirmwareUpgrade=\"true\"/></tds:Capabilities></tds:GetServiceCapabilitiesResponse>".to_string(),
+        "GetWsdlUrl" => "<tds:GetWsdlUrlResponse><tds:WsdlUrl>http://www.onvif.org/Documents/Specifications.aspx</tds:WsdlUrl></tds:GetWsdlUrlResponse>".to_string(),
+        "GetEndpointReference" => format!("<tds:GetEndpointReferenceResponse><tds:GUID>{}</tds:GUID></tds:GetEndpointReferenceResponse>", endpoint(cam)),
+        "GetScopes" => {
+            let mut body = String::from("<tds:GetScopesResponse>");
+            for scope in scopes(&identity(cam)) {
+                let _ = write!(body, "<tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>{}</tt:ScopeItem></tds:Scopes>", esc(&scope));
+            }
+            body.push_str("</tds:GetScopesResponse>");
+            body
+        }
+        "GetHostname" => format!(
+            "<tds:GetHostnameResponse><tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP><tt:Name>{}</tt:Name></tds:HostnameInformation></tds:GetHostnameResponse>",
+            esc(&nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default())
+        ),
+        "GetNetworkInterfaces" => {
+            let unit = lock(cam.network);
+            let mac = unit.hal.mac_address().map_err(|e| SoapFault::receiver(&["ter:Action"], e.to_string()))?;
+            let mac: Vec<String> = mac.iter().map(|b| format!("{b:02x}")).collect();
+            let c = &unit.config;
+            let (address, prefix) = match unit.hal.live_address() {
+                Ok(Some((a, m))) if c.dhcp => (a, u32::from(m).leading_ones()),
+                _ => (c.ipaddr, u32::from(c.netmask).leading_ones()),
+            };
+            let (manual, dhcp) = if c.dhcp {
+                (String::new(), format!("<tt:FromDHCP><tt:Address>{address}</tt:Address><tt:PrefixLength>{prefix}</tt:PrefixLength></tt:FromDHCP>"))
+            } else {
+                (format!("<tt:Manual><tt:Address>{address}</tt:Address><tt:PrefixLength>{prefix}</tt:PrefixLength></tt:Manual>"), String::new())
+            };
+            format!(
+                "<tds:GetNetworkInterfacesResponse><tds:NetworkInterfaces token=\"eth0\"><tt:Enabled>true</tt:Enabled><tt:Info><tt:Name>eth0</tt:Name><tt:HwAddress>{}</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info><tt:IPv4><tt:Enabled>true</tt:Enabled><tt:Config>{manual}{dhcp}<tt:DHCP>{}</tt:DHCP></tt:Config></tt:IPv4></tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>",
+                mac.join(":"),
+                c.dhcp
+            )
+        }
+        "GetDNS" => {
+            let c = lock(cam.network).config.clone();
+            format!(
+                "<tds:GetDNSResponse><tds:DNSInformation><tt:FromDHCP>{}</tt:FromDHCP><tt:DNSManual><tt:Type>IPv4</tt:Type><tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual><tt:DNSManual><tt:Type>IPv4</tt:Type><tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual></tds:DNSInformation></tds:GetDNSResponse>",
+                c.dhcp, c.dns1, c.dns2
+            )
+        }
+        "GetNTP" => {
+            let server = lock(cam.time).config.ntp().map(str::to_string);
+            let manual = server.map(|s| format!("<tt:NTPManual><tt:Type>DNS</tt:Type><tt:DNSname>{}</tt:DNSname></tt:NTPManual>", esc(&s))).unwrap_or_default();
+            format!("<tds:GetNTPResponse><tds:NTPInformation><tt:FromDHCP>false</tt:FromDHCP>{manual}</tds:NTPInformation></tds:GetNTPResponse>")
+        }
+        "GetUsers" | "CreateUsers" | "DeleteUsers" | "SetUser" => return users(cam, env, operation),
+        "SystemReboot" => {
+            log::info!("onvif: reboot asked by {}", ctx.session.user);
+            return Ok(Answer { after: Some(After::Reboot), ..Answer::new("<tds:SystemRebootResponse><tds:Message>Rebooting</tds:Message></tds:SystemRebootResponse>".into()) });
+        }
+        "SetSystemFactoryDefault" => {
+            let retain_network = match env.text("FactoryDefault") {
+                Some("Soft") => true,
+                Some("Hard") => false,
+                _ => return Err(SoapFault::invalid("FactoryDefault: Hard or Soft")),
+            };
+            return Ok(Answer { after: Some(After::FactoryReset { retain_network }), ..Answer::new("<tds:SetSystemFactoryDefaultResponse/>".into()) });
+        }
+        "GetDiscoveryMode" => {
+            let mode = if lock(&cam.shared.access).discoverable { "Discoverable" } else { "NonDiscoverable" };
+            format!("<tds:GetDiscoveryModeResponse><tds:DiscoveryMode>{mode}</tds:DiscoveryMode></tds:GetDiscoveryModeResponse>")
+        }
+        "SetDiscoveryMode" => {
+            let on = match env.text("DiscoveryMode") {
+                Some("Discoverable") => true,
+                Some("NonDiscoverable") => false,
+                _ => return Err(SoapFault::invalid("DiscoveryMode: Discoverable or NonDiscoverable")),
+            };
+            access::change(cam.shared, |a| a.discoverable = on).map_err(from_cgi)?;
+            "<tds:SetDiscoveryModeResponse/>".to_string()
+        }
+        other => return Err(SoapFault::not_supported(other)),
+    };
+    Ok(Answer::new(body))
+}
+
+/// The camera's WS-Discovery endpoint: a UUID made from its MAC address,
+/// so it stays the same across restarts.
+pub fn endpoint(cam: &Camera) -> String {
+    let mac = lock(cam.network).hal.mac_address().unwrap_or_default();
+    endpoint_from_mac(mac)
+}
+
+/// `urn:uuid:` of a name-based UUID for a MAC address.
+pub fn endpoint_from_mac(mac: [u8; 6]) -> String {
+    let mut bytes = [0u8; 16];
+    bytes[..4].copy_from_slice(b"cmcg");
+    bytes[10..].copy_from_slice(&mac);
+    bytes[6] = 0x40 | (bytes[6] & 0x0f);
+    bytes[8] = 0x80 | (bytes[8] & 0x3f);
+    format!("urn:uuid:{}", uuid::Uuid::from_bytes(bytes).hyphenated())
+}

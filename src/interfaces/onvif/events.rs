@@ -1,0 +1,214 @@
+//! The event service: pull-point subscriptions in a fixed table, fed with
+//! the board's motion detector as `tns1:RuleEngine/CellMotionDetector/Motion`
+//! (`IsMotion`) and `tns1:VideoSource/MotionAlarm` (`State`). A pull waits
+//! for a message up to its `Timeout`; a subscription ends at its
+//! termination time.
+
+use super::soap::{datetime, duration_ms, format_datetime, Envelope, SoapFault};
+use super::{Answer, Camera, Context};
+use crate::state::app::lock;
+use std::collections::VecDeque;
+use std::fmt::Write;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// Subscriptions at once.
+pub const CAPACITY: usize = 32;
+/// Messages a subscription keeps until pulled; the oldest go first.
+const QUEUE: usize = 32;
+/// A subscription's life when the client names none, and the longest given.
+const DEFAULT_LIFE: Duration = Duration::from_secs(60);
+const MAX_LIFE: Duration = Duration::from_secs(3600);
+/// The longest a pull waits.
+const MAX_PULL: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy)]
+struct Message {
+    /// Wall-clock seconds.
+    at: i64,
+    motion: bool,
+    /// `Initialized` (the state on subscribing) rather than `Changed`.
+    initial: bool,
+}
+
+#[derive(Debug)]
+struct Subscription {
+    id: u64,
+    /// On the monotonic clock.
+    ends: Duration,
+    queue: VecDeque<Message>,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    subscriptions: Vec<Subscription>,
+    motion: bool,
+}
+
+/// The subscriptions, and the motion state they follow.
+#[derive(Debug, Default)]
+pub struct Events {
+    table: Mutex<Table>,
+    arrived: Condvar,
+}
+
+impl Subscription {
+    fn push(&mut self, message: Message) {
+        if self.queue.len() == QUEUE {
+            self.queue.pop_front();
+        }
+        self.queue.push_back(message);
+    }
+}
+
+impl Events {
+    /// Takes the detector's state: a change becomes a message for every
+    /// subscription. Ended subscriptions are dropped.
+    pub fn tick(&self, motion: bool, now: Duration, wall: i64) {
+        let mut table = lock(&self.table);
+        table.subscriptions.retain(|s| s.ends > now);
+        if motion != table.motion {
+            table.motion = motion;
+            log::debug!("motion {}", if motion { "seen" } else { "over" });
+            for s in &mut table.subscriptions {
+                s.push(Message { at: wall, motion, initial: false });
+            }
+            self.arrived.notify_all();
+        }
+    }
+
+    /// How many subscriptions are live.
+    pub fn live(&self) -> usize {
+        lock(&self.table).subscriptions.len()
+    }
+}
+
+const MOTION: &str = "tns1:RuleEngine/CellMotionDetector/Motion";
+const ALARM: &str = "tns1:VideoSource/MotionAlarm";
+
+fn notification(out: &mut String, m: &Message) {
+    let op = if m.initial { "Initialized" } else { "Changed" };
+    let at = format_datetime(m.at);
+    let value = m.motion;
+    let _ = write!(
+        out,
+        "<wsnt:NotificationMessage><wsnt:Topic Dialect=\"http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet\">{MOTION}</wsnt:Topic><wsnt:Message><tt:Message UtcTime=\"{at}\" PropertyOperation=\"{op}\"><tt:Source><tt:SimpleItem Name=\"VideoSourceConfigurationToken\" Value=\"video_src_config\"/><tt:SimpleItem Name=\"VideoAnalyticsConfigurationToken\" Value=\"analytics\"/><tt:SimpleItem Name=\"Rule\" Value=\"MotionDetectorRule\"/></tt:Source><tt:Data><tt:SimpleItem Name=\"IsMotion\" Value=\"{value}\"/></tt:Data></tt:Message></wsnt:Message></wsnt:NotificationMessage>\
+         <wsnt:NotificationMessage><wsnt:Topic Dialect=\"http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet\">{ALARM}</wsnt:Topic><wsnt:Message><tt:Message UtcTime=\"{at}\" PropertyOperation=\"{op}\"><tt:Source><tt:SimpleItem Name=\"Source\" Value=\"video_src\"/></tt:Source><tt:Data><tt:SimpleItem Name=\"State\" Value=\"{value}\"/></tt:Data></tt:Message></wsnt:Message></wsnt:NotificationMessage>"
+    );
+}
+
+/// A termination time: an `xs:duration` from now or an `xs:dateTime`.
+fn life(text: Option<&str>, wall: i64) -> Result<Duration, SoapFault> {
+    let Some(text) = text else { return Ok(DEFAULT_LIFE) };
+    let life = match duration_ms(text) {
+        Some(ms) => Duration::from_millis(ms),
+        None => {
+            let at = datetime(text).ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal"], "TerminationTime: a duration or a time"))?;
+            Duration::from_secs(u64::try_from(at - wall).map_err(|_| SoapFault::sender(&["ter:InvalidArgVal"], "TerminationTime: in the past"))?)
+        }
+    };
+    Ok(life.clamp(Duration::from_secs(1), MAX_LIFE))
+}
+
+fn subscription_id(ctx: &Context) -> Result<u64, SoapFault> {
+    crate::api::query::Params::parse(ctx.request.query)
+        .ok()
+        .and_then(|p| p.get("id").and_then(|id| id.parse().ok()))
+        .ok_or_else(unknown)
+}
+
+fn unknown() -> SoapFault {
+    SoapFault::sender(&["ter:InvalidArgVal", "ter:ResourceUnknown"], "no such subscription")
+}
+
+/// Answers one event operation.
+pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let events = cam.events;
+    let operation = env.operation();
+    let now = cam.shared.now();
+    let wall = lock(cam.time).hal.now().unwrap_or(0);
+    let wall_at = |t: Duration| format_datetime(wall + i64::try_from(t.saturating_sub(now).as_secs()).unwrap_or(0));
+    let times = |ends: Duration| format!("<wsnt:CurrentTime>{}</wsnt:CurrentTime><wsnt:TerminationTime>{}</wsnt:TerminationTime>", format_datetime(wall), wall_at(ends));
+    let body = match operation {
+        "GetServiceCapabilities" => "<tev:GetServiceCapabilitiesResponse><tev:Capabilities WSSubscriptionPolicySupport=\"false\" WSPullPointSupport=\"true\" WSPausableSubscriptionManagerInterfaceSupport=\"false\" MaxNotificationProducers=\"0\" MaxPullPoints=\"32\" PersistentNotificationStorage=\"false\"/></tev:GetServiceCapabilitiesResponse>".to_string(),
+        "GetEventProperties" => "<tev:GetEventPropertiesResponse><tev:TopicNamespaceLocation>http://www.onvif.org/onvif/ver10/topics/topicns.xml</tev:TopicNamespaceLocation><wsnt:FixedTopicSet>true</wsnt:FixedTopicSet>\
+            <wstop:TopicSet xmlns:wstop=\"http://docs.oasis-open.org/wsn/t-1\"><tns1:RuleEngine><CellMotionDetector><Motion wstop:topic=\"true\"><tt:MessageDescription IsProperty=\"true\"><tt:Source><tt:SimpleItemDescription Name=\"VideoSourceConfigurationToken\" Type=\"tt:ReferenceToken\"/><tt:SimpleItemDescription Name=\"VideoAnalyticsConfigurationToken\" Type=\"tt:ReferenceToken\"/><tt:SimpleItemDescription Name=\"Rule\" Type=\"xs:string\"/></tt:Source><tt:Data><tt:SimpleItemDescription Name=\"IsMotion\" Type=\"xs:boolean\"/></tt:Data></tt:MessageDescription></Motion></CellMotionDetector></tns1:RuleEngine>\
+            <tns1:VideoSource><MotionAlarm wstop:topic=\"true\"><tt:MessageDescription IsProperty=\"true\"><tt:Source><tt:SimpleItemDescription Name=\"Source\" Type=\"tt:ReferenceToken\"/></tt:Source><tt:Data><tt:SimpleItemDescription Name=\"State\" Type=\"xs:boolean\"/></tt:Data></tt:MessageDescription></MotionAlarm></tns1:VideoSource></wstop:TopicSet>\
+            <wsnt:TopicExpressionDialect>http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet</wsnt:TopicExpressionDialect><wsnt:TopicExpressionDialect>http://docs.oasis-open.org/wsn/t-1/TopicExpression/Concrete</wsnt:TopicExpressionDialect>\
+            <tev:MessageContentFilterDialect>http://www.onvif.org/ver10/tev/messageContentFilter/ItemFilter</tev:MessageContentFilterDialect><tev:MessageContentSchemaLocation>http://www.onvif.org/onvif/ver10/schema/onvif.xsd</tev:MessageContentSchemaLocation></tev:GetEventPropertiesResponse>".to_string(),
+        "CreatePullPointSubscription" => {
+            let ends = now + life(env.text("InitialTerminationTime"), wall)?;
+            let id = u64::from_le_bytes(crate::state::secret::random::<8>()) >> 1;
+            let mut table = lock(&events.table);
+            table.subscriptions.retain(|s| s.ends > now);
+            if table.subscriptions.len() >= CAPACITY {
+                return Err(SoapFault::receiver(&["ter:Action", "ter:TooManySubscriptions"], format!("{CAPACITY} subscriptions are live")));
+            }
+            let motion = table.motion;
+            let mut s = Subscription { id, ends, queue: VecDeque::new() };
+            s.push(Message { at: wall, motion, initial: true });
+            table.subscriptions.push(s);
+            format!(
+                "<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference><wsa:Address>{}/onvif/subscription?id={id}</wsa:Address></tev:SubscriptionReference>{}</tev:CreatePullPointSubscriptionResponse>",
+                ctx.base,
+                times(ends)
+            )
+        }
+        "PullMessages" => {
+            let id = subscription_id(ctx)?;
+            let wait = env.text("Timeout").map(|t| duration_ms(t).ok_or_else(|| SoapFault::invalid("Timeout: an xs:duration"))).transpose()?;
+            let wait = wait.map_or(Duration::from_secs(10), Duration::from_millis).min(MAX_PULL);
+            let limit = env.text("MessageLimit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(QUEUE).clamp(1, QUEUE);
+            let deadline = Instant::now() + wait;
+            let mut table = lock(&events.table);
+            let (messages, ends) = loop {
+                let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > cam.shared.now()).ok_or_else(unknown)?;
+                if !s.queue.is_empty() || Instant::now() >= deadline {
+                    let n = s.queue.len().min(limit);
+                    break (s.queue.drain(..n).collect::<Vec<_>>(), s.ends);
+                }
+                let left = deadline.saturating_duration_since(Instant::now());
+                table = events.arrived.wait_timeout(table, left).map(|(t, _)| t).unwrap_or_else(|p| p.into_inner().0);
+            };
+            drop(table);
+            let mut body = format!("<tev:PullMessagesResponse><tev:CurrentTime>{}</tev:CurrentTime><tev:TerminationTime>{}</tev:TerminationTime>", format_datetime(lock(cam.time).hal.now().unwrap_or(wall)), wall_at(ends));
+            for m in &messages {
+                notification(&mut body, m);
+            }
+            return Ok(Answer {
+                action: Some("http://www.onvif.org/ver10/events/wsdl/PullPointSubscription/PullMessagesResponse"),
+                ..Answer::new(body + "</tev:PullMessagesResponse>")
+            });
+        }
+        "Renew" => {
+            let id = subscription_id(ctx)?;
+            let ends = now + life(env.text("TerminationTime"), wall)?;
+            let mut table = lock(&events.table);
+            let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > now).ok_or_else(unknown)?;
+            s.ends = ends;
+            format!("<wsnt:RenewResponse>{}</wsnt:RenewResponse>", times(ends))
+        }
+        "Unsubscribe" => {
+            let id = subscription_id(ctx)?;
+            let mut table = lock(&events.table);
+            let before = table.subscriptions.len();
+            table.subscriptions.retain(|s| s.id != id);
+            if table.subscriptions.len() == before {
+                return Err(unknown());
+            }
+            events.arrived.notify_all();
+            "<wsnt:UnsubscribeResponse/>".to_string()
+        }
+        "SetSynchronizationPoint" => {
+            let id = subscription_id(ctx)?;
+            let mut table = lock(&events.table);
+            let motion = table.motion;
+            let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > now).ok_or_else(unknown)?;
+            s.push(Message { at: wall, motion, initial: true });
+            events.arrived.notify_all();
+            "<tev:SetSynchronizationPointResponse/>".to_string()
+        }
+        other => return Err(SoapFault::not_supported(other)),
+    };
+    Ok(Answer::new(body))
+}

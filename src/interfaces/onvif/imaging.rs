@@ -1,0 +1,89 @@
+//! The imaging service: the ISP's four controls (0-255, as the CGI keeps
+//! them) and the focus motor.
+
+use super::soap::{Envelope, SoapFault};
+use super::{enc, from_cgi, Answer, Camera, Context};
+use crate::interfaces::{image, ptz as cgi};
+use crate::state::app::lock;
+use camcgi_hal::{Dir, ImageControl, LensPart, PtzCommand};
+use std::fmt::Write;
+
+/// ONVIF's names for the controls, and the CGI's.
+const CONTROLS: [(&str, &str, ImageControl); 4] = [
+    ("Brightness", "brightness", ImageControl::Brightness),
+    ("ColorSaturation", "saturation", ImageControl::Saturation),
+    ("Contrast", "contrast", ImageControl::Contrast),
+    ("Sharpness", "sharpness", ImageControl::Sharpness),
+];
+
+fn source(env: &Envelope) -> Result<(), SoapFault> {
+    match env.text("VideoSourceToken") {
+        Some("video_src") => Ok(()),
+        _ => Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoSource"], "VideoSourceToken: video_src")),
+    }
+}
+
+/// Answers one imaging operation.
+pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let operation = env.operation();
+    if operation != "GetServiceCapabilities" {
+        source(env)?;
+    }
+    let body = match operation {
+        "GetServiceCapabilities" => "<timg:GetServiceCapabilitiesResponse><timg:Capabilities ImageStabilization=\"false\"/></timg:GetServiceCapabilitiesResponse>".to_string(),
+        "GetImagingSettings" => {
+            let settings = lock(cam.image).config;
+            let mut body = String::from("<timg:GetImagingSettingsResponse><timg:ImagingSettings>");
+            for (name, _, control) in CONTROLS {
+                let _ = write!(body, "<tt:{name}>{}</tt:{name}>", settings.value(control));
+            }
+            body + "</timg:ImagingSettings></timg:GetImagingSettingsResponse>"
+        }
+        "SetImagingSettings" => {
+            let mut query = String::new();
+            for (name, cgi_name, _) in CONTROLS {
+                if let Some(v) = env.text(name) {
+                    // ONVIF writes floats; the CGI takes whole numbers.
+                    let v = v.strip_suffix(".0").unwrap_or(v);
+                    let _ = write!(query, "&{cgi_name}={}", enc(v));
+                }
+            }
+            let call = ctx.cgi_call("/cgi-bin/image", query.trim_start_matches('&'))?;
+            if call.is_set() {
+                image::handle(cam.shared, cam.image, &call).map_err(from_cgi)?;
+            }
+            "<timg:SetImagingSettingsResponse/>".to_string()
+        }
+        "GetOptions" => {
+            let mut body = String::from("<timg:GetOptionsResponse><timg:ImagingOptions>");
+            for (name, _, _) in CONTROLS {
+                let _ = write!(body, "<tt:{name}><tt:Min>0</tt:Min><tt:Max>255</tt:Max></tt:{name}>");
+            }
+            body + "</timg:ImagingOptions></timg:GetOptionsResponse>"
+        }
+        "GetMoveOptions" => "<timg:GetMoveOptionsResponse><timg:MoveOptions><tt:Continuous><tt:Speed><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:Speed></tt:Continuous></timg:MoveOptions></timg:GetMoveOptionsResponse>".to_string(),
+        "Move" => {
+            let speed: f32 = env
+                .within("Continuous")
+                .iter()
+                .find(|e| e.name == "Speed")
+                .and_then(|e| e.text.parse().ok())
+                .filter(|s: &f32| (-1.0..=1.0).contains(s))
+                .ok_or_else(|| SoapFault::invalid("Focus: a Continuous move with Speed -1 to 1"))?;
+            let dir = if speed > 0.0 { Dir::Positive } else if speed < 0.0 { Dir::Negative } else { Dir::Still };
+            let command = if dir == Dir::Still {
+                PtzCommand::Stop
+            } else {
+                PtzCommand::Lens { part: LensPart::Focus, dir, speed: ((speed.abs() * 10.0).ceil() as u8).clamp(1, 10) }
+            };
+            cgi::drive(cam.shared, cam.ptz, command, None).map_err(from_cgi)?;
+            "<timg:MoveResponse/>".to_string()
+        }
+        "Stop" => {
+            cgi::drive(cam.shared, cam.ptz, PtzCommand::Stop, None).map_err(from_cgi)?;
+            "<timg:StopResponse/>".to_string()
+        }
+        other => return Err(SoapFault::not_supported(other)),
+    };
+    Ok(Answer::new(body))
+}

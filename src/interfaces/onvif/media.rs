@@ -1,0 +1,234 @@
+//! The media service (Media 1, Profile S): a main and a sub profile on the
+//! two encoders (`stream1` is main, as the CGI numbers them), their
+//! configurations, the RTSP streamer's URIs and `snapshot.cgi`'s.
+
+use super::soap::{esc, Envelope, SoapFault};
+use super::{enc, from_cgi, Answer, Camera, Context};
+use crate::interfaces::video;
+use crate::state::app::lock;
+use camcgi_hal::{BitrateControl, StreamConfig, StreamId};
+use std::fmt::Write;
+
+/// The profiles: token, name, stream.
+pub const PROFILES: [(&str, &str, StreamId); 2] = [("profile_1", "MainStream", StreamId::Main), ("profile_2", "SubStream", StreamId::Sub)];
+
+fn stream_of(token: Option<&str>, prefix: &str) -> Result<StreamId, SoapFault> {
+    match token {
+        Some(t) if t == format!("{prefix}1") => Ok(StreamId::Main),
+        Some(t) if t == format!("{prefix}2") => Ok(StreamId::Sub),
+        _ => Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoProfile"], "no such profile or configuration")),
+    }
+}
+
+/// The stream a profile token names.
+pub fn profile_stream(token: Option<&str>) -> Result<StreamId, SoapFault> {
+    stream_of(token, "profile_")
+}
+
+fn index(id: StreamId) -> u8 {
+    match id {
+        StreamId::Main => 1,
+        StreamId::Sub => 2,
+    }
+}
+
+/// Width and height of a CGI resolution name (`1080P`, `VGA`, `2592X1944`).
+pub fn dimensions(name: &str) -> (u32, u32) {
+    match name.to_ascii_uppercase().as_str() {
+        "4K" => (3840, 2160),
+        "1080P" => (1920, 1080),
+        "960P" => (1280, 960),
+        "720P" => (1280, 720),
+        "D1" => (704, 576),
+        "VGA" => (640, 480),
+        "CIF" => (352, 288),
+        "QVGA" => (320, 240),
+        other => other
+            .split_once('X')
+            .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+            .unwrap_or((0, 0)),
+    }
+}
+
+fn encoding(mode: &str) -> &'static str {
+    let m = mode.to_ascii_uppercase();
+    if m.contains("265") {
+        "H265"
+    } else if m.contains("JPEG") {
+        "JPEG"
+    } else {
+        "H264"
+    }
+}
+
+fn source_configuration(width: u32, height: u32) -> String {
+    format!(
+        "<tt:Name>VideoSource</tt:Name><tt:UseCount>2</tt:UseCount><tt:SourceToken>video_src</tt:SourceToken><tt:Bounds x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\"/>"
+    )
+}
+
+fn encoder_configuration(s: &StreamConfig) -> String {
+    let (w, h) = dimensions(&s.resolution);
+    let kind = encoding(&s.encode_mode);
+    let specific = match kind {
+        "H264" => format!("<tt:H264><tt:GovLength>{}</tt:GovLength><tt:H264Profile>Main</tt:H264Profile></tt:H264>", s.govlength),
+        _ => String::new(),
+    };
+    format!(
+        "<tt:Name>{name}</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>{kind}</tt:Encoding><tt:Resolution><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution><tt:Quality>{q}</tt:Quality><tt:RateControl><tt:FrameRateLimit>{}</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>{}</tt:BitrateLimit></tt:RateControl>{specific}<tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout>",
+        s.framerate,
+        s.bitrate,
+        name = esc(&s.encode_mode),
+        q = if s.bitrate_control == BitrateControl::Cbr { 3 } else { 4 },
+    )
+}
+
+fn profile(cam: &Camera, token: &str, name: &str, id: StreamId, ptz: bool) -> String {
+    let config = lock(cam.video).config.stream(id).clone();
+    let (mw, mh) = dimensions(&lock(cam.video).config.stream(StreamId::Main).resolution);
+    let n = index(id);
+    let ptz = if ptz {
+        "<tt:PTZConfiguration token=\"ptz_config\">".to_string() + &super::ptz::configuration() + "</tt:PTZConfiguration>"
+    } else {
+        String::new()
+    };
+    format!(
+        "<trt:Profiles token=\"{token}\" fixed=\"true\"><tt:Name>{name}</tt:Name><tt:VideoSourceConfiguration token=\"video_src_config\">{}</tt:VideoSourceConfiguration><tt:VideoEncoderConfiguration token=\"video_encoder_{n}\">{}</tt:VideoEncoderConfiguration>{ptz}</trt:Profiles>",
+        source_configuration(mw, mh),
+        encoder_configuration(&config)
+    )
+}
+
+fn encoder_options(cam: &Camera, id: StreamId) -> String {
+    let unit = lock(cam.video);
+    let caps = unit.hal.capabilities();
+    let mode = &unit.config.stream(id).encode_mode;
+    let Some(current) = caps.stream(id).iter().find(|m| &m.name == mode) else { return String::new() };
+    let mut resolutions = String::new();
+    let mut fps = (u32::MAX, 0);
+    let govs = (1, 400);
+    let mut rates = (u32::MAX, 0);
+    for r in &current.resolutions {
+        let (w, h) = dimensions(&r.name);
+        let _ = write!(resolutions, "<tt:ResolutionsAvailable><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:ResolutionsAvailable>");
+        fps = (fps.0.min(r.framerate.lo), fps.1.max(r.framerate.hi));
+        rates = (rates.0.min(r.bitrate.lo), rates.1.max(r.bitrate.hi));
+    }
+    let kind = encoding(mode);
+    let tag = if kind == "H264" { "H264" } else { "JPEG" };
+    let profiles = if kind == "H264" { "<tt:H264ProfilesSupported>Main</tt:H264ProfilesSupported>" } else { "" };
+    let gov = if kind == "H264" { format!("<tt:GovLengthRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:GovLengthRange>", govs.0, govs.1) } else { String::new() };
+    format!(
+        "<trt:Options><tt:QualityRange><tt:Min>3</tt:Min><tt:Max>4</tt:Max></tt:QualityRange><tt:{tag}>{resolutions}{gov}<tt:FrameRateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:FrameRateRange><tt:EncodingIntervalRange><tt:Min>1</tt:Min><tt:Max>1</tt:Max></tt:EncodingIntervalRange>{profiles}</tt:{tag}><tt:Extension><tt:{tag}>{resolutions}{gov}<tt:FrameRateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:FrameRateRange><tt:EncodingIntervalRange><tt:Min>1</tt:Min><tt:Max>1</tt:Max></tt:EncodingIntervalRange>{profiles}<tt:BitrateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:BitrateRange></tt:{tag}></tt:Extension></trt:Options>",
+        fps.0, fps.1, fps.0, fps.1, rates.0, rates.1
+    )
+}
+
+fn set_encoder(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let token = env.find("Configuration").and_then(|c| c.attr("token"));
+    let id = stream_of(token, "video_encoder_")?;
+    let caps = lock(cam.video).hal.capabilities();
+    let mut query = String::new();
+    if let Some(kind) = env.text("Encoding") {
+        let mode = caps.stream(id).iter().find(|m| encoding(&m.name) == kind).ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Encoding: not offered"))?;
+        let _ = write!(query, "&encode_mode={}", enc(&mode.name));
+    }
+    if let (Some(w), Some(h)) = (env.text("Width"), env.text("Height")) {
+        let wanted = (w.parse::<u32>().unwrap_or(0), h.parse::<u32>().unwrap_or(0));
+        let name = caps.stream(id).iter().flat_map(|m| &m.resolutions).find(|r| dimensions(&r.name) == wanted).map(|r| r.name.clone());
+        let name = name.ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Resolution: not offered"))?;
+        let _ = write!(query, "&resolution={}", enc(&name));
+    }
+    for (onvif, cgi) in [("FrameRateLimit", "framerate"), ("BitrateLimit", "bitrate"), ("GovLength", "govlength")] {
+        if let Some(v) = env.text(onvif) {
+            let _ = write!(query, "&{cgi}={}", enc(v));
+        }
+    }
+    let path = if id == StreamId::Main { "/cgi-bin/videoencoder/stream1" } else { "/cgi-bin/videoencoder/stream2" };
+    let call = ctx.cgi_call(path, query.trim_start_matches('&'))?;
+    if call.is_set() {
+        video::handle(cam.shared, cam.video, &call).map_err(from_cgi)?;
+    }
+    Ok(Answer::new("<trt:SetVideoEncoderConfigurationResponse/>".into()))
+}
+
+/// Answers one media operation.
+pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let operation = env.operation();
+    let ptz = super::device::identity(cam).ptz;
+    let body = match operation {
+        "GetProfiles" => {
+            let mut body = String::from("<trt:GetProfilesResponse>");
+            for (token, name, id) in PROFILES {
+                body.push_str(&profile(cam, token, name, id, ptz));
+            }
+            body + "</trt:GetProfilesResponse>"
+        }
+        "GetProfile" => {
+            let id = profile_stream(env.text("ProfileToken"))?;
+            let (token, name, _) = PROFILES[usize::from(index(id) - 1)];
+            let p = profile(cam, token, name, id, ptz).replace("trt:Profiles", "trt:Profile");
+            format!("<trt:GetProfileResponse>{p}</trt:GetProfileResponse>")
+        }
+        "GetVideoSources" => {
+            let (w, h) = dimensions(&lock(cam.video).config.stream(StreamId::Main).resolution);
+            let fps = lock(cam.video).config.stream(StreamId::Main).framerate;
+            format!("<trt:GetVideoSourcesResponse><trt:VideoSources token=\"video_src\"><tt:Framerate>{fps}</tt:Framerate><tt:Resolution><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution></trt:VideoSources></trt:GetVideoSourcesResponse>")
+        }
+        "GetVideoSourceConfigurations" | "GetVideoSourceConfiguration" => {
+            let (w, h) = dimensions(&lock(cam.video).config.stream(StreamId::Main).resolution);
+            let (outer, inner) = if operation.ends_with('s') { ("GetVideoSourceConfigurationsResponse", "Configurations") } else { ("GetVideoSourceConfigurationResponse", "Configuration") };
+            format!("<trt:{outer}><trt:{inner} token=\"video_src_config\">{}</trt:{inner}></trt:{outer}>", source_configuration(w, h))
+        }
+        "GetVideoEncoderConfigurations" => {
+            let config = lock(cam.video).config.clone();
+            let mut body = String::from("<trt:GetVideoEncoderConfigurationsResponse>");
+            for id in StreamId::ALL {
+                let _ = write!(body, "<trt:Configurations token=\"video_encoder_{}\">{}</trt:Configurations>", index(id), encoder_configuration(config.stream(id)));
+            }
+            body + "</trt:GetVideoEncoderConfigurationsResponse>"
+        }
+        "GetVideoEncoderConfiguration" => {
+            let id = stream_of(env.text("ConfigurationToken"), "video_encoder_")?;
+            let config = lock(cam.video).config.stream(id).clone();
+            format!("<trt:GetVideoEncoderConfigurationResponse><trt:Configuration token=\"video_encoder_{}\">{}</trt:Configuration></trt:GetVideoEncoderConfigurationResponse>", index(id), encoder_configuration(&config))
+        }
+        "GetVideoEncoderConfigurationOptions" => {
+            let id = match (env.text("ConfigurationToken"), env.text("ProfileToken")) {
+                (Some(c), _) => stream_of(Some(c), "video_encoder_")?,
+                (None, Some(p)) => profile_stream(Some(p))?,
+                (None, None) => StreamId::Main,
+            };
+            format!("<trt:GetVideoEncoderConfigurationOptionsResponse>{}</trt:GetVideoEncoderConfigurationOptionsResponse>", encoder_options(cam, id))
+        }
+        "SetVideoEncoderConfiguration" => return set_encoder(cam, ctx, env),
+        "GetAudioSources" => "<trt:GetAudioSourcesResponse><trt:AudioSources token=\"audio_src\"><tt:Channels>1</tt:Channels></trt:AudioSources></trt:GetAudioSourcesResponse>".to_string(),
+        "GetAudioEncoderConfigurations" | "GetAudioEncoderConfiguration" => {
+            let a = lock(cam.audio).config.clone();
+            let kind = if a.encode_type.to_ascii_uppercase().contains("AAC") { "AAC" } else { "G711" };
+            let (outer, inner) = if operation.ends_with('s') { ("GetAudioEncoderConfigurationsResponse", "Configurations") } else { ("GetAudioEncoderConfigurationResponse", "Configuration") };
+            format!(
+                "<trt:{outer}><trt:{inner} token=\"audio_encoder\"><tt:Name>{}</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>{kind}</tt:Encoding><tt:Bitrate>{}</tt:Bitrate><tt:SampleRate>{}</tt:SampleRate><tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout></trt:{inner}></trt:{outer}>",
+                esc(&a.encode_type),
+                a.bitrate / 1000,
+                a.samplerate / 1000
+            )
+        }
+        "GetStreamUri" => {
+            let id = profile_stream(env.text("ProfileToken"))?;
+            let (port, path) = lock(cam.video).hal.rtsp(id);
+            let host = ctx.base.trim_start_matches("http://");
+            let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+            format!("<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://{host}:{port}{}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>", esc(&path))
+        }
+        "GetSnapshotUri" => {
+            let id = profile_stream(env.text("ProfileToken"))?;
+            // The CGI numbers the main stream 1 and the sub stream 0.
+            let stream = if id == StreamId::Main { 1 } else { 0 };
+            format!("<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>{}/cgi-bin/snapshot.cgi?stream={stream}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetSnapshotUriResponse>", ctx.base)
+        }
+        "GetServiceCapabilities" => "<trt:GetServiceCapabilitiesResponse><trt:Capabilities SnapshotUri=\"true\" Rotation=\"false\" VideoSourceMode=\"false\" OSD=\"false\"><trt:ProfileCapabilities MaximumNumberOfProfiles=\"2\"/><trt:StreamingCapabilities RTPMulticast=\"false\" RTP_TCP=\"true\" RTP_RTSP_TCP=\"true\"/></trt:Capabilities></trt:GetServiceCapabilitiesResponse>".to_string(),
+        other => return Err(SoapFault::not_supported(other)),
+    };
+    Ok(Answer::new(body))
+}

@@ -1,0 +1,263 @@
+//! ONVIF (Profile S with PTZ, imaging and pull-point events) over SOAP 1.2,
+//! on the same units, accounts and validation as the CGI: each operation
+//! that changes something goes through the CGI interface's own checks.
+//! Authentication is WS-Security's UsernameToken or HTTP Digest/Basic;
+//! failures count toward the same lockout.
+
+pub mod device;
+pub mod discovery;
+pub mod events;
+pub mod imaging;
+pub mod media;
+pub mod ptz;
+pub mod security;
+pub mod soap;
+
+use crate::api::query::Params;
+use crate::api::xml::Fault;
+use crate::interfaces::call::{After, Body, Call, Reply};
+use crate::interfaces::credentials::{self, Presented};
+use crate::interfaces::{audio, image, network, ptz as ptz_cgi, system, time, video};
+use crate::state::accounts::Privilege;
+use crate::state::app::{lock, Shared};
+use crate::state::session::{Session, Token};
+use soap::{Envelope, SoapFault};
+use std::sync::Mutex;
+
+/// The services and where they answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// `/onvif/device_service`.
+    Device,
+    /// `/onvif/media_service`.
+    Media,
+    /// `/onvif/ptz_service`.
+    Ptz,
+    /// `/onvif/imaging_service`.
+    Imaging,
+    /// `/onvif/events_service`.
+    Events,
+    /// `/onvif/subscription`: one pull-point subscription's manager.
+    Subscription,
+}
+
+impl Service {
+    /// The path.
+    pub const fn path(self) -> &'static str {
+        match self {
+            Service::Device => "/onvif/device_service",
+            Service::Media => "/onvif/media_service",
+            Service::Ptz => "/onvif/ptz_service",
+            Service::Imaging => "/onvif/imaging_service",
+            Service::Events => "/onvif/events_service",
+            Service::Subscription => "/onvif/subscription",
+        }
+    }
+}
+
+/// What the ONVIF services drive: the shared state and the units they share
+/// with the CGI interfaces.
+pub struct Camera<'a> {
+    /// Accounts, sessions, settings.
+    pub shared: &'a Shared,
+    /// System control.
+    pub system: &'a system::SystemLock,
+    /// Network.
+    pub network: &'a Mutex<network::NetworkUnit>,
+    /// Time.
+    pub time: &'a Mutex<time::TimeUnit>,
+    /// Video encoder.
+    pub video: &'a Mutex<video::VideoUnit>,
+    /// Audio encoder.
+    pub audio: &'a Mutex<audio::AudioUnit>,
+    /// Image.
+    pub image: &'a Mutex<image::ImageUnit>,
+    /// PTZ.
+    pub ptz: &'a Mutex<ptz_cgi::PtzUnit>,
+    /// Pull-point subscriptions.
+    pub events: &'a events::Events,
+}
+
+/// One SOAP request.
+pub struct Request<'a> {
+    /// Which service was posted to.
+    pub service: Service,
+    /// The envelope.
+    pub body: &'a [u8],
+    /// Credentials presented over HTTP, and the client.
+    pub presented: Presented<'a>,
+    /// The `Host` the client used, for the addresses given back.
+    pub host: Option<&'a str>,
+    /// The query (a subscription's id).
+    pub query: &'a str,
+}
+
+/// What an operation is given.
+pub struct Context<'a> {
+    /// `http://host[:port]` as the client reached the camera.
+    pub base: String,
+    /// Who asks.
+    pub session: Session,
+    /// The request.
+    pub request: &'a Request<'a>,
+}
+
+impl Context<'_> {
+    /// A CGI call on behalf of this request, so that a change passes the
+    /// CGI interface's own checks.
+    pub fn cgi_call(&self, path: &'static str, query: &str) -> Result<Call<'static>, SoapFault> {
+        let params = Params::parse(query).map_err(|_| SoapFault::invalid("a value cannot be encoded"))?;
+        Ok(Call { path, params, session: Some(self.session.clone()), peer: self.request.presented.peer, authorization: None })
+    }
+}
+
+/// An operation's answer: the body's content and work for after it.
+pub struct Answer {
+    /// The operation's response element(s).
+    pub body: String,
+    /// Work after the answer.
+    pub after: Option<After>,
+    /// A WS-Addressing Action for the Header, if the operation has one.
+    pub action: Option<&'static str>,
+}
+
+impl Answer {
+    /// A response element.
+    pub fn new(body: String) -> Answer {
+        Answer { body, after: None, action: None }
+    }
+}
+
+/// A CGI fault as ONVIF's: a bad value is `ter:InvalidArgVal`, a refusal
+/// `ter:NotAuthorized`, a device or storage failure the camera's.
+pub fn from_cgi(fault: Fault) -> SoapFault {
+    let reason = fault.reason.into_owned();
+    match fault.status {
+        400 if reason.contains("permission") || reason.contains("Non-administrators") => SoapFault::not_authorized(reason),
+        400 | 404 => SoapFault::invalid(reason),
+        _ => SoapFault::receiver(&["ter:Action"], reason),
+    }
+}
+
+/// A value percent-encoded for a query.
+pub fn enc(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The operations anyone may call (ONVIF Core, pre-authentication).
+fn open_to_all(operation: &str) -> bool {
+    matches!(
+        operation,
+        "GetSystemDateAndTime"
+            | "GetServices"
+            | "GetServiceCapabilities"
+            | "GetCapabilities"
+            | "GetWsdlUrl"
+            | "GetHostname"
+            | "GetEndpointReference"
+    )
+}
+
+/// The privilege an operation needs: queries User, changes and movement
+/// Operator, accounts and the camera's identity Administrator.
+fn needed(operation: &str) -> Privilege {
+    match operation {
+        "CreateUsers" | "DeleteUsers" | "SetUser" | "SetSystemFactoryDefault" | "SetDiscoveryMode" => Privilege::Administrator,
+        "GetUsers" => Privilege::Administrator,
+        op if op.starts_with("Get") => Privilege::User,
+        "CreatePullPointSubscription" | "PullMessages" | "Renew" | "Unsubscribe" | "SetSynchronizationPoint" => Privilege::User,
+        _ => Privilege::Operator,
+    }
+}
+
+fn reply(status: u16, body: Vec<u8>) -> Reply {
+    Reply { status, ..Reply::with_kind(Body::Soap, body) }
+}
+
+fn refused(app: &Shared, fault: &SoapFault, challenge: bool) -> Reply {
+    let mut r = reply(fault.status, fault.document());
+    if challenge {
+        r.status = 401;
+        r.challenge = credentials::challenges(app, fault.reason == credentials::STALE_NONCE);
+    }
+    r
+}
+
+/// Who sends the request: by UsernameToken, HTTP Digest or Basic, or
+/// nobody. `Err(reply)` when credentials were given and are wrong.
+fn sender(cam: &Camera, env: &Envelope, request: &Request) -> Result<Option<Session>, Reply> {
+    let app = cam.shared;
+    let as_session = |a: crate::state::accounts::Account| Session { token: Token::NONE, user: a.name, privilege: a.privilege };
+    if env.header("UsernameToken").is_some() {
+        let wall = lock(cam.time).hal.now().unwrap_or(0);
+        return security::username_token(app, env, request.presented.peer, wall)
+            .map(|a| Some(as_session(a)))
+            .map_err(|f| refused(app, &f, false));
+    }
+    match credentials::from_header(app, &request.presented) {
+        Some(Ok(account)) => Ok(Some(as_session(account))),
+        Some(Err(fault)) => Err(refused(app, &SoapFault::not_authorized(fault.reason.into_owned()), true)),
+        None => Ok(None),
+    }
+}
+
+/// Answers one SOAP request.
+pub fn answer(cam: &Camera, request: &Request) -> Reply {
+    let app = cam.shared;
+    let access = *lock(&app.access);
+    if !access.onvif {
+        return Reply::fault(request.service.path(), &Fault::new(404, "not found"));
+    }
+    // curl --digest and others send the body only once challenged.
+    if request.body.iter().all(u8::is_ascii_whitespace) && !matches!(credentials::from_header(app, &request.presented), Some(Ok(_))) {
+        return refused(app, &SoapFault::not_authorized("credentials are required"), true);
+    }
+    let env = match Envelope::parse(request.body) {
+        Ok(env) => env,
+        Err(fault) => return reply(fault.status, fault.document()),
+    };
+    let operation = env.operation().to_string();
+    let session = match sender(cam, &env, request) {
+        Ok(Some(session)) => session,
+        Ok(None) if open_to_all(&operation) || !access.onvif_auth => {
+            Session { token: Token::NONE, user: String::new(), privilege: Privilege::User }
+        }
+        Ok(None) => return refused(app, &SoapFault::not_authorized("credentials are required"), true),
+        Err(reply) => return reply,
+    };
+    if session.privilege < needed(&operation) && !open_to_all(&operation) {
+        return refused(app, &SoapFault::not_authorized(format!("{operation} needs a higher privilege")), false);
+    }
+    let base = match request.host.filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".:-[]".contains(&b))) {
+        Some(host) => format!("http://{host}"),
+        None => format!("http://{}", app.listen),
+    };
+    let ctx = Context { base, session, request };
+    let result = match request.service {
+        Service::Device => device::operate(cam, &ctx, &env),
+        Service::Media => media::operate(cam, &ctx, &env),
+        Service::Ptz => ptz::operate(cam, &ctx, &env),
+        Service::Imaging => imaging::operate(cam, &ctx, &env),
+        Service::Events | Service::Subscription => events::operate(cam, &ctx, &env),
+    };
+    match result {
+        Ok(answer) => {
+            let header = answer.action.map(|a| format!("<wsa:Action>{a}</wsa:Action>")).unwrap_or_default();
+            let mut r = reply(200, soap::envelope_with_header(&header, &answer.body));
+            r.after = answer.after;
+            r
+        }
+        Err(fault) => {
+            log::debug!("onvif {operation}: {}", fault.reason);
+            reply(fault.status, fault.document())
+        }
+    }
+}

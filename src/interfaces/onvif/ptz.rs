@@ -1,0 +1,241 @@
+//! The PTZ service: one node in ONVIF's generic spaces, continuous moves
+//! with a timeout (the 60 s watchdog still applies), the presets of
+//! `ptz_ctrl`, and absolute and relative moves where the board reports a
+//! position.
+
+use super::soap::{duration_ms, format_datetime, Envelope, SoapFault};
+use super::{from_cgi, Answer, Camera, Context};
+use crate::interfaces::ptz as cgi;
+use crate::state::app::lock;
+use camcgi_hal::{Dir, LensPart, PtzCommand, Spot};
+use std::fmt::Write;
+use std::time::Duration;
+
+const SPACE: &str = "http://www.onvif.org/ver10/tptz";
+
+/// The PTZ configuration's content (shared with the media profiles).
+pub fn configuration() -> String {
+    format!(
+        "<tt:Name>PTZ</tt:Name><tt:UseCount>2</tt:UseCount><tt:NodeToken>ptz_node</tt:NodeToken>\
+         <tt:DefaultAbsolutePantTiltPositionSpace>{SPACE}/PanTiltSpaces/PositionGenericSpace</tt:DefaultAbsolutePantTiltPositionSpace>\
+         <tt:DefaultAbsoluteZoomPositionSpace>{SPACE}/ZoomSpaces/PositionGenericSpace</tt:DefaultAbsoluteZoomPositionSpace>\
+         <tt:DefaultRelativePanTiltTranslationSpace>{SPACE}/PanTiltSpaces/TranslationGenericSpace</tt:DefaultRelativePanTiltTranslationSpace>\
+         <tt:DefaultRelativeZoomTranslationSpace>{SPACE}/ZoomSpaces/TranslationGenericSpace</tt:DefaultRelativeZoomTranslationSpace>\
+         <tt:DefaultContinuousPanTiltVelocitySpace>{SPACE}/PanTiltSpaces/VelocityGenericSpace</tt:DefaultContinuousPanTiltVelocitySpace>\
+         <tt:DefaultContinuousZoomVelocitySpace>{SPACE}/ZoomSpaces/VelocityGenericSpace</tt:DefaultContinuousZoomVelocitySpace>\
+         <tt:DefaultPTZSpeed><tt:PanTilt x=\"0.5\" y=\"0.5\" space=\"{SPACE}/PanTiltSpaces/GenericSpeedSpace\"/><tt:Zoom x=\"0.5\" space=\"{SPACE}/ZoomSpaces/ZoomGenericSpeedSpace\"/></tt:DefaultPTZSpeed>\
+         <tt:DefaultPTZTimeout>PT60S</tt:DefaultPTZTimeout>"
+    )
+}
+
+fn range(space: &str, kind: &str, lo: &str) -> String {
+    format!("<tt:{kind}><tt:URI>{SPACE}/{space}</tt:URI><tt:XRange><tt:Min>{lo}</tt:Min><tt:Max>1</tt:Max></tt:XRange><tt:YRange><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:YRange></tt:{kind}>")
+}
+
+fn zoom_range(space: &str, kind: &str, lo: &str) -> String {
+    format!("<tt:{kind}><tt:URI>{SPACE}/{space}</tt:URI><tt:XRange><tt:Min>{lo}</tt:Min><tt:Max>1</tt:Max></tt:XRange></tt:{kind}>")
+}
+
+fn spaces(positions: bool) -> String {
+    let mut s = String::new();
+    if positions {
+        s += &range("PanTiltSpaces/PositionGenericSpace", "AbsolutePanTiltPositionSpace", "-1");
+        s += &zoom_range("ZoomSpaces/PositionGenericSpace", "AbsoluteZoomPositionSpace", "0");
+        s += &range("PanTiltSpaces/TranslationGenericSpace", "RelativePanTiltTranslationSpace", "-1");
+        s += &zoom_range("ZoomSpaces/TranslationGenericSpace", "RelativeZoomTranslationSpace", "-1");
+    }
+    s += &range("PanTiltSpaces/VelocityGenericSpace", "ContinuousPanTiltVelocitySpace", "-1");
+    s += &zoom_range("ZoomSpaces/VelocityGenericSpace", "ContinuousZoomVelocitySpace", "-1");
+    s += &format!("<tt:PanTiltSpeedSpace><tt:URI>{SPACE}/PanTiltSpaces/GenericSpeedSpace</tt:URI><tt:XRange><tt:Min>0</tt:Min><tt:Max>1</tt:Max></tt:XRange></tt:PanTiltSpeedSpace>");
+    s += &format!("<tt:ZoomSpeedSpace><tt:URI>{SPACE}/ZoomSpaces/ZoomGenericSpeedSpace</tt:URI><tt:XRange><tt:Min>0</tt:Min><tt:Max>1</tt:Max></tt:XRange></tt:ZoomSpeedSpace>");
+    s
+}
+
+/// A velocity or position component, within `lo..=1`.
+fn component(value: Option<&str>, lo: f32) -> Result<Option<f32>, SoapFault> {
+    match value {
+        None => Ok(None),
+        Some(v) => match v.parse::<f32>() {
+            Ok(x) if (lo..=1.0).contains(&x) => Ok(Some(x)),
+            _ => Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:InvalidVelocity"], format!("{v}: outside {lo} to 1"))),
+        },
+    }
+}
+
+fn direction(x: f32) -> Dir {
+    if x > 0.0 {
+        Dir::Positive
+    } else if x < 0.0 {
+        Dir::Negative
+    } else {
+        Dir::Still
+    }
+}
+
+/// A speed 1-10 for a velocity's magnitude.
+fn speed(x: f32) -> u8 {
+    ((x.abs() * 10.0).ceil() as u8).clamp(1, 10)
+}
+
+/// The (x, y) of the first `PanTilt` and the x of the first `Zoom` inside `outer`.
+fn vector(env: &Envelope, outer: &str, lo_zoom: f32) -> Result<(Option<(f32, f32)>, Option<f32>), SoapFault> {
+    let within = env.within(outer);
+    let pan_tilt = match within.iter().find(|e| e.name == "PanTilt") {
+        Some(e) => Some((component(e.attr("x"), -1.0)?.unwrap_or(0.0), component(e.attr("y"), -1.0)?.unwrap_or(0.0))),
+        None => None,
+    };
+    let zoom = match within.iter().find(|e| e.name == "Zoom") {
+        Some(e) => component(e.attr("x"), lo_zoom)?,
+        None => None,
+    };
+    Ok((pan_tilt, zoom))
+}
+
+fn scaled(x: f32) -> i16 {
+    (x.clamp(-1.0, 1.0) * f32::from(Spot::FULL)).round() as i16
+}
+
+fn not_positioned() -> SoapFault {
+    SoapFault::receiver(&["ter:ActionNotSupported", "ter:PTZNotSupported"], "this head does not report its position")
+}
+
+fn preset_number(token: Option<&str>) -> Result<u8, SoapFault> {
+    token
+        .and_then(|t| t.parse::<u8>().ok())
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:NoToken"], "PresetToken: 1-255"))
+}
+
+fn ptz_cgi(cam: &Camera, ctx: &Context, query: &str) -> Result<(), SoapFault> {
+    let call = ctx.cgi_call("/cgi-bin/ptz_ctrl", query)?;
+    cgi::handle(cam.shared, cam.ptz, cam.system, &call).map(|_| ()).map_err(from_cgi)
+}
+
+fn go_to(cam: &Camera, spot: Spot) -> Result<(), SoapFault> {
+    cgi::drive(cam.shared, cam.ptz, PtzCommand::GoTo(spot), None).map_err(from_cgi)
+}
+
+/// Answers one PTZ operation.
+pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let operation = env.operation();
+    let present = super::device::identity(cam).ptz;
+    if !present && operation != "GetServiceCapabilities" {
+        return Err(SoapFault::receiver(&["ter:ActionNotSupported", "ter:PTZNotSupported"], "this camera has no PTZ head"));
+    }
+    let positions = present && cgi::position(cam.ptz).map_err(from_cgi)?.is_some();
+    let body = match operation {
+        "GetServiceCapabilities" => "<tptz:GetServiceCapabilitiesResponse><tptz:Capabilities EFlip=\"false\" Reverse=\"false\" GetCompatibleConfigurations=\"false\" MoveStatus=\"true\" StatusPosition=\"true\"/></tptz:GetServiceCapabilitiesResponse>".to_string(),
+        "GetNodes" | "GetNode" => {
+            let (outer, inner) = if operation == "GetNodes" { ("GetNodesResponse", "PTZNode") } else { ("GetNodeResponse", "PTZNode") };
+            format!(
+                "<tptz:{outer}><tptz:{inner} token=\"ptz_node\" FixedHomePosition=\"false\" GeoMove=\"false\"><tt:Name>PTZ</tt:Name><tt:SupportedPTZSpaces>{}</tt:SupportedPTZSpaces><tt:MaximumNumberOfPresets>255</tt:MaximumNumberOfPresets><tt:HomeSupported>false</tt:HomeSupported></tptz:{inner}></tptz:{outer}>",
+                spaces(positions)
+            )
+        }
+        "GetConfigurations" => format!("<tptz:GetConfigurationsResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration></tptz:GetConfigurationsResponse>", configuration()),
+        "GetConfiguration" => format!("<tptz:GetConfigurationResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration></tptz:GetConfigurationResponse>", configuration()),
+        "GetConfigurationOptions" => format!(
+            "<tptz:GetConfigurationOptionsResponse><tptz:PTZConfigurationOptions><tt:Spaces>{}</tt:Spaces><tt:PTZTimeout><tt:Min>PT1S</tt:Min><tt:Max>PT60S</tt:Max></tt:PTZTimeout></tptz:PTZConfigurationOptions></tptz:GetConfigurationOptionsResponse>",
+            spaces(positions)
+        ),
+        "ContinuousMove" => {
+            super::media::profile_stream(env.text("ProfileToken"))?;
+            let (pan_tilt, zoom) = vector(env, "Velocity", -1.0)?;
+            let timeout = match env.text("Timeout") {
+                Some(t) => Some(duration_ms(t).ok_or_else(|| SoapFault::invalid("Timeout: an xs:duration"))?),
+                None => None,
+            };
+            // The watchdog's limit bounds a move's timeout too.
+            let timeout = timeout.map(|ms| Duration::from_millis(ms).min(cgi::WATCHDOG));
+            let command = match (pan_tilt, zoom) {
+                (Some((x, y)), _) if x != 0.0 || y != 0.0 => PtzCommand::Move { pan: direction(x), tilt: direction(y), speed: speed(x.abs().max(y.abs())) },
+                (_, Some(z)) if z != 0.0 => PtzCommand::Lens { part: LensPart::Zoom, dir: direction(z), speed: speed(z) },
+                _ => PtzCommand::Stop,
+            };
+            cgi::drive(cam.shared, cam.ptz, command, timeout).map_err(from_cgi)?;
+            "<tptz:ContinuousMoveResponse/>".to_string()
+        }
+        "Stop" => {
+            super::media::profile_stream(env.text("ProfileToken"))?;
+            cgi::drive(cam.shared, cam.ptz, PtzCommand::Stop, None).map_err(from_cgi)?;
+            "<tptz:StopResponse/>".to_string()
+        }
+        "AbsoluteMove" | "RelativeMove" => {
+            super::media::profile_stream(env.text("ProfileToken"))?;
+            let at = cgi::position(cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
+            let full = f32::from(Spot::FULL);
+            let spot = if operation == "AbsoluteMove" {
+                let (pan_tilt, zoom) = vector(env, "Position", 0.0)?;
+                let (x, y) = pan_tilt.unwrap_or((f32::from(at.pan) / full, f32::from(at.tilt) / full));
+                Spot { pan: scaled(x), tilt: scaled(y), zoom: zoom.map_or(at.zoom, scaled) }
+            } else {
+                let (pan_tilt, zoom) = vector(env, "Translation", -1.0)?;
+                let (dx, dy) = pan_tilt.unwrap_or((0.0, 0.0));
+                let pan = f32::from(at.pan) / full + dx;
+                // Pan wraps around; tilt and zoom stop at their ends.
+                let pan = if pan > 1.0 { pan - 2.0 } else if pan < -1.0 { pan + 2.0 } else { pan };
+                Spot {
+                    pan: scaled(pan),
+                    tilt: scaled(f32::from(at.tilt) / full + dy),
+                    zoom: scaled((f32::from(at.zoom) / full + zoom.unwrap_or(0.0)).clamp(0.0, 1.0)),
+                }
+            };
+            go_to(cam, spot)?;
+            format!("<tptz:{operation}Response/>")
+        }
+        "GetStatus" => {
+            super::media::profile_stream(env.text("ProfileToken"))?;
+            let (_, moving) = cgi::status(cam.ptz);
+            let position = cgi::position(cam.ptz).map_err(from_cgi)?.map(|s| {
+                let full = f32::from(Spot::FULL);
+                format!(
+                    "<tt:Position><tt:PanTilt x=\"{}\" y=\"{}\" space=\"{SPACE}/PanTiltSpaces/PositionGenericSpace\"/><tt:Zoom x=\"{}\" space=\"{SPACE}/ZoomSpaces/PositionGenericSpace\"/></tt:Position>",
+                    f32::from(s.pan) / full,
+                    f32::from(s.tilt) / full,
+                    f32::from(s.zoom) / full
+                )
+            });
+            let state = if moving { "MOVING" } else { "IDLE" };
+            let now = lock(cam.time).hal.now().unwrap_or(0);
+            format!(
+                "<tptz:GetStatusResponse><tptz:PTZStatus>{}<tt:MoveStatus><tt:PanTilt>{state}</tt:PanTilt><tt:Zoom>{state}</tt:Zoom></tt:MoveStatus><tt:UtcTime>{}</tt:UtcTime></tptz:PTZStatus></tptz:GetStatusResponse>",
+                position.unwrap_or_default(),
+                format_datetime(now)
+            )
+        }
+        "GetPresets" => {
+            super::media::profile_stream(env.text("ProfileToken"))?;
+            let (set, _) = cgi::status(cam.ptz);
+            let mut body = String::from("<tptz:GetPresetsResponse>");
+            for n in set {
+                let _ = write!(body, "<tptz:Preset token=\"{n}\"><tt:Name>Preset {n}</tt:Name></tptz:Preset>");
+            }
+            body + "</tptz:GetPresetsResponse>"
+        }
+        "SetPreset" => {
+            super::media::profile_stream(env.text("ProfileToken"))?;
+            let n = match env.text("PresetToken") {
+                Some(t) => preset_number(Some(t))?,
+                None => {
+                    let (set, _) = cgi::status(cam.ptz);
+                    (1..=255u8).find(|n| !set.contains(n)).ok_or_else(|| SoapFault::receiver(&["ter:Action", "ter:TooManyPresets"], "every preset is set"))?
+                }
+            };
+            ptz_cgi(cam, ctx, &format!("add_preset={n}"))?;
+            format!("<tptz:SetPresetResponse><tptz:PresetToken>{n}</tptz:PresetToken></tptz:SetPresetResponse>")
+        }
+        "GotoPreset" | "RemovePreset" => {
+            super::media::profile_stream(env.text("ProfileToken"))?;
+            let n = preset_number(env.text("PresetToken"))?;
+            let (set, _) = cgi::status(cam.ptz);
+            if !set.contains(&n) {
+                return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoToken"], format!("preset {n} is not set")));
+            }
+            let action = if operation == "GotoPreset" { "call_preset" } else { "delete_preset" };
+            ptz_cgi(cam, ctx, &format!("{action}={n}"))?;
+            format!("<tptz:{operation}Response/>")
+        }
+        other => return Err(SoapFault::not_supported(other)),
+    };
+    Ok(Answer::new(body))
+}

@@ -1,0 +1,352 @@
+//! SOAP 1.2 envelopes: read with quick-xml's reader into a flat list of
+//! elements (bounded before parsing, no DOCTYPE), written as text with the
+//! ONVIF namespaces declared once, and ONVIF's faults.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+use std::fmt::Write;
+
+/// Envelopes larger than this are refused before parsing.
+pub const MAX_ENVELOPE: usize = 32 * 1024;
+/// Elements an envelope may hold.
+const MAX_ELEMENTS: usize = 1024;
+/// Nesting an envelope may have.
+const MAX_DEPTH: usize = 32;
+
+/// One element: its local name, depth, attributes (local names) and text.
+#[derive(Debug, Clone)]
+pub struct Element {
+    /// Local name (no prefix).
+    pub name: String,
+    /// 0 for the envelope.
+    pub depth: usize,
+    /// Attributes by local name.
+    pub attrs: Vec<(String, String)>,
+    /// The text directly inside, trimmed.
+    pub text: String,
+}
+
+impl Element {
+    /// An attribute's value.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A parsed envelope.
+#[derive(Debug)]
+pub struct Envelope {
+    elements: Vec<Element>,
+    /// Index of the Body element's first child (the operation).
+    operation: usize,
+}
+
+/// A SOAP fault: HTTP status, code, ONVIF subcodes and reason.
+#[derive(Debug, Clone)]
+pub struct SoapFault {
+    /// HTTP status.
+    pub status: u16,
+    /// `env:Sender` or `env:Receiver`.
+    pub code: &'static str,
+    /// `ter:…` subcodes, outermost first.
+    pub subcodes: &'static [&'static str],
+    /// Text for people.
+    pub reason: String,
+}
+
+impl SoapFault {
+    /// A fault of the client's making.
+    pub fn sender(subcodes: &'static [&'static str], reason: impl Into<String>) -> SoapFault {
+        SoapFault { status: 400, code: "env:Sender", subcodes, reason: reason.into() }
+    }
+    /// A fault of the camera's making.
+    pub fn receiver(subcodes: &'static [&'static str], reason: impl Into<String>) -> SoapFault {
+        SoapFault { status: 500, code: "env:Receiver", subcodes, reason: reason.into() }
+    }
+    /// `ter:InvalidArgVal`.
+    pub fn invalid(reason: impl Into<String>) -> SoapFault {
+        SoapFault::sender(&["ter:InvalidArgVal"], reason)
+    }
+    /// `ter:NotAuthorized`.
+    pub fn not_authorized(reason: impl Into<String>) -> SoapFault {
+        SoapFault::sender(&["ter:NotAuthorized"], reason)
+    }
+    /// `ter:ActionNotSupported`.
+    pub fn not_supported(operation: &str) -> SoapFault {
+        SoapFault::receiver(&["ter:ActionNotSupported"], format!("{operation} is not supported"))
+    }
+
+    /// The fault as an envelope.
+    pub fn document(&self) -> Vec<u8> {
+        let mut body = String::from("<env:Fault><env:Code><env:Value>");
+        body.push_str(self.code);
+        body.push_str("</env:Value>");
+        for sub in self.subcodes {
+            let _ = write!(body, "<env:Subcode><env:Value>{sub}</env:Value>");
+        }
+        for _ in self.subcodes {
+            body.push_str("</env:Subcode>");
+        }
+        let _ = write!(body, "</env:Code><env:Reason><env:Text xml:lang=\"en\">{}</env:Text></env:Reason></env:Fault>", esc(&self.reason));
+        envelope(&body)
+    }
+}
+
+/// Text escaped for XML.
+pub fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(s)
+}
+
+fn local(name: &str) -> String {
+    name.rsplit(':').next().unwrap_or(name).to_string()
+}
+
+fn element(e: &BytesStart, depth: usize) -> Result<Element, SoapFault> {
+    let mut attrs = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|_| malformed())?;
+        let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|_| malformed())?;
+        attrs.push((local(a.key.as_ref()), value.into_owned()));
+    }
+    Ok(Element { name: local(e.name().as_ref()), depth, attrs, text: String::new() })
+}
+
+fn malformed() -> SoapFault {
+    SoapFault::sender(&["ter:WellFormed"], "the envelope is not well-formed XML")
+}
+
+impl Envelope {
+    /// Reads an envelope; refuses one too large, malformed, with a DOCTYPE
+    /// or without a Body holding one operation.
+    pub fn parse(bytes: &[u8]) -> Result<Envelope, SoapFault> {
+        if bytes.len() > MAX_ENVELOPE {
+            return Err(SoapFault::sender(&["ter:InvalidArgs"], "the envelope is too large"));
+        }
+        let mut reader = Reader::from_reader(bytes);
+        let mut elements: Vec<Element> = Vec::new();
+        let mut open: Vec<usize> = Vec::new();
+        loop {
+            let event = reader.read_event().map_err(|_| malformed())?;
+            match event {
+                Event::Start(_) | Event::Empty(_) if elements.len() >= MAX_ELEMENTS || open.len() >= MAX_DEPTH => {
+                    return Err(SoapFault::sender(&["ter:InvalidArgs"], "the envelope is too complex"));
+                }
+                Event::Start(e) => {
+                    elements.push(element(&e, open.len())?);
+                    open.push(elements.len() - 1);
+                }
+                Event::Empty(e) => elements.push(element(&e, open.len())?),
+                Event::End(_) => {
+                    if let Some(i) = open.pop() {
+                        let trimmed = elements[i].text.trim();
+                        if trimmed.len() != elements[i].text.len() {
+                            elements[i].text = trimmed.to_string();
+                        }
+                    }
+                }
+                Event::Text(t) => {
+                    if let Some(&i) = open.last() {
+                        elements[i].text.push_str(&t.xml10_content());
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    if let Some(&i) = open.last() {
+                        let name: &str = r.as_ref();
+                        let text = match r.resolve_char_ref().ok().flatten() {
+                            Some(c) => c.to_string(),
+                            None => quick_xml::escape::resolve_xml_entity(name).ok_or_else(malformed)?.to_string(),
+                        };
+                        elements[i].text.push_str(&text);
+                    }
+                }
+                Event::CData(t) => {
+                    if let Some(&i) = open.last() {
+                        let text: &str = t.as_ref();
+                        elements[i].text.push_str(text);
+                    }
+                }
+                Event::DocType(_) => return Err(SoapFault::sender(&["ter:WellFormed"], "a DOCTYPE is not allowed")),
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        if !open.is_empty() || elements.first().is_none_or(|e| e.name != "Envelope") {
+            return Err(malformed());
+        }
+        let body = elements.iter().position(|e| e.depth == 1 && e.name == "Body").ok_or_else(malformed)?;
+        let operation = body + 1;
+        if elements.get(operation).is_none_or(|e| e.depth != 2) {
+            return Err(SoapFault::sender(&["ter:InvalidArgs"], "the Body holds no operation"));
+        }
+        Ok(Envelope { elements, operation })
+    }
+
+    /// The operation: the Body's first child's local name.
+    pub fn operation(&self) -> &str {
+        &self.elements[self.operation].name
+    }
+
+    /// The first element of this name in the Header.
+    pub fn header(&self, name: &str) -> Option<&Element> {
+        self.elements[..self.operation].iter().find(|e| e.name == name)
+    }
+
+    /// The first element of this name in the operation.
+    pub fn find(&self, name: &str) -> Option<&Element> {
+        self.elements[self.operation..].iter().find(|e| e.name == name)
+    }
+
+    /// Every element of this name in the operation.
+    pub fn all<'e>(&'e self, name: &'e str) -> impl Iterator<Item = &'e Element> + 'e {
+        self.elements[self.operation..].iter().filter(move |e| e.name == name)
+    }
+
+    /// The text of the first element of this name in the operation.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.find(name).map(|e| e.text.as_str())
+    }
+
+    /// The elements inside the first element named `outer`, in order.
+    pub fn within<'e>(&'e self, outer: &str) -> &'e [Element] {
+        let Some(start) = self.elements[self.operation..].iter().position(|e| e.name == outer) else { return &[] };
+        let start = self.operation + start;
+        let depth = self.elements[start].depth;
+        let end = self.elements[start + 1..].iter().position(|e| e.depth <= depth).map_or(self.elements.len(), |n| start + 1 + n);
+        &self.elements[start + 1..end]
+    }
+}
+
+/// The namespaces every answer declares.
+const NAMESPACES: &str = concat!(
+    "xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\" ",
+    "xmlns:tt=\"http://www.onvif.org/ver10/schema\" ",
+    "xmlns:tds=\"http://www.onvif.org/ver10/device/wsdl\" ",
+    "xmlns:trt=\"http://www.onvif.org/ver10/media/wsdl\" ",
+    "xmlns:tptz=\"http://www.onvif.org/ver20/ptz/wsdl\" ",
+    "xmlns:timg=\"http://www.onvif.org/ver20/imaging/wsdl\" ",
+    "xmlns:tev=\"http://www.onvif.org/ver10/events/wsdl\" ",
+    "xmlns:wsnt=\"http://docs.oasis-open.org/wsn/b-2\" ",
+    "xmlns:wsa=\"http://www.w3.org/2005/08/addressing\" ",
+    "xmlns:tns1=\"http://www.onvif.org/ver10/topics\" ",
+    "xmlns:ter=\"http://www.onvif.org/ver10/error\""
+);
+
+/// An answer envelope around `body`.
+pub fn envelope(body: &str) -> Vec<u8> {
+    envelope_with_header("", body)
+}
+
+/// An answer envelope with a Header (WS-Addressing's `Action`, for events).
+pub fn envelope_with_header(header: &str, body: &str) -> Vec<u8> {
+    let mut out = String::with_capacity(body.len() + 900);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<env:Envelope ");
+    out.push_str(NAMESPACES);
+    out.push('>');
+    if !header.is_empty() {
+        let _ = write!(out, "<env:Header>{header}</env:Header>");
+    }
+    let _ = write!(out, "<env:Body>{body}</env:Body></env:Envelope>");
+    out.into_bytes()
+}
+
+/// An `xs:duration` of days, hours, minutes and seconds (`PT10S`, `PT1M30S`,
+/// `P1D`, `PT0.5S`), in milliseconds.
+pub fn duration_ms(s: &str) -> Option<u64> {
+    let rest = s.trim().strip_prefix('P')?;
+    let (days, time) = match rest.split_once('T') {
+        Some((d, t)) => (d, t),
+        None => (rest, ""),
+    };
+    let mut ms: u64 = 0;
+    if !days.is_empty() {
+        ms = days.strip_suffix('D')?.parse::<u64>().ok()?.checked_mul(86_400_000)?;
+    }
+    let mut number = String::new();
+    let mut any = !days.is_empty();
+    for c in time.chars() {
+        match c {
+            '0'..='9' | '.' => number.push(c),
+            'H' | 'M' | 'S' => {
+                let unit = match c {
+                    'H' => 3_600_000.0,
+                    'M' => 60_000.0,
+                    _ => 1000.0,
+                };
+                let v: f64 = number.parse().ok()?;
+                ms = ms.checked_add((v * unit) as u64)?;
+                number.clear();
+                any = true;
+            }
+            _ => return None,
+        }
+    }
+    (any && number.is_empty()).then_some(ms)
+}
+
+/// An `xs:dateTime` in UTC or with an offset (`2026-11-23T18:00:00Z`,
+/// fractions allowed), as Unix seconds.
+pub fn datetime(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (date, time) = s.split_once('T')?;
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
+    let (clock, offset) = if let Some(c) = time.strip_suffix('Z') {
+        (c, 0)
+    } else if let Some(i) = time.rfind(['+', '-']) {
+        let (c, off) = time.split_at(i);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let (h, m) = off[1..].split_once(':')?;
+        (c, sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60))
+    } else {
+        (time, 0)
+    };
+    let clock = clock.split('.').next()?;
+    let mut c = clock.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (h, mi, se) = (c.next()??, c.next()??, c.next()??);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    Some(crate::interfaces::time::days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se - offset)
+}
+
+/// Unix seconds as an `xs:dateTime` in UTC.
+pub fn format_datetime(unix: i64) -> String {
+    let (y, m, d) = crate::interfaces::time::civil_from_days(unix.div_euclid(86400));
+    let s = unix.rem_euclid(86400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelopes_are_read_and_bounded() {
+        let doc = br#"<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header><Security><UsernameToken><Username>admin</Username></UsernameToken></Security></s:Header><s:Body><GetProfile xmlns="x"><ProfileToken>main &amp; more</ProfileToken></GetProfile></s:Body></s:Envelope>"#;
+        let e = Envelope::parse(doc).expect("parsed");
+        assert_eq!(e.operation(), "GetProfile");
+        assert_eq!(e.text("ProfileToken"), Some("main & more"));
+        assert_eq!(e.header("Username").map(|u| u.text.as_str()), Some("admin"));
+        assert!(e.find("Username").is_none(), "the header is not the operation");
+        assert_eq!(Envelope::parse(b"<!DOCTYPE x [<!ENTITY a 'b'>]><Envelope/>").unwrap_err().subcodes, &["ter:WellFormed"]);
+        assert!(Envelope::parse(b"<Envelope><Body></Body></Envelope>").is_err());
+        assert!(Envelope::parse(b"<Envelope><Body><A>").is_err());
+        assert!(Envelope::parse(&vec![b' '; MAX_ENVELOPE + 1]).is_err());
+        let deep = format!("<Envelope><Body>{}{}</Body></Envelope>", "<a>".repeat(40), "</a>".repeat(40));
+        assert!(Envelope::parse(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn durations_and_times_read_as_onvif_writes_them() {
+        assert_eq!(duration_ms("PT10S"), Some(10_000));
+        assert_eq!(duration_ms("PT1M30S"), Some(90_000));
+        assert_eq!(duration_ms("PT0.5S"), Some(500));
+        assert_eq!(duration_ms("P1DT1H"), Some(90_000_000));
+        assert_eq!(duration_ms("PT"), None);
+        assert_eq!(duration_ms("10"), None);
+        assert_eq!(datetime("1970-01-02T00:00:01Z"), Some(86401));
+        assert_eq!(datetime("1970-01-02T01:00:01.250+01:00"), Some(86401));
+        assert_eq!(format_datetime(86401), "1970-01-02T00:00:01Z");
+        assert_eq!(datetime("1970-13-02T00:00:01Z"), None);
+    }
+}
