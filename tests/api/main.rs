@@ -10,6 +10,7 @@ mod fuzzing;
 mod hostile;
 mod http;
 mod linux_board;
+mod onvif;
 mod persistence;
 mod ptz;
 mod security;

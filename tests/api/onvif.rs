@@ -1,0 +1,205 @@
+//! ONVIF, HTTP Digest and WS-Discovery, driven by the clients integrators
+//! use (skipped loudly where they are not installed: `.ci/run` installs them).
+
+use crate::common::*;
+use camcgi_hal::mock::Call as MockCall;
+use camcgi_hal::PtzCommand;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+fn script(name: &str) -> String {
+    format!("{}/tests/clients/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether python3 can import these modules.
+fn python_has(test: &str, modules: &str) -> bool {
+    let ok = Command::new("python3").args(["-c", &format!("import {modules}")]).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        say_skipped(test, &format!("python3 lacks {modules}; .ci/run installs them"));
+    }
+    ok
+}
+
+#[test]
+fn home_assistant_onvif_set_up_walks_through() {
+    if !python_has("onvif::home_assistant_onvif_set_up_walks_through", "onvif") {
+        return;
+    }
+    let cam = Cam::start();
+    let mut child = Command::new("python3")
+        .arg(script("ha_onvif.py"))
+        .arg(cam.port().to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut seen = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line == "MOTION?" {
+            cam.mock.set_motion(true);
+            writeln!(stdin, "go").unwrap();
+        }
+        seen.push(line);
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success() && seen.last().map(String::as_str) == Some("DONE"), "{}", seen.join("\n"));
+    let calls = cam.mock.calls();
+    assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Move { .. }))), "no move reached the head");
+    assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Stop))), "no stop reached the head");
+}
+
+#[test]
+fn digest_clients_fetch_snapshots() {
+    if !python_has("onvif::digest_clients_fetch_snapshots", "requests, httpx") {
+        return;
+    }
+    let cam = Cam::start();
+    let out = Command::new("python3").arg(script("digest_clients.py")).arg(cam.port().to_string()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("DONE"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn curl_digest_fetches_a_snapshot() {
+    let cam = Cam::start();
+    let Ok(out) = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{content_type}", "--digest", "-u", "admin:123456"])
+        .arg(format!("http://127.0.0.1:{}/cgi-bin/snapshot.cgi?stream=1", cam.port()))
+        .output()
+    else {
+        say_skipped("onvif::curl_digest_fetches_a_snapshot", "no curl");
+        return;
+    };
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "200 image/jpeg");
+}
+
+const SNAPSHOT: &str = "/cgi-bin/snapshot.cgi?stream=1";
+const VALUE: &str = "/cgi-bin/snapshot";
+
+fn md5_hex(parts: &[&str]) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(parts.join(":").as_bytes()))
+}
+
+/// A Digest (MD5) answer for `nonce` with count `nc`.
+fn digest_header(user: &str, password: &str, nonce: &str, nc: u32) -> String {
+    let ha1 = md5_hex(&[user, "camcgi", password]);
+    let ha2 = md5_hex(&["GET", SNAPSHOT]);
+    let nc = format!("{nc:08x}");
+    let response = md5_hex(&[&ha1, nonce, &nc, "abc", "auth", &ha2]);
+    format!(
+        "Authorization: Digest username=\"{user}\", realm=\"camcgi\", nonce=\"{nonce}\", uri=\"{SNAPSHOT}\", algorithm=MD5, qop=auth, nc={nc}, cnonce=\"abc\", response=\"{response}\"\r\n"
+    )
+}
+
+fn nonce_of(r: &Resp) -> String {
+    let challenges: Vec<&str> = r.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("WWW-Authenticate")).map(|(_, v)| v.as_str()).collect();
+    assert!(challenges[0].starts_with("Digest ") && challenges[0].contains("algorithm=SHA-256"), "{challenges:?}");
+    assert!(challenges[1].contains("algorithm=MD5"), "{challenges:?}");
+    assert_eq!(challenges[2], "Basic realm=\"camcgi\"", "Digest is offered first, then Basic");
+    let start = challenges[1].find("nonce=\"").unwrap() + 7;
+    challenges[1][start..start + 32].to_string()
+}
+
+#[test]
+fn a_digest_nonce_count_is_taken_once_and_a_wrong_answer_is_a_failed_login() {
+    let cam = Cam::start();
+    let challenge = cam.get(SNAPSHOT);
+    assert_fault(&challenge, 401, VALUE, "error, parse username");
+    let nonce = nonce_of(&challenge);
+    let ok = cam.get_with(SNAPSHOT, &digest_header("admin", "123456", &nonce, 1));
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(ok.header("Content-Type"), Some("image/jpeg"));
+    let replayed = cam.get_with(SNAPSHOT, &digest_header("admin", "123456", &nonce, 1));
+    assert_fault(&replayed, 401, VALUE, "nonce replayed");
+    assert_eq!(cam.get_with(SNAPSHOT, &digest_header("admin", "123456", &nonce, 2)).status, 200);
+    let forged = cam.get_with(SNAPSHOT, &digest_header("admin", "123456", &"0".repeat(32), 1));
+    assert_fault(&forged, 401, VALUE, "stale nonce");
+    assert!(forged.headers.iter().any(|(n, v)| n == "WWW-Authenticate" && v.contains("stale=true")));
+    for nc in 3..8 {
+        let wrong = cam.get_with(SNAPSHOT, &digest_header("admin", "guess", &nonce, nc));
+        assert_fault(&wrong, 401, VALUE, "password error");
+    }
+    let locked = cam.get_with(SNAPSHOT, &digest_header("admin", "123456", &nonce, 9));
+    assert_fault(&locked, 401, VALUE, "too many failed logins");
+}
+
+#[test]
+fn basic_can_be_switched_off_and_onvif_auth_off_opens_the_snapshot() {
+    let cam = Cam::start();
+    let uid = cam.admin();
+    let basic = "Authorization: Basic YWRtaW46MTIzNDU2\r\n";
+    assert_eq!(cam.get_with(SNAPSHOT, basic).status, 200);
+    let r = assert_ok(cam.get(&format!("/cgi-bin/onvif?basic_auth=0&uid={uid}")), "onvif");
+    assert_eq!(r.attr("basic_auth").as_deref(), Some("0"));
+    let refused = cam.get_with(SNAPSHOT, basic);
+    assert_fault(&refused, 401, VALUE, "error, parse username");
+    assert!(!refused.headers.iter().any(|(n, v)| n == "WWW-Authenticate" && v.starts_with("Basic")));
+    assert_fault(&cam.get(&format!("/cgi-bin/onvif?auth=2&uid={uid}")), 400, "/cgi-bin/onvif", "auth: 0 or 1");
+    assert_eq!(cam.get(SNAPSHOT).status, 401);
+    assert_ok(cam.get(&format!("/cgi-bin/onvif?auth=0&uid={uid}")), "onvif");
+    assert_eq!(cam.get(SNAPSHOT).status, 200, "anonymous once ONVIF authentication is off");
+    let user = cam.user_with("viewer", "User");
+    assert_fault(&cam.get(&format!("/cgi-bin/onvif?uid={user}")), 400, "/cgi-bin/onvif", "permission denied");
+}
+
+fn soap(port: u16, path: &str, body: &str, headers: &str) -> Resp {
+    let envelope = format!(
+        "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body>{body}</s:Body></s:Envelope>"
+    );
+    let raw = raw_request(
+        port,
+        &format!("POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/soap+xml\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{envelope}", envelope.len()),
+    );
+    parse_response(raw.as_bytes())
+}
+
+#[test]
+fn onvif_refuses_without_credentials_except_the_pre_authentication_set() {
+    let cam = Cam::start();
+    let port = cam.port();
+    let r = soap(port, "/onvif/device_service", "<GetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("<tt:UTCDateTime>"));
+    let r = soap(port, "/onvif/device_service", "<GetDeviceInformation xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "");
+    assert_eq!(r.status, 401);
+    assert!(r.text().contains("<env:Value>ter:NotAuthorized</env:Value>"), "{}", r.text());
+    let r = soap(port, "/onvif/device_service", "<Frobnicate xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "Authorization: Basic YWRtaW46MTIzNDU2\r\n");
+    assert_eq!(r.status, 500);
+    assert!(r.text().contains("<env:Value>ter:ActionNotSupported</env:Value>"), "{}", r.text());
+    let r = soap(port, "/onvif/device_service", "<!DOCTYPE a [<!ENTITY b \"c\">]><a/>", "");
+    assert_eq!(r.status, 400);
+    let r = request(port, "GET", "/onvif/device_service", "");
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("Allow"), Some("POST"));
+    let uid = cam.admin();
+    assert_ok(cam.get(&format!("/cgi-bin/onvif?enable=0&uid={uid}")), "onvif");
+    let r = soap(port, "/onvif/device_service", "<GetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "");
+    assert_eq!(r.status, 404, "ONVIF switched off");
+}
+
+#[test]
+fn ws_discovery_answers_probes_unless_non_discoverable() {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cam = Cam::start_configured(std::sync::Arc::new(TempDir::new()), camcgi_hal::mock::MockBoard::new(), camcgi_hal::ManualMonotonic::new(), |c| {
+        c.discovery = Some(format!("127.0.0.1:{port}").parse().unwrap())
+    });
+    let probe = "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" xmlns:d=\"http://schemas.xmlsoap.org/ws/2005/04/discovery\" xmlns:dn=\"http://www.onvif.org/ver10/network/wsdl\"><s:Header><a:MessageID>urn:uuid:probe-1</a:MessageID></s:Header><s:Body><d:Probe><d:Types>dn:NetworkVideoTransmitter</d:Types></d:Probe></s:Body></s:Envelope>";
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    client.set_read_timeout(Some(std::time::Duration::from_secs(3))).unwrap();
+    client.send_to(probe.as_bytes(), ("127.0.0.1", port)).unwrap();
+    let mut buf = [0u8; 8192];
+    let (n, _) = client.recv_from(&mut buf).unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.contains("<a:RelatesTo>urn:uuid:probe-1</a:RelatesTo>"), "{answer}");
+    assert!(answer.contains(&format!("<d:XAddrs>http://127.0.0.1:{}/onvif/device_service</d:XAddrs>", cam.port())), "{answer}");
+    assert!(answer.contains("onvif://www.onvif.org/name/MC200J6"));
+    let uid = cam.admin();
+    assert_ok(cam.get(&format!("/cgi-bin/onvif?discoverable=0&uid={uid}")), "onvif");
+    client.set_read_timeout(Some(std::time::Duration::from_millis(1500))).unwrap();
+    client.send_to(probe.as_bytes(), ("127.0.0.1", port)).unwrap();
+    assert!(client.recv_from(&mut buf).is_err(), "silent when non-discoverable");
+}
