@@ -9,4 +9,4 @@ DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recomme
     gcc-arm-linux-gnueabihf libc6-dev-armhf-cross \
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
     qemu-user-static curl python3 >/dev/null
-rustup target add armv7-unknown-linux-gnueabihf aarch64-unknown-linux-musl
+rustup target add armv7-unknown-linux-gnueabihf thumbv7neon-unknown-linux-gnueabihf aarch64-unknown-linux-musl

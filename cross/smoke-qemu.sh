@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The armv7 release binary starts under qemu-arm and answers getuid over HTTP.
+# The release binary for the camera target (thumbv7neon) starts under qemu-arm
+# and answers getuid over HTTP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=armv7-unknown-linux-gnueabihf
+target=thumbv7neon-unknown-linux-gnueabihf
 cargo build -q --locked --release --bin camcgi --target "$target"
 data=$(mktemp -d)
 log="$data/camcgi.log"
@@ -20,10 +21,10 @@ done
 if [[ "$answer" =~ \<uid\>[0-9a-f]{32}\</uid\> ]]; then
     kill -TERM "$pid"
     wait "$pid"
-    echo "armv7 binary under qemu-arm answered getuid"
+    echo "thumbv7neon binary under qemu-arm answered getuid"
     echo "smoke: 1 passed, 0 failed"
 else
-    echo "no uid from the armv7 binary: '$answer'" >&2
+    echo "no uid from the thumbv7neon binary: '$answer'" >&2
     cat "$log" >&2
     echo "smoke: 0 passed, 1 failed"
     exit 1

@@ -7,7 +7,7 @@
 set -euo pipefail
 target=${1:?usage: cross/test-target.sh TARGET}
 case "$target" in
-    armv7-unknown-linux-gnueabihf) wrapper="qemu-arm-static -L /usr/arm-linux-gnueabihf" ;;
+    armv7-unknown-linux-gnueabihf | thumbv7neon-unknown-linux-gnueabihf) wrapper="qemu-arm-static -L /usr/arm-linux-gnueabihf" ;;
     armv7-unknown-linux-musleabihf) wrapper="qemu-arm-static" ;;
     aarch64-unknown-linux-musl) wrapper="qemu-aarch64-static" ;;
     aarch64-unknown-linux-gnu) wrapper="qemu-aarch64-static -L /usr/aarch64-linux-gnu" ;;

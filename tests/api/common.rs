@@ -467,3 +467,15 @@ pub fn say(text: &str) {
 pub fn say_skipped(test: &str, why: &str) {
     say(&format!("SKIPPED {test}: {why}"));
 }
+
+/// Asserts a 401's challenges: Digest with SHA-256, then with MD5, both on
+/// one nonce, then Basic.
+#[track_caller]
+pub fn assert_challenges(resp: &Resp) {
+    let all: Vec<&str> =
+        resp.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("WWW-Authenticate")).map(|(_, v)| v.as_str()).collect();
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert!(all[0].starts_with("Digest realm=\"camcgi\", qop=\"auth\", algorithm=SHA-256, nonce=\""), "{all:?}");
+    assert_eq!(all[1], all[0].replace("SHA-256", "MD5"), "the same nonce");
+    assert_eq!(all[2], "Basic realm=\"camcgi\"");
+}

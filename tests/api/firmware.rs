@@ -121,7 +121,7 @@ fn credentials_and_privilege_are_checked_first() {
     let img = good("1.1.0");
     let r = post(cam.port(), PATH, "", &img);
     assert_fault(&r, 401, PATH, "error, parse username");
-    assert_eq!(r.header("WWW-Authenticate"), Some("Basic realm=\"camcgi\""));
+    assert_challenges(&r);
     refused(&cam, PATH, "Authorization: Basic YWRtaW46d3Jvbmc=\r\n", &img, 401, "password error");
     refused(&cam, &format!("{PATH}?uid=00000000000000000000000000000000"), "", &img, 401, "uid error");
     let op = cam.user_with("op", "Operator");
