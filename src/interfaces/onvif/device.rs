@@ -202,8 +202,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
         "GetServices" => {
             let mut body = String::from("<tds:GetServicesResponse>");
             for (namespace, xaddr) in services(base, identity(cam).ptz) {
-                let (major, minor) = if namespace.contains("ver20") { (2, 60) } else { (2, 60) };
-                let _ = write!(body, "<tds:Service><tds:Namespace>{namespace}</tds:Namespace><tds:XAddr>{xaddr}</tds:XAddr><tds:Version><tt:Major>{major}</tt:Major><tt:Minor>{minor}</tt:Minor></tds:Version></tds:Service>");
+                let _ = write!(body, "<tds:Service><tds:Namespace>{namespace}</tds:Namespace><tds:XAddr>{xaddr}</tds:XAddr><tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>");
             }
             body.push_str("</tds:GetServicesResponse>");
             body

@@ -77,8 +77,14 @@ fn speed(x: f32) -> u8 {
     ((x.abs() * 10.0).ceil() as u8).clamp(1, 10)
 }
 
+/// A pan/tilt/zoom vector as ONVIF writes one: either part may be absent.
+struct Vector {
+    pan_tilt: Option<(f32, f32)>,
+    zoom: Option<f32>,
+}
+
 /// The (x, y) of the first `PanTilt` and the x of the first `Zoom` inside `outer`.
-fn vector(env: &Envelope, outer: &str, lo_zoom: f32) -> Result<(Option<(f32, f32)>, Option<f32>), SoapFault> {
+fn vector(env: &Envelope, outer: &str, lo_zoom: f32) -> Result<Vector, SoapFault> {
     let within = env.within(outer);
     let pan_tilt = match within.iter().find(|e| e.name == "PanTilt") {
         Some(e) => Some((component(e.attr("x"), -1.0)?.unwrap_or(0.0), component(e.attr("y"), -1.0)?.unwrap_or(0.0))),
@@ -88,7 +94,7 @@ fn vector(env: &Envelope, outer: &str, lo_zoom: f32) -> Result<(Option<(f32, f32
         Some(e) => component(e.attr("x"), lo_zoom)?,
         None => None,
     };
-    Ok((pan_tilt, zoom))
+    Ok(Vector { pan_tilt, zoom })
 }
 
 fn scaled(x: f32) -> i16 {
@@ -140,7 +146,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
         ),
         "ContinuousMove" => {
             super::media::profile_stream(env.text("ProfileToken"))?;
-            let (pan_tilt, zoom) = vector(env, "Velocity", -1.0)?;
+            let Vector { pan_tilt, zoom } = vector(env, "Velocity", -1.0)?;
             let timeout = match env.text("Timeout") {
                 Some(t) => Some(duration_ms(t).ok_or_else(|| SoapFault::invalid("Timeout: an xs:duration"))?),
                 None => None,
@@ -165,11 +171,11 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             let at = cgi::position(cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
             let full = f32::from(Spot::FULL);
             let spot = if operation == "AbsoluteMove" {
-                let (pan_tilt, zoom) = vector(env, "Position", 0.0)?;
+                let Vector { pan_tilt, zoom } = vector(env, "Position", 0.0)?;
                 let (x, y) = pan_tilt.unwrap_or((f32::from(at.pan) / full, f32::from(at.tilt) / full));
                 Spot { pan: scaled(x), tilt: scaled(y), zoom: zoom.map_or(at.zoom, scaled) }
             } else {
-                let (pan_tilt, zoom) = vector(env, "Translation", -1.0)?;
+                let Vector { pan_tilt, zoom } = vector(env, "Translation", -1.0)?;
                 let (dx, dy) = pan_tilt.unwrap_or((0.0, 0.0));
                 let pan = f32::from(at.pan) / full + dx;
                 // Pan wraps around; tilt and zoom stop at their ends.
