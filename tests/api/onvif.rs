@@ -203,3 +203,72 @@ fn ws_discovery_answers_probes_unless_non_discoverable() {
     client.send_to(probe.as_bytes(), ("127.0.0.1", port)).unwrap();
     assert!(client.recv_from(&mut buf).is_err(), "silent when non-discoverable");
 }
+
+#[test]
+fn npm_onvif_cam_connects_lists_profiles_and_moves() {
+    let test = "onvif::npm_onvif_cam_connects_lists_profiles_and_moves";
+    if !std::path::Path::new(&script("node_modules/onvif")).exists() {
+        say_skipped(test, "npm's onvif is not installed; bash tests/clients/setup.sh installs it");
+        return;
+    }
+    let cam = Cam::start();
+    let out = Command::new("node").arg(script("npm_onvif.js")).arg(cam.port().to_string()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("DONE"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let calls = cam.mock.calls();
+    assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Move { .. }))), "no move reached the head");
+    assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Stop))), "no stop reached the head");
+}
+
+#[test]
+fn ffmpeg_reads_a_snapshot_with_digest() {
+    let test = "onvif::ffmpeg_reads_a_snapshot_with_digest";
+    if Command::new("ffmpeg").arg("-version").output().is_err() {
+        say_skipped(test, "no ffmpeg; bash tests/clients/setup.sh installs it");
+        return;
+    }
+    let cam = Cam::start();
+    let uid = cam.admin();
+    // Basic off: Digest is the only way in.
+    assert_ok(cam.get(&format!("/cgi-bin/onvif?basic_auth=0&uid={uid}")), "onvif");
+    let out = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-i"])
+        .arg(format!("http://admin:123456@127.0.0.1:{}/cgi-bin/snapshot.cgi?stream=1", cam.port()))
+        .args(["-frames:v", "1", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let wrong = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-i"])
+        .arg(format!("http://admin:wrong@127.0.0.1:{}/cgi-bin/snapshot.cgi?stream=1", cam.port()))
+        .args(["-frames:v", "1", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success(), "a wrong password is refused");
+}
+
+#[test]
+fn wsdiscovery_finds_the_camera_from_another_host() {
+    let test = "onvif::wsdiscovery_finds_the_camera_from_another_host";
+    if !python_has(test, "wsdiscovery") {
+        return;
+    }
+    let dir = TempDir::new();
+    let camcgi = camcgi_command();
+    let out = Command::new("bash")
+        .arg(script("discovery.sh"))
+        .arg(&dir.0)
+        .arg(camcgi.get_program())
+        .args(camcgi.get_args())
+        .output()
+        .unwrap();
+    if out.status.code() == Some(77) {
+        say_skipped(test, "network namespaces cannot be made here (root and iproute2 needed)");
+        return;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let log = std::fs::read_to_string(dir.0.join("camcgi.log")).unwrap_or_default();
+    assert!(out.status.success(), "{text}\n{}\n{log}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.starts_with("http://10.77.0.1:8080/onvif/device_service "), "{text}");
+    assert!(text.contains("onvif://www.onvif.org/type/ptz"), "{text}");
+}
