@@ -145,6 +145,16 @@ pub struct VideoConfig {
     pub stream1: Vec<ModeConfig>,
     /// `stream2`'s capabilities.
     pub stream2: Vec<ModeConfig>,
+    /// The port of the camera's RTSP streamer (another process).
+    #[serde(default = "default_rtsp_port")]
+    pub rtsp_port: u16,
+    /// The streamer's paths for `stream1` and `stream2` (default `/stream1`, `/stream2`).
+    #[serde(default)]
+    pub rtsp_paths: Option<[String; 2]>,
+}
+
+fn default_rtsp_port() -> u16 {
+    554
 }
 
 /// One audio encoding.
@@ -183,11 +193,15 @@ pub struct MotionConfig {
     /// Settings file and command.
     #[serde(flatten)]
     pub handoff: Handoff,
+    /// A file the vendor integration keeps at `1` while the SDK's motion
+    /// detector sees motion and `0` otherwise (on a tmpfs); read once per tick.
+    #[serde(default)]
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for MotionConfig {
     fn default() -> Self {
-        MotionConfig { rows: default_rows(), cols: default_cols(), handoff: Handoff::default() }
+        MotionConfig { rows: default_rows(), cols: default_cols(), handoff: Handoff::default(), state_file: None }
     }
 }
 

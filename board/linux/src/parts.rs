@@ -295,6 +295,15 @@ impl VideoEncoder for HandoffVideo {
         VideoCapabilities { main: modes(&self.config.stream1), sub: modes(&self.config.stream2) }
     }
 
+    fn rtsp(&self, stream: StreamId) -> (u16, String) {
+        let path = match (&self.config.rtsp_paths, stream) {
+            (Some([main, _]), StreamId::Main) => main.clone(),
+            (Some([_, sub]), StreamId::Sub) => sub.clone(),
+            (None, _) => format!("/{}", stream.name()),
+        };
+        (self.config.rtsp_port, path)
+    }
+
     fn configure(&mut self, stream: StreamId, config: &StreamConfig) -> Result<(), BoardError> {
         let mut streams = self.streams.clone();
         let [main, sub] = &mut streams;
@@ -409,6 +418,18 @@ impl MotionDetector for HandoffMotion {
         ];
         self.config.handoff.apply(&pairs).map_err(BoardError::on("motion apply"))
     }
+
+    fn motion(&self) -> Result<bool, BoardError> {
+        let Some(path) = &self.config.state_file else { return Ok(false) };
+        let mut first = [0u8; 1];
+        let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut first));
+        match read {
+            Ok(n) => Ok(n == 1 && first[0] == b'1'),
+            // No file yet: the integration has seen no motion.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(BoardError::on("motion state")(e)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -425,5 +446,20 @@ mod tests {
         assert!(is_mounted(table, Path::new("/mnt/my nfs")));
         assert!(!is_mounted(table, Path::new("/mnt")));
         assert!(!is_mounted(table, Path::new("/mnt/sdcard")));
+    }
+
+    #[test]
+    fn motion_comes_from_the_integration_state_file() {
+        let dir = std::env::temp_dir().join(format!("camcgi-motion-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("motion");
+        let motion = HandoffMotion { config: MotionConfig { state_file: Some(file.clone()), ..MotionConfig::default() } };
+        assert!(!motion.motion().unwrap(), "no file yet");
+        std::fs::write(&file, "1\n").unwrap();
+        assert!(motion.motion().unwrap());
+        std::fs::write(&file, "0\n").unwrap();
+        assert!(!motion.motion().unwrap());
+        assert!(!HandoffMotion { config: MotionConfig::default() }.motion().unwrap(), "no file configured");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
