@@ -479,3 +479,26 @@ pub fn assert_challenges(resp: &Resp) {
     assert_eq!(all[1], all[0].replace("SHA-256", "MD5"), "the same nonce");
     assert_eq!(all[2], "Basic realm=\"camcgi\"");
 }
+
+/// A SOAP 1.2 envelope with an optional Header.
+pub fn soap_envelope(header: &str, body: &str) -> String {
+    let header = if header.is_empty() { String::new() } else { format!("<s:Header>{header}</s:Header>") };
+    format!("<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\">{header}<s:Body>{body}</s:Body></s:Envelope>")
+}
+
+/// Posts an envelope to an ONVIF service.
+pub fn post_soap(port: u16, path: &str, envelope: &str, headers: &str) -> Resp {
+    let raw = raw_request(
+        port,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/soap+xml\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{envelope}",
+            envelope.len()
+        ),
+    );
+    parse_response(raw.as_bytes())
+}
+
+/// Posts an operation without a SOAP Header.
+pub fn soap(port: u16, path: &str, body: &str, headers: &str) -> Resp {
+    post_soap(port, path, &soap_envelope("", body), headers)
+}

@@ -11,6 +11,7 @@ mod hostile;
 mod http;
 mod linux_board;
 mod onvif;
+mod onvif_soap;
 mod persistence;
 mod ptz;
 mod security;

@@ -146,17 +146,6 @@ fn basic_can_be_switched_off_and_onvif_auth_off_opens_the_snapshot() {
     assert_fault(&cam.get(&format!("/cgi-bin/onvif?uid={user}")), 400, "/cgi-bin/onvif", "permission denied");
 }
 
-fn soap(port: u16, path: &str, body: &str, headers: &str) -> Resp {
-    let envelope = format!(
-        "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body>{body}</s:Body></s:Envelope>"
-    );
-    let raw = raw_request(
-        port,
-        &format!("POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/soap+xml\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{envelope}", envelope.len()),
-    );
-    parse_response(raw.as_bytes())
-}
-
 #[test]
 fn onvif_refuses_without_credentials_except_the_pre_authentication_set() {
     let cam = Cam::start();
@@ -245,6 +234,7 @@ fn ffmpeg_reads_a_snapshot_with_digest() {
         .output()
         .unwrap();
     assert!(!wrong.status.success(), "a wrong password is refused");
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("401"), "{}", String::from_utf8_lossy(&wrong.stderr));
 }
 
 #[test]

@@ -1,0 +1,178 @@
+//! ONVIF over raw SOAP: WS-Security UsernameToken, privileges, the PTZ
+//! move timeout, subscriptions' lives and the table's capacity, and how
+//! accounts from before sealed passwords come to Digest and tokens.
+
+use crate::common::*;
+use base64::Engine;
+use camcgi_hal::mock::Call as MockCall;
+use camcgi_hal::PtzCommand;
+use sha1::{Digest, Sha1};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const DEVICE: &str = "/onvif/device_service";
+const INFO: &str = "<GetDeviceInformation xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>";
+const BASIC_ADMIN: &str = "Authorization: Basic YWRtaW46MTIzNDU2\r\n";
+
+fn created(offset: i64) -> String {
+    let now = i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap() + offset;
+    let days = now.div_euclid(86400);
+    let (y, m, d) = camcgi::interfaces::time::civil_from_days(days);
+    let s = now.rem_euclid(86400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// A UsernameToken with a PasswordDigest over `nonce`, created `offset` seconds from now.
+fn token(user: &str, password: &str, nonce: &[u8], offset: i64) -> String {
+    let created = created(offset);
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let digest = b64.encode(Sha1::new().chain_update(nonce).chain_update(&created).chain_update(password).finalize());
+    format!(
+        "<Security xmlns=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd\"><UsernameToken><Username>{user}</Username><Password Type=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest\">{digest}</Password><Nonce>{}</Nonce><Created xmlns=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd\">{created}</Created></UsernameToken></Security>",
+        b64.encode(nonce)
+    )
+}
+
+fn with_token(port: u16, header: &str, body: &str) -> Resp {
+    post_soap(port, DEVICE, &soap_envelope(header, body), "")
+}
+
+#[track_caller]
+fn assert_soap_fault(r: &Resp, status: u16, subcode: &str, reason: &str) {
+    assert_eq!(r.status, status, "{}", r.text());
+    assert_eq!(r.header("Content-Type"), Some("application/soap+xml; charset=utf-8"));
+    assert!(r.text().contains(&format!("<env:Value>{subcode}</env:Value>")), "{}", r.text());
+    assert!(r.text().contains(&format!("<env:Text xml:lang=\"en\">{reason}</env:Text>")), "{}", r.text());
+}
+
+#[test]
+fn a_username_token_proves_its_account_once_and_only_when_recent() {
+    let cam = Cam::start();
+    let port = cam.port();
+    let good = token("admin", "123456", b"nonce-one-123456", 0);
+    let r = with_token(port, &good, INFO);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("<tds:Model>MC200J6</tds:Model>"));
+    assert_soap_fault(&with_token(port, &good, INFO), 400, "ter:NotAuthorized", "the token&apos;s nonce was used before");
+    let stale = token("admin", "123456", b"nonce-two-123456", -600);
+    assert_soap_fault(&with_token(port, &stale, INFO), 400, "ter:NotAuthorized", "the token&apos;s Created is too far from the camera&apos;s clock");
+    let text = "<Security><UsernameToken><Username>admin</Username><Password Type=\"...#PasswordText\">123456</Password></UsernameToken></Security>";
+    assert_eq!(with_token(port, text, INFO).status, 200, "PasswordText");
+}
+
+#[test]
+fn wrong_tokens_count_toward_the_lockout_of_every_login() {
+    let cam = Cam::start();
+    let port = cam.port();
+    for i in 0..5u8 {
+        let wrong = token("admin", "guess", &[b'n', i, 1, 2, 3, 4, 5, 6], 0);
+        assert_soap_fault(&with_token(port, &wrong, INFO), 400, "ter:NotAuthorized", "password error");
+    }
+    let right = token("admin", "123456", b"after-the-guesses", 0);
+    assert_soap_fault(&with_token(port, &right, INFO), 400, "ter:NotAuthorized", "too many failed logins");
+    let r = cam.get("/cgi-bin/getuid?username=admin&password=123456");
+    assert_fault(&r, 400, "/cgi-bin/getuid", "too many failed logins");
+}
+
+#[test]
+fn operations_need_the_privilege_of_their_cgi_counterparts() {
+    let cam = Cam::start();
+    let port = cam.port();
+    cam.user_with("viewer", "User");
+    let viewer = "Authorization: Basic dmlld2VyOnB3dmlld2Vy\r\n"; // viewer:pwviewer
+    assert_eq!(soap(port, DEVICE, INFO, viewer).status, 200);
+    let set = "<SetImagingSettings xmlns=\"http://www.onvif.org/ver20/imaging/wsdl\"><VideoSourceToken>video_src</VideoSourceToken><ImagingSettings><Brightness xmlns=\"http://www.onvif.org/ver10/schema\">10</Brightness></ImagingSettings></SetImagingSettings>";
+    assert_soap_fault(&soap(port, "/onvif/imaging_service", set, viewer), 400, "ter:NotAuthorized", "SetImagingSettings needs a higher privilege");
+    assert_eq!(cam.mock.image_value(camcgi_hal::ImageControl::Brightness), 128, "nothing changed");
+    let r = soap(port, "/onvif/imaging_service", set, BASIC_ADMIN);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(cam.mock.image_value(camcgi_hal::ImageControl::Brightness), 10);
+    let bad = set.replace(">10<", ">300<");
+    assert_soap_fault(&soap(port, "/onvif/imaging_service", &bad, BASIC_ADMIN), 400, "ter:InvalidArgVal", "brightness range: 0-255");
+    assert_eq!(cam.mock.image_value(camcgi_hal::ImageControl::Brightness), 10, "a bad value changes nothing");
+    let users = "<CreateUsers xmlns=\"http://www.onvif.org/ver10/device/wsdl\"><User><Username xmlns=\"http://www.onvif.org/ver10/schema\">op</Username><Password xmlns=\"http://www.onvif.org/ver10/schema\">pwop</Password><UserLevel xmlns=\"http://www.onvif.org/ver10/schema\">Operator</UserLevel></User></CreateUsers>";
+    assert_soap_fault(&soap(port, DEVICE, users, viewer), 400, "ter:NotAuthorized", "CreateUsers needs a higher privilege");
+    assert_eq!(soap(port, DEVICE, users, BASIC_ADMIN).status, 200);
+    assert_soap_fault(&soap(port, DEVICE, users, BASIC_ADMIN), 400, "ter:UsernameClash", "error username duplicated");
+    assert_eq!(cam.login("op", "pwop").len(), 32, "the account ONVIF made logs in by the CGI");
+    let uid = cam.admin();
+    assert_ok(cam.get(&format!("/cgi-bin/onvif?auth=0&uid={uid}")), "onvif");
+    assert_eq!(soap(port, DEVICE, INFO, "").status, 200, "ONVIF authentication off: User level without credentials");
+    assert_soap_fault(&soap(port, "/onvif/imaging_service", set, ""), 400, "ter:NotAuthorized", "SetImagingSettings needs a higher privilege");
+}
+
+const PROFILE: &str = "<ProfileToken>profile_1</ProfileToken>";
+
+#[test]
+fn a_continuous_move_stops_at_its_timeout() {
+    let cam = Cam::start();
+    let port = cam.port();
+    let mv = format!("<ContinuousMove xmlns=\"http://www.onvif.org/ver20/ptz/wsdl\">{PROFILE}<Velocity><PanTilt xmlns=\"http://www.onvif.org/ver10/schema\" x=\"-1\" y=\"0.3\"/></Velocity><Timeout>PT2S</Timeout></ContinuousMove>");
+    let r = soap(port, "/onvif/ptz_service", &mv, BASIC_ADMIN);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let moved = cam.mock.calls();
+    assert!(moved.contains(&MockCall::Ptz(PtzCommand::Move { pan: camcgi_hal::Dir::Negative, tilt: camcgi_hal::Dir::Positive, speed: 10 })), "{moved:?}");
+    cam.mock.clear_calls();
+    cam.advance_and_tick(Duration::from_secs(1));
+    assert!(!cam.mock.calls().contains(&MockCall::Ptz(PtzCommand::Stop)), "still moving after 1 s");
+    cam.advance_and_tick(Duration::from_millis(1100));
+    assert!(cam.mock.calls().contains(&MockCall::Ptz(PtzCommand::Stop)), "stopped after 2 s");
+    let too_fast = mv.replace("x=\"-1\"", "x=\"-1.5\"");
+    assert_soap_fault(&soap(port, "/onvif/ptz_service", &too_fast, BASIC_ADMIN), 400, "ter:InvalidVelocity", "-1.5: outside -1 to 1");
+}
+
+fn subscribe(port: u16, life: &str) -> Resp {
+    let body = format!("<CreatePullPointSubscription xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><InitialTerminationTime>{life}</InitialTerminationTime></CreatePullPointSubscription>");
+    soap(port, "/onvif/events_service", &body, BASIC_ADMIN)
+}
+
+fn subscription_path(r: &Resp) -> String {
+    let text = r.text();
+    let start = text.find("/onvif/subscription?id=").unwrap_or_else(|| panic!("{text}"));
+    let end = text[start..].find('<').unwrap() + start;
+    text[start..end].to_string()
+}
+
+#[test]
+fn subscriptions_end_at_their_termination_time_and_the_table_is_bounded() {
+    let cam = Cam::start();
+    let port = cam.port();
+    let r = subscribe(port, "PT10S");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let path = subscription_path(&r);
+    let pull = "<PullMessages xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><Timeout>PT1S</Timeout><MessageLimit>5</MessageLimit></PullMessages>";
+    let first = soap(port, &path, pull, BASIC_ADMIN);
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert!(first.text().contains("PropertyOperation=\"Initialized\""), "{}", first.text());
+    assert!(first.text().contains("<tt:SimpleItem Name=\"IsMotion\" Value=\"false\"/>"));
+    cam.mock.set_motion(true);
+    cam.advance_and_tick(Duration::from_secs(1));
+    let moved = soap(port, &path, pull, BASIC_ADMIN);
+    assert!(moved.text().contains("<tt:SimpleItem Name=\"State\" Value=\"true\"/>"), "{}", moved.text());
+    cam.advance_and_tick(Duration::from_secs(10));
+    assert_soap_fault(&soap(port, &path, pull, BASIC_ADMIN), 400, "ter:ResourceUnknown", "no such subscription");
+    let paths: Vec<String> = (0..32).map(|_| subscription_path(&subscribe(port, "PT60S"))).collect();
+    assert_soap_fault(&subscribe(port, "PT60S"), 500, "ter:TooManySubscriptions", "32 subscriptions are live");
+    let unsubscribe = "<Unsubscribe xmlns=\"http://docs.oasis-open.org/wsn/b-2\"/>";
+    assert_eq!(soap(port, &paths[0], unsubscribe, BASIC_ADMIN).status, 200);
+    assert_eq!(subscribe(port, "PT60S").status, 200, "an ended subscription makes room");
+}
+
+#[test]
+fn accounts_from_before_sealing_use_digest_once_they_log_in_with_their_password() {
+    let dir = std::sync::Arc::new(TempDir::new());
+    // admin:123456 as a file written before passwords were sealed.
+    std::fs::write(
+        dir.0.join("accounts.xml"),
+        "<accounts><user name=\"admin\" privilege=\"Administrator\" enable=\"true\" digest=\"2d08086927f4d87a31154aaf0ba2e067\"/></accounts>",
+    )
+    .unwrap();
+    let cam = Cam::start_in(dir.clone());
+    let port = cam.port();
+    let before = with_token(port, &token("admin", "123456", b"legacy-nonce-0001", 0), INFO);
+    assert_soap_fault(&before, 400, "ter:NotAuthorized", "password error");
+    cam.admin();
+    let after = with_token(port, &token("admin", "123456", b"legacy-nonce-0002", 0), INFO);
+    assert_eq!(after.status, 200, "{}", after.text());
+    let file = std::fs::read_to_string(dir.0.join("accounts.xml")).unwrap();
+    assert!(file.contains(" sealed=\"") && !file.contains("123456"), "{file}");
+}
