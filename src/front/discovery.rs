@@ -1,13 +1,13 @@
-//! The WS-Discovery responder: one UDP socket on port 3702 in the
-//! 239.255.255.250 group, answering probes (bounded, one datagram at a
-//! time) while the camera is discoverable, with Hello at start and Bye at
-//! stop.
+//! The WS-Discovery responder: a UDP socket on port 3702 in the
+//! 239.255.255.250 group, and one in ff02::c on every interface where IPv6
+//! is up, answering probes (bounded, one datagram at a time) while the
+//! camera is discoverable, with Hello at start and Bye at stop.
 
 use crate::interfaces::onvif::discovery::{bye, hello, probe_matches, MAX_PROBE, MULTICAST};
 use crate::router::camera::App;
 use crate::state::app::lock;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -16,12 +16,16 @@ use std::time::Duration;
 /// A running responder.
 pub struct Responder {
     stop: Arc<AtomicBool>,
-    thread: JoinHandle<()>,
+    threads: Vec<JoinHandle<()>>,
 }
+
+/// The IPv6 group.
+const MULTICAST_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0xc);
 
 /// The address this host reaches `peer` from (the route's source).
 fn local_address_towards(peer: SocketAddr) -> Option<IpAddr> {
-    let probe = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).ok()?;
+    let any: SocketAddr = if peer.is_ipv6() { (Ipv6Addr::UNSPECIFIED, 0).into() } else { (Ipv4Addr::UNSPECIFIED, 0).into() };
+    let probe = UdpSocket::bind(any).ok()?;
     probe.connect(peer).ok()?;
     probe.local_addr().ok().map(|a| a.ip())
 }
@@ -33,61 +37,109 @@ fn xaddr(ip: IpAddr, port: u16) -> String {
     }
 }
 
+/// How often a socket's thread looks whether it is to stop.
+const POLL: Duration = Duration::from_millis(500);
+
 fn discoverable(app: &App) -> bool {
     let access = *lock(&app.access);
     access.onvif && access.discoverable
 }
 
+/// An IPv6-only socket on `port` in ff02::c on each interface that has
+/// IPv6 (the IPv4 socket keeps the port's IPv4 side), and those interfaces.
+fn bind_v6(port: u16) -> io::Result<(UdpSocket, Vec<u32>)> {
+    use nix::sys::socket::{bind, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn6};
+    use std::os::fd::AsRawFd;
+    let fd = socket(AddressFamily::Inet6, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)?;
+    setsockopt(&fd, sockopt::Ipv6V6Only, &true)?;
+    bind(fd.as_raw_fd(), &SockaddrIn6::from(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0)))?;
+    let socket = UdpSocket::from(fd);
+    let mut joined = Vec::new();
+    for interface in nix::net::if_::if_nameindex()?.iter() {
+        if socket.join_multicast_v6(&MULTICAST_V6, interface.index()).is_ok() {
+            joined.push(interface.index());
+        }
+    }
+    if joined.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::AddrNotAvailable, "no interface has IPv6"));
+    }
+    Ok((socket, joined))
+}
+
+/// Answers probes on one socket until stopped; says Hello first and Bye
+/// last to `groups`.
+fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<AtomicU16>, stopping: Arc<AtomicBool>) {
+    let cam = app.onvif();
+    let announce = |message: &dyn Fn(&str) -> Vec<u8>| {
+        if discoverable(&app) {
+            for group in &groups {
+                let ip = local_address_towards(*group).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+                let _ = socket.send_to(&message(&xaddr(ip, port.load(Ordering::Relaxed))), group);
+            }
+        }
+    };
+    announce(&|xaddr| hello(&cam, xaddr));
+    let mut buf = vec![0u8; MAX_PROBE];
+    while !stopping.load(Ordering::Relaxed) {
+        let (n, peer) = match socket.recv_from(&mut buf) {
+            Ok(got) => got,
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => continue,
+            Err(e) => {
+                log::error!("ws-discovery: {e}");
+                thread::sleep(Duration::from_millis(500));
+                continue;
+            }
+        };
+        if !discoverable(&app) {
+            continue;
+        }
+        let Some(ip) = local_address_towards(peer) else { continue };
+        if let Some(answer) = probe_matches(&cam, &buf[..n], &xaddr(ip, port.load(Ordering::Relaxed))) {
+            if let Err(e) = socket.send_to(&answer, peer) {
+                log::debug!("ws-discovery: no answer to {peer}: {e}");
+            }
+        }
+    }
+    announce(&|_| bye(&cam));
+}
+
 impl Responder {
     /// Binds `addr` and joins the discovery group on every interface the
-    /// kernel picks (a camera has one); `port` is the HTTP port served now.
+    /// kernel picks (a camera has one); on the IPv4 wildcard, and when HTTP
+    /// is served over IPv6 too (`--listen [::]:80`), the IPv6 group as well.
+    /// `port` is the HTTP port served now.
     pub fn start(app: Arc<App>, addr: SocketAddr, port: Arc<AtomicU16>) -> io::Result<Responder> {
         let socket = UdpSocket::bind(addr)?;
         if let Err(e) = socket.join_multicast_v4(&Ipv4Addr::new(239, 255, 255, 250), &Ipv4Addr::UNSPECIFIED) {
             log::warn!("ws-discovery: not in the multicast group ({e}); unicast probes only");
         }
-        socket.set_read_timeout(Some(Duration::from_millis(500)))?;
+        socket.set_read_timeout(Some(POLL))?;
         log::info!("ws-discovery on {}", socket.local_addr()?);
         let stop = Arc::new(AtomicBool::new(false));
-        let stopping = stop.clone();
-        let thread = thread::Builder::new().name("ws-discovery".into()).spawn(move || {
-            let cam = app.onvif();
-            if discoverable(&app) {
-                if let Some(ip) = local_address_towards(MULTICAST) {
-                    let _ = socket.send_to(&hello(&cam, &xaddr(ip, port.load(Ordering::Relaxed))), MULTICAST);
+        let mut sockets = vec![(socket, vec![MULTICAST])];
+        if addr.ip() == IpAddr::V4(Ipv4Addr::UNSPECIFIED) && app.listen.is_ipv6() {
+            match bind_v6(addr.port()) {
+                Ok((v6, interfaces)) => {
+                    v6.set_read_timeout(Some(POLL))?;
+                    let groups = interfaces.iter().map(|i| SocketAddrV6::new(MULTICAST_V6, addr.port(), 0, *i).into()).collect();
+                    sockets.push((v6, groups));
                 }
+                Err(e) => log::info!("ws-discovery: IPv4 only ({e})"),
             }
-            let mut buf = vec![0u8; MAX_PROBE];
-            while !stopping.load(Ordering::Relaxed) {
-                let (n, peer) = match socket.recv_from(&mut buf) {
-                    Ok(got) => got,
-                    Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => continue,
-                    Err(e) => {
-                        log::error!("ws-discovery: {e}");
-                        thread::sleep(Duration::from_millis(500));
-                        continue;
-                    }
-                };
-                if !discoverable(&app) {
-                    continue;
-                }
-                let Some(ip) = local_address_towards(peer) else { continue };
-                if let Some(answer) = probe_matches(&cam, &buf[..n], &xaddr(ip, port.load(Ordering::Relaxed))) {
-                    if let Err(e) = socket.send_to(&answer, peer) {
-                        log::debug!("ws-discovery: no answer to {peer}: {e}");
-                    }
-                }
-            }
-            if discoverable(&app) {
-                let _ = socket.send_to(&bye(&cam), MULTICAST);
-            }
-        })?;
-        Ok(Responder { stop, thread })
+        }
+        let mut threads = Vec::new();
+        for (socket, groups) in sockets {
+            let (app, port, stopping) = (app.clone(), port.clone(), stop.clone());
+            threads.push(thread::Builder::new().name("ws-discovery".into()).spawn(move || serve(app, socket, groups, port, stopping))?);
+        }
+        Ok(Responder { stop, threads })
     }
 
     /// Says Bye and stops.
     pub fn stop(self) {
         self.stop.store(true, Ordering::Relaxed);
-        let _ = self.thread.join();
+        for thread in self.threads {
+            let _ = thread.join();
+        }
     }
 }

@@ -238,8 +238,8 @@ fn ffmpeg_reads_a_snapshot_with_digest() {
 }
 
 #[test]
-fn wsdiscovery_finds_the_camera_from_another_host() {
-    let test = "onvif::wsdiscovery_finds_the_camera_from_another_host";
+fn wsdiscovery_finds_the_camera_from_another_host_over_ipv4_and_ipv6() {
+    let test = "onvif::wsdiscovery_finds_the_camera_from_another_host_over_ipv4_and_ipv6";
     if !python_has(test, "wsdiscovery") {
         return;
     }
@@ -259,6 +259,10 @@ fn wsdiscovery_finds_the_camera_from_another_host() {
     let text = String::from_utf8_lossy(&out.stdout);
     let log = std::fs::read_to_string(dir.0.join("camcgi.log")).unwrap_or_default();
     assert!(out.status.success(), "{text}\n{}\n{log}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.starts_with("http://10.77.0.1:8080/onvif/device_service "), "{text}");
-    assert!(text.contains("onvif://www.onvif.org/type/ptz"), "{text}");
+    let mut lines = text.lines();
+    let v4 = lines.next().unwrap_or_default();
+    assert!(v4.starts_with("http://10.77.0.1:8080/onvif/device_service "), "{text}");
+    assert!(v4.contains("onvif://www.onvif.org/type/ptz"), "{text}");
+    let v6 = lines.next().unwrap_or_default();
+    assert!(v6.starts_with("http://[fe80::") && v6.ends_with("]:8080/onvif/device_service"), "{text}");
 }
