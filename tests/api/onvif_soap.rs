@@ -176,3 +176,38 @@ fn accounts_from_before_sealing_use_digest_once_they_log_in_with_their_password(
     let file = std::fs::read_to_string(dir.0.join("accounts.xml")).unwrap();
     assert!(file.contains(" sealed=\"") && !file.contains("123456"), "{file}");
 }
+
+const MEDIA: &str = "/onvif/media_service";
+
+#[test]
+fn media_numbers_streams_as_the_cgi_and_sets_them_through_its_checks() {
+    let cam = Cam::start();
+    let port = cam.port();
+    let uri = |op: &str, profile: &str| {
+        let r = soap(port, MEDIA, &format!("<{op} xmlns=\"http://www.onvif.org/ver10/media/wsdl\"><ProfileToken>{profile}</ProfileToken></{op}>"), BASIC_ADMIN);
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.element("tt:Uri").unwrap()
+    };
+    assert_eq!(uri("GetStreamUri", "profile_1"), "rtsp://127.0.0.1:554/stream1");
+    assert_eq!(uri("GetStreamUri", "profile_2"), "rtsp://127.0.0.1:554/stream2");
+    assert_eq!(uri("GetSnapshotUri", "profile_1"), format!("http://127.0.0.1/cgi-bin/snapshot.cgi?stream=1"));
+    assert_eq!(uri("GetSnapshotUri", "profile_2"), format!("http://127.0.0.1/cgi-bin/snapshot.cgi?stream=0"));
+    let set = |config: &str| {
+        let body = format!("<SetVideoEncoderConfiguration xmlns=\"http://www.onvif.org/ver10/media/wsdl\"><Configuration token=\"video_encoder_2\">{config}</Configuration><ForcePersistence>true</ForcePersistence></SetVideoEncoderConfiguration>");
+        soap(port, MEDIA, &body, BASIC_ADMIN)
+    };
+    let schema = "xmlns=\"http://www.onvif.org/ver10/schema\"";
+    let r = set(&format!("<Resolution {schema}><Width>640</Width><Height>480</Height></Resolution><RateControl {schema}><FrameRateLimit>15</FrameRateLimit><BitrateLimit>300</BitrateLimit></RateControl>"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let cgi = assert_ok(cam.get(&format!("/cgi-bin/videoencoder?uid={}", cam.admin())), "videoencoder");
+    assert!(cgi.text().contains("<stream2 encode_mode=\"H265\" resolution=\"VGA\" framerate=\"15\" govlength=\"100\" bitrate=\"300\""), "{}", cgi.text());
+    assert_soap_fault(&set(&format!("<RateControl {schema}><FrameRateLimit>99</FrameRateLimit></RateControl>")), 400, "ter:InvalidArgVal", "framerate error");
+    assert_soap_fault(&set(&format!("<Resolution {schema}><Width>1</Width><Height>1</Height></Resolution>")), 400, "ter:ConfigModify", "Resolution: not offered");
+    let unchanged = assert_ok(cam.get(&format!("/cgi-bin/videoencoder?uid={}", cam.admin())), "videoencoder");
+    assert_eq!(unchanged.text(), cgi.text(), "refused sets change nothing");
+    let audio = format!("<SetAudioEncoderConfiguration xmlns=\"http://www.onvif.org/ver10/media/wsdl\"><Configuration token=\"audio_encoder\"><Encoding {schema}>AAC</Encoding><Bitrate {schema}>16</Bitrate><SampleRate {schema}>16</SampleRate></Configuration></SetAudioEncoderConfiguration>");
+    let r = soap(port, MEDIA, &audio, BASIC_ADMIN);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = soap(port, MEDIA, "<GetAudioEncoderConfigurations xmlns=\"http://www.onvif.org/ver10/media/wsdl\"/>", BASIC_ADMIN);
+    assert!(r.text().contains("<tt:Encoding>AAC</tt:Encoding><tt:Bitrate>16</tt:Bitrate><tt:SampleRate>16</tt:SampleRate>"), "{}", r.text());
+}

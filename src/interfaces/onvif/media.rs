@@ -4,7 +4,7 @@
 
 use super::soap::{esc, Envelope, SoapFault};
 use super::{enc, from_cgi, Answer, Camera, Context};
-use crate::interfaces::video;
+use crate::interfaces::{audio, video};
 use crate::state::app::lock;
 use camcgi_hal::{BitrateControl, StreamConfig, StreamId};
 use std::fmt::Write;
@@ -152,6 +152,53 @@ fn set_encoder(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
     Ok(Answer::new("<trt:SetVideoEncoderConfigurationResponse/>".into()))
 }
 
+/// The response and item element names of a `GetXConfiguration` or
+/// `GetXConfigurations` operation.
+fn plural(operation: &str, singular: &str) -> (String, &'static str) {
+    if operation == singular {
+        (format!("{singular}Response"), "Configuration")
+    } else {
+        (format!("{operation}Response"), "Configurations")
+    }
+}
+
+/// ONVIF's name for an audio encoding of the board's.
+fn audio_encoding(name: &str) -> &'static str {
+    let n = name.to_ascii_uppercase();
+    if n.contains("AAC") {
+        "AAC"
+    } else if n.contains("726") {
+        "G726"
+    } else {
+        "G711"
+    }
+}
+
+fn set_audio(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    if env.find("Configuration").and_then(|c| c.attr("token")) != Some("audio_encoder") {
+        return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoConfig"], "no such audio encoder configuration"));
+    }
+    let caps = lock(cam.audio).hal.capabilities();
+    let mut query = String::new();
+    if let Some(kind) = env.text("Encoding") {
+        // The first of the board's encodings ONVIF calls by that name.
+        let name = caps.iter().find(|k| audio_encoding(&k.name) == kind).map(|k| k.name.clone());
+        let name = name.ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Encoding: not offered"))?;
+        let _ = write!(query, "&encode_type={}", enc(&name));
+    }
+    for (onvif, cgi) in [("Bitrate", "bitrate"), ("SampleRate", "samplerate")] {
+        if let Some(v) = env.text(onvif) {
+            let kilo: u32 = v.parse().map_err(|_| SoapFault::invalid(format!("{onvif}: a whole number")))?;
+            let _ = write!(query, "&{cgi}={}", kilo.saturating_mul(1000));
+        }
+    }
+    let call = ctx.cgi_call("/cgi-bin/audioencoder", query.trim_start_matches('&'))?;
+    if call.is_set() {
+        audio::handle(cam.shared, cam.audio, &call).map_err(from_cgi)?;
+    }
+    Ok(Answer::new("<trt:SetAudioEncoderConfigurationResponse/>".into()))
+}
+
 /// Answers one media operation.
 pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let operation = env.operation();
@@ -177,7 +224,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
         }
         "GetVideoSourceConfigurations" | "GetVideoSourceConfiguration" => {
             let (w, h) = dimensions(&lock(cam.video).config.stream(StreamId::Main).resolution);
-            let (outer, inner) = if operation.ends_with('s') { ("GetVideoSourceConfigurationsResponse", "Configurations") } else { ("GetVideoSourceConfigurationResponse", "Configuration") };
+            let (outer, inner) = plural(operation, "GetVideoSourceConfiguration");
             format!("<trt:{outer}><trt:{inner} token=\"video_src_config\">{}</trt:{inner}></trt:{outer}>", source_configuration(w, h))
         }
         "GetVideoEncoderConfigurations" => {
@@ -203,17 +250,37 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
         }
         "SetVideoEncoderConfiguration" => return set_encoder(cam, ctx, env),
         "GetAudioSources" => "<trt:GetAudioSourcesResponse><trt:AudioSources token=\"audio_src\"><tt:Channels>1</tt:Channels></trt:AudioSources></trt:GetAudioSourcesResponse>".to_string(),
+        "GetAudioSourceConfigurations" | "GetAudioSourceConfiguration" => {
+            let (outer, inner) = plural(operation, "GetAudioSourceConfiguration");
+            format!("<trt:{outer}><trt:{inner} token=\"audio_src_config\"><tt:Name>AudioSource</tt:Name><tt:UseCount>2</tt:UseCount><tt:SourceToken>audio_src</tt:SourceToken></trt:{inner}></trt:{outer}>")
+        }
         "GetAudioEncoderConfigurations" | "GetAudioEncoderConfiguration" => {
             let a = lock(cam.audio).config.clone();
-            let kind = if a.encode_type.to_ascii_uppercase().contains("AAC") { "AAC" } else { "G711" };
-            let (outer, inner) = if operation.ends_with('s') { ("GetAudioEncoderConfigurationsResponse", "Configurations") } else { ("GetAudioEncoderConfigurationResponse", "Configuration") };
+            let (outer, inner) = plural(operation, "GetAudioEncoderConfiguration");
             format!(
-                "<trt:{outer}><trt:{inner} token=\"audio_encoder\"><tt:Name>{}</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>{kind}</tt:Encoding><tt:Bitrate>{}</tt:Bitrate><tt:SampleRate>{}</tt:SampleRate><tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout></trt:{inner}></trt:{outer}>",
+                "<trt:{outer}><trt:{inner} token=\"audio_encoder\"><tt:Name>{}</tt:Name><tt:UseCount>2</tt:UseCount><tt:Encoding>{}</tt:Encoding><tt:Bitrate>{}</tt:Bitrate><tt:SampleRate>{}</tt:SampleRate><tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout></trt:{inner}></trt:{outer}>",
                 esc(&a.encode_type),
+                audio_encoding(&a.encode_type),
                 a.bitrate / 1000,
                 a.samplerate / 1000
             )
         }
+        "GetAudioEncoderConfigurationOptions" => {
+            let mut body = String::from("<trt:GetAudioEncoderConfigurationOptionsResponse><trt:Options>");
+            for kind in lock(cam.audio).hal.capabilities() {
+                let mut bitrates = String::new();
+                let mut rates = String::new();
+                for rate in &kind.samplerates {
+                    let _ = write!(rates, "<tt:Items>{}</tt:Items>", rate.rate / 1000);
+                    for b in &rate.bitrates {
+                        let _ = write!(bitrates, "<tt:Items>{}</tt:Items>", b / 1000);
+                    }
+                }
+                let _ = write!(body, "<tt:Options><tt:Encoding>{}</tt:Encoding><tt:BitrateList>{bitrates}</tt:BitrateList><tt:SampleRateList>{rates}</tt:SampleRateList></tt:Options>", audio_encoding(&kind.name));
+            }
+            body + "</trt:Options></trt:GetAudioEncoderConfigurationOptionsResponse>"
+        }
+        "SetAudioEncoderConfiguration" => return set_audio(cam, ctx, env),
         "GetStreamUri" => {
             let id = profile_stream(env.text("ProfileToken"))?;
             let (port, path) = lock(cam.video).hal.rtsp(id);
