@@ -54,3 +54,22 @@ fn firmware_headers() {
         }
     }
 }
+
+#[test]
+fn soap_envelopes_and_digest_headers() {
+    use camcgi::interfaces::onvif::soap::{datetime, duration_ms, Envelope};
+    let mut parsed = 0;
+    for (path, bytes) in inputs("soap") {
+        if let Ok(env) = Envelope::parse(&bytes) {
+            parsed += 1;
+            assert!(!env.operation().is_empty(), "{}", path.display());
+            let _ = env.within("Velocity");
+            let _ = env.text("Timeout").map(duration_ms);
+            let _ = env.text("Created").map(datetime);
+        }
+        if let Some(answer) = camcgi::api::digest::parse(&String::from_utf8_lossy(&bytes)) {
+            assert!(!answer.is_right("password", "GET"), "{}", path.display());
+        }
+    }
+    assert!(parsed >= 2, "the seeds include envelopes that parse");
+}

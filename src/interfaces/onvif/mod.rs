@@ -128,13 +128,13 @@ impl Answer {
     }
 }
 
-/// A CGI fault as ONVIF's: a bad value is `ter:InvalidArgVal`, a refusal
-/// `ter:NotAuthorized`, a device or storage failure the camera's.
+/// A CGI fault as ONVIF's: a bad value is `ter:InvalidArgVal` with the
+/// CGI's reason; a device or storage failure is the camera's. (Privileges
+/// are checked before an operation calls the CGI.)
 pub fn from_cgi(fault: Fault) -> SoapFault {
     let reason = fault.reason.into_owned();
     match fault.status {
-        400 if reason.contains("permission") || reason.contains("Non-administrators") => SoapFault::not_authorized(reason),
-        400 | 404 => SoapFault::invalid(reason),
+        400..=499 => SoapFault::invalid(reason),
         _ => SoapFault::receiver(&["ter:Action"], reason),
     }
 }
@@ -170,8 +170,9 @@ fn open_to_all(operation: &str) -> bool {
 /// Operator, accounts and the camera's identity Administrator.
 fn needed(operation: &str) -> Privilege {
     match operation {
-        "CreateUsers" | "DeleteUsers" | "SetUser" | "SetSystemFactoryDefault" | "SetDiscoveryMode" => Privilege::Administrator,
-        "GetUsers" => Privilege::Administrator,
+        "GetUsers" | "CreateUsers" | "DeleteUsers" | "SetUser" | "SetSystemFactoryDefault" | "SetDiscoveryMode" => {
+            Privilege::Administrator
+        }
         op if op.starts_with("Get") => Privilege::User,
         "CreatePullPointSubscription" | "PullMessages" | "Renew" | "Unsubscribe" | "SetSynchronizationPoint" => Privilege::User,
         _ => Privilege::Operator,
