@@ -211,3 +211,19 @@ fn media_numbers_streams_as_the_cgi_and_sets_them_through_its_checks() {
     let r = soap(port, MEDIA, "<GetAudioEncoderConfigurations xmlns=\"http://www.onvif.org/ver10/media/wsdl\"/>", BASIC_ADMIN);
     assert!(r.text().contains("<tt:Encoding>AAC</tt:Encoding><tt:Bitrate>16</tt:Bitrate><tt:SampleRate>16</tt:SampleRate>"), "{}", r.text());
 }
+
+#[test]
+fn the_pre_authentication_set_answers_whatever_token_comes_with_it() {
+    let cam = Cam::start();
+    let port = cam.port();
+    let clock = "<GetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>";
+    // A token made on a clock an hour off, as a client sends before it has asked the time.
+    let early = token("admin", "123456", b"early-nonce-0001", 3600);
+    let r = with_token(port, &early, clock);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let wrong = token("admin", "guess", b"early-nonce-0002", 0);
+    for _ in 0..6 {
+        assert_eq!(with_token(port, &wrong, clock).status, 200);
+    }
+    assert_eq!(cam.login("admin", "123456").len(), 32, "unchecked credentials are no failed logins");
+}

@@ -226,15 +226,20 @@ pub fn answer(cam: &Camera, request: &Request) -> Reply {
         Err(fault) => return reply(fault.status, fault.document()),
     };
     let operation = env.operation().to_string();
-    let session = match sender(cam, &env, request) {
-        Ok(Some(session)) => session,
-        Ok(None) if open_to_all(&operation) || !access.onvif_auth => {
-            Session { token: Token::NONE, user: String::new(), privilege: Privilege::User }
+    let anyone = Session { token: Token::NONE, user: String::new(), privilege: Privilege::User };
+    // The pre-authentication set answers whatever credentials come with it:
+    // a client sends its token before it has learnt the camera's clock.
+    let session = if open_to_all(&operation) {
+        anyone
+    } else {
+        match sender(cam, &env, request) {
+            Ok(Some(session)) => session,
+            Ok(None) if !access.onvif_auth => anyone,
+            Ok(None) => return refused(app, &SoapFault::not_authorized("credentials are required"), true),
+            Err(reply) => return reply,
         }
-        Ok(None) => return refused(app, &SoapFault::not_authorized("credentials are required"), true),
-        Err(reply) => return reply,
     };
-    if session.privilege < needed(&operation) && !open_to_all(&operation) {
+    if session.privilege < needed(&operation) {
         return refused(app, &SoapFault::not_authorized(format!("{operation} needs a higher privilege")), false);
     }
     let base = match request.host.filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".:-[]".contains(&b))) {
