@@ -227,3 +227,21 @@ fn the_pre_authentication_set_answers_whatever_token_comes_with_it() {
     }
     assert_eq!(cam.login("admin", "123456").len(), 32, "unchecked credentials are no failed logins");
 }
+
+#[test]
+fn the_clock_is_set_through_the_cgi_in_the_zone_onvif_names() {
+    let cam = Cam::start();
+    let set = "<SetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"><DateTimeType>Manual</DateTimeType><DaylightSavings>false</DaylightSavings><TimeZone><TZ xmlns=\"http://www.onvif.org/ver10/schema\">CST-8</TZ></TimeZone><UTCDateTime><Date xmlns=\"http://www.onvif.org/ver10/schema\"><Year>2030</Year><Month>1</Month><Day>2</Day></Date><Time xmlns=\"http://www.onvif.org/ver10/schema\"><Hour>20</Hour><Minute>30</Minute><Second>0</Second></Time></UTCDateTime></SetSystemDateAndTime>";
+    let r = soap(cam.port(), DEVICE, set, BASIC_ADMIN);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let time = assert_ok(cam.get(&format!("/cgi-bin/time?uid={}", cam.admin())), "time");
+    assert_eq!(time.attr("timezone").as_deref(), Some("GMT+08:00"));
+    assert_eq!(time.attr("update_method").as_deref(), Some("MANUAL"));
+    assert!(time.attr("current_time").unwrap().starts_with("2030-01-03 04:3"), "{}", time.text());
+    let bad = set.replace("<Month>1</Month>", "<Month>13</Month>");
+    assert_soap_fault(&soap(cam.port(), DEVICE, &bad, BASIC_ADMIN), 400, "ter:InvalidArgVal", "month range: 1-12");
+    let bad = set.replace("<Month>1</Month><Day>2</Day>", "<Month>2</Month><Day>30</Day>");
+    assert_soap_fault(&soap(cam.port(), DEVICE, &bad, BASIC_ADMIN), 400, "ter:InvalidArgVal", "day range: 1-28");
+    let unchanged = assert_ok(cam.get(&format!("/cgi-bin/time?uid={}", cam.admin())), "time");
+    assert!(unchanged.attr("current_time").unwrap().starts_with("2030-01-03 04:3"), "refused sets change nothing");
+}

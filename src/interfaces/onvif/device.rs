@@ -78,7 +78,8 @@ fn date_time(unix: i64) -> String {
     )
 }
 
-/// A POSIX zone for a CGI zone: `GMT+08:00` is `UTC-08:00` in POSIX's sign.
+/// A POSIX zone for a CGI zone: `GMT+08:00` is `UTC-08:00` in POSIX's sign
+/// (and [`cgi_zone`] reads it back).
 fn posix_zone(zone: &str) -> String {
     match zone.strip_prefix("GMT") {
         Some(offset) if offset.starts_with('+') => format!("UTC-{}", &offset[1..]),
@@ -91,20 +92,60 @@ fn number(env: &Envelope, name: &str) -> Result<i64, SoapFault> {
     env.text(name).and_then(|v| v.parse().ok()).ok_or_else(|| SoapFault::invalid(format!("{name} is missing or not a number")))
 }
 
+/// The CGI's zone (`GMT+08:00`) for a POSIX one (`CST-8`, `UTC-08:00`:
+/// POSIX counts west of Greenwich as positive); the daylight-saving part is
+/// not read.
+fn cgi_zone(posix: &str) -> Option<String> {
+    let rest = match posix.strip_prefix('<') {
+        Some(quoted) => quoted.split_once('>')?.1,
+        None => posix.trim_start_matches(|c: char| c.is_ascii_alphabetic()),
+    };
+    let (sign, rest) = match rest.as_bytes().first()? {
+        b'-' => ('+', &rest[1..]),
+        b'+' => ('-', &rest[1..]),
+        _ => ('-', rest),
+    };
+    let offset = rest.split(|c: char| c.is_ascii_alphabetic() || c == ',').next()?;
+    let (hours, minutes) = offset.split_once(':').unwrap_or((offset, "0"));
+    let (hours, minutes): (u8, u8) = (hours.parse().ok()?, minutes.parse().ok()?);
+    let sign = if hours == 0 && minutes == 0 { '+' } else { sign };
+    Some(format!("GMT{sign}{hours:02}:{minutes:02}"))
+}
+
 fn set_date_time(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let query = match env.text("DateTimeType") {
-        Some("NTP") => "update_method=NTP".to_string(),
+    let mut query = String::new();
+    let mut zone = lock(cam.time).config.timezone().to_string();
+    if let Some(tz) = env.text("TZ").filter(|tz| !tz.is_empty()) {
+        zone = cgi_zone(tz).ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:InvalidTimeZone"], "TZ: a POSIX time zone"))?;
+        let _ = write!(query, "timezone={}&", enc(&zone));
+    }
+    match env.text("DateTimeType") {
+        Some("NTP") => query.push_str("update_method=NTP"),
         Some("Manual") => {
-            let zone = lock(cam.time).config.timezone().to_string();
-            let unix = time::days_from_civil(number(env, "Year")?, number(env, "Month")?, number(env, "Day")?) * 86400
-                + number(env, "Hour")? * 3600
-                + number(env, "Minute")? * 60
-                + number(env, "Second")?;
+            // Checked here, in UTC, with the CGI's texts: the CGI checks the
+            // local time this becomes, and a 13th month would roll over.
+            let ranged = |name: &str, cgi: &str, lo: i64, hi: i64| {
+                number(env, name).and_then(|v| {
+                    if (lo..=hi).contains(&v) {
+                        Ok(v)
+                    } else {
+                        Err(SoapFault::invalid(format!("{cgi} range: {lo}-{hi}")))
+                    }
+                })
+            };
+            let (y, mo) = (ranged("Year", "year", 2000, 2099)?, ranged("Month", "month", 1, 12)?);
+            let first = |y: i64, m: i64| time::days_from_civil(y, m, 1);
+            let month_days = if mo == 12 { first(y + 1, 1) } else { first(y, mo + 1) } - first(y, mo);
+            let d = ranged("Day", "day", 1, month_days)?;
+            let unix = time::days_from_civil(y, mo, d) * 86400
+                + ranged("Hour", "hour", 0, 23)? * 3600
+                + ranged("Minute", "min", 0, 59)? * 60
+                + ranged("Second", "sec", 0, 59)?;
             let [y, mo, d, h, mi, s] = time::local_time(unix, &zone);
-            format!("update_method=MANUAL&year={y}&month={mo}&day={d}&hour={h}&min={mi}&sec={s}")
+            let _ = write!(query, "update_method=MANUAL&year={y}&month={mo}&day={d}&hour={h}&min={mi}&sec={s}");
         }
         _ => return Err(SoapFault::invalid("DateTimeType: Manual or NTP")),
-    };
+    }
     let call = ctx.cgi_call("/cgi-bin/time", &query)?;
     time::handle(cam.shared, cam.time, &call).map_err(from_cgi)?;
     Ok(Answer::new("<tds:SetSystemDateAndTimeResponse/>".into()))
@@ -300,4 +341,20 @@ pub fn endpoint_from_mac(mac: [u8; 6]) -> String {
     bytes[6] = 0x40 | (bytes[6] & 0x0f);
     bytes[8] = 0x80 | (bytes[8] & 0x3f);
     format!("urn:uuid:{}", uuid::Uuid::from_bytes(bytes).hyphenated())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn posix_zones_become_the_cgi_zones() {
+        assert_eq!(cgi_zone("CST-8").as_deref(), Some("GMT+08:00"));
+        assert_eq!(cgi_zone("UTC-05:45").as_deref(), Some("GMT+05:45"));
+        assert_eq!(cgi_zone("EST5EDT,M3.2.0,M11.1.0").as_deref(), Some("GMT-05:00"));
+        assert_eq!(cgi_zone("<+0330>-3:30").as_deref(), Some("GMT+03:30"));
+        assert_eq!(cgi_zone("UTC0").as_deref(), Some("GMT+00:00"));
+        assert_eq!(cgi_zone(&posix_zone("GMT-03:30")).as_deref(), Some("GMT-03:30"));
+        assert_eq!(cgi_zone("nonsense"), None);
+    }
 }
