@@ -84,9 +84,9 @@ impl Nonces {
 
 /// WS-Security nonces seen lately: a UsernameToken whose nonce is among
 /// them is a replay. Kept as SHA-1 digests, in a ring.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct SeenNonces {
-    ring: Vec<[u8; 20]>,
+    ring: heapless::Vec<[u8; 20], SEEN_CAPACITY>,
     next: usize,
 }
 
@@ -94,12 +94,6 @@ pub struct SeenNonces {
 /// only a flood of this many logins within that window could push a nonce
 /// out before it goes stale.
 pub const SEEN_CAPACITY: usize = 256;
-
-impl Default for SeenNonces {
-    fn default() -> Self {
-        SeenNonces { ring: Vec::with_capacity(SEEN_CAPACITY), next: 0 }
-    }
-}
 
 impl SeenNonces {
     /// Records a nonce; false if it was seen already.
@@ -109,9 +103,7 @@ impl SeenNonces {
         if self.ring.contains(&key) {
             return false;
         }
-        if self.ring.len() < SEEN_CAPACITY {
-            self.ring.push(key);
-        } else {
+        if let Err(key) = self.ring.push(key) {
             self.ring[self.next] = key;
         }
         self.next = (self.next + 1) % SEEN_CAPACITY;

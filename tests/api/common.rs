@@ -502,3 +502,26 @@ pub fn post_soap(port: u16, path: &str, envelope: &str, headers: &str) -> Resp {
 pub fn soap(port: u16, path: &str, body: &str, headers: &str) -> Resp {
     post_soap(port, path, &soap_envelope("", body), headers)
 }
+
+fn md5_hex(parts: &[&str]) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(parts.join(":").as_bytes()))
+}
+
+/// An `Authorization: Digest` header line (MD5, `qop=auth`) for a request.
+pub fn digest_answer(method: &str, uri: &str, user: &str, password: &str, nonce: &str, nc: u32) -> String {
+    let ha1 = md5_hex(&[user, "camcgi", password]);
+    let ha2 = md5_hex(&[method, uri]);
+    let nc = format!("{nc:08x}");
+    let response = md5_hex(&[&ha1, nonce, &nc, "abc", "auth", &ha2]);
+    format!(
+        "Authorization: Digest username=\"{user}\", realm=\"camcgi\", nonce=\"{nonce}\", uri=\"{uri}\", algorithm=MD5, qop=auth, nc={nc}, cnonce=\"abc\", response=\"{response}\"\r\n"
+    )
+}
+
+/// The nonce of a 401's Digest challenges.
+pub fn challenge_nonce(r: &Resp) -> String {
+    let challenge = r.headers.iter().find(|(n, v)| n.eq_ignore_ascii_case("WWW-Authenticate") && v.starts_with("Digest ")).expect("a Digest challenge");
+    let start = challenge.1.find("nonce=\"").expect("a nonce") + 7;
+    challenge.1[start..start + 32].to_string()
+}

@@ -316,3 +316,17 @@ fn the_header_parser_survives_any_bytes() {
         let _ = Header::parse(&bytes[..(x as usize % HEADER_LEN)]);
     }
 }
+
+#[test]
+fn an_upload_by_http_digest() {
+    let cam = Cam::start();
+    let img = good("1.1.0");
+    let challenge = post(cam.port(), PATH, "", &img);
+    assert_fault(&challenge, 401, PATH, "error, parse username");
+    assert_challenges(&challenge);
+    let nonce = challenge_nonce(&challenge);
+    let wrong = post(cam.port(), PATH, &digest_answer("GET", PATH, "admin", "123456", &nonce, 1), &img);
+    assert_fault(&wrong, 401, PATH, "password error");
+    let r = post(cam.port(), PATH, &digest_answer("POST", PATH, "admin", "123456", &nonce, 2), &img);
+    assert_eq!(r.status, 200, "{}", r.text());
+}

@@ -79,29 +79,14 @@ fn curl_digest_fetches_a_snapshot() {
 const SNAPSHOT: &str = "/cgi-bin/snapshot.cgi?stream=1";
 const VALUE: &str = "/cgi-bin/snapshot";
 
-fn md5_hex(parts: &[&str]) -> String {
-    use md5::{Digest, Md5};
-    hex::encode(Md5::digest(parts.join(":").as_bytes()))
-}
-
-/// A Digest (MD5) answer for `nonce` with count `nc`.
+/// A Digest (MD5) answer for a snapshot, for `nonce` with count `nc`.
 fn digest_header(user: &str, password: &str, nonce: &str, nc: u32) -> String {
-    let ha1 = md5_hex(&[user, "camcgi", password]);
-    let ha2 = md5_hex(&["GET", SNAPSHOT]);
-    let nc = format!("{nc:08x}");
-    let response = md5_hex(&[&ha1, nonce, &nc, "abc", "auth", &ha2]);
-    format!(
-        "Authorization: Digest username=\"{user}\", realm=\"camcgi\", nonce=\"{nonce}\", uri=\"{SNAPSHOT}\", algorithm=MD5, qop=auth, nc={nc}, cnonce=\"abc\", response=\"{response}\"\r\n"
-    )
+    digest_answer("GET", SNAPSHOT, user, password, nonce, nc)
 }
 
 fn nonce_of(r: &Resp) -> String {
-    let challenges: Vec<&str> = r.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("WWW-Authenticate")).map(|(_, v)| v.as_str()).collect();
-    assert!(challenges[0].starts_with("Digest ") && challenges[0].contains("algorithm=SHA-256"), "{challenges:?}");
-    assert!(challenges[1].contains("algorithm=MD5"), "{challenges:?}");
-    assert_eq!(challenges[2], "Basic realm=\"camcgi\"", "Digest is offered first, then Basic");
-    let start = challenges[1].find("nonce=\"").unwrap() + 7;
-    challenges[1][start..start + 32].to_string()
+    assert_challenges(r);
+    challenge_nonce(r)
 }
 
 #[test]

@@ -57,6 +57,8 @@ fn a_username_token_proves_its_account_once_and_only_when_recent() {
     assert_soap_fault(&with_token(port, &stale, INFO), 400, "ter:NotAuthorized", "the token&apos;s Created is too far from the camera&apos;s clock");
     let text = "<Security><UsernameToken><Username>admin</Username><Password Type=\"...#PasswordText\">123456</Password></UsernameToken></Security>";
     assert_eq!(with_token(port, text, INFO).status, 200, "PasswordText");
+    let untyped = "<Security><UsernameToken><Username>admin</Username><Password>123456</Password></UsernameToken></Security>";
+    assert_eq!(with_token(port, untyped, INFO).status, 200, "PasswordText is the default type");
 }
 
 #[test]

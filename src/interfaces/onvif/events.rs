@@ -7,7 +7,7 @@
 use super::soap::{datetime, duration_ms, format_datetime, Envelope, SoapFault};
 use super::{Answer, Camera, Context};
 use crate::state::app::lock;
-use std::collections::VecDeque;
+use heapless::Deque;
 use std::fmt::Write;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -36,12 +36,12 @@ struct Subscription {
     id: u64,
     /// On the monotonic clock.
     ends: Duration,
-    queue: VecDeque<Message>,
+    queue: Deque<Message, QUEUE>,
 }
 
 #[derive(Debug, Default)]
 struct Table {
-    subscriptions: Vec<Subscription>,
+    subscriptions: heapless::Vec<Subscription, CAPACITY>,
     motion: bool,
 }
 
@@ -54,10 +54,10 @@ pub struct Events {
 
 impl Subscription {
     fn push(&mut self, message: Message) {
-        if self.queue.len() == QUEUE {
+        if self.queue.is_full() {
             self.queue.pop_front();
         }
-        self.queue.push_back(message);
+        let _ = self.queue.push_back(message);
     }
 }
 
@@ -141,13 +141,12 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             let id = u64::from_le_bytes(crate::state::secret::random::<8>()) >> 1;
             let mut table = lock(&events.table);
             table.subscriptions.retain(|s| s.ends > now);
-            if table.subscriptions.len() >= CAPACITY {
+            let motion = table.motion;
+            let mut s = Subscription { id, ends, queue: Deque::new() };
+            s.push(Message { at: wall, motion, initial: true });
+            if table.subscriptions.push(s).is_err() {
                 return Err(SoapFault::receiver(&["ter:Action", "ter:TooManySubscriptions"], format!("{CAPACITY} subscriptions are live")));
             }
-            let motion = table.motion;
-            let mut s = Subscription { id, ends, queue: VecDeque::new() };
-            s.push(Message { at: wall, motion, initial: true });
-            table.subscriptions.push(s);
             format!(
                 "<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference><wsa:Address>{}/onvif/subscription?id={id}</wsa:Address></tev:SubscriptionReference>{}</tev:CreatePullPointSubscriptionResponse>",
                 ctx.base,
@@ -164,8 +163,8 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             let (messages, ends) = loop {
                 let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > cam.shared.now()).ok_or_else(unknown)?;
                 if !s.queue.is_empty() || Instant::now() >= deadline {
-                    let n = s.queue.len().min(limit);
-                    break (s.queue.drain(..n).collect::<Vec<_>>(), s.ends);
+                    let taken: Vec<Message> = std::iter::from_fn(|| s.queue.pop_front()).take(limit).collect();
+                    break (taken, s.ends);
                 }
                 let left = deadline.saturating_duration_since(Instant::now());
                 table = events.arrived.wait_timeout(table, left).map(|(t, _)| t).unwrap_or_else(|p| p.into_inner().0);

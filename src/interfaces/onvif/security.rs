@@ -20,7 +20,8 @@ pub fn username_token(app: &Shared, env: &Envelope, peer: IpAddr, now: i64) -> R
     let text = |name: &str| env.header(name).map(|e| e.text.as_str());
     let user = text("Username").unwrap_or_default();
     let password = env.header("Password").ok_or_else(|| SoapFault::not_authorized("the token has no password"))?;
-    let is_digest = password.attr("Type").is_none_or(|t| t.ends_with("#PasswordDigest"));
+    // The profile's default type is PasswordText.
+    let is_digest = password.attr("Type").is_some_and(|t| t.ends_with("#PasswordDigest"));
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut nonce = None;
     if let Some(n) = text("Nonce") {
