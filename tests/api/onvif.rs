@@ -46,6 +46,7 @@ fn home_assistant_onvif_set_up_walks_through() {
     }
     let status = child.wait().unwrap();
     assert!(status.success() && seen.last().map(String::as_str) == Some("DONE"), "{}", seen.join("\n"));
+    assert_eq!(cam.running.as_ref().unwrap().app().events.live(), 0, "the subscription ended with the client's Unsubscribe");
     let calls = cam.mock.calls();
     assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Move { .. }))), "no move reached the head");
     assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Stop))), "no stop reached the head");

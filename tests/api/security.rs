@@ -171,12 +171,32 @@ fn point7_no_secret_reaches_the_log_at_any_level() {
     cam.get(&format!("/cgi-bin/keep_alive?authid={authid}"));
     let basic = base64_of(&format!("eve:{password}"));
     request(cam.port, "GET", "/cgi-bin/snapshot.cgi", &format!("Authorization: Basic {basic}\r\n"));
+    // ONVIF: an account made with a password, a PasswordText token, and a Digest exchange.
+    let by_eve = format!("Authorization: Basic {basic}\r\n");
+    let schema = "xmlns=\"http://www.onvif.org/ver10/schema\"";
+    let create = format!("<CreateUsers xmlns=\"http://www.onvif.org/ver10/device/wsdl\"><User><Username {schema}>mallory</Username><Password {schema}>Onvif-Secret-75</Password><UserLevel {schema}>User</UserLevel></User></CreateUsers>");
+    assert_eq!(soap(cam.port, "/onvif/device_service", &create, &by_eve).status, 200);
+    let token = format!("<Security><UsernameToken><Username>eve</Username><Password>{password}</Password></UsernameToken></Security>");
+    let info = "<GetDeviceInformation xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>";
+    assert_eq!(post_soap(cam.port, "/onvif/device_service", &soap_envelope(&token, info), "").status, 200);
+    let snapshot = "/cgi-bin/snapshot.cgi?stream=1";
+    let nonce = challenge_nonce(&request(cam.port, "GET", snapshot, ""));
+    let answer = digest_answer("GET", snapshot, "eve", password, &nonce, 1);
+    assert_eq!(request(cam.port, "GET", snapshot, &answer).status, 200);
+    let response = answer.split("response=\"").nth(1).unwrap().trim_end_matches("\"\r\n").to_string();
+    let accounts = std::fs::read_to_string(dir.0.join("accounts.xml")).unwrap();
+    let sealed: Vec<String> = accounts.split("sealed=\"").skip(1).map(|v| v[..v.find('"').unwrap()].to_string()).collect();
+    assert_eq!(sealed.len(), 3, "{accounts}");
+    let key = hex::encode(std::fs::read(dir.0.join("device.key")).unwrap());
     // A wrong password, too, is never logged.
     cam.get("/cgi-bin/getuid?username=eve&password=Wrong-Secret-74");
     std::thread::sleep(Duration::from_millis(300));
     let log = cam.logged().join("\n");
     assert!(log.contains("/cgi-bin/snapshot.cgi"), "the requests were logged:\n{log}");
-    for secret in [password, "Ftp-Secret-72", "Smtp-Secret-73", "Wrong-Secret-74", &digest, &uid, &eve, &authid, &basic] {
+    for secret in sealed.iter().chain([&response, &key]) {
+        assert!(!log.contains(secret.as_str()), "{secret} in the log:\n{log}");
+    }
+    for secret in [password, "Ftp-Secret-72", "Smtp-Secret-73", "Wrong-Secret-74", "Onvif-Secret-75", &digest, &uid, &eve, &authid, &basic] {
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
     }
 }

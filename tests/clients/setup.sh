@@ -11,5 +11,5 @@ packages=(curl ffmpeg iproute2)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
-python3 -m pip install -q --disable-pip-version-check onvif-zeep-async requests httpx wsdiscovery
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore onvif-zeep-async requests httpx wsdiscovery
 npm ci --no-audit --no-fund --loglevel=error
