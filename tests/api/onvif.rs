@@ -172,6 +172,7 @@ fn ws_discovery_answers_probes_unless_non_discoverable() {
     assert!(answer.contains("<a:RelatesTo>urn:uuid:probe-1</a:RelatesTo>"), "{answer}");
     assert!(answer.contains(&format!("<d:XAddrs>http://127.0.0.1:{}/onvif/device_service</d:XAddrs>", cam.port())), "{answer}");
     assert!(answer.contains("onvif://www.onvif.org/name/MC200J6"));
+    assert!(answer.contains("onvif://www.onvif.org/MAC/00:12:34:56:78:9a"), "{answer}");
     let uid = cam.admin();
     assert_ok(cam.get(&format!("/cgi-bin/onvif?discoverable=0&uid={uid}")), "onvif");
     client.set_read_timeout(Some(std::time::Duration::from_millis(1500))).unwrap();

@@ -199,12 +199,14 @@ fn media_numbers_streams_as_the_cgi_and_sets_them_through_its_checks() {
         soap(port, MEDIA, &body, BASIC_ADMIN)
     };
     let schema = "xmlns=\"http://www.onvif.org/ver10/schema\"";
-    let r = set(&format!("<Resolution {schema}><Width>640</Width><Height>480</Height></Resolution><RateControl {schema}><FrameRateLimit>15</FrameRateLimit><BitrateLimit>300</BitrateLimit></RateControl>"));
+    // What a client read back (an H.265 stream reads as H264 in Media 1) keeps the mode.
+    let r = set(&format!("<Encoding {schema}>H264</Encoding><Resolution {schema}><Width>640</Width><Height>480</Height></Resolution><RateControl {schema}><FrameRateLimit>15</FrameRateLimit><BitrateLimit>300</BitrateLimit></RateControl>"));
     assert_eq!(r.status, 200, "{}", r.text());
     let cgi = assert_ok(cam.get(&format!("/cgi-bin/videoencoder?uid={}", cam.admin())), "videoencoder");
     assert!(cgi.text().contains("<stream2 encode_mode=\"H265\" resolution=\"VGA\" framerate=\"15\" govlength=\"100\" bitrate=\"300\""), "{}", cgi.text());
     assert_soap_fault(&set(&format!("<RateControl {schema}><FrameRateLimit>99</FrameRateLimit></RateControl>")), 400, "ter:InvalidArgVal", "framerate error");
     assert_soap_fault(&set(&format!("<Resolution {schema}><Width>1</Width><Height>1</Height></Resolution>")), 400, "ter:ConfigModify", "Resolution: not offered");
+    assert_soap_fault(&set(&format!("<Encoding {schema}>JPEG</Encoding>")), 400, "ter:ConfigModify", "Encoding: not offered");
     let unchanged = assert_ok(cam.get(&format!("/cgi-bin/videoencoder?uid={}", cam.admin())), "videoencoder");
     assert_eq!(unchanged.text(), cgi.text(), "refused sets change nothing");
     let audio = format!("<SetAudioEncoderConfiguration xmlns=\"http://www.onvif.org/ver10/media/wsdl\"><Configuration token=\"audio_encoder\"><Encoding {schema}>AAC</Encoding><Bitrate {schema}>16</Bitrate><SampleRate {schema}>16</SampleRate></Configuration></SetAudioEncoderConfiguration>");

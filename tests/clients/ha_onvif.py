@@ -40,6 +40,8 @@ async def main(port):
     check("two profiles", len(profiles) == 2)
     main_profile = profiles[0].token
     check("the first profile is the main stream", profiles[0].VideoEncoderConfiguration.Resolution.Width == 1920)
+    # Home Assistant keeps only the profiles whose encoding is H264.
+    check("Home Assistant's H264 filter keeps the profiles", all(p.VideoEncoderConfiguration.Encoding == "H264" for p in profiles))
     uri = await media.GetStreamUri(
         {"StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}, "ProfileToken": main_profile}
     )

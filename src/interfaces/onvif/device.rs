@@ -16,12 +16,21 @@ pub struct Identity {
     pub model: String,
     /// Whether it has a PTZ head.
     pub ptz: bool,
+    /// The MAC address, which NVRs and Home Assistant tell cameras apart by.
+    pub mac: Option<[u8; 6]>,
 }
 
 /// The camera's identity.
 pub fn identity(cam: &Camera) -> Identity {
-    let system = lock(cam.system);
-    Identity { model: system.model().unwrap_or_else(|_| "camera".into()), ptz: system.capabilities().ptz }
+    let (model, ptz) = {
+        let system = lock(cam.system);
+        (system.model().unwrap_or_else(|_| "camera".into()), system.capabilities().ptz)
+    };
+    Identity { model, ptz, mac: lock(cam.network).hal.mac_address().ok() }
+}
+
+fn mac_text(mac: [u8; 6]) -> String {
+    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }
 
 /// The scopes the camera is found by (discovery and `GetScopes`).
@@ -37,6 +46,9 @@ pub fn scopes(identity: &Identity) -> Vec<String> {
     ];
     if identity.ptz {
         all.push("onvif://www.onvif.org/type/ptz".to_string());
+    }
+    if let Some(mac) = identity.mac {
+        all.push(format!("onvif://www.onvif.org/MAC/{}", mac_text(mac)));
     }
     all
 }
@@ -266,7 +278,6 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
         "GetNetworkInterfaces" => {
             let unit = lock(cam.network);
             let mac = unit.hal.mac_address().map_err(|e| SoapFault::receiver(&["ter:Action"], e.to_string()))?;
-            let mac: Vec<String> = mac.iter().map(|b| format!("{b:02x}")).collect();
             let c = &unit.config;
             let (address, prefix) = match unit.hal.live_address() {
                 Ok(Some((a, m))) if c.dhcp => (a, u32::from(m).leading_ones()),
@@ -279,7 +290,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             };
             format!(
                 "<tds:GetNetworkInterfacesResponse><tds:NetworkInterfaces token=\"eth0\"><tt:Enabled>true</tt:Enabled><tt:Info><tt:Name>eth0</tt:Name><tt:HwAddress>{}</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info><tt:IPv4><tt:Enabled>true</tt:Enabled><tt:Config>{manual}{dhcp}<tt:DHCP>{}</tt:DHCP></tt:Config></tt:IPv4></tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>",
-                mac.join(":"),
+                mac_text(mac),
                 c.dhcp
             )
         }

@@ -102,6 +102,7 @@ mod tests {
         assert!(types_match("tds:Device"));
         assert!(!types_match("dn:NetworkVideoDisplay"));
         let have = vec!["onvif://www.onvif.org/type/ptz".to_string(), "onvif://www.onvif.org/name/MC200J6".to_string()];
+        assert!(scopes_match("onvif://www.onvif.org/name/MC200J6/", &have), "a trailing slash");
         assert!(scopes_match("", &have));
         assert!(scopes_match("onvif://www.onvif.org/type", &have));
         assert!(scopes_match("onvif://www.onvif.org/name/MC200J6 onvif://www.onvif.org/type/ptz", &have));

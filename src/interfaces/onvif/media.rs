@@ -50,11 +50,12 @@ pub fn dimensions(name: &str) -> (u32, u32) {
     }
 }
 
+/// Media 1's name for an encode mode. Media 1 has no name for H.265, and
+/// Home Assistant takes only `H264` profiles: an H.265 stream is reported as
+/// `H264`, as cameras commonly do, and the RTSP stream's description names
+/// the codec the client's decoder uses.
 fn encoding(mode: &str) -> &'static str {
-    let m = mode.to_ascii_uppercase();
-    if m.contains("265") {
-        "H265"
-    } else if m.contains("JPEG") {
+    if mode.to_ascii_uppercase().contains("JPEG") {
         "JPEG"
     } else {
         "H264"
@@ -114,10 +115,9 @@ fn encoder_options(cam: &Camera, id: StreamId) -> String {
         fps = (fps.0.min(r.framerate.lo), fps.1.max(r.framerate.hi));
         rates = (rates.0.min(r.bitrate.lo), rates.1.max(r.bitrate.hi));
     }
-    let kind = encoding(mode);
-    let tag = if kind == "H264" { "H264" } else { "JPEG" };
-    let profiles = if kind == "H264" { "<tt:H264ProfilesSupported>Main</tt:H264ProfilesSupported>" } else { "" };
-    let gov = if kind == "H264" { format!("<tt:GovLengthRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:GovLengthRange>", govs.0, govs.1) } else { String::new() };
+    let tag = encoding(mode);
+    let profiles = if tag == "H264" { "<tt:H264ProfilesSupported>Main</tt:H264ProfilesSupported>" } else { "" };
+    let gov = if tag == "H264" { format!("<tt:GovLengthRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:GovLengthRange>", govs.0, govs.1) } else { String::new() };
     format!(
         "<trt:Options><tt:QualityRange><tt:Min>3</tt:Min><tt:Max>4</tt:Max></tt:QualityRange><tt:{tag}>{resolutions}{gov}<tt:FrameRateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:FrameRateRange><tt:EncodingIntervalRange><tt:Min>1</tt:Min><tt:Max>1</tt:Max></tt:EncodingIntervalRange>{profiles}</tt:{tag}><tt:Extension><tt:{tag}>{resolutions}{gov}<tt:FrameRateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:FrameRateRange><tt:EncodingIntervalRange><tt:Min>1</tt:Min><tt:Max>1</tt:Max></tt:EncodingIntervalRange>{profiles}<tt:BitrateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:BitrateRange></tt:{tag}></tt:Extension></trt:Options>",
         fps.0, fps.1, fps.0, fps.1, rates.0, rates.1
@@ -129,8 +129,14 @@ fn set_encoder(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
     let id = stream_of(token, "video_encoder_")?;
     let caps = lock(cam.video).hal.capabilities();
     let mut query = String::new();
-    if let Some(kind) = env.text("Encoding") {
-        let mode = caps.stream(id).iter().find(|m| encoding(&m.name) == kind).ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Encoding: not offered"))?;
+    let current = lock(cam.video).config.stream(id).encode_mode.clone();
+    // The encoding a client read back keeps the stream's mode: an H.265
+    // stream, read as H264, stays H.265 through a read-modify-write.
+    if let Some(kind) = env.text("Encoding").filter(|kind| *kind != encoding(&current)) {
+        let offered = caps.stream(id).iter().filter(|m| encoding(&m.name) == kind);
+        // Of the modes Media 1 calls H264, H.264 itself.
+        let mode = offered.min_by_key(|m| !m.name.contains("264"));
+        let mode = mode.ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Encoding: not offered"))?;
         let _ = write!(query, "&encode_mode={}", enc(&mode.name));
     }
     if let (Some(w), Some(h)) = (env.text("Width"), env.text("Height")) {
