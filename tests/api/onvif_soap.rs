@@ -249,3 +249,19 @@ fn the_clock_is_set_through_the_cgi_in_the_zone_onvif_names() {
     let unchanged = assert_ok(cam.get(&format!("/cgi-bin/time?uid={}", cam.admin())), "time");
     assert!(unchanged.attr("current_time").unwrap().starts_with("2030-01-03 04:3"), "refused sets change nothing");
 }
+
+#[test]
+fn a_pull_waits_for_its_timeout_past_the_connection_timeout_and_answers_empty() {
+    let cam = Cam::start();
+    let port = cam.port();
+    let path = subscription_path(&subscribe(port, "PT60S"));
+    let pull = |timeout: &str| format!("<PullMessages xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><Timeout>{timeout}</Timeout><MessageLimit>1</MessageLimit></PullMessages>");
+    let first = soap(port, &path, &pull("PT1S"), BASIC_ADMIN);
+    assert!(first.text().contains("Initialized"), "{}", first.text());
+    let started = std::time::Instant::now();
+    // TIMEOUT (the connection's) is 2 s; the pull asks for 3.
+    let empty = soap(port, &path, &pull("PT3S"), BASIC_ADMIN);
+    assert_eq!(empty.status, 200, "{}", empty.text());
+    assert!(started.elapsed() >= Duration::from_secs(3), "answered after {:?}", started.elapsed());
+    assert!(!empty.text().contains("NotificationMessage"), "{}", empty.text());
+}
