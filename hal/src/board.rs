@@ -55,6 +55,9 @@ impl<T: PtzDriver> PtzDriver for Erased<T> {
     fn position(&self) -> Result<Option<Spot>, DeviceError> {
         self.0.position().map_err(erase("ptz"))
     }
+    fn field_of_view(&self) -> Result<Option<FieldOfView>, DeviceError> {
+        self.0.field_of_view().map_err(erase("ptz"))
+    }
 }
 
 impl<T: ImageControls> ImageControls for Erased<T> {

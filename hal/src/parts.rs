@@ -87,6 +87,15 @@ impl Spot {
     pub const FULL: i16 = 10000;
 }
 
+/// What the camera sees at the current zoom, in hundredths of a degree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldOfView {
+    /// Across.
+    pub horizontal: u16,
+    /// Up and down.
+    pub vertical: u16,
+}
+
 /// A PTZ motor driver. One required method; the rest are built on it.
 pub trait PtzDriver: ErrorType {
     /// Sends one command to the motors.
@@ -99,6 +108,12 @@ pub trait PtzDriver: ErrorType {
 
     /// Where the head points, when its controller reports it.
     fn position(&self) -> Result<Option<Spot>, Self::Error> {
+        Ok(None)
+    }
+
+    /// The field of view at the current zoom, when the board knows its lens
+    /// (moves measured in fields of view, as autotrackers make them).
+    fn field_of_view(&self) -> Result<Option<FieldOfView>, Self::Error> {
         Ok(None)
     }
 }

@@ -100,6 +100,11 @@ pub fn position(ptz: &Mutex<PtzUnit>) -> Result<Option<camcgi_hal::Spot>, Fault>
     lock(ptz).unit.hal.position().map_err(|e| Fault::device(&e))
 }
 
+/// The field of view at the current zoom, when the board knows its lens.
+pub fn field_of_view(ptz: &Mutex<PtzUnit>) -> Result<Option<camcgi_hal::FieldOfView>, Fault> {
+    lock(ptz).unit.hal.field_of_view().map_err(|e| Fault::device(&e))
+}
+
 fn dir(p: &Params, name: &str, allow_still: bool) -> Result<Option<Dir>, Fault> {
     let reason = if allow_still { format!("{name} range: -1,0,1") } else { format!("{name} range: -1,1") };
     match p.get(name) {

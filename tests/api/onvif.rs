@@ -53,6 +53,19 @@ fn home_assistant_onvif_set_up_walks_through() {
 }
 
 #[test]
+fn frigate_sets_up_autotracking_and_moves_by_fields_of_view() {
+    if !python_has("onvif::frigate_sets_up_autotracking_and_moves_by_fields_of_view", "onvif") {
+        return;
+    }
+    let cam = Cam::start();
+    let out = Command::new("python3").arg(script("frigate_onvif.py")).arg(cam.port().to_string()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("DONE"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    // 30 degrees right of where the head started, on the mock's own scale.
+    assert!((cam.mock.ptz_position().pan - 30.0).abs() < 0.5, "{:?}", cam.mock.ptz_position());
+}
+
+#[test]
 fn digest_clients_fetch_snapshots() {
     if !python_has("onvif::digest_clients_fetch_snapshots", "requests, httpx") {
         return;

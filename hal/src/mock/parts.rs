@@ -55,6 +55,12 @@ impl PtzDriver for MockPtz {
         let s = self.0.lock();
         Ok(s.capabilities.ptz.then(|| s.ptz.position(now).spot()))
     }
+
+    fn field_of_view(&self) -> Result<Option<FieldOfView>, MockError> {
+        let now = self.0.clock.now();
+        let s = self.0.lock();
+        Ok(s.capabilities.ptz.then(|| s.ptz.position(now).field_of_view()))
+    }
 }
 
 impl ImageControls for MockImage {

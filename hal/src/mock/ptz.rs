@@ -1,6 +1,6 @@
 //! A simulated PTZ head: positions move with speed and elapsed time.
 
-use crate::parts::{Dir, LensPart, PtzCommand, Spot};
+use crate::parts::{Dir, FieldOfView, LensPart, PtzCommand, Spot};
 use std::time::Duration;
 
 /// Degrees per second of pan or tilt at speed 1.
@@ -57,7 +57,18 @@ fn rate(dir: Dir, speed: u8, per_speed: f64) -> f64 {
     f64::from(dir.sign()) * f64::from(speed) * per_speed
 }
 
+/// The simulated lens: 60 degrees across at its widest, ten times zoom, 16:9.
+const WIDEST_DEG: f64 = 60.0;
+const ZOOM_RATIO: f64 = 10.0;
+
 impl PtzPosition {
+    /// The simulated lens's field of view at this zoom.
+    pub fn field_of_view(&self) -> FieldOfView {
+        let horizontal = WIDEST_DEG / (1.0 + self.zoom / 100.0 * (ZOOM_RATIO - 1.0));
+        let hundredths = |deg: f64| (deg * 100.0).round() as u16;
+        FieldOfView { horizontal: hundredths(horizontal), vertical: hundredths(horizontal * 9.0 / 16.0) }
+    }
+
     /// The position in ONVIF's generic spaces (pan 0-360 degrees as -180 to 180).
     pub fn spot(&self) -> Spot {
         let scale = |v: f64, range: f64| (v / range * f64::from(Spot::FULL)).round() as i16;

@@ -36,12 +36,30 @@ fn zoom_range(space: &str, kind: &str, lo: &str) -> String {
     format!("<tt:{kind}><tt:URI>{SPACE}/{space}</tt:URI><tt:XRange><tt:Min>{lo}</tt:Min><tt:Max>1</tt:Max></tt:XRange></tt:{kind}>")
 }
 
-fn spaces(positions: bool) -> String {
+/// What a head can do beyond continuous moves.
+#[derive(Clone, Copy)]
+struct Abilities {
+    /// It reports its position: absolute and relative moves.
+    positions: bool,
+    /// Its board knows the lens: relative moves in fields of view.
+    fov: bool,
+}
+
+fn abilities(cam: &Camera) -> Result<Abilities, SoapFault> {
+    let positions = cgi::position(cam.ptz).map_err(from_cgi)?.is_some();
+    let fov = positions && cgi::field_of_view(cam.ptz).map_err(from_cgi)?.is_some();
+    Ok(Abilities { positions, fov })
+}
+
+fn spaces(can: Abilities) -> String {
     let mut s = String::new();
-    if positions {
+    if can.positions {
         s += &range("PanTiltSpaces/PositionGenericSpace", "AbsolutePanTiltPositionSpace", "-1");
         s += &zoom_range("ZoomSpaces/PositionGenericSpace", "AbsoluteZoomPositionSpace", "0");
         s += &range("PanTiltSpaces/TranslationGenericSpace", "RelativePanTiltTranslationSpace", "-1");
+        if can.fov {
+            s += &range("PanTiltSpaces/TranslationSpaceFov", "RelativePanTiltTranslationSpace", "-1");
+        }
         s += &zoom_range("ZoomSpaces/TranslationGenericSpace", "RelativeZoomTranslationSpace", "-1");
     }
     s += &range("PanTiltSpaces/VelocityGenericSpace", "ContinuousPanTiltVelocitySpace", "-1");
@@ -80,21 +98,25 @@ fn speed(x: f32) -> u8 {
 /// A pan/tilt/zoom vector as ONVIF writes one: either part may be absent.
 struct Vector {
     pan_tilt: Option<(f32, f32)>,
+    /// Pan and tilt are in fields of view, not the generic space.
+    in_fov: bool,
     zoom: Option<f32>,
 }
 
 /// The (x, y) of the first `PanTilt` and the x of the first `Zoom` inside `outer`.
 fn vector(env: &Envelope, outer: &str, lo_zoom: f32) -> Result<Vector, SoapFault> {
     let within = env.within(outer);
-    let pan_tilt = match within.iter().find(|e| e.name == "PanTilt") {
+    let pan_tilt_element = within.iter().find(|e| e.name == "PanTilt");
+    let pan_tilt = match pan_tilt_element {
         Some(e) => Some((component(e.attr("x"), -1.0)?.unwrap_or(0.0), component(e.attr("y"), -1.0)?.unwrap_or(0.0))),
         None => None,
     };
+    let in_fov = pan_tilt_element.and_then(|e| e.attr("space")).is_some_and(|space| space.ends_with("/TranslationSpaceFov"));
     let zoom = match within.iter().find(|e| e.name == "Zoom") {
         Some(e) => component(e.attr("x"), lo_zoom)?,
         None => None,
     };
-    Ok(Vector { pan_tilt, zoom })
+    Ok(Vector { pan_tilt, in_fov, zoom })
 }
 
 fn scaled(x: f32) -> i16 {
@@ -128,25 +150,25 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
     if !present && operation != "GetServiceCapabilities" {
         return Err(SoapFault::receiver(&["ter:ActionNotSupported", "ter:PTZNotSupported"], "this camera has no PTZ head"));
     }
-    let positions = present && cgi::position(cam.ptz).map_err(from_cgi)?.is_some();
+    let can = if present { abilities(cam)? } else { Abilities { positions: false, fov: false } };
     let body = match operation {
         "GetServiceCapabilities" => "<tptz:GetServiceCapabilitiesResponse><tptz:Capabilities EFlip=\"false\" Reverse=\"false\" GetCompatibleConfigurations=\"false\" MoveStatus=\"true\" StatusPosition=\"true\"/></tptz:GetServiceCapabilitiesResponse>".to_string(),
         "GetNodes" | "GetNode" => {
             let (outer, inner) = if operation == "GetNodes" { ("GetNodesResponse", "PTZNode") } else { ("GetNodeResponse", "PTZNode") };
             format!(
                 "<tptz:{outer}><tptz:{inner} token=\"ptz_node\" FixedHomePosition=\"false\" GeoMove=\"false\"><tt:Name>PTZ</tt:Name><tt:SupportedPTZSpaces>{}</tt:SupportedPTZSpaces><tt:MaximumNumberOfPresets>255</tt:MaximumNumberOfPresets><tt:HomeSupported>false</tt:HomeSupported></tptz:{inner}></tptz:{outer}>",
-                spaces(positions)
+                spaces(can)
             )
         }
         "GetConfigurations" => format!("<tptz:GetConfigurationsResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration></tptz:GetConfigurationsResponse>", configuration()),
         "GetConfiguration" => format!("<tptz:GetConfigurationResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration></tptz:GetConfigurationResponse>", configuration()),
         "GetConfigurationOptions" => format!(
             "<tptz:GetConfigurationOptionsResponse><tptz:PTZConfigurationOptions><tt:Spaces>{}</tt:Spaces><tt:PTZTimeout><tt:Min>PT1S</tt:Min><tt:Max>PT60S</tt:Max></tt:PTZTimeout></tptz:PTZConfigurationOptions></tptz:GetConfigurationOptionsResponse>",
-            spaces(positions)
+            spaces(can)
         ),
         "ContinuousMove" => {
             super::media::profile_stream(env.text("ProfileToken"))?;
-            let Vector { pan_tilt, zoom } = vector(env, "Velocity", -1.0)?;
+            let Vector { pan_tilt, zoom, .. } = vector(env, "Velocity", -1.0)?;
             let timeout = match env.text("Timeout") {
                 Some(t) => Some(duration_ms(t).ok_or_else(|| SoapFault::invalid("Timeout: an xs:duration"))?),
                 None => None,
@@ -171,12 +193,19 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             let at = cgi::position(cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
             let full = f32::from(Spot::FULL);
             let spot = if operation == "AbsoluteMove" {
-                let Vector { pan_tilt, zoom } = vector(env, "Position", 0.0)?;
+                let Vector { pan_tilt, zoom, .. } = vector(env, "Position", 0.0)?;
                 let (x, y) = pan_tilt.unwrap_or((f32::from(at.pan) / full, f32::from(at.tilt) / full));
                 Spot { pan: scaled(x), tilt: scaled(y), zoom: zoom.map_or(at.zoom, scaled) }
             } else {
-                let Vector { pan_tilt, zoom } = vector(env, "Translation", -1.0)?;
-                let (dx, dy) = pan_tilt.unwrap_or((0.0, 0.0));
+                let Vector { pan_tilt, in_fov, zoom } = vector(env, "Translation", -1.0)?;
+                let (mut dx, mut dy) = pan_tilt.unwrap_or((0.0, 0.0));
+                if in_fov {
+                    // A field of view across is that many degrees of the
+                    // generic space's 180 (pan) and 90 (tilt).
+                    let fov = cgi::field_of_view(cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
+                    dx *= f32::from(fov.horizontal) / 100.0 / 180.0;
+                    dy *= f32::from(fov.vertical) / 100.0 / 90.0;
+                }
                 let pan = f32::from(at.pan) / full + dx;
                 // Pan wraps around; tilt and zoom stop at their ends.
                 let pan = if pan > 1.0 { pan - 2.0 } else if pan < -1.0 { pan + 2.0 } else { pan };
