@@ -17,7 +17,7 @@ pub fn is_xml_char(c: char) -> bool {
 /// Text as an XML 1.0 document may hold it: any character it may not hold
 /// (sent in a path or a parameter name, say) becomes U+FFFD, so every answer
 /// parses whatever the request carried.
-fn xml_text(text: &str) -> Cow<'_, str> {
+pub fn xml_text(text: &str) -> Cow<'_, str> {
     if text.chars().all(is_xml_char) {
         Cow::Borrowed(text)
     } else {

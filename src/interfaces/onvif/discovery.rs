@@ -24,7 +24,7 @@ fn message_id() -> String {
 fn description(cam: &Camera, xaddr: Option<&str>) -> String {
     let mut out = format!("<a:EndpointReference><a:Address>{}</a:Address></a:EndpointReference>", endpoint(cam));
     if let Some(xaddr) = xaddr {
-        let scopes: Vec<String> = scopes(&identity(cam)).iter().map(|s| esc(s).into_owned()).collect();
+        let scopes: Vec<String> = scopes(&identity(cam)).iter().map(|s| esc(s)).collect();
         let _ = write!(
             out,
             "<d:Types>dn:NetworkVideoTransmitter</d:Types><d:Scopes>{}</d:Scopes><d:XAddrs>{}</d:XAddrs>",

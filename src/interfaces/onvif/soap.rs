@@ -92,9 +92,10 @@ impl SoapFault {
     }
 }
 
-/// Text escaped for XML.
-pub fn esc(s: &str) -> std::borrow::Cow<'_, str> {
-    quick_xml::escape::escape(s)
+/// Text escaped for XML, with any character XML 1.0 cannot hold (a client
+/// may send one as `&#1;`) replaced as the CGI's answers replace it.
+pub fn esc(s: &str) -> String {
+    quick_xml::escape::escape(crate::api::xml::xml_text(s)).into_owned()
 }
 
 fn local(name: &str) -> String {
@@ -334,6 +335,14 @@ mod tests {
         assert!(Envelope::parse(&vec![b' '; MAX_ENVELOPE + 1]).is_err());
         let deep = format!("<Envelope><Body>{}{}</Body></Envelope>", "<a>".repeat(40), "</a>".repeat(40));
         assert!(Envelope::parse(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn a_fault_is_well_formed_whatever_the_client_sent() {
+        // A value a client sent as `&#1;<`, echoed in a fault's reason.
+        let fault = SoapFault::invalid("\u{1}<: outside -1 to 1").document();
+        let text = String::from_utf8(fault).unwrap();
+        assert!(text.contains("<env:Text xml:lang=\"en\">\u{fffd}&lt;: outside -1 to 1</env:Text>"), "{text}");
     }
 
     #[test]
