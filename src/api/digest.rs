@@ -7,6 +7,22 @@ use sha2::{Digest, Sha256};
 /// The realm of every challenge.
 pub const REALM: &str = "camcgi";
 
+/// Compares a secret a client sent with the expected one without an early
+/// exit, so timing tells nothing of where they differ.
+fn same(expected: &str, given: &str, fold: fn(u8) -> u8) -> bool {
+    expected.len() == given.len() && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (x, y)| acc | (fold(x) ^ fold(y))) == 0
+}
+
+/// Whether two hex digests are equal, in any case, compared in constant time.
+pub fn same_hex(expected: &str, given: &str) -> bool {
+    same(expected, given, |b| b.to_ascii_lowercase())
+}
+
+/// Whether two texts (a Base64 digest) are equal, compared in constant time.
+pub fn same_text(expected: &str, given: &str) -> bool {
+    same(expected, given, |b| b)
+}
+
 /// The hash a Digest answer names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -76,8 +92,7 @@ impl Answer<'_> {
         let ha1 = self.algorithm.hex(&[self.username, self.realm, password]);
         let ha2 = self.algorithm.hex(&[method, self.uri]);
         let expected = self.algorithm.hex(&[&ha1, self.nonce, self.nc, self.cnonce, "auth", &ha2]);
-        expected.len() == self.response.len()
-            && expected.bytes().zip(self.response.bytes()).fold(0, |acc, (a, b)| acc | (a ^ b.to_ascii_lowercase())) == 0
+        same_hex(&expected, self.response)
     }
 }
 

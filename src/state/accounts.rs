@@ -7,6 +7,7 @@
 //! need the password itself; it is kept sealed under the device key
 //! ([`crate::state::secret`]). The file never holds a password in plain text.
 
+use crate::api::digest::same_hex;
 use crate::state::secret::DeviceKey;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
@@ -88,7 +89,7 @@ impl Account {
 
     /// The account's password, when it is kept sealed under this key.
     pub fn password(&self, key: &DeviceKey) -> Option<String> {
-        key.open(&self.sealed).filter(|p| same_digest(&digest(&self.name, p), &self.digest))
+        key.open(&self.sealed).filter(|p| same_hex(&digest(&self.name, p), &self.digest))
     }
 }
 
@@ -114,11 +115,6 @@ pub fn digest(name: &str, password: &str) -> String {
     hex::encode(sum)
 }
 
-/// Compares two digests without an early exit, so timing tells nothing.
-fn same_digest(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x.to_ascii_lowercase() ^ y.to_ascii_lowercase())) == 0
-}
-
 /// Whether a name is 1-40 bytes of letters, digits and `_ - . @`.
 pub fn valid_name(name: &str) -> bool {
     (1..=40).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.@".contains(&b))
@@ -133,12 +129,12 @@ impl Accounts {
     /// The enabled account with this name and password.
     pub fn login(&self, name: &str, password: &str) -> Option<&Account> {
         let wanted = digest(name, password);
-        self.users.iter().find(|a| a.enabled && a.name == name && same_digest(&a.digest, &wanted))
+        self.users.iter().find(|a| a.enabled && a.name == name && same_hex(&a.digest, &wanted))
     }
 
     /// The enabled account whose digest is `encrypt` (hex, any case).
     pub fn login_digest(&self, encrypt: &str) -> Option<&Account> {
-        self.users.iter().find(|a| a.enabled && same_digest(&a.digest, encrypt))
+        self.users.iter().find(|a| a.enabled && same_hex(&a.digest, encrypt))
     }
 
     /// The account with this name.

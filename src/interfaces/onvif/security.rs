@@ -3,6 +3,7 @@
 //! used once.
 
 use super::soap::{datetime, Envelope, SoapFault};
+use crate::api::digest::same_text;
 use crate::interfaces::auth::login;
 use crate::state::accounts::Account;
 use crate::state::app::{lock, Shared};
@@ -51,8 +52,7 @@ pub fn username_token(app: &Shared, env: &Envelope, peer: IpAddr, now: i64) -> R
             accounts.get(user).filter(|a| a.enabled).filter(|a| {
                 a.password(&app.key).is_some_and(|pw| {
                     let sum = Sha1::new().chain_update(nonce).chain_update(created).chain_update(pw).finalize();
-                    let expected = b64.encode(sum);
-                    expected.len() == given.len() && expected.bytes().zip(given.bytes()).fold(0, |acc, (a, b)| acc | (a ^ b)) == 0
+                    same_text(&b64.encode(sum), given)
                 })
             })
         } else {
