@@ -157,19 +157,24 @@ pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-fn days_in_month(y: i64, m: i64) -> i64 {
+/// How many days month `m` of year `y` has.
+pub fn days_in_month(y: i64, m: i64) -> i64 {
     days_from_civil(if m == 12 { y + 1 } else { y }, if m == 12 { 1 } else { m + 1 }, 1) - days_from_civil(y, m, 1)
 }
 
 /// Local calendar time: year, month, day, hour, minute, second.
 pub type Civil = [i64; 6];
 
+/// Seconds since the epoch as calendar time, with no zone applied.
+pub fn civil(seconds: i64) -> Civil {
+    let (y, m, d) = civil_from_days(seconds.div_euclid(86_400));
+    let secs = seconds.rem_euclid(86_400);
+    [y, m, d, secs / 3600, secs / 60 % 60, secs % 60]
+}
+
 /// UTC seconds to local calendar time in a zone.
 pub fn local_time(unix: i64, zone: &str) -> Civil {
-    let local = unix + i64::from(offset_minutes(zone)) * 60;
-    let (y, m, d) = civil_from_days(local.div_euclid(86_400));
-    let secs = local.rem_euclid(86_400);
-    [y, m, d, secs / 3600, secs / 60 % 60, secs % 60]
+    civil(unix + i64::from(offset_minutes(zone)) * 60)
 }
 
 /// The camera's local time now, in the configured zone.

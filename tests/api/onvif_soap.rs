@@ -242,6 +242,12 @@ fn the_clock_is_set_through_the_cgi_in_the_zone_onvif_names() {
     assert_eq!(time.attr("timezone").as_deref(), Some("GMT+08:00"));
     assert_eq!(time.attr("update_method").as_deref(), Some("MANUAL"));
     assert!(time.attr("current_time").unwrap().starts_with("2030-01-03 04:3"), "{}", time.text());
+    let get = soap(cam.port(), DEVICE, "<GetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "");
+    let text = get.text();
+    assert!(text.contains("<tt:DateTimeType>Manual</tt:DateTimeType>") && text.contains("<tt:TZ>UTC-08:00</tt:TZ>"), "{text}");
+    assert!(text.contains("<tt:UTCDateTime><tt:Time><tt:Hour>20</tt:Hour>"), "{text}");
+    assert!(text.contains("<tt:LocalDateTime><tt:Time><tt:Hour>4</tt:Hour>"), "{text}");
+    assert!(text.contains("<tt:Date><tt:Year>2030</tt:Year><tt:Month>1</tt:Month><tt:Day>3</tt:Day></tt:Date></tt:LocalDateTime>"), "{text}");
     let bad = set.replace("<Month>1</Month>", "<Month>13</Month>");
     assert_soap_fault(&soap(cam.port(), DEVICE, &bad, BASIC_ADMIN), 400, "ter:InvalidArgVal", "month range: 1-12");
     let bad = set.replace("<Month>1</Month><Day>2</Day>", "<Month>2</Month><Day>30</Day>");

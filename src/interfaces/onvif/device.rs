@@ -79,14 +79,9 @@ fn services(base: &str, ptz: bool) -> Vec<(&'static str, String)> {
     all
 }
 
-fn date_time(unix: i64) -> String {
-    let (y, mo, d) = time::civil_from_days(unix.div_euclid(86400));
-    let s = unix.rem_euclid(86400);
+fn date_time([y, mo, d, h, mi, s]: time::Civil) -> String {
     format!(
-        "<tt:Time><tt:Hour>{}</tt:Hour><tt:Minute>{}</tt:Minute><tt:Second>{}</tt:Second></tt:Time><tt:Date><tt:Year>{y}</tt:Year><tt:Month>{mo}</tt:Month><tt:Day>{d}</tt:Day></tt:Date>",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
+        "<tt:Time><tt:Hour>{h}</tt:Hour><tt:Minute>{mi}</tt:Minute><tt:Second>{s}</tt:Second></tt:Time><tt:Date><tt:Year>{y}</tt:Year><tt:Month>{mo}</tt:Month><tt:Day>{d}</tt:Day></tt:Date>"
     )
 }
 
@@ -146,9 +141,7 @@ fn set_date_time(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, 
                 })
             };
             let (y, mo) = (ranged("Year", "year", 2000, 2099)?, ranged("Month", "month", 1, 12)?);
-            let first = |y: i64, m: i64| time::days_from_civil(y, m, 1);
-            let month_days = if mo == 12 { first(y + 1, 1) } else { first(y, mo + 1) } - first(y, mo);
-            let d = ranged("Day", "day", 1, month_days)?;
+            let d = ranged("Day", "day", 1, time::days_in_month(y, mo))?;
             let unix = time::days_from_civil(y, mo, d) * 86400
                 + ranged("Hour", "hour", 0, 23)? * 3600
                 + ranged("Minute", "min", 0, 59)? * 60
@@ -228,13 +221,11 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             let now = unit.hal.now().map_err(|e| SoapFault::receiver(&["ter:Action"], e.to_string()))?;
             let zone = unit.config.timezone();
             let kind = if unit.config.ntp().is_some() { "NTP" } else { "Manual" };
-            let offset = time::local_time(now, zone);
-            let local = time::days_from_civil(offset[0], offset[1], offset[2]) * 86400 + offset[3] * 3600 + offset[4] * 60 + offset[5];
             format!(
                 "<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>{kind}</tt:DateTimeType><tt:DaylightSavings>false</tt:DaylightSavings><tt:TimeZone><tt:TZ>{}</tt:TZ></tt:TimeZone><tt:UTCDateTime>{}</tt:UTCDateTime><tt:LocalDateTime>{}</tt:LocalDateTime></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>",
                 posix_zone(zone),
-                date_time(now),
-                date_time(local)
+                date_time(time::civil(now)),
+                date_time(time::local_time(now, zone))
             )
         }
         "SetSystemDateAndTime" => return set_date_time(cam, ctx, env),

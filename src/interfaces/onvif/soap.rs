@@ -312,9 +312,8 @@ pub fn datetime(s: &str) -> Option<i64> {
 
 /// Unix seconds as an `xs:dateTime` in UTC.
 pub fn format_datetime(unix: i64) -> String {
-    let (y, m, d) = crate::interfaces::time::civil_from_days(unix.div_euclid(86400));
-    let s = unix.rem_euclid(86400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    let [y, m, d, h, mi, s] = crate::interfaces::time::civil(unix);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
 #[cfg(test)]
