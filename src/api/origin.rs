@@ -53,7 +53,7 @@ fn host_part(host: &str) -> &str {
 }
 
 /// The kernel's host name, as the camera's own name.
-fn own_name() -> Option<String> {
+pub fn own_name() -> Option<String> {
     nix::unistd::gethostname().ok()?.into_string().ok().filter(|n| !n.is_empty())
 }
 

@@ -12,6 +12,14 @@ pub const PARAMS: &[&str] = &["action", "name", "newpasswd", "privilege", "enabl
 /// The document's refusal for everyone but administrators.
 pub const NOT_ADMIN: &str = "Non-administrators cannot edit users";
 const LAST_ADMIN: &str = "cannot remove the last administrator";
+/// An added account's name is taken.
+pub const DUPLICATED: &str = "error username duplicated";
+/// The accounts are [`MAX_ACCOUNTS`] already.
+pub const TOO_MANY: &str = "too many users";
+/// The account to delete is not there.
+pub const NO_SUCH_USER: &str = "error username";
+/// The account to edit is not there.
+pub const NO_USER_TO_EDIT: &str = "username none exist to edit";
 
 fn privilege(p: &Params) -> Result<Option<Privilege>, Fault> {
     p.get("privilege")
@@ -81,10 +89,10 @@ fn add(accounts: &mut Accounts, wanted: &AccountChange, key: &DeviceKey) -> Resu
     }
     let password = wanted.password.ok_or(Fault::error("newpasswd"))?;
     if accounts.get(wanted.name).is_some() {
-        return Err(Fault::bad("error username duplicated"));
+        return Err(Fault::bad(DUPLICATED));
     }
     if accounts.users.len() >= MAX_ACCOUNTS {
-        return Err(Fault::bad("too many users"));
+        return Err(Fault::bad(TOO_MANY));
     }
     let privilege = wanted.privilege.unwrap_or(Privilege::User);
     accounts.users.push(Account::new(wanted.name, password, privilege, wanted.enabled.unwrap_or(true), key));
@@ -96,7 +104,7 @@ fn is_last_admin(accounts: &Accounts, account: &Account) -> bool {
 }
 
 fn delete(accounts: &mut Accounts, name: &str) -> Result<Outcome, Fault> {
-    let account = accounts.get(name).ok_or(Fault::bad("error username"))?;
+    let account = accounts.get(name).ok_or(Fault::bad(NO_SUCH_USER))?;
     if is_last_admin(accounts, account) {
         return Err(Fault::bad(LAST_ADMIN));
     }
@@ -106,7 +114,7 @@ fn delete(accounts: &mut Accounts, name: &str) -> Result<Outcome, Fault> {
 
 fn edit(accounts: &mut Accounts, wanted: &AccountChange, key: &DeviceKey) -> Result<Outcome, Fault> {
     let name = wanted.name;
-    let current = accounts.get(name).ok_or(Fault::bad("username none exist to edit"))?.clone();
+    let current = accounts.get(name).ok_or(Fault::bad(NO_USER_TO_EDIT))?.clone();
     let privilege = wanted.privilege.unwrap_or(current.privilege);
     let enabled = wanted.enabled.unwrap_or(current.enabled);
     let demoted = privilege != Privilege::Administrator || !enabled;

@@ -4,7 +4,7 @@
 use super::soap::{esc, Envelope, SoapFault};
 use super::{enc, from_cgi, Answer, Camera, Context};
 use crate::interfaces::call::After;
-use crate::interfaces::users::{change_accounts, AccountChange, Change};
+use crate::interfaces::users::{self, change_accounts, AccountChange, Change};
 use crate::interfaces::{access, time};
 use crate::state::accounts::Privilege;
 use crate::state::app::lock;
@@ -53,16 +53,14 @@ pub fn scopes(identity: &Identity) -> Vec<String> {
     all
 }
 
-fn level(p: Privilege) -> &'static str {
-    p.name()
+/// ONVIF's user levels are the CGI's names; `Anonymous` and `Extended` are refused.
+fn wanted_level(text: Option<&str>) -> Result<Option<Privilege>, SoapFault> {
+    text.map(|v| Privilege::parse(v).ok_or_else(|| SoapFault::invalid("UserLevel: Administrator, Operator or User"))).transpose()
 }
 
-fn wanted_level(text: Option<&str>) -> Result<Option<Privilege>, SoapFault> {
-    match text {
-        None => Ok(None),
-        Some("Anonymous") | Some("Extended") => Err(SoapFault::invalid("UserLevel: Administrator, Operator or User")),
-        Some(v) => Privilege::parse(v).map(Some).ok_or_else(|| SoapFault::invalid("UserLevel: Administrator, Operator or User")),
-    }
+/// A hardware failure while reading what the camera is.
+fn device_fault(e: camcgi_hal::DeviceError) -> SoapFault {
+    SoapFault::receiver(&["ter:Action"], e.to_string())
 }
 
 /// The services and their addresses.
@@ -158,19 +156,18 @@ fn set_date_time(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, 
 
 fn users(cam: &Camera, env: &Envelope, operation: &str) -> Result<Answer, SoapFault> {
     let mut changes = Vec::new();
-    let users: Vec<_> = env.all("User").collect();
     match operation {
         "GetUsers" => {
             let mut body = String::from("<tds:GetUsersResponse>");
             for a in &lock(&cam.shared.accounts).users {
-                let _ = write!(body, "<tds:User><tt:Username>{}</tt:Username><tt:UserLevel>{}</tt:UserLevel></tds:User>", esc(&a.name), level(a.privilege));
+                let _ = write!(body, "<tds:User><tt:Username>{}</tt:Username><tt:UserLevel>{}</tt:UserLevel></tds:User>", esc(&a.name), a.privilege.name());
             }
             body.push_str("</tds:GetUsersResponse>");
             return Ok(Answer::new(body));
         }
         "DeleteUsers" => changes.extend(env.all("Username").map(|u| Change::Delete(u.text.as_str()))),
         _ => {
-            for (i, _) in users.iter().enumerate() {
+            for i in 0..env.all("User").count() {
                 let nth = |name: &'static str| env.all(name).nth(i).map(|e| e.text.as_str());
                 let wanted = AccountChange {
                     name: nth("Username").unwrap_or_default(),
@@ -191,9 +188,9 @@ fn users(cam: &Camera, env: &Envelope, operation: &str) -> Result<Answer, SoapFa
     change_accounts(cam.shared, &changes).map_err(|f| {
         let reason = f.reason.into_owned();
         match reason.as_str() {
-            "error username duplicated" => SoapFault::sender(&["ter:OperationProhibited", "ter:UsernameClash"], reason),
-            "too many users" => SoapFault::receiver(&["ter:Action", "ter:TooManyUsers"], reason),
-            "error username" | "username none exist to edit" => SoapFault::invalid(format!("{reason}: no such user")),
+            users::DUPLICATED => SoapFault::sender(&["ter:OperationProhibited", "ter:UsernameClash"], reason),
+            users::TOO_MANY => SoapFault::receiver(&["ter:Action", "ter:TooManyUsers"], reason),
+            users::NO_SUCH_USER | users::NO_USER_TO_EDIT => SoapFault::invalid(format!("{reason}: no such user")),
             _ => SoapFault::invalid(reason),
         }
     })?;
@@ -207,7 +204,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
     let body = match operation {
         "GetDeviceInformation" => {
             let system = lock(cam.system);
-            let info = system.info().map_err(|e| SoapFault::receiver(&["ter:Action"], e.to_string()))?;
+            let info = system.info().map_err(device_fault)?;
             let model = system.model().unwrap_or_default();
             format!(
                 "<tds:GetDeviceInformationResponse><tds:Manufacturer>camcgi</tds:Manufacturer><tds:Model>{m}</tds:Model><tds:FirmwareVersion>{}</tds:FirmwareVersion><tds:SerialNumber>{}</tds:SerialNumber><tds:HardwareId>{m}</tds:HardwareId></tds:GetDeviceInformationResponse>",
@@ -218,7 +215,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
         }
         "GetSystemDateAndTime" => {
             let unit = lock(cam.time);
-            let now = unit.hal.now().map_err(|e| SoapFault::receiver(&["ter:Action"], e.to_string()))?;
+            let now = unit.hal.now().map_err(device_fault)?;
             let zone = unit.config.timezone();
             let kind = if unit.config.ntp().is_some() { "NTP" } else { "Manual" };
             format!(
@@ -264,11 +261,11 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
         }
         "GetHostname" => format!(
             "<tds:GetHostnameResponse><tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP><tt:Name>{}</tt:Name></tds:HostnameInformation></tds:GetHostnameResponse>",
-            esc(&nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default())
+            esc(&crate::api::origin::own_name().unwrap_or_default())
         ),
         "GetNetworkInterfaces" => {
             let unit = lock(cam.network);
-            let mac = unit.hal.mac_address().map_err(|e| SoapFault::receiver(&["ter:Action"], e.to_string()))?;
+            let mac = unit.hal.mac_address().map_err(device_fault)?;
             let c = &unit.config;
             let (address, prefix) = match unit.hal.live_address() {
                 Ok(Some((a, m))) if c.dhcp => (a, u32::from(m).leading_ones()),
