@@ -80,13 +80,18 @@ pub fn watchdog(app: &Shared, ptz: &Mutex<PtzUnit>) {
 /// Sends a command to the head as `ptz_ctrl` would, the watchdog watching;
 /// a move given `stop_after` stops by itself then (at the next tick).
 pub fn drive(app: &Shared, ptz: &Mutex<PtzUnit>, command: PtzCommand, stop_after: Option<Duration>) -> Result<(), Fault> {
-    let now = app.now();
-    let mut ptz = lock(ptz);
-    ptz.unit.hal.execute(command).map_err(|e| Fault::device(&e))?;
-    let moving = keeps_moving(command);
-    ptz.moving_since = moving.then_some(now);
-    ptz.stop_at = stop_after.filter(|_| moving).map(|d| now + d);
-    Ok(())
+    lock(ptz).send(command, app.now(), stop_after)
+}
+
+impl PtzUnit {
+    /// Sends a command and notes, for the watchdog, whether a motor runs on.
+    fn send(&mut self, command: PtzCommand, now: Duration, stop_after: Option<Duration>) -> Result<(), Fault> {
+        self.unit.hal.execute(command).map_err(|e| Fault::device(&e))?;
+        let moving = keeps_moving(command);
+        self.moving_since = moving.then_some(now);
+        self.stop_at = stop_after.filter(|_| moving).map(|d| now + d);
+        Ok(())
+    }
 }
 
 /// The presets that are set, and whether a motor is running.
@@ -192,9 +197,7 @@ pub fn handle(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, call: &Ca
                     return Err(Fault::bad("call_preset: preset not set"));
                 }
             }
-            ptz.unit.hal.execute(command).map_err(|e| Fault::device(&e))?;
-            ptz.moving_since = keeps_moving(command).then_some(now);
-            ptz.stop_at = None;
+            ptz.send(command, now, None)?;
         }
         Action::AddPreset(n) => {
             let mut new = ptz.unit.config.clone();

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 /// The interface's parameters, in its table's order.
 pub const PARAMS: &[&str] = &["encode_mode", "resolution", "framerate", "govlength", "bitrate", "bitrate_control"];
+/// Frames between I-frames, fewest and most.
+pub const GOVLENGTH: (u32, u32) = (1, 400);
 const FILE: &str = "video.xml";
 
 /// Both streams' settings.
@@ -63,7 +65,7 @@ fn defaults(caps: &VideoCapabilities) -> VideoConfig {
 fn fits(modes: &[EncodeModeCaps], s: &StreamConfig) -> bool {
     modes.iter().filter(|m| m.name == s.encode_mode).flat_map(|m| &m.resolutions).any(|r| {
         r.name == s.resolution && r.framerate.contains(s.framerate) && r.bitrate.contains(s.bitrate)
-    }) && (1..=400).contains(&s.govlength)
+    }) && (GOVLENGTH.0..=GOVLENGTH.1).contains(&s.govlength)
 }
 
 fn apply_all(hal: &mut (dyn VideoEncoder<Error = DeviceError> + Send + 'static), c: &VideoConfig) -> Result<(), DeviceError> {
@@ -103,7 +105,7 @@ fn merged(modes: &[EncodeModeCaps], current: &StreamConfig, p: &crate::api::quer
     if !res.framerate.contains(s.framerate) {
         return Err(Fault::error("framerate"));
     }
-    s.govlength = ranged::<u32>(p, "govlength", 1, 400)?.unwrap_or(s.govlength);
+    s.govlength = ranged::<u32>(p, "govlength", GOVLENGTH.0.into(), GOVLENGTH.1.into())?.unwrap_or(s.govlength);
     s.bitrate = count(p, "bitrate")?.unwrap_or(s.bitrate);
     if !res.bitrate.contains(s.bitrate) {
         return Err(Fault::error("bitrate"));

@@ -271,3 +271,17 @@ fn a_pull_waits_for_its_timeout_past_the_connection_timeout_and_answers_empty() 
     assert!(started.elapsed() >= Duration::from_secs(3), "answered after {:?}", started.elapsed());
     assert!(!empty.text().contains("NotificationMessage"), "{}", empty.text());
 }
+
+#[test]
+fn imaging_moves_the_focus_motor() {
+    let cam = Cam::start();
+    let focus = |speed: &str| {
+        format!("<Move xmlns=\"http://www.onvif.org/ver20/imaging/wsdl\"><VideoSourceToken>video_src</VideoSourceToken><Focus><Continuous xmlns=\"http://www.onvif.org/ver10/schema\"><Speed>{speed}</Speed></Continuous></Focus></Move>")
+    };
+    assert_eq!(soap(cam.port(), "/onvif/imaging_service", &focus("-0.35"), BASIC_ADMIN).status, 200);
+    let near = camcgi_hal::PtzCommand::Lens { part: camcgi_hal::LensPart::Focus, dir: camcgi_hal::Dir::Negative, speed: 4 };
+    assert_eq!(cam.mock.calls().last(), Some(&MockCall::Ptz(near)));
+    assert_eq!(soap(cam.port(), "/onvif/imaging_service", &focus("0"), BASIC_ADMIN).status, 200);
+    assert_eq!(cam.mock.calls().last(), Some(&MockCall::Ptz(PtzCommand::Stop)));
+    assert_soap_fault(&soap(cam.port(), "/onvif/imaging_service", &focus("2"), BASIC_ADMIN), 400, "ter:InvalidArgVal", "Focus: a Continuous move with Speed -1 to 1");
+}

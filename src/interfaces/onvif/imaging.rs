@@ -70,11 +70,9 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
                 .and_then(|e| e.text.parse().ok())
                 .filter(|s: &f32| (-1.0..=1.0).contains(s))
                 .ok_or_else(|| SoapFault::invalid("Focus: a Continuous move with Speed -1 to 1"))?;
-            let dir = if speed > 0.0 { Dir::Positive } else if speed < 0.0 { Dir::Negative } else { Dir::Still };
-            let command = if dir == Dir::Still {
-                PtzCommand::Stop
-            } else {
-                PtzCommand::Lens { part: LensPart::Focus, dir, speed: ((speed.abs() * 10.0).ceil() as u8).clamp(1, 10) }
+            let command = match super::ptz::direction(speed) {
+                Dir::Still => PtzCommand::Stop,
+                dir => PtzCommand::Lens { part: LensPart::Focus, dir, speed: super::ptz::speed(speed) },
             };
             cgi::drive(cam.shared, cam.ptz, command, None).map_err(from_cgi)?;
             "<timg:MoveResponse/>".to_string()

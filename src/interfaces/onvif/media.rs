@@ -85,8 +85,10 @@ fn encoder_configuration(s: &StreamConfig) -> String {
 }
 
 fn profile(cam: &Camera, token: &str, name: &str, id: StreamId, ptz: bool) -> String {
-    let config = lock(cam.video).config.stream(id).clone();
-    let (mw, mh) = dimensions(&lock(cam.video).config.stream(StreamId::Main).resolution);
+    let (config, (mw, mh)) = {
+        let video = lock(cam.video);
+        (video.config.stream(id).clone(), dimensions(&video.config.stream(StreamId::Main).resolution))
+    };
     let n = index(id);
     let ptz = if ptz {
         "<tt:PTZConfiguration token=\"ptz_config\">".to_string() + &super::ptz::configuration() + "</tt:PTZConfiguration>"
@@ -107,7 +109,6 @@ fn encoder_options(cam: &Camera, id: StreamId) -> String {
     let Some(current) = caps.stream(id).iter().find(|m| &m.name == mode) else { return String::new() };
     let mut resolutions = String::new();
     let mut fps = (u32::MAX, 0);
-    let govs = (1, 400);
     let mut rates = (u32::MAX, 0);
     for r in &current.resolutions {
         let (w, h) = dimensions(&r.name);
@@ -117,7 +118,7 @@ fn encoder_options(cam: &Camera, id: StreamId) -> String {
     }
     let tag = encoding(mode);
     let profiles = if tag == "H264" { "<tt:H264ProfilesSupported>Main</tt:H264ProfilesSupported>" } else { "" };
-    let gov = if tag == "H264" { format!("<tt:GovLengthRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:GovLengthRange>", govs.0, govs.1) } else { String::new() };
+    let gov = if tag == "H264" { format!("<tt:GovLengthRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:GovLengthRange>", video::GOVLENGTH.0, video::GOVLENGTH.1) } else { String::new() };
     format!(
         "<trt:Options><tt:QualityRange><tt:Min>3</tt:Min><tt:Max>4</tt:Max></tt:QualityRange><tt:{tag}>{resolutions}{gov}<tt:FrameRateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:FrameRateRange><tt:EncodingIntervalRange><tt:Min>1</tt:Min><tt:Max>1</tt:Max></tt:EncodingIntervalRange>{profiles}</tt:{tag}><tt:Extension><tt:{tag}>{resolutions}{gov}<tt:FrameRateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:FrameRateRange><tt:EncodingIntervalRange><tt:Min>1</tt:Min><tt:Max>1</tt:Max></tt:EncodingIntervalRange>{profiles}<tt:BitrateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:BitrateRange></tt:{tag}></tt:Extension></trt:Options>",
         fps.0, fps.1, fps.0, fps.1, rates.0, rates.1

@@ -80,7 +80,8 @@ fn component(value: Option<&str>, lo: f32) -> Result<Option<f32>, SoapFault> {
     }
 }
 
-fn direction(x: f32) -> Dir {
+/// The way a signed velocity turns a motor.
+pub(super) fn direction(x: f32) -> Dir {
     if x > 0.0 {
         Dir::Positive
     } else if x < 0.0 {
@@ -91,7 +92,7 @@ fn direction(x: f32) -> Dir {
 }
 
 /// A speed 1-10 for a velocity's magnitude.
-fn speed(x: f32) -> u8 {
+pub(super) fn speed(x: f32) -> u8 {
     ((x.abs() * 10.0).ceil() as u8).clamp(1, 10)
 }
 
