@@ -64,19 +64,30 @@ pub(super) fn answer(app: &App, mut request: tiny_http::Request) -> Option<After
 /// Reads a SOAP envelope (bounded: a longer one is refused unread) and
 /// answers it.
 fn soap(app: &App, mut request: tiny_http::Request, service: onvif::Service, peer: IpAddr) -> Option<After> {
-    let declared = request.body_length().unwrap_or(0);
+    const MAX: usize = onvif::soap::MAX_ENVELOPE;
     let mut body = Vec::new();
-    let readable = declared <= onvif::soap::MAX_ENVELOPE
-        && io::Read::read_to_end(&mut io::Read::take(request.as_reader(), onvif::soap::MAX_ENVELOPE as u64 + 1), &mut body).is_ok();
-    let reply = if !readable || body.len() > onvif::soap::MAX_ENVELOPE {
-        if has_body(&request) {
-            request.stop_reading();
-        }
-        let fault = onvif::soap::SoapFault::sender(&["ter:InvalidArgs"], "the envelope is too large or was not received");
-        Reply { status: if readable { 413 } else { 400 }, ..Reply::with_kind(Body::Soap, fault.document()) }
+    let refused = if request.body_length().unwrap_or(0) > MAX {
+        Some(413)
     } else {
-        let (url, authorization, host) = (request.url(), request_header(&request, "Authorization"), request_header(&request, "Host"));
-        router::soap(app, service, url, &body, authorization, host, peer)
+        match io::Read::read_to_end(&mut io::Read::take(request.as_reader(), MAX as u64 + 1), &mut body) {
+            Err(_) => Some(400),
+            // A chunked envelope that runs past the bound.
+            Ok(_) if body.len() > MAX => Some(413),
+            Ok(_) => None,
+        }
+    };
+    let reply = match refused {
+        Some(status) => {
+            if has_body(&request) {
+                request.stop_reading();
+            }
+            let fault = onvif::soap::SoapFault::sender(&["ter:InvalidArgs"], "the envelope is too large or was not received");
+            Reply { status, ..Reply::with_kind(Body::Soap, fault.document()) }
+        }
+        None => {
+            let (url, authorization, host) = (request.url(), request_header(&request, "Authorization"), request_header(&request, "Host"));
+            router::soap(app, service, url, &body, authorization, host, peer)
+        }
     };
     log::debug!("{peer} POST {} -> {}", service.path(), reply.status);
     respond(request, reply)

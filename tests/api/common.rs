@@ -525,3 +525,12 @@ pub fn challenge_nonce(r: &Resp) -> String {
     let start = challenge.1.find("nonce=\"").expect("a nonce") + 7;
     challenge.1[start..start + 32].to_string()
 }
+
+/// Asserts an ONVIF fault: status, a subcode and the exact reason.
+#[track_caller]
+pub fn assert_soap_fault(r: &Resp, status: u16, subcode: &str, reason: &str) {
+    assert_eq!(r.status, status, "{}", r.text());
+    assert_eq!(r.header("Content-Type"), Some("application/soap+xml; charset=utf-8"));
+    assert!(r.text().contains(&format!("<env:Value>{subcode}</env:Value>")), "{}", r.text());
+    assert!(r.text().contains(&format!("<env:Text xml:lang=\"en\">{reason}</env:Text>")), "{}", r.text());
+}

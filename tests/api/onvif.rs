@@ -149,24 +149,48 @@ fn basic_can_be_switched_off_and_onvif_auth_off_opens_the_snapshot() {
 fn onvif_refuses_without_credentials_except_the_pre_authentication_set() {
     let cam = Cam::start();
     let port = cam.port();
-    let r = soap(port, "/onvif/device_service", "<GetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "");
+    const DEVICE: &str = "/onvif/device_service";
+    let r = soap(port, DEVICE, "<GetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "");
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().contains("<tt:UTCDateTime>"));
-    let r = soap(port, "/onvif/device_service", "<GetDeviceInformation xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "");
-    assert_eq!(r.status, 401);
-    assert!(r.text().contains("<env:Value>ter:NotAuthorized</env:Value>"), "{}", r.text());
-    let r = soap(port, "/onvif/device_service", "<Frobnicate xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "Authorization: Basic YWRtaW46MTIzNDU2\r\n");
-    assert_eq!(r.status, 500);
-    assert!(r.text().contains("<env:Value>ter:ActionNotSupported</env:Value>"), "{}", r.text());
-    let r = soap(port, "/onvif/device_service", "<!DOCTYPE a [<!ENTITY b \"c\">]><a/>", "");
-    assert_eq!(r.status, 400);
-    let r = request(port, "GET", "/onvif/device_service", "");
-    assert_eq!(r.status, 405);
+    let r = soap(port, DEVICE, "<GetDeviceInformation xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "");
+    assert_soap_fault(&r, 401, "ter:NotAuthorized", "credentials are required");
+    assert_challenges(&r);
+    let r = soap(port, DEVICE, "<Frobnicate xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "Authorization: Basic YWRtaW46MTIzNDU2\r\n");
+    assert_soap_fault(&r, 500, "ter:ActionNotSupported", "Frobnicate is not supported");
+    let r = post_soap(port, DEVICE, "<!DOCTYPE a [<!ENTITY b \"c\">]><a/>", "");
+    assert_soap_fault(&r, 400, "ter:WellFormed", "a DOCTYPE is not allowed");
+    let r = post_soap(port, DEVICE, "<s:Envelope><s:Body><Unclosed></s:Body></s:Envelope>", "");
+    assert_soap_fault(&r, 400, "ter:WellFormed", "the envelope is not well-formed XML");
+    let r = post_soap(port, DEVICE, &soap_envelope("", ""), "");
+    assert_soap_fault(&r, 400, "ter:InvalidArgs", "the Body holds no operation");
+    let deep = format!("{}{}", "<a>".repeat(40), "</a>".repeat(40));
+    assert_soap_fault(&soap(port, DEVICE, &deep, ""), 400, "ter:InvalidArgs", "the envelope is too complex");
+    // Refused by its declared length, unread: the rest of it never arrives.
+    let raw = raw_request(
+        port,
+        &format!("POST {DEVICE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/soap+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n<s:Envelope>", 32 * 1024 + 1),
+    );
+    let r = parse_response(raw.as_bytes());
+    assert_soap_fault(&r, 413, "ter:InvalidArgs", "the envelope is too large or was not received");
+    // Chunked, with no length to refuse it by: read up to the bound, then refused.
+    let chunk = " ".repeat(32 * 1024 + 1);
+    let raw = raw_request(
+        port,
+        &format!("POST {DEVICE} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n", chunk.len()),
+    );
+    assert_soap_fault(&parse_response(raw.as_bytes()), 413, "ter:InvalidArgs", "the envelope is too large or was not received");
+    let r = request(port, "GET", DEVICE, "");
+    assert_fault(&r, 405, DEVICE, "method not allowed");
     assert_eq!(r.header("Allow"), Some("POST"));
+    let from_a_page = "Origin: http://evil.example\r\nSec-Fetch-Site: cross-site\r\nAuthorization: Basic YWRtaW46MTIzNDU2\r\n";
+    let r = soap(port, DEVICE, "<SystemReboot xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", from_a_page);
+    assert_fault(&r, 403, DEVICE, "cross-site request refused");
+    assert_eq!(cam.mock.reboots(), 0);
     let uid = cam.admin();
     assert_ok(cam.get(&format!("/cgi-bin/onvif?enable=0&uid={uid}")), "onvif");
-    let r = soap(port, "/onvif/device_service", "<GetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "");
-    assert_eq!(r.status, 404, "ONVIF switched off");
+    let r = soap(port, DEVICE, "<GetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "");
+    assert_fault(&r, 404, DEVICE, "not found");
 }
 
 #[test]

@@ -36,14 +36,6 @@ fn with_token(port: u16, header: &str, body: &str) -> Resp {
     post_soap(port, DEVICE, &soap_envelope(header, body), "")
 }
 
-#[track_caller]
-fn assert_soap_fault(r: &Resp, status: u16, subcode: &str, reason: &str) {
-    assert_eq!(r.status, status, "{}", r.text());
-    assert_eq!(r.header("Content-Type"), Some("application/soap+xml; charset=utf-8"));
-    assert!(r.text().contains(&format!("<env:Value>{subcode}</env:Value>")), "{}", r.text());
-    assert!(r.text().contains(&format!("<env:Text xml:lang=\"en\">{reason}</env:Text>")), "{}", r.text());
-}
-
 #[test]
 fn a_username_token_proves_its_account_once_and_only_when_recent() {
     let cam = Cam::start();
