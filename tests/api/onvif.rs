@@ -11,6 +11,14 @@ fn script(name: &str) -> String {
     format!("{}/tests/clients/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Runs a client script against the camera's port and asserts it printed
+/// DONE and exited 0.
+fn run_client(program: &str, name: &str, port: u16) {
+    let out = Command::new(program).arg(script(name)).arg(port.to_string()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("DONE"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// Whether python3 can import these modules.
 fn python_has(test: &str, modules: &str) -> bool {
     let ok = Command::new("python3").args(["-c", &format!("import {modules}")]).output().is_ok_and(|o| o.status.success());
@@ -58,9 +66,7 @@ fn frigate_sets_up_autotracking_and_moves_by_fields_of_view() {
         return;
     }
     let cam = Cam::start();
-    let out = Command::new("python3").arg(script("frigate_onvif.py")).arg(cam.port().to_string()).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("DONE"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    run_client("python3", "frigate_onvif.py", cam.port());
     // 30 degrees right of where the head started, on the mock's own scale.
     assert!((cam.mock.ptz_position().pan - 30.0).abs() < 0.5, "{:?}", cam.mock.ptz_position());
 }
@@ -71,9 +77,7 @@ fn digest_clients_fetch_snapshots() {
         return;
     }
     let cam = Cam::start();
-    let out = Command::new("python3").arg(script("digest_clients.py")).arg(cam.port().to_string()).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("DONE"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    run_client("python3", "digest_clients.py", cam.port());
 }
 
 #[test]
@@ -225,9 +229,7 @@ fn npm_onvif_cam_connects_lists_profiles_and_moves() {
         return;
     }
     let cam = Cam::start();
-    let out = Command::new("node").arg(script("npm_onvif.js")).arg(cam.port().to_string()).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("DONE"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    run_client("node", "npm_onvif.js", cam.port());
     let calls = cam.mock.calls();
     assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Move { .. }))), "no move reached the head");
     assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Stop))), "no stop reached the head");

@@ -8,15 +8,9 @@ import asyncio
 import sys
 
 from onvif import ONVIFCamera
+from walk import check
 
 FOV = "http://www.onvif.org/ver10/tptz/PanTiltSpaces/TranslationSpaceFov"
-
-
-def check(what, cond):
-    if not cond:
-        print(f"FAILED: {what}", flush=True)
-        sys.exit(1)
-    print(f"ok: {what}", flush=True)
 
 
 async def main(port):

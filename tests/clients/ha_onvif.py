@@ -14,13 +14,7 @@ import datetime as dt
 import sys
 
 from onvif import ONVIFCamera
-
-
-def check(what, cond):
-    if not cond:
-        print(f"FAILED: {what}", flush=True)
-        sys.exit(1)
-    print(f"ok: {what}", flush=True)
+from walk import check
 
 
 async def main(port):
