@@ -40,12 +40,9 @@ pub fn wrapped(bin: &str) -> std::process::Command {
     let wrapper = WRAPPER.get_or_init(|| match std::env::var("CAMCGI_EXEC_WRAPPER") {
         Ok(w) => w,
         Err(_) => {
-            let direct = std::process::Command::new(bin)
-                .arg("--help")
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .status();
-            match direct {
+            let mut probe = std::process::Command::new(bin);
+            probe.arg("--help").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+            match spawn(&mut probe).and_then(|mut child| child.wait()) {
                 Ok(status) if status.code() == Some(2) => String::new(),
                 _ => default_wrapper().to_string(),
             }
@@ -60,6 +57,55 @@ pub fn wrapped(bin: &str) -> std::process::Command {
         }
         None => std::process::Command::new(bin),
     }
+}
+
+/// Spawns `command`; under qemu-user, also sees the child through its exec.
+///
+/// qemu-user has no vfork: a guest's spawn forks the whole emulator, and a
+/// fork while other threads of this test process run now and then leaves
+/// the child stuck on an emulator lock before it execs (one spawn in one to
+/// three thousand, with other threads connecting and starting threads; in
+/// CI a client test never ended, and a camera never said where it listens).
+/// A child still running this test binary after `STUCK` is killed and
+/// spawned again.
+pub fn spawn(command: &mut std::process::Command) -> std::io::Result<std::process::Child> {
+    const STUCK: Duration = Duration::from_secs(10);
+    const ATTEMPTS: usize = 3;
+    if !emulated() {
+        return command.spawn();
+    }
+    let Some(this_binary) = std::env::current_exe()?.file_name().map(|n| n.to_os_string()) else {
+        return command.spawn();
+    };
+    for _ in 0..ATTEMPTS {
+        let mut child = command.spawn()?;
+        let forked = std::time::Instant::now();
+        while runs_binary(child.id(), &this_binary) && forked.elapsed() < STUCK {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if !runs_binary(child.id(), &this_binary) {
+            return Ok(child);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        say(&format!("NOTE: a child stuck before its exec under qemu-user was killed and is spawned again: {command:?}"));
+    }
+    Err(std::io::Error::other(format!("stuck before its exec under qemu-user {ATTEMPTS} times: {command:?}")))
+}
+
+/// Whether process `pid` runs a program of this name, by its host command
+/// line (qemu-user's, with the guest binary among its arguments).
+fn runs_binary(pid: u32, name: &std::ffi::OsStr) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    cmdline.split(|b| *b == 0).any(|arg| Path::new(std::ffi::OsStr::from_bytes(arg)).file_name() == Some(name))
+}
+
+/// `command`'s exit status and output, as `Command::output` gives them,
+/// spawned by `spawn`.
+pub fn output(command: &mut std::process::Command) -> std::io::Result<std::process::Output> {
+    use std::process::Stdio;
+    spawn(command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()))?.wait_with_output()
 }
 
 /// The connection timeout test cameras run with.
@@ -328,13 +374,9 @@ fn proc_hiding() -> Option<&'static [&'static str]> {
         }
         let ways: [&'static [&'static str]; 2] = [&["unshare", "--mount"], &["unshare", "--map-root-user", "--mount"]];
         let found = ways.into_iter().find(|way| {
-            std::process::Command::new(way[0])
-                .args(&way[1..])
-                .args(["sh", "-c", HIDE_PROC])
-                .arg("true")
-                .stderr(std::process::Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
+            let mut probe = std::process::Command::new(way[0]);
+            probe.args(&way[1..]).args(["sh", "-c", HIDE_PROC]).arg("true").stderr(std::process::Stdio::null());
+            spawn(&mut probe).and_then(|mut child| child.wait()).is_ok_and(|s| s.success())
         });
         if found.is_none() {
             say("WARNING: no mount namespace here (unshare failed): camcgi processes run with /proc visible");
@@ -389,14 +431,13 @@ impl Process {
 
     fn spawn(mut command: std::process::Command, dir: &Path, extra: &[&str]) -> Process {
         use std::io::BufRead;
-        let mut child = command
+        command
             .args(["--listen", "127.0.0.1:0", "--discovery", "off", "--data-dir"])
             .arg(dir)
             .args(extra)
             .stderr(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+            .stdout(std::process::Stdio::null());
+        let mut child = spawn(&mut command).unwrap();
         let (tx, log) = std::sync::mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         std::thread::spawn(move || {

@@ -163,9 +163,9 @@ fn sigterm_stops_cleanly_and_secrets_never_reach_the_log() {
 
 #[test]
 fn bad_command_lines_are_refused_with_usage() {
-    let out = camcgi_command().args(["--board", "nonesuch", "--data-dir"]).arg(std::env::temp_dir()).output().unwrap();
+    let out = output(camcgi_command().args(["--board", "nonesuch", "--data-dir"]).arg(std::env::temp_dir())).unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = camcgi_command().args(["--listen", "nowhere"]).output().unwrap();
+    let out = output(camcgi_command().args(["--listen", "nowhere"])).unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage: camcgi"));
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn have(program: &str, arg: &str) -> bool {
-    Command::new(program).arg(arg).output().is_ok_and(|o| o.status.success())
+    output(Command::new(program).arg(arg)).is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -41,16 +41,17 @@ fn the_web_page_in_a_browser() {
     let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(&firmware, crate::firmware::image("camcgi-mock", "9.9.9", &payload, None)).unwrap();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-screenshots");
-    let out = Command::new("node")
-        .arg("--test")
-        .arg("--test-reporter=spec")
-        .current_dir(&web)
-        .env("CAMCGI_BIN", env!("CARGO_BIN_EXE_camcgi"))
-        .env("CAMCGI_FIRMWARE", &firmware)
-        .env("CAMCGI_SHOTS", &shots)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .unwrap();
+    let out = output(
+        Command::new("node")
+            .arg("--test")
+            .arg("--test-reporter=spec")
+            .current_dir(&web)
+            .env("CAMCGI_BIN", env!("CARGO_BIN_EXE_camcgi"))
+            .env("CAMCGI_FIRMWARE", &firmware)
+            .env("CAMCGI_SHOTS", &shots)
+            .env("CHROMIUM", &chromium),
+    )
+    .unwrap();
     let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     eprintln!("{report}\nscreenshots: {}", shots.display());
     assert!(out.status.success(), "browser tests failed");
