@@ -564,7 +564,8 @@ pub fn digest_answer(method: &str, uri: &str, user: &str, password: &str, nonce:
 pub fn challenge_nonce(r: &Resp) -> String {
     let challenge = r.headers.iter().find(|(n, v)| n.eq_ignore_ascii_case("WWW-Authenticate") && v.starts_with("Digest ")).expect("a Digest challenge");
     let start = challenge.1.find("nonce=\"").expect("a nonce") + 7;
-    challenge.1[start..start + 32].to_string()
+    let length = challenge.1[start..].find('"').expect("a quoted nonce");
+    challenge.1[start..start + length].to_string()
 }
 
 /// Asserts an ONVIF fault: status, a subcode and the exact reason.

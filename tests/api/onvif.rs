@@ -149,6 +149,28 @@ fn a_digest_nonce_count_is_taken_once_and_a_wrong_answer_is_a_failed_login() {
 }
 
 #[test]
+fn a_flood_of_challenges_leaves_a_clients_nonce_good_until_its_lifetime_ends() {
+    let cam = Cam::start();
+    let nonce = nonce_of(&cam.get(SNAPSHOT));
+    // Every unauthenticated request is given a nonce of its own.
+    let mut flood = std::collections::HashSet::new();
+    for _ in 0..300 {
+        flood.insert(challenge_nonce(&cam.get(SNAPSHOT)));
+    }
+    assert_eq!(flood.len(), 300, "each nonce is new");
+    assert!(!flood.contains(&nonce));
+    assert_eq!(cam.get_with(SNAPSHOT, &digest_header("admin", "123456", &nonce, 1)).status, 200);
+    cam.clock.advance(std::time::Duration::from_secs(299));
+    assert_eq!(cam.get_with(SNAPSHOT, &digest_header("admin", "123456", &nonce, 2)).status, 200);
+    cam.clock.advance(std::time::Duration::from_secs(1));
+    let old = cam.get_with(SNAPSHOT, &digest_header("admin", "123456", &nonce, 3));
+    assert_fault(&old, 401, VALUE, "stale nonce");
+    assert!(old.headers.iter().any(|(n, v)| n == "WWW-Authenticate" && v.contains("stale=true")));
+    let again = nonce_of(&old);
+    assert_eq!(cam.get_with(SNAPSHOT, &digest_header("admin", "123456", &again, 1)).status, 200);
+}
+
+#[test]
 fn basic_can_be_switched_off_and_onvif_auth_off_opens_the_snapshot() {
     let cam = Cam::start();
     let uid = cam.admin();
