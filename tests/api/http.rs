@@ -229,6 +229,29 @@ fn an_answer_after_which_the_connection_closes_says_so() {
     }
 }
 
+#[test]
+fn no_answer_names_the_http_stack() {
+    let cam = Cam::start();
+    let port = cam.port();
+    let cases = [
+        (200, "GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".to_string()),
+        (401, "GET /cgi-bin/snapshot.cgi HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".to_string()),
+        (404, "GET /cgi-bin/nothing HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".to_string()),
+        (200, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n".to_string()),
+        // Answered by the HTTP front itself, before camcgi's router.
+        (400, "GET /cgi-bin/keep_alive HTTP/1.1\nHost: 127.0.0.1\n\n\r\n\r\n".to_string()),
+        (431, format!("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {}\r\n\r\n", "a".repeat(9000))),
+    ];
+    for (status, case) in cases {
+        let answer = raw_request(port, &case);
+        let r = parse_response(answer.as_bytes());
+        assert_eq!(r.status, status, "{answer}");
+        assert!(r.header("Date").is_some(), "{answer}");
+        assert_eq!(r.header("Server"), None, "{answer}");
+        assert!(!answer.to_ascii_lowercase().contains("tiny"), "{answer}");
+    }
+}
+
 /// The camera's own end of a client's connection: a descriptor of this test
 /// process, where the camera on the mock board runs.
 fn server_end(client: &TcpStream, port: u16) -> std::os::fd::RawFd {

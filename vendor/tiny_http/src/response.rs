@@ -416,10 +416,11 @@ where
             self.chunked_threshold(),
         ));
 
-        // camcgi: `Server` and `Date` unless given, and an upgrade's headers,
-        // go first, as upstream inserted them; they are written, not built.
+        // camcgi: `Date` unless given, and an upgrade's headers, go first, as
+        // upstream inserted them; they are written, not built. No `Server`
+        // unless given: upstream named itself to every scanner.
         let date = http_date();
-        let mut first: [(&str, &[u8]); 4] = [("", b""); 4];
+        let mut first: [(&str, &[u8]); 3] = [("", b""); 3];
         let mut firsts = 0;
         let mut put_first = |field: &'static str, value| {
             first[firsts] = (field, value);
@@ -433,9 +434,6 @@ where
         let given = |name: &'static str| {
             self.headers.iter().any(|h| h.field.equiv(name)) || self.static_headers.iter().any(|h| h.0.eq_ignore_ascii_case(name))
         };
-        if !given("Server") {
-            put_first("Server", b"tiny-http (Rust)");
-        }
         if !given("Date") {
             put_first("Date", &date);
         }
