@@ -11,7 +11,7 @@ use crate::state::accounts::Account;
 use crate::state::app::{lock, Shared};
 use crate::state::lockout::Claim;
 use crate::state::nonces::Use;
-use crate::state::session::{Session, Token};
+use crate::state::session::Session;
 use base64::Engine;
 use std::net::IpAddr;
 
@@ -115,7 +115,7 @@ pub fn authenticate(app: &Shared, p: &Params, presented: &Presented) -> Result<S
             None => return Err(Fault::new(401, "error, parse username")),
         },
     };
-    Ok(Session { token: Token::NONE, user: account.name, privilege: account.privilege })
+    Ok(Session::for_request(account))
 }
 
 /// The `WWW-Authenticate` values of a 401: Digest with SHA-256 and with

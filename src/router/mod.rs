@@ -15,7 +15,7 @@ use crate::interfaces::web::Asset;
 use crate::api::xml::Fault;
 use crate::interfaces::credentials::{self, Presented};
 use crate::state::app::lock;
-use crate::state::session::{Session, Token};
+use crate::state::session::Session;
 use crate::interfaces::{access, audio, auth, firmware, onvif, image, motion, network, osd, ptz, snapshot, system, targets, time, users, video};
 use std::net::IpAddr;
 
@@ -400,7 +400,7 @@ fn admit<'a>(app: &App, route: &Route, raw_query: &str, incoming: &Incoming<'a>)
     let session = match route.guard {
         Guard::Session => Some(app.session(params.get("uid"))?),
         Guard::Picture if !lock(&app.access).onvif_auth && !credentials::any_presented(&params, &incoming.presented()) => {
-            Some(Session { token: Token::NONE, user: String::new(), privilege: User })
+            Some(Session::anonymous())
         }
         Guard::Credentials | Guard::Picture => Some(credentials::authenticate(app, &params, &incoming.presented())?),
         Guard::Login => None,

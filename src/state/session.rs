@@ -1,7 +1,7 @@
 //! The session table: 30 slots shared by `uid` and `authid`, at most
 //! [`PER_ACCOUNT`] of them held by one account.
 
-use crate::state::accounts::Privilege;
+use crate::state::accounts::{Account, Privilege};
 use heapless::Vec as FixedVec;
 use std::time::Duration;
 use uuid::Uuid;
@@ -67,6 +67,20 @@ pub struct Session {
     pub user: String,
     /// The account's privilege when the session was opened.
     pub privilege: Privilege,
+}
+
+impl Session {
+    /// An account authenticated by the credentials one request carries: it
+    /// has no token and lasts that request.
+    pub fn for_request(account: Account) -> Session {
+        Session { token: Token::NONE, user: account.name, privilege: account.privilege }
+    }
+
+    /// Anyone, where ONVIF authentication is switched off: a User with no
+    /// name and no token.
+    pub fn anonymous() -> Session {
+        Session { token: Token::NONE, user: String::new(), privilege: Privilege::User }
+    }
 }
 
 struct Slot {

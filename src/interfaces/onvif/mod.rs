@@ -20,7 +20,7 @@ use crate::interfaces::credentials::{self, Presented};
 use crate::interfaces::{audio, image, network, ptz as ptz_cgi, system, time, video};
 use crate::state::accounts::Privilege;
 use crate::state::app::{lock, Shared};
-use crate::state::session::{Session, Token};
+use crate::state::session::Session;
 use soap::{Envelope, SoapFault};
 use std::sync::Mutex;
 
@@ -196,15 +196,14 @@ fn refused(app: &Shared, fault: &SoapFault, challenge: bool) -> Reply {
 /// nobody. `Err(reply)` when credentials were given and are wrong.
 fn sender(cam: &Camera, env: &Envelope, request: &Request) -> Result<Option<Session>, Reply> {
     let app = cam.shared;
-    let as_session = |a: crate::state::accounts::Account| Session { token: Token::NONE, user: a.name, privilege: a.privilege };
     if env.header("UsernameToken").is_some() {
         let wall = lock(cam.time).hal.now().unwrap_or(0);
         return security::username_token(app, env, request.presented.peer, wall)
-            .map(|a| Some(as_session(a)))
+            .map(|a| Some(Session::for_request(a)))
             .map_err(|f| refused(app, &f, false));
     }
     match credentials::from_header(app, &request.presented) {
-        Some(Ok(account)) => Ok(Some(as_session(account))),
+        Some(Ok(account)) => Ok(Some(Session::for_request(account))),
         Some(Err(fault)) => Err(refused(app, &SoapFault::not_authorized(fault.reason.into_owned()), true)),
         None => Ok(None),
     }
@@ -226,7 +225,7 @@ pub fn answer(cam: &Camera, request: &Request) -> Reply {
         Err(fault) => return reply(fault.status, fault.document()),
     };
     let operation = env.operation().to_string();
-    let anyone = Session { token: Token::NONE, user: String::new(), privilege: Privilege::User };
+    let anyone = Session::anonymous();
     // The pre-authentication set answers whatever credentials come with it:
     // a client sends its token before it has learnt the camera's clock.
     let session = if open_to_all(&operation) {
