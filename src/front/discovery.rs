@@ -37,6 +37,41 @@ fn xaddr(ip: IpAddr, port: u16) -> String {
     }
 }
 
+/// Probes answered per second on a socket, and at most that many at once.
+/// An answer is about 1.3 KiB and goes where the probe says it came from:
+/// a flood of spoofed probes reflects at most this many a second at its
+/// victim. A client probes once or twice while it searches.
+pub const ANSWERS_PER_SECOND: u32 = 8;
+
+/// What is left of a socket's answers, refilled on the camera's clock.
+struct AnswerBudget {
+    left: u32,
+    /// When the last answer was added back (or the budget was last full).
+    refilled: Duration,
+}
+
+impl AnswerBudget {
+    const EACH: Duration = Duration::from_millis(1000 / ANSWERS_PER_SECOND as u64);
+
+    fn new(now: Duration) -> AnswerBudget {
+        AnswerBudget { left: ANSWERS_PER_SECOND, refilled: now }
+    }
+
+    /// Takes one answer, if one is left.
+    fn take(&mut self, now: Duration) -> bool {
+        let earned = u32::try_from(now.saturating_sub(self.refilled).as_millis() / Self::EACH.as_millis()).unwrap_or(u32::MAX);
+        if earned > 0 {
+            self.left = self.left.saturating_add(earned).min(ANSWERS_PER_SECOND);
+            self.refilled = if self.left == ANSWERS_PER_SECOND { now } else { self.refilled + Self::EACH * earned };
+        }
+        if self.left == 0 {
+            return false;
+        }
+        self.left -= 1;
+        true
+    }
+}
+
 /// How often a socket's thread looks whether it is to stop.
 const POLL: Duration = Duration::from_millis(500);
 
@@ -80,6 +115,7 @@ fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<At
     };
     announce(&|xaddr| hello(&cam, xaddr));
     let mut buf = vec![0u8; MAX_PROBE];
+    let mut budget = AnswerBudget::new(app.now());
     while !stopping.load(Ordering::Relaxed) {
         let (n, peer) = match socket.recv_from(&mut buf) {
             Ok(got) => got,
@@ -95,6 +131,10 @@ fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<At
         }
         let Some(ip) = local_address_towards(peer) else { continue };
         if let Some(answer) = probe_matches(&cam, &buf[..n], &xaddr(ip, port.load(Ordering::Relaxed))) {
+            if !budget.take(app.now()) {
+                log::debug!("ws-discovery: {peer} not answered: {ANSWERS_PER_SECOND} answers a second at most");
+                continue;
+            }
             if let Err(e) = socket.send_to(&answer, peer) {
                 log::debug!("ws-discovery: no answer to {peer}: {e}");
             }
@@ -141,5 +181,27 @@ impl Responder {
         for thread in self.threads {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    #[test]
+    fn the_budget_is_a_burst_refilled_an_answer_an_eighth_of_a_second() {
+        let mut budget = AnswerBudget::new(MS(1000));
+        assert!((0..ANSWERS_PER_SECOND).all(|_| budget.take(MS(1000))));
+        assert!(!budget.take(MS(1124)));
+        assert!(budget.take(MS(1125)));
+        assert!(!budget.take(MS(1200)));
+        // What was earned but not yet whole is kept: 1125 + 2 x 125.
+        assert!(budget.take(MS(1250)));
+        assert!(!budget.take(MS(1374)));
+        assert!(budget.take(MS(1375)));
+        assert!((0..ANSWERS_PER_SECOND).all(|_| budget.take(MS(60_000))));
+        assert!(!budget.take(MS(60_000)), "a quiet minute earns one burst, no more");
     }
 }

@@ -237,16 +237,23 @@ fn onvif_refuses_without_credentials_except_the_pre_authentication_set() {
     assert_fault(&r, 404, DEVICE, "not found");
 }
 
-#[test]
-fn ws_discovery_answers_probes_unless_non_discoverable() {
+const PROBE: &str = "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" xmlns:d=\"http://schemas.xmlsoap.org/ws/2005/04/discovery\" xmlns:dn=\"http://www.onvif.org/ver10/network/wsdl\"><s:Header><a:MessageID>urn:uuid:probe-1</a:MessageID></s:Header><s:Body><d:Probe><d:Types>dn:NetworkVideoTransmitter</d:Types></d:Probe></s:Body></s:Envelope>";
+
+/// A camera whose discovery responder is on a loopback port, and that port.
+fn discoverable_camera() -> (Cam, u16) {
     let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let cam = Cam::start_configured(std::sync::Arc::new(TempDir::new()), camcgi_hal::mock::MockBoard::new(), camcgi_hal::ManualMonotonic::new(), |c| {
         c.discovery = Some(format!("127.0.0.1:{port}").parse().unwrap())
     });
-    let probe = "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" xmlns:d=\"http://schemas.xmlsoap.org/ws/2005/04/discovery\" xmlns:dn=\"http://www.onvif.org/ver10/network/wsdl\"><s:Header><a:MessageID>urn:uuid:probe-1</a:MessageID></s:Header><s:Body><d:Probe><d:Types>dn:NetworkVideoTransmitter</d:Types></d:Probe></s:Body></s:Envelope>";
+    (cam, port)
+}
+
+#[test]
+fn ws_discovery_answers_probes_unless_non_discoverable() {
+    let (cam, port) = discoverable_camera();
     let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     client.set_read_timeout(Some(std::time::Duration::from_secs(3))).unwrap();
-    client.send_to(probe.as_bytes(), ("127.0.0.1", port)).unwrap();
+    client.send_to(PROBE.as_bytes(), ("127.0.0.1", port)).unwrap();
     let mut buf = [0u8; 8192];
     let (n, _) = client.recv_from(&mut buf).unwrap();
     let answer = String::from_utf8_lossy(&buf[..n]);
@@ -257,8 +264,34 @@ fn ws_discovery_answers_probes_unless_non_discoverable() {
     let uid = cam.admin();
     assert_ok(cam.get(&format!("/cgi-bin/onvif?discoverable=0&uid={uid}")), "onvif");
     client.set_read_timeout(Some(std::time::Duration::from_millis(1500))).unwrap();
-    client.send_to(probe.as_bytes(), ("127.0.0.1", port)).unwrap();
+    client.send_to(PROBE.as_bytes(), ("127.0.0.1", port)).unwrap();
     assert!(client.recv_from(&mut buf).is_err(), "silent when non-discoverable");
+}
+
+#[test]
+fn ws_discovery_answers_at_most_8_probes_a_second() {
+    use camcgi::front::discovery::ANSWERS_PER_SECOND;
+    let (cam, port) = discoverable_camera();
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut buf = [0u8; 8192];
+    let mut answered = |wait_ms: u64| {
+        client.set_read_timeout(Some(std::time::Duration::from_millis(wait_ms))).unwrap();
+        client.send_to(PROBE.as_bytes(), ("127.0.0.1", port)).unwrap();
+        client.recv_from(&mut buf).is_ok()
+    };
+    for i in 0..ANSWERS_PER_SECOND {
+        assert!(answered(3000), "probe {i} of a burst");
+    }
+    assert!(!answered(1000), "past the burst");
+    assert!(!answered(1000), "still past it");
+    cam.clock.advance(std::time::Duration::from_millis(125));
+    assert!(answered(3000), "an eighth of a second later, one more");
+    assert!(!answered(1000), "and only one");
+    cam.clock.advance(std::time::Duration::from_secs(10));
+    for i in 0..ANSWERS_PER_SECOND {
+        assert!(answered(3000), "probe {i} of a burst after a quiet time");
+    }
+    assert!(!answered(1000), "never more than a burst");
 }
 
 #[test]
