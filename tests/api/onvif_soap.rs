@@ -277,3 +277,21 @@ fn imaging_moves_the_focus_motor() {
     assert_eq!(cam.mock.calls().last(), Some(&MockCall::Ptz(PtzCommand::Stop)));
     assert_soap_fault(&soap(cam.port(), "/onvif/imaging_service", &focus("2"), BASIC_ADMIN), 400, "ter:InvalidArgVal", "Focus: a Continuous move with Speed -1 to 1");
 }
+
+#[test]
+fn a_device_failure_while_reading_is_the_cgis_device_error() {
+    use camcgi_hal::{mock::Device, ErrorKind};
+    let cam = Cam::start();
+    let port = cam.port();
+    let basic = "Authorization: Basic YWRtaW46MTIzNDU2\r\n";
+    let cases = [
+        (Device::System, INFO, "device error: system i/o failure (mock system info failed)"),
+        (Device::Clock, "<GetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "device error: clock busy (mock clock read failed)"),
+        (Device::Network, "<GetNetworkInterfaces xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "device error: network timeout (mock mac address failed)"),
+    ];
+    for ((device, body, reason), kind) in cases.into_iter().zip([ErrorKind::Io, ErrorKind::Busy, ErrorKind::Timeout]) {
+        cam.mock.fail_next(device, kind);
+        assert_soap_fault(&soap(port, DEVICE, body, basic), 500, "ter:Action", reason);
+        assert_eq!(soap(port, DEVICE, body, basic).status, 200, "{body} once the device answers");
+    }
+}

@@ -58,9 +58,10 @@ fn wanted_level(text: Option<&str>) -> Result<Option<Privilege>, SoapFault> {
     text.map(|v| Privilege::parse(v).ok_or_else(|| SoapFault::invalid("UserLevel: Administrator, Operator or User"))).transpose()
 }
 
-/// A hardware failure while reading what the camera is.
+/// A hardware failure while reading what the camera is: the CGI's
+/// `device error: …`, as a failed change gives it.
 fn device_fault(e: camcgi_hal::DeviceError) -> SoapFault {
-    SoapFault::receiver(&["ter:Action"], e.to_string())
+    from_cgi(crate::api::xml::Fault::device(&e))
 }
 
 /// The services and their addresses.
