@@ -72,6 +72,35 @@ impl AnswerBudget {
     }
 }
 
+/// Probes answered lately, by sender and MessageID: the copies SOAP-over-UDP
+/// sends of one probe are answered once, and spend one answer.
+struct Answered {
+    recent: [u64; 16],
+    next: usize,
+    keys: std::hash::RandomState,
+}
+
+impl Answered {
+    fn new() -> Answered {
+        Answered { recent: [0; 16], next: 0, keys: std::hash::RandomState::new() }
+    }
+
+    /// What a probe is remembered by (never 0, which is no probe).
+    fn key(&self, peer: SocketAddr, message_id: Option<&str>) -> u64 {
+        use std::hash::BuildHasher;
+        self.keys.hash_one((peer, message_id)) | 1
+    }
+
+    fn already(&self, key: u64) -> bool {
+        self.recent.contains(&key)
+    }
+
+    fn remember(&mut self, key: u64) {
+        self.recent[self.next] = key;
+        self.next = (self.next + 1) % self.recent.len();
+    }
+}
+
 /// How often a socket's thread looks whether it is to stop.
 const POLL: Duration = Duration::from_millis(500);
 
@@ -116,6 +145,7 @@ fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<At
     announce(&|xaddr| hello(&cam, xaddr));
     let mut buf = vec![0u8; MAX_PROBE];
     let mut budget = AnswerBudget::new(app.now());
+    let mut answered = Answered::new();
     while !stopping.load(Ordering::Relaxed) {
         let (n, peer) = match socket.recv_from(&mut buf) {
             Ok(got) => got,
@@ -131,11 +161,16 @@ fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<At
         }
         let Some(ip) = local_address_towards(peer) else { continue };
         if let Some(answer) = probe_matches(&cam, &buf[..n], &xaddr(ip, port.load(Ordering::Relaxed))) {
+            let key = answered.key(peer, answer.message_id.as_deref());
+            if answer.message_id.is_some() && answered.already(key) {
+                continue;
+            }
             if !budget.take(app.now()) {
                 log::debug!("ws-discovery: {peer} not answered: {ANSWERS_PER_SECOND} answers a second at most");
                 continue;
             }
-            if let Err(e) = socket.send_to(&answer, peer) {
+            answered.remember(key);
+            if let Err(e) = socket.send_to(&answer.datagram, peer) {
                 log::debug!("ws-discovery: no answer to {peer}: {e}");
             }
         }

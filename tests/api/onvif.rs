@@ -237,7 +237,10 @@ fn onvif_refuses_without_credentials_except_the_pre_authentication_set() {
     assert_fault(&r, 404, DEVICE, "not found");
 }
 
-const PROBE: &str = "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" xmlns:d=\"http://schemas.xmlsoap.org/ws/2005/04/discovery\" xmlns:dn=\"http://www.onvif.org/ver10/network/wsdl\"><s:Header><a:MessageID>urn:uuid:probe-1</a:MessageID></s:Header><s:Body><d:Probe><d:Types>dn:NetworkVideoTransmitter</d:Types></d:Probe></s:Body></s:Envelope>";
+/// A Probe for a NetworkVideoTransmitter with this MessageID.
+fn probe(id: &str) -> String {
+    format!("<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" xmlns:d=\"http://schemas.xmlsoap.org/ws/2005/04/discovery\" xmlns:dn=\"http://www.onvif.org/ver10/network/wsdl\"><s:Header><a:MessageID>urn:uuid:{id}</a:MessageID></s:Header><s:Body><d:Probe><d:Types>dn:NetworkVideoTransmitter</d:Types></d:Probe></s:Body></s:Envelope>")
+}
 
 /// A camera whose discovery responder is on a loopback port, and that port.
 fn discoverable_camera() -> (Cam, u16) {
@@ -253,7 +256,7 @@ fn ws_discovery_answers_probes_unless_non_discoverable() {
     let (cam, port) = discoverable_camera();
     let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     client.set_read_timeout(Some(std::time::Duration::from_secs(3))).unwrap();
-    client.send_to(PROBE.as_bytes(), ("127.0.0.1", port)).unwrap();
+    client.send_to(probe("probe-1").as_bytes(), ("127.0.0.1", port)).unwrap();
     let mut buf = [0u8; 8192];
     let (n, _) = client.recv_from(&mut buf).unwrap();
     let answer = String::from_utf8_lossy(&buf[..n]);
@@ -264,7 +267,7 @@ fn ws_discovery_answers_probes_unless_non_discoverable() {
     let uid = cam.admin();
     assert_ok(cam.get(&format!("/cgi-bin/onvif?discoverable=0&uid={uid}")), "onvif");
     client.set_read_timeout(Some(std::time::Duration::from_millis(1500))).unwrap();
-    client.send_to(PROBE.as_bytes(), ("127.0.0.1", port)).unwrap();
+    client.send_to(probe("probe-2").as_bytes(), ("127.0.0.1", port)).unwrap();
     assert!(client.recv_from(&mut buf).is_err(), "silent when non-discoverable");
 }
 
@@ -274,9 +277,11 @@ fn ws_discovery_answers_at_most_8_probes_a_second() {
     let (cam, port) = discoverable_camera();
     let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let mut buf = [0u8; 8192];
+    let mut sent = 0;
     let mut answered = |wait_ms: u64| {
+        sent += 1;
         client.set_read_timeout(Some(std::time::Duration::from_millis(wait_ms))).unwrap();
-        client.send_to(PROBE.as_bytes(), ("127.0.0.1", port)).unwrap();
+        client.send_to(probe(&format!("probe-{sent}")).as_bytes(), ("127.0.0.1", port)).unwrap();
         client.recv_from(&mut buf).is_ok()
     };
     for i in 0..ANSWERS_PER_SECOND {
@@ -292,6 +297,36 @@ fn ws_discovery_answers_at_most_8_probes_a_second() {
         assert!(answered(3000), "probe {i} of a burst after a quiet time");
     }
     assert!(!answered(1000), "never more than a burst");
+}
+
+#[test]
+fn ws_discovery_answers_the_copies_of_a_probe_once() {
+    let (_cam, port) = discoverable_camera();
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut buf = [0u8; 8192];
+    // SOAP-over-UDP sends a multicast message up to four times.
+    for _ in 0..4 {
+        client.send_to(probe("copied").as_bytes(), ("127.0.0.1", port)).unwrap();
+    }
+    client.set_read_timeout(Some(std::time::Duration::from_secs(3))).unwrap();
+    let (n, _) = client.recv_from(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("<a:RelatesTo>urn:uuid:copied</a:RelatesTo>"));
+    client.set_read_timeout(Some(std::time::Duration::from_millis(1000))).unwrap();
+    assert!(client.recv_from(&mut buf).is_err(), "one answer for four copies");
+    // Another client's probe that reuses the MessageID is its own.
+    let other = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    other.set_read_timeout(Some(std::time::Duration::from_secs(3))).unwrap();
+    other.send_to(probe("copied").as_bytes(), ("127.0.0.1", port)).unwrap();
+    assert!(other.recv_from(&mut buf).is_ok(), "the same MessageID from another sender");
+    // The four copies spent one answer of the second's eight.
+    client.set_read_timeout(Some(std::time::Duration::from_secs(3))).unwrap();
+    for i in 2..camcgi::front::discovery::ANSWERS_PER_SECOND {
+        client.send_to(probe(&format!("other-{i}")).as_bytes(), ("127.0.0.1", port)).unwrap();
+        assert!(client.recv_from(&mut buf).is_ok(), "probe {i}");
+    }
+    client.set_read_timeout(Some(std::time::Duration::from_millis(1000))).unwrap();
+    client.send_to(probe("one-too-many").as_bytes(), ("127.0.0.1", port)).unwrap();
+    assert!(client.recv_from(&mut buf).is_err(), "the ninth answer waits");
 }
 
 #[test]

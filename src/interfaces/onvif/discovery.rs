@@ -62,10 +62,20 @@ fn scopes_match(wanted: &str, have: &[String]) -> bool {
     })
 }
 
+/// The answer to a probe for this camera.
+#[derive(Debug)]
+pub struct ProbeMatch {
+    /// The probe's MessageID: SOAP-over-UDP sends a datagram several times
+    /// under one, to be answered once.
+    pub message_id: Option<String>,
+    /// The ProbeMatches datagram.
+    pub datagram: Vec<u8>,
+}
+
 /// The ProbeMatches for a Probe datagram, or nothing (not a probe, or not
 /// one for this camera). `xaddr` is the device service's address as the
 /// prober reaches it.
-pub fn probe_matches(cam: &Camera, datagram: &[u8], xaddr: &str) -> Option<Vec<u8>> {
+pub fn probe_matches(cam: &Camera, datagram: &[u8], xaddr: &str) -> Option<ProbeMatch> {
     let env = Envelope::parse(datagram).ok()?;
     if env.operation() != "Probe" {
         return None;
@@ -76,9 +86,9 @@ pub fn probe_matches(cam: &Camera, datagram: &[u8], xaddr: &str) -> Option<Vec<u
     if !scopes_match(env.text("Scopes").unwrap_or_default(), &scopes(&identity(cam))) {
         return None;
     }
-    let relates = env.header("MessageID").map(|m| m.text.clone());
+    let message_id = env.header("MessageID").map(|m| m.text.clone());
     let body = format!("<d:ProbeMatches><d:ProbeMatch>{}</d:ProbeMatch></d:ProbeMatches>", description(cam, Some(xaddr)));
-    Some(envelope("ProbeMatches", relates.as_deref(), &body))
+    Some(ProbeMatch { datagram: envelope("ProbeMatches", message_id.as_deref(), &body), message_id })
 }
 
 /// The Hello sent when the camera starts.
