@@ -145,11 +145,10 @@ impl Nonces {
 }
 
 /// WS-Security nonces seen lately: a UsernameToken whose nonce is among
-/// them is a replay. Kept as SHA-1 digests, in a ring.
+/// them is a replay. Kept as SHA-1 digests, the oldest overwritten.
 #[derive(Debug, Default)]
 pub struct SeenNonces {
-    ring: heapless::Vec<[u8; 20], SEEN_CAPACITY>,
-    next: usize,
+    recent: heapless::HistoryBuf<[u8; 20], SEEN_CAPACITY>,
 }
 
 /// WS-Security nonces remembered; a token's `Created` must be recent, so
@@ -162,13 +161,10 @@ impl SeenNonces {
     pub fn first_use(&mut self, nonce: &[u8]) -> bool {
         use sha1::{Digest, Sha1};
         let key: [u8; 20] = Sha1::digest(nonce).into();
-        if self.ring.contains(&key) {
+        if self.recent.as_slice().contains(&key) {
             return false;
         }
-        if let Err(key) = self.ring.push(key) {
-            self.ring[self.next] = key;
-        }
-        self.next = (self.next + 1) % SEEN_CAPACITY;
+        self.recent.write(key);
         true
     }
 }
