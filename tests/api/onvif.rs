@@ -30,6 +30,14 @@ fn clients_here(test: &str) -> bool {
     true
 }
 
+/// Asserts that a client's ContinuousMove and Stop reached the mock's head.
+#[track_caller]
+fn assert_head_moved_and_stopped(cam: &Cam) {
+    let calls = cam.mock.calls();
+    assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Move { .. }))), "no move reached the head");
+    assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Stop))), "no stop reached the head");
+}
+
 /// Whether python3 can import these modules.
 fn python_has(test: &str, modules: &str) -> bool {
     if !clients_here(test) {
@@ -70,9 +78,7 @@ fn home_assistant_onvif_set_up_walks_through() {
     let status = child.wait().unwrap();
     assert!(status.success() && seen.last().map(String::as_str) == Some("DONE"), "{}", seen.join("\n"));
     assert_eq!(cam.running.as_ref().unwrap().app().events.live(), 0, "the subscription ended with the client's Unsubscribe");
-    let calls = cam.mock.calls();
-    assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Move { .. }))), "no move reached the head");
-    assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Stop))), "no stop reached the head");
+    assert_head_moved_and_stopped(&cam);
 }
 
 #[test]
@@ -341,9 +347,7 @@ fn npm_onvif_cam_connects_lists_profiles_and_moves() {
     }
     let cam = Cam::start();
     run_client("node", "npm_onvif.js", cam.port());
-    let calls = cam.mock.calls();
-    assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Move { .. }))), "no move reached the head");
-    assert!(calls.iter().any(|c| matches!(c, MockCall::Ptz(PtzCommand::Stop))), "no stop reached the head");
+    assert_head_moved_and_stopped(&cam);
 }
 
 #[test]
