@@ -75,27 +75,29 @@ impl AnswerBudget {
 /// Probes answered lately, by sender and MessageID: the copies SOAP-over-UDP
 /// sends of one probe are answered once, and spend one answer.
 struct Answered {
-    recent: heapless::HistoryBuf<u64, 16>,
+    recent: [u64; 16],
+    next: usize,
     keys: std::hash::RandomState,
 }
 
 impl Answered {
     fn new() -> Answered {
-        Answered { recent: heapless::HistoryBuf::new(), keys: std::hash::RandomState::new() }
+        Answered { recent: [0; 16], next: 0, keys: std::hash::RandomState::new() }
     }
 
-    /// What a probe is remembered by.
-    fn key(&self, peer: SocketAddr, message_id: &str) -> u64 {
+    /// What a probe is remembered by (never 0, which is no probe).
+    fn key(&self, peer: SocketAddr, message_id: Option<&str>) -> u64 {
         use std::hash::BuildHasher;
-        self.keys.hash_one((peer, message_id))
+        self.keys.hash_one((peer, message_id)) | 1
     }
 
     fn already(&self, key: u64) -> bool {
-        self.recent.as_slice().contains(&key)
+        self.recent.contains(&key)
     }
 
     fn remember(&mut self, key: u64) {
-        self.recent.write(key);
+        self.recent[self.next] = key;
+        self.next = (self.next + 1) % self.recent.len();
     }
 }
 
@@ -159,17 +161,15 @@ fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<At
         }
         let Some(ip) = local_address_towards(peer) else { continue };
         if let Some(answer) = probe_matches(&cam, &buf[..n], &xaddr(ip, port.load(Ordering::Relaxed))) {
-            let key = answer.message_id.as_deref().map(|id| answered.key(peer, id));
-            if key.is_some_and(|key| answered.already(key)) {
+            let key = answered.key(peer, answer.message_id.as_deref());
+            if answer.message_id.is_some() && answered.already(key) {
                 continue;
             }
             if !budget.take(app.now()) {
                 log::debug!("ws-discovery: {peer} not answered: {ANSWERS_PER_SECOND} answers a second at most");
                 continue;
             }
-            if let Some(key) = key {
-                answered.remember(key);
-            }
+            answered.remember(key);
             if let Err(e) = socket.send_to(&answer.datagram, peer) {
                 log::debug!("ws-discovery: no answer to {peer}: {e}");
             }

@@ -145,10 +145,11 @@ impl Nonces {
 }
 
 /// WS-Security nonces seen lately: a UsernameToken whose nonce is among
-/// them is a replay. Kept as SHA-1 digests, the oldest overwritten.
+/// them is a replay. Kept as SHA-1 digests, in a ring.
 #[derive(Debug, Default)]
 pub struct SeenNonces {
-    recent: heapless::HistoryBuf<[u8; 20], SEEN_CAPACITY>,
+    ring: heapless::Vec<[u8; 20], SEEN_CAPACITY>,
+    next: usize,
 }
 
 /// WS-Security nonces remembered; a token's `Created` must be recent, so
@@ -161,10 +162,13 @@ impl SeenNonces {
     pub fn first_use(&mut self, nonce: &[u8]) -> bool {
         use sha1::{Digest, Sha1};
         let key: [u8; 20] = Sha1::digest(nonce).into();
-        if self.recent.as_slice().contains(&key) {
+        if self.ring.contains(&key) {
             return false;
         }
-        self.recent.write(key);
+        if let Err(key) = self.ring.push(key) {
+            self.ring[self.next] = key;
+        }
+        self.next = (self.next + 1) % SEEN_CAPACITY;
         true
     }
 }
