@@ -3,7 +3,8 @@
 //! is up, answering probes (bounded, one datagram at a time) while the
 //! camera is discoverable, with Hello at start and Bye at stop.
 
-use crate::interfaces::onvif::discovery::{bye, hello, probe_matches, MAX_PROBE, MULTICAST};
+use crate::interfaces::onvif::discovery::{bye, hello, probe_for, probe_matches, MAX_PROBE, MULTICAST};
+use crate::state::lockout::Client;
 use crate::router::camera::App;
 use crate::state::app::lock;
 use std::io;
@@ -38,31 +39,45 @@ fn xaddr(ip: IpAddr, port: u16) -> String {
 }
 
 /// Probes answered per second on a socket, and at most that many at once.
-/// An answer is about 1.3 KiB and goes where the probe says it came from:
-/// a flood of spoofed probes reflects at most this many a second at its
-/// victim. A client probes once or twice while it searches.
-pub const ANSWERS_PER_SECOND: u32 = 8;
+/// An answer is about 1.2 KiB and goes where the probe says it came from.
+pub const ANSWERS_PER_SECOND: u32 = 16;
 
-/// What is left of a socket's answers, refilled on the camera's clock.
-struct AnswerBudget {
+/// Datagrams taken from one source (an IPv4 address or IPv6 /64) per
+/// second, and at most that many at once; a source past it is not read
+/// further. A client probes once or twice while it searches (each probe up
+/// to four identical copies, taken as one); a spoofed source can make the
+/// camera reflect at most this many answers a second at its victim.
+pub const PROBES_PER_SOURCE: u32 = 1;
+/// What a source may send at once.
+pub const SOURCE_BURST: u32 = 3;
+
+/// Sources whose budgets are remembered; past that, the one heard from
+/// longest ago is forgotten.
+const SOURCES: usize = 32;
+
+/// A token bucket on the camera's clock: `burst` at once, refilled at
+/// `per_second`.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
     left: u32,
-    /// When the last answer was added back (or the budget was last full).
+    burst: u32,
+    each: Duration,
+    /// When the last token was added back (or the bucket was last full).
     refilled: Duration,
 }
 
-impl AnswerBudget {
-    const EACH: Duration = Duration::from_millis(1000 / ANSWERS_PER_SECOND as u64);
-
-    fn new(now: Duration) -> AnswerBudget {
-        AnswerBudget { left: ANSWERS_PER_SECOND, refilled: now }
+impl Budget {
+    fn new(per_second: u32, burst: u32, now: Duration) -> Budget {
+        Budget { left: burst, burst, each: Duration::from_millis(1000 / u64::from(per_second.max(1))), refilled: now }
     }
 
-    /// Takes one answer, if one is left.
+    /// Takes one, if one is left.
     fn take(&mut self, now: Duration) -> bool {
-        let earned = u32::try_from(now.saturating_sub(self.refilled).as_millis() / Self::EACH.as_millis()).unwrap_or(u32::MAX);
+        let each = self.each.as_millis().max(1);
+        let earned = u32::try_from(now.saturating_sub(self.refilled).as_millis() / each).unwrap_or(u32::MAX);
         if earned > 0 {
-            self.left = self.left.saturating_add(earned).min(ANSWERS_PER_SECOND);
-            self.refilled = if self.left == ANSWERS_PER_SECOND { now } else { self.refilled + Self::EACH * earned };
+            self.left = self.left.saturating_add(earned).min(self.burst);
+            self.refilled = if self.left == self.burst { now } else { self.refilled + self.each * earned };
         }
         if self.left == 0 {
             return false;
@@ -72,8 +87,41 @@ impl AnswerBudget {
     }
 }
 
-/// Probes answered lately, by sender and MessageID: the copies SOAP-over-UDP
-/// sends of one probe are answered once, and spend one answer.
+/// The sources heard from lately, each with its budget.
+struct Sources {
+    known: heapless::Vec<(Client, Duration, Budget), SOURCES>,
+}
+
+impl Sources {
+    fn new() -> Sources {
+        Sources { known: heapless::Vec::new() }
+    }
+
+    /// Takes a datagram from `source` out of its budget.
+    fn take(&mut self, source: IpAddr, now: Duration) -> bool {
+        let client = Client::of(source);
+        let i = match self.known.iter().position(|(c, ..)| *c == client) {
+            Some(i) => i,
+            None => {
+                let fresh = (client, now, Budget::new(PROBES_PER_SOURCE, SOURCE_BURST, now));
+                if self.known.is_full() {
+                    let oldest = self.known.iter().enumerate().min_by_key(|(_, (_, heard, _))| *heard).map_or(0, |(i, _)| i);
+                    self.known[oldest] = fresh;
+                    oldest
+                } else {
+                    let _ = self.known.push(fresh);
+                    self.known.len() - 1
+                }
+            }
+        };
+        let (_, heard, budget) = &mut self.known[i];
+        *heard = now;
+        budget.take(now)
+    }
+}
+
+/// Probes answered lately, by sender and datagram: the identical copies
+/// SOAP-over-UDP sends of one probe are answered once, and spend one answer.
 struct Answered {
     recent: [u64; 16],
     next: usize,
@@ -85,10 +133,10 @@ impl Answered {
         Answered { recent: [0; 16], next: 0, keys: std::hash::RandomState::new() }
     }
 
-    /// What a probe is remembered by (never 0, which is no probe).
-    fn key(&self, peer: SocketAddr, message_id: Option<&str>) -> u64 {
+    /// What a datagram is remembered by (never 0, which is none).
+    fn key(&self, peer: SocketAddr, datagram: &[u8]) -> u64 {
         use std::hash::BuildHasher;
-        self.keys.hash_one((peer, message_id)) | 1
+        self.keys.hash_one((peer, datagram)) | 1
     }
 
     fn already(&self, key: u64) -> bool {
@@ -144,7 +192,8 @@ fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<At
     };
     announce(&|xaddr| hello(&cam, xaddr));
     let mut buf = vec![0u8; MAX_PROBE];
-    let mut budget = AnswerBudget::new(app.now());
+    let mut budget = Budget::new(ANSWERS_PER_SECOND, ANSWERS_PER_SECOND, app.now());
+    let mut sources = Sources::new();
     let mut answered = Answered::new();
     while !stopping.load(Ordering::Relaxed) {
         let (n, peer) = match socket.recv_from(&mut buf) {
@@ -156,23 +205,26 @@ fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<At
                 continue;
             }
         };
-        if !discoverable(&app) {
+        // The cheap checks first: copies of a probe answered, then the
+        // source's budget, before anything is parsed or looked up.
+        let key = answered.key(peer, &buf[..n]);
+        if answered.already(key) || !discoverable(&app) {
+            continue;
+        }
+        let now = app.now();
+        if !sources.take(peer.ip(), now) {
+            log::trace!("ws-discovery: {peer} not read: {PROBES_PER_SOURCE} datagrams a second per source at most");
+            continue;
+        }
+        let Some(probe) = probe_for(&cam, &buf[..n]) else { continue };
+        if !budget.take(now) {
+            log::debug!("ws-discovery: {peer} not answered: {ANSWERS_PER_SECOND} answers a second at most");
             continue;
         }
         let Some(ip) = local_address_towards(peer) else { continue };
-        if let Some(answer) = probe_matches(&cam, &buf[..n], &xaddr(ip, port.load(Ordering::Relaxed))) {
-            let key = answered.key(peer, answer.message_id.as_deref());
-            if answer.message_id.is_some() && answered.already(key) {
-                continue;
-            }
-            if !budget.take(app.now()) {
-                log::debug!("ws-discovery: {peer} not answered: {ANSWERS_PER_SECOND} answers a second at most");
-                continue;
-            }
-            answered.remember(key);
-            if let Err(e) = socket.send_to(&answer.datagram, peer) {
-                log::debug!("ws-discovery: no answer to {peer}: {e}");
-            }
+        answered.remember(key);
+        if let Err(e) = socket.send_to(&probe_matches(&cam, &probe, &xaddr(ip, port.load(Ordering::Relaxed))), peer) {
+            log::debug!("ws-discovery: no answer to {peer}: {e}");
         }
     }
     announce(&|_| bye(&cam));
@@ -227,8 +279,8 @@ mod tests {
 
     #[test]
     fn the_budget_is_a_burst_refilled_an_answer_an_eighth_of_a_second() {
-        let mut budget = AnswerBudget::new(MS(1000));
-        assert!((0..ANSWERS_PER_SECOND).all(|_| budget.take(MS(1000))));
+        let mut budget = Budget::new(8, 8, MS(1000));
+        assert!((0..8).all(|_| budget.take(MS(1000))));
         assert!(!budget.take(MS(1124)));
         assert!(budget.take(MS(1125)));
         assert!(!budget.take(MS(1200)));
@@ -236,7 +288,26 @@ mod tests {
         assert!(budget.take(MS(1250)));
         assert!(!budget.take(MS(1374)));
         assert!(budget.take(MS(1375)));
-        assert!((0..ANSWERS_PER_SECOND).all(|_| budget.take(MS(60_000))));
+        assert!((0..8).all(|_| budget.take(MS(60_000))));
         assert!(!budget.take(MS(60_000)), "a quiet minute earns one burst, no more");
+    }
+
+    #[test]
+    fn each_source_has_a_budget_of_its_own_and_a_slash_64_is_one_source() {
+        let mut sources = Sources::new();
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "2001:db8::1".parse().unwrap();
+        let b_too: IpAddr = "2001:db8::2".parse().unwrap();
+        assert!((0..SOURCE_BURST).all(|_| sources.take(a, MS(0))));
+        assert!(!sources.take(a, MS(0)));
+        assert!(sources.take(b, MS(0)), "another source is not held back");
+        assert!((1..SOURCE_BURST).all(|_| sources.take(b_too, MS(0))));
+        assert!(!sources.take(b, MS(0)), "one /64 is one source");
+        assert!(sources.take(a, MS(1000)), "a second later, one more");
+        // Forgotten sources make room; a remembered one keeps its state.
+        for i in 0..SOURCES as u32 {
+            sources.take(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i)), MS(2000));
+        }
+        assert_eq!(sources.known.len(), SOURCES);
     }
 }

@@ -2,6 +2,7 @@
 
 mod attacks;
 mod auth;
+mod bounds;
 mod common;
 mod event_loop;
 mod families;
@@ -16,6 +17,7 @@ mod persistence;
 mod ptz;
 mod security;
 mod snapshot;
+mod soak;
 mod system;
 mod uploads;
 mod users;

@@ -243,19 +243,7 @@ fn onvif_refuses_without_credentials_except_the_pre_authentication_set() {
     assert_fault(&r, 404, DEVICE, "not found");
 }
 
-/// A Probe for a NetworkVideoTransmitter with this MessageID.
-fn probe(id: &str) -> String {
-    format!("<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" xmlns:d=\"http://schemas.xmlsoap.org/ws/2005/04/discovery\" xmlns:dn=\"http://www.onvif.org/ver10/network/wsdl\"><s:Header><a:MessageID>urn:uuid:{id}</a:MessageID></s:Header><s:Body><d:Probe><d:Types>dn:NetworkVideoTransmitter</d:Types></d:Probe></s:Body></s:Envelope>")
-}
-
-/// A camera whose discovery responder is on a loopback port, and that port.
-fn discoverable_camera() -> (Cam, u16) {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let cam = Cam::start_configured(std::sync::Arc::new(TempDir::new()), camcgi_hal::mock::MockBoard::new(), camcgi_hal::ManualMonotonic::new(), |c| {
-        c.discovery = Some(format!("127.0.0.1:{port}").parse().unwrap())
-    });
-    (cam, port)
-}
+use crate::bounds::{discoverable_camera, probe};
 
 #[test]
 fn ws_discovery_answers_probes_unless_non_discoverable() {
@@ -278,35 +266,8 @@ fn ws_discovery_answers_probes_unless_non_discoverable() {
 }
 
 #[test]
-fn ws_discovery_answers_at_most_8_probes_a_second() {
-    use camcgi::front::discovery::ANSWERS_PER_SECOND;
-    let (cam, port) = discoverable_camera();
-    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let mut buf = [0u8; 8192];
-    let mut sent = 0;
-    let mut answered = |wait_ms: u64| {
-        sent += 1;
-        client.set_read_timeout(Some(std::time::Duration::from_millis(wait_ms))).unwrap();
-        client.send_to(probe(&format!("probe-{sent}")).as_bytes(), ("127.0.0.1", port)).unwrap();
-        client.recv_from(&mut buf).is_ok()
-    };
-    for i in 0..ANSWERS_PER_SECOND {
-        assert!(answered(3000), "probe {i} of a burst");
-    }
-    assert!(!answered(1000), "past the burst");
-    assert!(!answered(1000), "still past it");
-    cam.clock.advance(std::time::Duration::from_millis(125));
-    assert!(answered(3000), "an eighth of a second later, one more");
-    assert!(!answered(1000), "and only one");
-    cam.clock.advance(std::time::Duration::from_secs(10));
-    for i in 0..ANSWERS_PER_SECOND {
-        assert!(answered(3000), "probe {i} of a burst after a quiet time");
-    }
-    assert!(!answered(1000), "never more than a burst");
-}
-
-#[test]
 fn ws_discovery_answers_the_copies_of_a_probe_once() {
+    use camcgi::front::discovery::SOURCE_BURST;
     let (_cam, port) = discoverable_camera();
     let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let mut buf = [0u8; 8192];
@@ -319,20 +280,20 @@ fn ws_discovery_answers_the_copies_of_a_probe_once() {
     assert!(String::from_utf8_lossy(&buf[..n]).contains("<a:RelatesTo>urn:uuid:copied</a:RelatesTo>"));
     client.set_read_timeout(Some(std::time::Duration::from_millis(1000))).unwrap();
     assert!(client.recv_from(&mut buf).is_err(), "one answer for four copies");
-    // Another client's probe that reuses the MessageID is its own.
-    let other = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    other.set_read_timeout(Some(std::time::Duration::from_secs(3))).unwrap();
-    other.send_to(probe("copied").as_bytes(), ("127.0.0.1", port)).unwrap();
-    assert!(other.recv_from(&mut buf).is_ok(), "the same MessageID from another sender");
-    // The four copies spent one answer of the second's eight.
+    // The four copies spent one of the source's burst.
     client.set_read_timeout(Some(std::time::Duration::from_secs(3))).unwrap();
-    for i in 2..camcgi::front::discovery::ANSWERS_PER_SECOND {
+    for i in 1..SOURCE_BURST {
         client.send_to(probe(&format!("other-{i}")).as_bytes(), ("127.0.0.1", port)).unwrap();
         assert!(client.recv_from(&mut buf).is_ok(), "probe {i}");
     }
     client.set_read_timeout(Some(std::time::Duration::from_millis(1000))).unwrap();
     client.send_to(probe("one-too-many").as_bytes(), ("127.0.0.1", port)).unwrap();
-    assert!(client.recv_from(&mut buf).is_err(), "the ninth answer waits");
+    assert!(client.recv_from(&mut buf).is_err(), "past the burst, the next waits");
+    // Another source's probe that reuses the MessageID is its own.
+    let other = std::net::UdpSocket::bind("127.0.0.8:0").unwrap();
+    other.set_read_timeout(Some(std::time::Duration::from_secs(3))).unwrap();
+    other.send_to(probe("copied").as_bytes(), ("127.0.0.1", port)).unwrap();
+    assert!(other.recv_from(&mut buf).is_ok(), "the same MessageID from another sender");
 }
 
 #[test]

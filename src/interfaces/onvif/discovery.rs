@@ -62,22 +62,51 @@ fn scopes_match(wanted: &str, have: &[String]) -> bool {
     })
 }
 
-/// The answer to a probe for this camera.
+/// A Probe for this camera.
 #[derive(Debug)]
-pub struct ProbeMatch {
-    /// The probe's MessageID: SOAP-over-UDP sends a datagram several times
-    /// under one, to be answered once.
+pub struct Probe {
+    /// The probe's MessageID, which the answer relates to.
     pub message_id: Option<String>,
-    /// The ProbeMatches datagram.
-    pub datagram: Vec<u8>,
 }
 
-/// The ProbeMatches for a Probe datagram, or nothing (not a probe, or not
-/// one for this camera). `xaddr` is the device service's address as the
-/// prober reaches it.
-pub fn probe_matches(cam: &Camera, datagram: &[u8], xaddr: &str) -> Option<ProbeMatch> {
+const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+const ADDRESSING: &str = "http://schemas.xmlsoap.org/ws/2004/08/addressing";
+const DISCOVERY: &str = "http://schemas.xmlsoap.org/ws/2005/04/discovery";
+const PROBE_ACTION: &str = "http://schemas.xmlsoap.org/ws/2005/04/discovery/Probe";
+
+/// Whether a datagram (already read as an envelope, so bounded) is a SOAP
+/// 1.2 envelope whose `Probe` is WS-Discovery's and whose WS-Addressing
+/// `Action` names a Probe: the probe WS-Discovery defines, and nothing
+/// shorter.
+fn is_discovery_probe(datagram: &[u8]) -> bool {
+    use quick_xml::events::Event;
+    use quick_xml::name::{Namespace, ResolveResult};
+    let mut reader = quick_xml::NsReader::from_reader(datagram);
+    let (mut envelope, mut probe, mut in_action) = (false, false, false);
+    let mut action = String::new();
+    let bound = |ns: &ResolveResult, uri: &str| matches!(ns, ResolveResult::Bound(Namespace(n)) if *n == uri);
+    loop {
+        match reader.read_resolved_event() {
+            Ok((ns, Event::Start(e) | Event::Empty(e))) => match e.local_name().as_ref() {
+                "Envelope" => envelope |= bound(&ns, SOAP12),
+                "Probe" => probe |= bound(&ns, DISCOVERY),
+                "Action" => in_action = bound(&ns, ADDRESSING),
+                _ => {}
+            },
+            Ok((_, Event::Text(t))) if in_action => action.push_str(&t.xml10_content()),
+            Ok((_, Event::End(_))) => in_action = false,
+            Ok((_, Event::Eof)) => break,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    envelope && probe && action.trim() == PROBE_ACTION
+}
+
+/// The Probe in a datagram, if it is one for this camera.
+pub fn probe_for(cam: &Camera, datagram: &[u8]) -> Option<Probe> {
     let env = Envelope::parse(datagram).ok()?;
-    if env.operation() != "Probe" {
+    if env.operation() != "Probe" || !is_discovery_probe(datagram) {
         return None;
     }
     if !types_match(env.text("Types").unwrap_or_default()) {
@@ -86,9 +115,14 @@ pub fn probe_matches(cam: &Camera, datagram: &[u8], xaddr: &str) -> Option<Probe
     if !scopes_match(env.text("Scopes").unwrap_or_default(), &scopes(&identity(cam))) {
         return None;
     }
-    let message_id = env.header("MessageID").map(|m| m.text.clone());
+    Some(Probe { message_id: env.header("MessageID").map(|m| m.text.clone()) })
+}
+
+/// The ProbeMatches datagram answering `probe`; `xaddr` is the device
+/// service's address as the prober reaches it.
+pub fn probe_matches(cam: &Camera, probe: &Probe, xaddr: &str) -> Vec<u8> {
     let body = format!("<d:ProbeMatches><d:ProbeMatch>{}</d:ProbeMatch></d:ProbeMatches>", description(cam, Some(xaddr)));
-    Some(ProbeMatch { datagram: envelope("ProbeMatches", message_id.as_deref(), &body), message_id })
+    envelope("ProbeMatches", probe.message_id.as_deref(), &body)
 }
 
 /// The Hello sent when the camera starts.
@@ -104,6 +138,22 @@ pub fn bye(cam: &Camera) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_namespaced_probe_with_its_action_is_a_probe() {
+        let probe = |envelope_ns: &str, probe_ns: &str, action: &str| {
+            format!(
+                "<s:Envelope xmlns:s=\"{envelope_ns}\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" xmlns:d=\"{probe_ns}\"><s:Header><a:Action>{action}</a:Action></s:Header><s:Body><d:Probe/></s:Body></s:Envelope>"
+            )
+        };
+        let soap = "http://www.w3.org/2003/05/soap-envelope";
+        let wsd = "http://schemas.xmlsoap.org/ws/2005/04/discovery";
+        assert!(is_discovery_probe(probe(soap, wsd, PROBE_ACTION).as_bytes()));
+        assert!(!is_discovery_probe(probe(soap, wsd, "http://schemas.xmlsoap.org/ws/2005/04/discovery/Resolve").as_bytes()));
+        assert!(!is_discovery_probe(probe(soap, "urn:other", PROBE_ACTION).as_bytes()));
+        assert!(!is_discovery_probe(probe("http://schemas.xmlsoap.org/soap/envelope/", wsd, PROBE_ACTION).as_bytes()));
+        assert!(!is_discovery_probe(b"<Envelope><Body><Probe/></Body></Envelope>"));
+    }
 
     #[test]
     fn probes_match_by_type_and_scope() {

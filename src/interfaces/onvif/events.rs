@@ -3,10 +3,19 @@
 //! (`IsMotion`) and `tns1:VideoSource/MotionAlarm` (`State`). A pull waits
 //! for a message up to its `Timeout`; a subscription ends at its
 //! termination time.
+//!
+//! The table is shared out by holder (an account, or for anonymous
+//! requests the client: an IPv4 address or an IPv6 /64): one holds at most
+//! [`PER_HOLDER`], its next subscription ending its own oldest, and when the
+//! table is full a holder with fewer takes the oldest of the one holding
+//! most. One pull waits per subscription: a second pull answers the first at
+//! once (with what the queue has), so the pulls waiting at any time number
+//! at most [`CAPACITY`], and one holder's at most [`PER_HOLDER`].
 
 use super::soap::{datetime, duration_ms, format_datetime, Envelope, SoapFault};
 use super::{Answer, Camera, Context};
 use crate::state::app::lock;
+use crate::state::lockout::Client;
 use heapless::Deque;
 use std::fmt::Write;
 use std::sync::{Condvar, Mutex};
@@ -14,6 +23,8 @@ use std::time::{Duration, Instant};
 
 /// Subscriptions at once.
 pub const CAPACITY: usize = 32;
+/// Subscriptions one holder keeps at once.
+pub const PER_HOLDER: usize = 8;
 /// Messages a subscription keeps until pulled; the oldest go first.
 const QUEUE: usize = 32;
 /// A subscription's life when the client names none, and the longest given.
@@ -31,12 +42,24 @@ struct Message {
     initial: bool,
 }
 
+/// Who holds a subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Holder {
+    Account(String),
+    /// Anonymous requests (ONVIF authentication off), by client.
+    Client(Client),
+}
+
 #[derive(Debug)]
 struct Subscription {
     id: u64,
+    holder: Holder,
     /// On the monotonic clock.
     ends: Duration,
     queue: Deque<Message, QUEUE>,
+    /// Pulls made on it: a waiting pull whose number is no longer the last
+    /// answers at once.
+    pulls: u64,
 }
 
 #[derive(Debug, Default)]
@@ -117,6 +140,47 @@ fn subscription_id(ctx: &Context) -> Result<u64, SoapFault> {
         .ok_or_else(unknown)
 }
 
+fn holder(ctx: &Context) -> Holder {
+    if ctx.session.user.is_empty() {
+        Holder::Client(Client::of(ctx.request.presented.peer))
+    } else {
+        Holder::Account(ctx.session.user.clone())
+    }
+}
+
+impl Table {
+    /// Makes room for a subscription of `holder`: its own oldest goes when
+    /// it holds its share; in a full table, the oldest of the holder with
+    /// the most, when that is more than `holder` would have. Whether there
+    /// is room.
+    fn make_room(&mut self, holder: &Holder) -> bool {
+        let held = |table: &Table, h: &Holder| table.subscriptions.iter().filter(|s| &s.holder == h).count();
+        let own = held(self, holder);
+        let victim = if own >= PER_HOLDER {
+            Some(holder.clone())
+        } else if self.subscriptions.is_full() {
+            // Of equal holders, the one whose subscription is oldest.
+            let mut most: Option<(usize, &Holder)> = None;
+            for s in &self.subscriptions {
+                let n = held(self, &s.holder);
+                if most.is_none_or(|(m, _)| n > m) {
+                    most = Some((n, &s.holder));
+                }
+            }
+            most.filter(|(n, _)| *n > own + 1).map(|(_, h)| h.clone())
+        } else {
+            None
+        };
+        if let Some(victim) = victim {
+            if let Some(i) = self.subscriptions.iter().position(|s| s.holder == victim) {
+                let ended = self.subscriptions.remove(i);
+                log::debug!("subscription {} ended to make room", ended.id);
+            }
+        }
+        !self.subscriptions.is_full()
+    }
+}
+
 fn unknown() -> SoapFault {
     SoapFault::sender(&["ter:InvalidArgVal", "ter:ResourceUnknown"], "no such subscription")
 }
@@ -142,9 +206,13 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             let mut table = lock(&events.table);
             table.subscriptions.retain(|s| s.ends > now);
             let motion = table.motion;
-            let mut s = Subscription { id, ends, queue: Deque::new() };
+            let holder = holder(ctx);
+            let room = table.make_room(&holder);
+            // A pull on a subscription that ended wakes to say so.
+            events.arrived.notify_all();
+            let mut s = Subscription { id, holder, ends, queue: Deque::new(), pulls: 0 };
             s.push(Message { at: wall, motion, initial: true });
-            if table.subscriptions.push(s).is_err() {
+            if !room || table.subscriptions.push(s).is_err() {
                 return Err(SoapFault::receiver(&["ter:Action", "ter:TooManySubscriptions"], format!("{CAPACITY} subscriptions are live")));
             }
             format!(
@@ -160,9 +228,15 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             let limit = env.text("MessageLimit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(QUEUE).clamp(1, QUEUE);
             let deadline = Instant::now() + wait;
             let mut table = lock(&events.table);
+            let live = |s: &Subscription| s.id == id && s.ends > cam.shared.now();
+            let s = table.subscriptions.iter_mut().find(|s| live(s)).ok_or_else(unknown)?;
+            s.pulls = s.pulls.wrapping_add(1);
+            let this_pull = s.pulls;
+            // An earlier pull still waiting on this subscription answers now.
+            events.arrived.notify_all();
             let (messages, ends) = loop {
-                let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > cam.shared.now()).ok_or_else(unknown)?;
-                if !s.queue.is_empty() || Instant::now() >= deadline {
+                let s = table.subscriptions.iter_mut().find(|s| live(s)).ok_or_else(unknown)?;
+                if !s.queue.is_empty() || Instant::now() >= deadline || s.pulls != this_pull {
                     let taken: Vec<Message> = std::iter::from_fn(|| s.queue.pop_front()).take(limit).collect();
                     break (taken, s.ends);
                 }

@@ -181,7 +181,7 @@ fn accept_loop(listener: &Listener, registry: &Arc<Registry>, event_loop: &Event
                     }
                 }
                 let socket = Arc::new(socket);
-                let Some(watch) = registry.admit(socket.clone()) else { break };
+                let Some(watch) = registry.admit(socket.clone(), peer.map(|p| p.ip())) else { break };
                 event_loop.add(socket, peer, watch);
             }
             // camcgi: upstream ended the accept loop on any error. Only a

@@ -198,7 +198,9 @@ pub(crate) fn body_framing(headers: &[Header], version: &HTTPVersion) -> Framing
         // header must be ignored (RFC2616 #4.4)
         Framing::Chunked
     } else {
-        match header("Content-Length").and_then(|v| v.parse().ok()) {
+        // A list of identical values (`N, N`, which `framing_is_valid` has
+        // checked) is that value.
+        match header("Content-Length").and_then(|v| v.split(',').next()?.trim().parse().ok()) {
             Some(n) => Framing::Length(n),
             None => Framing::Empty,
         }
@@ -558,6 +560,9 @@ impl Request {
     }
 
     pub(crate) fn with_watch(mut self, watch: Arc<Watch>) -> Self {
+        if let Some(inner) = self.data_reader.take() {
+            self.data_reader = Some(Box::new(BodyEnd { inner, watch: watch.clone() }));
+        }
         self.watch = Some(watch);
         self
     }
@@ -572,6 +577,23 @@ impl Request {
         if let Some(watch) = &self.watch {
             watch.stop_reading();
         }
+    }
+}
+
+/// camcgi: a request's body, which tells the police when it has been read
+/// to its end: the application's work after it is not held to a body's rate.
+struct BodyEnd {
+    inner: Box<dyn Read + Send + 'static>,
+    watch: Arc<Watch>,
+}
+
+impl Read for BodyEnd {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.watch.body_read();
+        }
+        Ok(n)
     }
 }
 

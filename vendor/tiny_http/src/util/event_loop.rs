@@ -27,7 +27,7 @@
 //! a waiting thread woken for them. Starting a thread whenever none waits instead grew 93
 //! threads for 64 busy connections on two cores: a thread that is merely
 //! preempted does not wait either. A thread idle for `IDLE_THREAD_LINGER`
-//! ends, all but the last.
+//! ends, unless it is the last one waiting for events.
 
 use std::collections::VecDeque;
 use std::convert::TryFrom;
@@ -85,6 +85,7 @@ fn interest() -> EpollFlags {
 pub(crate) struct Outbox {
     bytes: Vec<u8>,
     socket: Arc<Connection>,
+    watch: Arc<Watch>,
 }
 
 impl Outbox {
@@ -103,6 +104,9 @@ impl Outbox {
                 }
             }
         }
+        if sent > 0 {
+            self.watch.progressed();
+        }
         self.bytes.drain(..sent);
         if self.bytes.is_empty() && self.bytes.capacity() > OUTBOX_KEPT {
             self.bytes = Vec::new();
@@ -115,14 +119,33 @@ impl Outbox {
     }
 }
 
+impl Outbox {
+    /// Writes `bytes` blocking, each write's progress marked, so that a
+    /// client taking a large answer steadily is seen to make progress.
+    fn write_blocking(&self, mut bytes: &[u8]) -> io::Result<()> {
+        while !bytes.is_empty() {
+            match (&*self.socket).write(bytes) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.watch.progressed();
+                    bytes = &bytes[n..];
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Write for Outbox {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.bytes.len() + buf.len() > OUTBOX_LIMIT {
             // A large answer: written as it comes, blocking.
-            (&*self.socket).write_all(&self.bytes)?;
+            self.write_blocking(&self.bytes)?;
             self.bytes = Vec::new();
             if buf.len() > OUTBOX_LIMIT {
-                (&*self.socket).write_all(buf)?;
+                self.write_blocking(buf)?;
                 return Ok(buf.len());
             }
         }
@@ -136,10 +159,12 @@ impl Write for Outbox {
     }
 }
 
-/// A request's body: what was read with its head, then the socket.
+/// A request's body: what was read with its head, then the socket, at the
+/// rate the police holds a body to.
 struct BodySource {
     buffered: Cursor<Vec<u8>>,
     socket: Arc<Connection>,
+    watch: Arc<Watch>,
 }
 
 impl Read for BodySource {
@@ -148,7 +173,10 @@ impl Read for BodySource {
         if n > 0 || buf.is_empty() {
             return Ok(n);
         }
-        (&*self.socket).read(buf)
+        self.watch.reading_body();
+        let n = (&*self.socket).read(buf)?;
+        self.watch.body_progressed(n);
+        Ok(n)
     }
 }
 
@@ -240,7 +268,7 @@ impl EventLoop {
     /// Serves a connection the registry has admitted.
     pub(crate) fn add(&self, socket: Arc<Connection>, peer: Option<SocketAddr>, watch: Arc<Watch>) {
         let fd = socket.as_raw_fd();
-        let outbox = SharedWriter::new(Outbox { bytes: Vec::new(), socket: socket.clone() });
+        let outbox = SharedWriter::new(Outbox { bytes: Vec::new(), socket: socket.clone(), watch: watch.clone() });
         let conn = Arc::new(Conn {
             socket,
             watch,
@@ -335,9 +363,13 @@ impl EventLoop {
         spawned.is_ok()
     }
 
-    /// Ends this thread if another remains.
+    /// Ends this idle thread if another remains and another waits for
+    /// events: the last thread waiting never ends, so that a new event
+    /// always finds a thread, however long the others' handlers block (a
+    /// long-poll holds its thread up to a minute).
     fn retire(&self) -> bool {
-        self.threads.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n > 1).then(|| n - 1)).is_ok()
+        self.waiting.load(Ordering::SeqCst) > 0
+            && self.threads.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n > 1).then(|| n - 1)).is_ok()
     }
 
     /// The next event to serve: a queued one, or those epoll has.
@@ -486,6 +518,7 @@ impl EventLoop {
                         return false;
                     }
                     Ok(n) => {
+                        conn.watch.progressed();
                         len += n;
                         filled = len == buffer.len();
                     }
@@ -566,6 +599,7 @@ impl EventLoop {
             let body = BodySource {
                 buffered: Cursor::new(input[body_start..start].to_vec()),
                 socket: conn.socket.clone(),
+                watch: conn.watch.clone(),
             };
             let request = new_request(
                 false,

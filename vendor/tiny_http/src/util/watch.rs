@@ -4,22 +4,30 @@
 //! which a client defeats by sending a byte now and then (slowloris) or by
 //! reading its answer a byte at a time, and it kept every connection a client
 //! opened, each with a thread. Here every accepted connection is registered
-//! with its phase and when that phase began, and one thread per server (the
-//! police) closes, by `shutdown`, which wakes the connection's blocked read or
-//! write:
+//! with its phase, when that phase began and when it last made progress (a
+//! byte received or taken), and one thread per server (the police) closes,
+//! by `shutdown`, which wakes the connection's blocked read or write:
 //! - a connection that has not sent a whole request head within the timeout
 //!   of opening or of its last answer (idle, stalled and slowloris alike);
+//! - a connection whose request body, once the timeout has passed, has come
+//!   slower than `MIN_BODY_RATE` on average since it began (a body sent a
+//!   byte now and then, whatever its length);
 //! - a connection whose answer has not been written within the timeout;
 //! - when the server is closing, every connection waiting for a request.
-//! A request being handled (its body being read, the application at work) is
-//! left to the per-read timeout and to the application.
+//! The application's own work on a request (after its body) is left to the
+//! application, which bounds it.
 //!
-//! At the connection limit the accept loop closes the connection that has
-//! waited longest for a request; if every connection is being answered, it
-//! waits for one to end.
+//! At the connection limit the accept loop closes the connection that makes
+//! the least progress: of the client holding more than its share of the
+//! connections first (a client is an IPv4 address or an IPv6 /64), then the
+//! one furthest behind (see `Watch::evictable`), once that is
+//! `EVICTION_GRACE` for a connection waiting for a request and `STALL_GRACE`
+//! for one whose body or answer is on its way. A connection the application
+//! is working on is never closed this way. If none qualifies, it waits for
+//! one to end or to qualify.
 
 use std::convert::TryFrom;
-use std::net::Shutdown;
+use std::net::{IpAddr, Shutdown};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -30,8 +38,9 @@ use crate::connection::Connection;
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// The time a connection has to send a request head (from opening or from
-    /// its last answer) and to take its answer; also each read's and write's
-    /// timeout. `None`: no limit.
+    /// its last answer) and to take its answer, and after which its body must
+    /// have kept `MIN_BODY_RATE`; also each read's and write's timeout.
+    /// `None`: no limit.
     pub timeout: Option<Duration>,
     /// Connections open at most.
     pub max_connections: usize,
@@ -48,13 +57,30 @@ impl Default for Limits {
 const WAITING: u64 = 0;
 const HANDLING: u64 = 1;
 const WRITING: u64 = 2;
-const SHUT: u64 = 3;
-const PHASE_BITS: u32 = 2;
+/// The application reads the request's body from the socket.
+const BODY: u64 = 3;
+const SHUT: u64 = 4;
+const PHASE_BITS: u32 = 3;
+const PHASE_MASK: u64 = (1 << PHASE_BITS) - 1;
+
+/// The slowest a request body may come, on average from its start, once the
+/// connection's timeout has passed: a body of N bytes has `timeout + N /
+/// MIN_BODY_RATE` at most. A 16 MB firmware image on a link this slow would
+/// take over an hour; a byte every few seconds is cut after the timeout.
+pub const MIN_BODY_RATE: u64 = 4096;
 
 /// How long a connection must have waited for a request before a new one
 /// may take its place at the limit: a keep-alive client between two requests
 /// keeps its connection, while a flood's connections (or the idle) go in turn.
 const EVICTION_GRACE: Duration = Duration::from_millis(10);
+
+/// How long a body or an answer on its way must have made no progress
+/// before a new connection may take its place at the limit.
+const STALL_GRACE: Duration = Duration::from_millis(1000);
+
+/// The connections a client may hold at the limit before its own go first:
+/// a quarter of them.
+const SHARE_DIVISOR: usize = 4;
 
 /// Milliseconds on the monotonic clock, read coarsely: a phase changes three
 /// or four times per request, and the deadlines need no finer grain than the
@@ -67,35 +93,59 @@ fn now_millis() -> u64 {
     })
 }
 
+/// The client a peer belongs to: an IPv4 address, or an IPv6 /64.
+fn client_of(peer: IpAddr) -> u128 {
+    match peer {
+        IpAddr::V4(v4) => u128::from(u32::from(v4)),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => u128::from(u32::from(v4)),
+            None => u128::from(v6) >> 64 | 1 << 127,
+        },
+    }
+}
+
 /// One accepted connection as the police sees it.
 pub(crate) struct Watch {
     socket: Arc<Connection>,
+    /// The client (see `client_of`); `None` for a Unix socket.
+    client: Option<u128>,
     state: AtomicU64,
+    /// When a byte last came or went, in `now_millis`.
+    progress: AtomicU64,
+    /// Body bytes received since the body phase began.
+    body_received: AtomicU64,
     /// The connection ends after the request being answered.
     ending: AtomicBool,
 }
 
 impl Watch {
-    fn enter(&self, phase: u64) {
+    /// Enters `phase`, unless the connection is shut (it stays shut) or
+    /// `only_from` names another phase than the current one.
+    fn enter_from(&self, phase: u64, only_from: Option<u64>) {
         let since = now_millis();
-        // A connection shut by the police stays shut.
         let _ = self.state.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |s| {
-            (s & 3 != SHUT).then_some(since << PHASE_BITS | phase)
+            let current = s & PHASE_MASK;
+            (current != SHUT && only_from.map_or(true, |p| p == current)).then_some(since << PHASE_BITS | phase)
         });
+    }
+
+    fn enter(&self, phase: u64) {
+        self.enter_from(phase, None);
     }
 
     fn phase(&self) -> (u64, u64) {
         let s = self.state.load(Ordering::SeqCst);
-        (s & 3, s >> PHASE_BITS)
+        (s & PHASE_MASK, s >> PHASE_BITS)
     }
 
-    /// Closes the connection: a request head not sent in time, or an idle
-    /// one, ends with a FIN; an answer not taken in time is discarded (a
-    /// reset), or the kernel would go on delivering it from the socket's
+    /// Closes the connection: a request head or body not sent in time, or an
+    /// idle one, ends with a FIN; an answer not taken in time is discarded
+    /// (a reset), or the kernel would go on delivering it from the socket's
     /// buffer for as long as the client takes.
     fn shut(&self) {
-        let was = self.state.fetch_or(SHUT, Ordering::SeqCst);
-        if was & 3 == WRITING {
+        let was = self.state.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |s| Some(s & !PHASE_MASK | SHUT));
+        let was = was.unwrap_or_else(|s| s);
+        if was & PHASE_MASK == WRITING {
             self.socket.abort();
         } else {
             let _ = self.socket.shutdown(Shutdown::Both);
@@ -117,6 +167,37 @@ impl Watch {
         self.enter(WRITING);
     }
 
+    /// The application reads the request's body from the socket: from now
+    /// on it must come at `MIN_BODY_RATE` on average, once the timeout has
+    /// passed.
+    pub(crate) fn reading_body(&self) {
+        if self.phase().0 == HANDLING {
+            self.body_received.store(0, Ordering::SeqCst);
+            self.enter_from(BODY, Some(HANDLING));
+        }
+    }
+
+    /// The request's body has been read to its end.
+    pub(crate) fn body_read(&self) {
+        self.enter_from(HANDLING, Some(BODY));
+    }
+
+    /// Bytes came or went.
+    pub(crate) fn progressed(&self) {
+        self.progress.store(now_millis(), Ordering::Relaxed);
+    }
+
+    /// Body bytes came.
+    pub(crate) fn body_progressed(&self, bytes: usize) {
+        self.progressed();
+        self.body_received.fetch_add(u64::try_from(bytes).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// How long since a byte last came or went.
+    fn stalled_for(&self, now: u64) -> Duration {
+        Duration::from_millis(now.saturating_sub(self.progress.load(Ordering::Relaxed)))
+    }
+
     /// Nothing more is read from the connection; it ends after this answer.
     pub(crate) fn stop_reading(&self) {
         self.ending.store(true, Ordering::SeqCst);
@@ -130,6 +211,37 @@ impl Watch {
 
     pub(crate) fn ending(&self) -> bool {
         self.ending.load(Ordering::SeqCst) || self.phase().0 == SHUT
+    }
+
+    /// How long, from now, until this connection's body falls below
+    /// `MIN_BODY_RATE` if no more of it comes: zero once it has.
+    fn body_time_left(&self, timeout: Duration, elapsed: Duration) -> Duration {
+        let received = self.body_received.load(Ordering::Relaxed);
+        let earned = Duration::from_millis(received.saturating_mul(1000) / MIN_BODY_RATE);
+        timeout.saturating_add(earned).saturating_sub(elapsed)
+    }
+
+    /// Whether a new connection may take this one's place at the limit, and
+    /// how far behind it is: for a connection waiting for a request, how
+    /// long it has waited for a whole one (idle and slow heads alike); for a
+    /// body, how long since its last byte, or how far it is behind
+    /// `MIN_BODY_RATE`, whichever is more; for an answer, how long since the
+    /// client last took a byte.
+    fn evictable(&self, now: u64) -> Option<Duration> {
+        let (phase, since) = self.phase();
+        let elapsed = Duration::from_millis(now.saturating_sub(since));
+        let stalled = self.stalled_for(now);
+        let (behind, grace) = match phase {
+            WAITING => (elapsed, EVICTION_GRACE),
+            BODY => {
+                let received = self.body_received.load(Ordering::Relaxed);
+                let earned = Duration::from_millis(received.saturating_mul(1000) / MIN_BODY_RATE);
+                (stalled.max(elapsed.saturating_sub(earned)), STALL_GRACE)
+            }
+            WRITING => (stalled, STALL_GRACE),
+            _ => return None,
+        };
+        (behind >= grace).then_some(behind)
     }
 }
 
@@ -167,11 +279,11 @@ impl Registry {
         self.limits
     }
 
-    /// Registers a new connection once there is room for it: the connection
-    /// waiting longest for a request is closed to make room, or, when every
-    /// connection is being answered, this waits for one to end. `None` when
-    /// the server closes meanwhile.
-    pub(crate) fn admit(&self, socket: Arc<Connection>) -> Option<Arc<Watch>> {
+    /// Registers a new connection from `peer` once there is room for it:
+    /// at the limit, the connection making the least progress is closed to
+    /// make room (see the module's notes), or, when none may be, this waits
+    /// for one to end or to qualify. `None` when the server closes meanwhile.
+    pub(crate) fn admit(&self, socket: Arc<Connection>, peer: Option<IpAddr>) -> Option<Arc<Watch>> {
         let mut open = lock(&self.open);
         loop {
             if !self.admitting.load(Ordering::SeqCst) {
@@ -181,23 +293,25 @@ impl Registry {
             if live < self.limits.max_connections {
                 break;
             }
-            let now = now_millis();
-            let longest_waiting = open.iter().filter(|w| w.phase().0 == WAITING).min_by_key(|w| w.phase().1);
-            let waited = longest_waiting.map(|w| Duration::from_millis(now.saturating_sub(w.phase().1)));
-            match (longest_waiting, waited) {
-                (Some(w), Some(waited)) if waited >= EVICTION_GRACE => w.shut(),
-                _ => {
-                    let wait = waited.map_or(Duration::from_millis(100), |waited| EVICTION_GRACE - waited);
-                    open = self.changed.wait_timeout(open, wait).map_or_else(|p| p.into_inner().0, |r| r.0);
+            match self.least_progress(&open) {
+                Some(w) => w.shut(),
+                None => {
+                    open = self
+                        .changed
+                        .wait_timeout(open, EVICTION_GRACE.max(Duration::from_millis(50)))
+                        .map_or_else(|p| p.into_inner().0, |r| r.0);
                 }
             }
         }
+        let now = now_millis();
         let watch = Arc::new(Watch {
             socket,
-            state: AtomicU64::new(0),
+            client: peer.map(client_of),
+            state: AtomicU64::new(now << PHASE_BITS | WAITING),
+            progress: AtomicU64::new(now),
+            body_received: AtomicU64::new(0),
             ending: AtomicBool::new(false),
         });
-        watch.waiting();
         open.push(watch.clone());
         let first = open.len() == 1;
         drop(open);
@@ -205,6 +319,22 @@ impl Registry {
             self.bell.notify_one();
         }
         Some(watch)
+    }
+
+    /// The connection to close for a new one at the limit: of those that may
+    /// be, one of a client holding more than its share if there is one, and
+    /// of those the one that has gone longest without progress.
+    fn least_progress<'a>(&self, open: &'a [Arc<Watch>]) -> Option<&'a Arc<Watch>> {
+        let now = now_millis();
+        let share = (self.limits.max_connections / SHARE_DIVISOR).max(1);
+        let held = |client: Option<u128>| match client {
+            Some(c) => open.iter().filter(|w| w.client == Some(c) && w.phase().0 != SHUT).count(),
+            None => 0,
+        };
+        open.iter()
+            .filter_map(|w| w.evictable(now).map(|stalled| (held(w.client) > share, stalled, w)))
+            .max_by_key(|(over_share, stalled, _)| (*over_share, *stalled))
+            .map(|(_, _, w)| w)
     }
 
     pub(crate) fn connections(&self) -> usize {
@@ -292,12 +422,16 @@ impl Registry {
                 }
                 let Some(timeout) = self.limits.timeout else { continue };
                 let elapsed = Duration::from_millis(now.saturating_sub(since));
-                match timeout.checked_sub(elapsed).filter(|left| !left.is_zero()) {
-                    None => {
+                let left = if phase == BODY { w.body_time_left(timeout, elapsed) } else { timeout.saturating_sub(elapsed) };
+                if left.is_zero() {
+                    if phase == BODY {
+                        log::debug!("connection closed: its body came slower than {} bytes a second", MIN_BODY_RATE);
+                    } else {
                         log::debug!("connection closed: no request, or its answer not taken, within {:?}", timeout);
-                        w.shut();
                     }
-                    Some(left) => next = Some(next.map_or(left, |n| n.min(left))),
+                    w.shut();
+                } else {
+                    next = Some(next.map_or(left, |n| n.min(left)));
                 }
             }
             let wait = match (next, self.limits.timeout) {
