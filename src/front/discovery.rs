@@ -43,17 +43,18 @@ fn xaddr(ip: IpAddr, port: u16) -> String {
 pub const ANSWERS_PER_SECOND: u32 = 16;
 
 /// Datagrams taken from one source (an IPv4 address or IPv6 /64) per
-/// second, and at most that many at once; a source past it is not read
-/// further. A client probes once or twice while it searches (each probe up
-/// to four identical copies, taken as one); a spoofed source can make the
-/// camera reflect at most this many answers a second at its victim.
+/// second, after a burst of [`SOURCE_BURST`]; a source past it is not read
+/// further, and earns no more while it keeps sending. A client probes once
+/// or twice while it searches (each probe up to four identical copies,
+/// taken as one); a spoofed source can make the camera reflect at most this
+/// many answers a second at its victim.
 pub const PROBES_PER_SOURCE: u32 = 1;
 /// What a source may send at once.
 pub const SOURCE_BURST: u32 = 3;
 
 /// Sources whose budgets are remembered; past that, the one heard from
-/// longest ago is forgotten.
-const SOURCES: usize = 32;
+/// longest ago is forgotten (and comes back with a whole burst).
+const SOURCES: usize = 128;
 
 /// A token bucket on the camera's clock: `burst` at once, refilled at
 /// `per_second`.
@@ -84,6 +85,17 @@ impl Budget {
         }
         self.left -= 1;
         true
+    }
+
+    /// Takes one, if one is left; one taken in vain puts off the next
+    /// refill, so that a sender that keeps sending past its budget earns
+    /// nothing until it pauses for as long as one takes to earn.
+    fn take_or_wait(&mut self, now: Duration) -> bool {
+        let taken = self.take(now);
+        if !taken {
+            self.refilled = now;
+        }
+        taken
     }
 }
 
@@ -116,7 +128,7 @@ impl Sources {
         };
         let (_, heard, budget) = &mut self.known[i];
         *heard = now;
-        budget.take(now)
+        budget.take_or_wait(now)
     }
 }
 
@@ -304,6 +316,9 @@ mod tests {
         assert!((1..SOURCE_BURST).all(|_| sources.take(b_too, MS(0))));
         assert!(!sources.take(b, MS(0)), "one /64 is one source");
         assert!(sources.take(a, MS(1000)), "a second later, one more");
+        assert!(!sources.take(a, MS(1500)));
+        assert!(!sources.take(a, MS(2200)), "sending on past the budget earns nothing");
+        assert!(sources.take(a, MS(3200)), "a pause of a second earns one");
         // Forgotten sources make room; a remembered one keeps its state.
         for i in 0..SOURCES as u32 {
             sources.take(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i)), MS(2000));

@@ -159,14 +159,14 @@ fn ptz(port: u16, until: Instant, record: Record) {
 fn fresh_connections(port: u16, until: Instant, record: Record) {
     let info = "<GetDeviceInformation xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>";
     let mut seed: u32 = 0x2545_f491;
-    let mut turn = 0;
+    let mut turn: u32 = 0;
     while Instant::now() < until {
         seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
         let gap = Duration::from_secs(u64::from(1 + (seed >> 16) % 20));
         std::thread::sleep(gap.min(until.saturating_duration_since(Instant::now())));
         turn += 1;
         let mut client = Client::new(port);
-        if turn % 2 == 0 {
+        if turn.is_multiple_of(2) {
             timed(&record, "fresh GetDeviceInformation", QUICK, 200, || client.soap("/onvif/device_service", info, QUICK * 5));
         } else {
             timed(&record, "fresh getuid", QUICK, 200, || client.send("GET", "/cgi-bin/getuid?username=admin&password=123456", "", "", QUICK * 5));

@@ -18,9 +18,9 @@
 //! application, which bounds it.
 //!
 //! At the connection limit the accept loop closes the connection that makes
-//! the least progress: of the client holding more than its share of the
-//! connections first (a client is an IPv4 address or an IPv6 /64), then the
-//! one furthest behind (see `Watch::evictable`), once that is
+//! the least progress: of a client holding more than its share (a quarter
+//! of the connections; a client is an IPv4 address or an IPv6 /64) at once,
+//! otherwise the one furthest behind (see `Watch::behind`) once that is
 //! `EVICTION_GRACE` for a connection waiting for a request and `STALL_GRACE`
 //! for one whose body or answer is on its way. A connection the application
 //! is working on is never closed this way. If none qualifies, it waits for
@@ -74,9 +74,10 @@ pub const MIN_BODY_RATE: u64 = 4096;
 /// keeps its connection, while a flood's connections (or the idle) go in turn.
 const EVICTION_GRACE: Duration = Duration::from_millis(10);
 
-/// How long a body or an answer on its way must have made no progress
-/// before a new connection may take its place at the limit.
-const STALL_GRACE: Duration = Duration::from_millis(1000);
+/// How long a body or an answer on its way must have made no progress (or
+/// a body been behind its rate) before a new connection may take its place
+/// at the limit: a client reading or sending steadily moves within it.
+const STALL_GRACE: Duration = Duration::from_millis(250);
 
 /// The connections a client may hold at the limit before its own go first:
 /// a quarter of them.
@@ -114,6 +115,8 @@ pub(crate) struct Watch {
     progress: AtomicU64,
     /// Body bytes received since the body phase began.
     body_received: AtomicU64,
+    /// It has had a request.
+    served: AtomicBool,
     /// The connection ends after the request being answered.
     ending: AtomicBool,
 }
@@ -159,6 +162,7 @@ impl Watch {
 
     /// A request's head is in; the application has it.
     pub(crate) fn handling(&self) {
+        self.served.store(true, Ordering::Relaxed);
         self.enter(HANDLING);
     }
 
@@ -221,18 +225,22 @@ impl Watch {
         timeout.saturating_add(earned).saturating_sub(elapsed)
     }
 
-    /// Whether a new connection may take this one's place at the limit, and
-    /// how far behind it is: for a connection waiting for a request, how
-    /// long it has waited for a whole one (idle and slow heads alike); for a
-    /// body, how long since its last byte, or how far it is behind
-    /// `MIN_BODY_RATE`, whichever is more; for an answer, how long since the
-    /// client last took a byte.
-    fn evictable(&self, now: u64) -> Option<Duration> {
+    /// How far behind this connection is, and whether that is past its
+    /// grace, for a new connection to take its place at the limit: for a
+    /// connection waiting for a request, how long it has waited for a whole
+    /// one (idle and slow heads alike); for a body, how long since its last
+    /// byte, or how far it is behind `MIN_BODY_RATE`, whichever is more; for
+    /// an answer, how long since the client last took a byte. `None` while
+    /// the application works on its request. A new connection has
+    /// `STALL_GRACE` for its first head (the server may not have read it
+    /// yet), a kept-alive one `EVICTION_GRACE` between requests.
+    fn behind(&self, now: u64) -> Option<(Duration, bool)> {
         let (phase, since) = self.phase();
         let elapsed = Duration::from_millis(now.saturating_sub(since));
         let stalled = self.stalled_for(now);
         let (behind, grace) = match phase {
-            WAITING => (elapsed, EVICTION_GRACE),
+            WAITING if self.served.load(Ordering::Relaxed) => (elapsed, EVICTION_GRACE),
+            WAITING => (elapsed, STALL_GRACE),
             BODY => {
                 let received = self.body_received.load(Ordering::Relaxed);
                 let earned = Duration::from_millis(received.saturating_mul(1000) / MIN_BODY_RATE);
@@ -241,7 +249,7 @@ impl Watch {
             WRITING => (stalled, STALL_GRACE),
             _ => return None,
         };
-        (behind >= grace).then_some(behind)
+        Some((behind, behind >= grace))
     }
 }
 
@@ -310,6 +318,7 @@ impl Registry {
             state: AtomicU64::new(now << PHASE_BITS | WAITING),
             progress: AtomicU64::new(now),
             body_received: AtomicU64::new(0),
+            served: AtomicBool::new(false),
             ending: AtomicBool::new(false),
         });
         open.push(watch.clone());
@@ -321,9 +330,10 @@ impl Registry {
         Some(watch)
     }
 
-    /// The connection to close for a new one at the limit: of those that may
-    /// be, one of a client holding more than its share if there is one, and
-    /// of those the one that has gone longest without progress.
+    /// The connection to close for a new one at the limit: one of a client
+    /// holding more than its share of the connections if it has one that
+    /// is not being worked on, whatever its grace; otherwise one past its
+    /// grace. Of those, the one furthest behind.
     fn least_progress<'a>(&self, open: &'a [Arc<Watch>]) -> Option<&'a Arc<Watch>> {
         let now = now_millis();
         let share = (self.limits.max_connections / SHARE_DIVISOR).max(1);
@@ -332,8 +342,12 @@ impl Registry {
             None => 0,
         };
         open.iter()
-            .filter_map(|w| w.evictable(now).map(|stalled| (held(w.client) > share, stalled, w)))
-            .max_by_key(|(over_share, stalled, _)| (*over_share, *stalled))
+            .filter_map(|w| {
+                let (behind, past_grace) = w.behind(now)?;
+                let over_share = held(w.client) > share;
+                (over_share || past_grace).then_some((over_share, behind, w))
+            })
+            .max_by_key(|(over_share, behind, _)| (*over_share, *behind))
             .map(|(_, _, w)| w)
     }
 

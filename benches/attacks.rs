@@ -1,0 +1,386 @@
+//! Attacks: camcgi (release build, mock board, its shipped limits: 64
+//! connections, a 15 s timeout) under one flood at a time, each from 64 or
+//! more connections or sockets on other loopback addresses, for
+//! `ATTACK_SECONDS` (30 by default), while a normal client works as it
+//! always does. Each row prints the normal client's answered requests,
+//! failures (no answer within 5 s, or a wrong one), p50, p99 and max,
+//! beside the same client with no attack, measured in the same run.
+//!
+//! `cargo bench --bench attacks`; `CAMCGI_BIN=PATH` measures another build.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpStream, UdpSocket};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CONNECTIONS: usize = 64;
+const ADMIN: &str = "Authorization: Basic YWRtaW46MTIzNDU2\r\n";
+/// The attacker's account (a User), made at start.
+const USER: &str = "Authorization: Basic bWFsbG9yeTpwd21hbGxvcnk=\r\n";
+const ANSWER_WITHIN: Duration = Duration::from_secs(5);
+
+struct Camera {
+    child: Child,
+    port: u16,
+    discovery: u16,
+    _dir: TempDir,
+}
+
+impl Drop for Camera {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn camera(row: usize) -> Camera {
+    let dir = std::env::temp_dir().join(format!("camcgi-attacks-{}-{row}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let discovery = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bin = std::env::var_os("CAMCGI_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_camcgi").into());
+    let mut child = Command::new(bin)
+        .args(["--listen", "127.0.0.1:0", "--log-level", "info", "--discovery", &format!("127.0.0.1:{discovery}"), "--data-dir"])
+        .arg(&dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(addr) = line.strip_prefix("INFO  listening on ") {
+            break addr.rsplit(':').next().unwrap().parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let cam = Camera { child, port, discovery, _dir: TempDir(dir) };
+    let uid = get(cam.port, "/cgi-bin/getuid?username=admin&password=123456", "").1;
+    let uid = uid.split("<uid>").nth(1).and_then(|r| r.split('<').next()).unwrap_or_default().to_string();
+    let add = format!("/cgi-bin/user_management?action=add&name=mallory&newpasswd=pwmallory&privilege=User&enable=Enable&uid={uid}");
+    assert_eq!(get(cam.port, &add, "").0, 200, "the attacker's account");
+    cam
+}
+
+/// A connection from `source`, an address of the loopback range.
+fn connect_from(source: Ipv4Addr, port: u16, receive_buffer: Option<usize>) -> Option<TcpStream> {
+    use nix::sys::socket::{bind, connect, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn};
+    use std::os::fd::AsRawFd;
+    let fd = socket(AddressFamily::Inet, SockType::Stream, SockFlag::SOCK_CLOEXEC, None).ok()?;
+    if let Some(size) = receive_buffer {
+        setsockopt(&fd, sockopt::RcvBuf, &size).ok()?;
+    }
+    bind(fd.as_raw_fd(), &SockaddrIn::from(SocketAddrV4::new(source, 0))).ok()?;
+    connect(fd.as_raw_fd(), &SockaddrIn::from(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))).ok()?;
+    Some(TcpStream::from(fd))
+}
+
+/// The normal client's address; the attackers' are others.
+const NORMAL: Ipv4Addr = Ipv4Addr::LOCALHOST;
+
+/// One request with `Connection: close` on a new connection from `source`:
+/// status and body.
+fn request_from(source: Ipv4Addr, port: u16, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
+    let Some(mut s) = connect_from(source, port, None) else { return (0, String::new()) };
+    let _ = s.set_read_timeout(Some(ANSWER_WITHIN));
+    let length = if body.is_empty() { String::new() } else { format!("Content-Length: {}\r\n", body.len()) };
+    let raw = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}{length}Connection: close\r\n\r\n{body}");
+    if s.write_all(raw.as_bytes()).is_err() {
+        return (0, String::new());
+    }
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    let text = String::from_utf8_lossy(&got).into_owned();
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+}
+
+fn get(port: u16, path: &str, headers: &str) -> (u16, String) {
+    request_from(NORMAL, port, "GET", path, headers, "")
+}
+
+fn envelope(body: &str) -> String {
+    format!("<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body>{body}</s:Body></s:Envelope>")
+}
+
+fn soap_from(source: Ipv4Addr, port: u16, path: &str, headers: &str, body: &str) -> (u16, String) {
+    request_from(source, port, "POST", path, &format!("Content-Type: application/soap+xml\r\n{headers}"), &envelope(body))
+}
+
+fn soap(port: u16, path: &str, headers: &str, body: &str) -> (u16, String) {
+    soap_from(NORMAL, port, path, headers, body)
+}
+
+const SUBSCRIBE: &str = "<CreatePullPointSubscription xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><InitialTerminationTime>PT600S</InitialTerminationTime></CreatePullPointSubscription>";
+
+fn subscription(answer: &str) -> Option<String> {
+    let start = answer.find("/onvif/subscription?id=")?;
+    Some(answer[start..start + answer[start..].find('<')?].to_string())
+}
+
+fn probe(id: &str) -> String {
+    format!("<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" xmlns:d=\"http://schemas.xmlsoap.org/ws/2005/04/discovery\" xmlns:dn=\"http://www.onvif.org/ver10/network/wsdl\"><s:Header><a:MessageID>urn:uuid:{id}</a:MessageID><a:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/Probe</a:Action></s:Header><s:Body><d:Probe><d:Types>dn:NetworkVideoTransmitter</d:Types></d:Probe></s:Body></s:Envelope>")
+}
+
+/// The floods, each run by `CONNECTIONS` threads until `stop`.
+#[derive(Clone, Copy, PartialEq)]
+enum Attack {
+    None,
+    Idle,
+    SlowHeads,
+    SlowBodiesCgi,
+    SlowBodiesOnvif,
+    SlowBodiesFirmware,
+    Pipeliners,
+    Pulls,
+    Hoarding,
+    Probes,
+}
+
+impl Attack {
+    fn name(self) -> &'static str {
+        match self {
+            Attack::None => "no attack",
+            Attack::Idle => "64 idle connections, reopened when closed",
+            Attack::SlowHeads => "64 slow heads (a byte every 5 s)",
+            Attack::SlowBodiesCgi => "64 slow CGI bodies (Content-Length 30000, a byte every 5 s)",
+            Attack::SlowBodiesOnvif => "64 slow ONVIF envelopes (30000, a byte every 5 s)",
+            Attack::SlowBodiesFirmware => "64 slow firmware uploads (a byte every 5 s)",
+            Attack::Pipeliners => "64 connections pipelining, never reading",
+            Attack::Pulls => "64 PullMessages PT60S at once on one subscription (a User)",
+            Attack::Hoarding => "64 connections creating and renewing subscriptions (a User)",
+            Attack::Probes => "64 addresses flooding WS-Discovery probes (200 a second each)",
+        }
+    }
+}
+
+/// Sends the start of a request, then a byte every 5 s, until closed.
+fn trickle(port: u16, source: Ipv4Addr, start: &str, stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        let Some(mut s) = connect_from(source, port, None) else { return std::thread::sleep(Duration::from_millis(100)) };
+        if s.write_all(start.as_bytes()).is_err() {
+            continue;
+        }
+        let mut last = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+            if last.elapsed() >= Duration::from_secs(5) {
+                last = Instant::now();
+                if s.write_all(b" ").is_err() {
+                    break;
+                }
+            }
+            if closed(&s) {
+                break;
+            }
+        }
+    }
+}
+
+fn closed(s: &TcpStream) -> bool {
+    let mut buf = [0u8; 4096];
+    let _ = s.set_nonblocking(true);
+    let gone = loop {
+        match (&*s).read(&mut buf) {
+            Ok(0) => break true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break false,
+            Err(_) => break true,
+        }
+    };
+    let _ = s.set_nonblocking(false);
+    gone
+}
+
+fn attacker(attack: Attack, port: u16, discovery: u16, n: usize, pulled: Option<String>, stop: Arc<AtomicBool>) {
+    // One attacker address, as a scan from one host; `ATTACK_ADDRESSES=64`
+    // spreads the connections over that many.
+    let spread = std::env::var("ATTACK_ADDRESSES").ok().and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).clamp(1, 200);
+    let source = Ipv4Addr::new(127, 0, 4, 1 + (n % spread) as u8);
+    let stop = &*stop;
+    match attack {
+        Attack::None => {}
+        Attack::Idle => trickle(port, source, "", stop),
+        Attack::SlowHeads => trickle(port, source, "GET /cgi-bin/ima", stop),
+        Attack::SlowBodiesCgi => trickle(port, source, "POST /cgi-bin/image HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 30000\r\n\r\n<", stop),
+        Attack::SlowBodiesOnvif => trickle(
+            port,
+            source,
+            "POST /onvif/device_service HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/soap+xml\r\nContent-Length: 30000\r\n\r\n<",
+            stop,
+        ),
+        Attack::SlowBodiesFirmware => trickle(port, source, "POST /cgi-bin/OnvifFirmwareUpgrade HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 30000\r\n\r\n", stop),
+        Attack::Pipeliners => {
+            while !stop.load(Ordering::Relaxed) {
+                let Some(mut s) = connect_from(source, port, Some(1024)) else { return };
+                let one = "GET /app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n";
+                let _ = s.set_write_timeout(Some(Duration::from_millis(200)));
+                while !stop.load(Ordering::Relaxed) && s.write_all(one.as_bytes()).is_ok() {}
+                while !stop.load(Ordering::Relaxed) && !closed(&s) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
+        Attack::Pulls => {
+            let path = pulled.unwrap_or_default();
+            let pull = "<PullMessages xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><Timeout>PT60S</Timeout><MessageLimit>10</MessageLimit></PullMessages>";
+            while !stop.load(Ordering::Relaxed) {
+                soap_from(source, port, &path, USER, pull);
+            }
+        }
+        Attack::Hoarding => {
+            let renew = "<Renew xmlns=\"http://docs.oasis-open.org/wsn/b-2\"><TerminationTime>PT600S</TerminationTime></Renew>";
+            while !stop.load(Ordering::Relaxed) {
+                if let Some(path) = subscription(&soap_from(source, port, "/onvif/events_service", USER, SUBSCRIBE).1) {
+                    soap_from(source, port, &path, USER, renew);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Attack::Probes => {
+            let Ok(socket) = UdpSocket::bind((Ipv4Addr::new(127, 0, 5, 1 + n as u8), 0)) else { return };
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let _ = socket.send_to(probe(&format!("flood-{n}-{i}")).as_bytes(), ("127.0.0.1", discovery));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+}
+
+/// What the normal client does once; whether it succeeded.
+fn normal_request(attack: Attack, cam: &Camera, turn: usize) -> bool {
+    match attack {
+        // Home Assistant's subscription must still be made.
+        Attack::Hoarding => match subscription(&soap(cam.port, "/onvif/events_service", ADMIN, SUBSCRIBE).1) {
+            Some(path) => soap(cam.port, &path, ADMIN, "<Unsubscribe xmlns=\"http://docs.oasis-open.org/wsn/b-2\"/>").0 == 200,
+            None => false,
+        },
+        Attack::Probes => {
+            let Ok(prober) = UdpSocket::bind("127.0.0.1:0") else { return false };
+            let _ = prober.set_read_timeout(Some(ANSWER_WITHIN));
+            let _ = prober.send_to(probe(&format!("real-{turn}")).as_bytes(), ("127.0.0.1", cam.discovery));
+            let mut buf = [0u8; 8192];
+            prober.recv_from(&mut buf).is_ok_and(|(n, _)| String::from_utf8_lossy(&buf[..n]).contains(&format!("real-{turn}")))
+        }
+        _ => {
+            let (status, body) = if turn.is_multiple_of(2) {
+                get(cam.port, "/cgi-bin/getuid?username=admin&password=123456", "")
+            } else {
+                soap(cam.port, "/onvif/device_service", ADMIN, "<GetDeviceInformation xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>")
+            };
+            if status != 200 {
+                eprintln!("{}: status {status}: {body}", attack.name());
+            }
+            status == 200
+        }
+    }
+}
+
+struct Row {
+    answered: usize,
+    failures: usize,
+    latencies: Vec<Duration>,
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+fn run(attack: Attack, row: usize, seconds: u64) -> Row {
+    let cam = camera(row);
+    let pulled = (attack == Attack::Pulls).then(|| subscription(&soap(cam.port, "/onvif/events_service", USER, SUBSCRIBE).1)).flatten();
+    let stop = Arc::new(AtomicBool::new(false));
+    let attackers: Vec<_> = (0..if attack == Attack::None { 0 } else { CONNECTIONS })
+        .map(|n| {
+            let (stop, pulled) = (stop.clone(), pulled.clone());
+            let (port, discovery) = (cam.port, cam.discovery);
+            std::thread::spawn(move || attacker(attack, port, discovery, n, pulled, stop))
+        })
+        .collect();
+    // The flood's connections in place first.
+    std::thread::sleep(Duration::from_secs(2));
+    // A probe a second (a prober searching), otherwise ten requests a second.
+    let every = if attack == Attack::Probes { Duration::from_secs(1) } else { Duration::from_millis(100) };
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let mut result = Row { answered: 0, failures: 0, latencies: Vec::new() };
+    let mut turn = 0;
+    while Instant::now() < until {
+        let started = Instant::now();
+        turn += 1;
+        if normal_request(attack, &cam, turn) {
+            result.answered += 1;
+        } else {
+            result.failures += 1;
+        }
+        result.latencies.push(started.elapsed());
+        std::thread::sleep(every.saturating_sub(started.elapsed()));
+    }
+    stop.store(true, Ordering::Relaxed);
+    drop(cam);
+    for a in attackers {
+        let _ = a.join();
+    }
+    result.latencies.sort();
+    result
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    let seconds = std::env::var("ATTACK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30u64);
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard.min(8192), hard);
+    }
+    let attacks = [
+        Attack::None,
+        Attack::Idle,
+        Attack::SlowHeads,
+        Attack::SlowBodiesCgi,
+        Attack::SlowBodiesOnvif,
+        Attack::SlowBodiesFirmware,
+        Attack::Pipeliners,
+        Attack::Pulls,
+        Attack::Hoarding,
+        Attack::Probes,
+    ];
+    println!("each flood {seconds} s; the normal client: a request on a new connection every 100 ms (getuid and GetDeviceInformation in turn;");
+    println!("the administrator's subscription under hoarding; a probe a second from its own address under the probe flood)\n");
+    println!("| attack | answered | failures | p50 | p99 | max |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    let mut worst_p99: f64 = 0.0;
+    let mut failures = 0;
+    // `ATTACK_ONLY=WORD` runs the rows whose description holds it (and the baseline).
+    let only = std::env::var("ATTACK_ONLY").unwrap_or_default();
+    for (row, attack) in attacks.into_iter().enumerate().filter(|(_, a)| *a == Attack::None || a.name().contains(only.as_str())) {
+        let r = run(attack, row, seconds);
+        let l = &r.latencies;
+        println!(
+            "| {} | {} | {} | {:.2} ms | {:.2} ms | {:.2} ms |",
+            attack.name(),
+            r.answered,
+            r.failures,
+            pct(l, 0.5),
+            pct(l, 0.99),
+            l.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        );
+        worst_p99 = worst_p99.max(pct(l, 0.99));
+        failures += r.failures;
+    }
+    println!("\ngoal: no failure and p99 under 50 ms in every row: {failures} failures, worst p99 {worst_p99:.2} ms");
+}
