@@ -86,7 +86,11 @@ fn soap(app: &App, mut request: tiny_http::Request, service: onvif::Service, pee
         }
         None => {
             let (url, authorization, host) = (request.url(), request_header(&request, "Authorization"), request_header(&request, "Host"));
-            router::soap(app, service, url, &body, authorization, host, peer)
+            catch_unwind(AssertUnwindSafe(|| router::soap(app, service, url, &body, authorization, host, peer))).unwrap_or_else(|_| {
+                log::error!("handler panicked on {}", service.path());
+                let fault = onvif::soap::SoapFault::receiver(&["ter:Action"], "internal error");
+                Reply { status: 500, ..Reply::with_kind(Body::Soap, fault.document()) }
+            })
         }
     };
     log::debug!("{peer} POST {} -> {}", service.path(), reply.status);

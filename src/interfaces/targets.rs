@@ -67,14 +67,16 @@ fn token(s: &str) -> bool {
 }
 
 /// A remote directory below the login directory: printable, no line breaks,
-/// 0-255 bytes, relative (no leading `/` or `\\`, no drive letter), and no
-/// `..` segment between either kind of separator (Windows servers take both).
+/// 0-255 bytes, relative (no leading `/` or `\\`, no drive letter, no
+/// leading `~`, which servers expand to a user's home), no glob characters
+/// (`*?[]{}`, which servers expand), and no `..` segment between either kind
+/// of separator (Windows servers take both).
 fn directory(s: &str) -> bool {
     s.len() <= 255
-        && s.bytes().all(|b| (0x20..0x7f).contains(&b))
-        && !s.starts_with(['/', '\\'])
+        && s.bytes().all(|b| (0x20..0x7f).contains(&b) && !b"*?[]{}".contains(&b))
+        && !s.starts_with(['/', '\\', '~'])
         && !s.contains(':')
-        && !s.split(['/', '\\']).any(|seg| seg.trim() == "..")
+        && !s.split(['/', '\\']).any(|seg| seg.trim() == ".." || seg.trim_start().starts_with('~'))
 }
 
 /// `local@domain`, plain ASCII.

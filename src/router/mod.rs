@@ -376,6 +376,9 @@ pub fn route(app: &App, incoming: &Incoming) -> Routed {
 /// A route's fault, asking for credentials on a 401.
 fn refused(app: &App, route: &Route, fault: &Fault) -> Reply {
     let mut reply = Reply::fault(route.fault_path, fault);
+    if fault.status == 405 {
+        reply.allow = Some("GET");
+    }
     if fault.status == 401 {
         reply.challenge = credentials::challenges(app, fault.reason == credentials::STALE_NONCE);
     }
@@ -394,12 +397,23 @@ fn admit<'a>(app: &App, route: &Route, raw_query: &str, incoming: &Incoming<'a>)
         Changes::Always => true,
         Changes::WithAny(names) => names.iter().any(|n| params.has(n)),
     };
+    // HEAD is a read: one that would change something (a set, an act, a
+    // login) is refused before anything is done.
+    if changes && incoming.method == Method::Head {
+        return Err(Fault::new(405, "method not allowed"));
+    }
     if changes && !app.sites.same_site(&incoming.browser) {
         return Err(Fault::new(403, CROSS_SITE_REFUSED));
     }
     let session = match route.guard {
         Guard::Session => Some(app.session(params.get("uid"))?),
-        Guard::Picture if !lock(&app.access).onvif_auth && !credentials::any_presented(&params, &incoming.presented()) => {
+        // Anyone may view a picture with ONVIF authentication off; an
+        // upload to a target still needs an account.
+        Guard::Picture
+            if !lock(&app.access).onvif_auth
+                && !params.has("upload")
+                && !credentials::any_presented(&params, &incoming.presented()) =>
+        {
             Some(Session::anonymous())
         }
         Guard::Credentials | Guard::Picture => Some(credentials::authenticate(app, &params, &incoming.presented())?),

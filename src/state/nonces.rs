@@ -1,6 +1,7 @@
 //! HTTP Digest nonces. A nonce names when it was given out and its place
-//! in the order of issue, sealed with a key drawn at start, so giving one
-//! out stores nothing: anyone can make the camera give out nonces (every
+//! in the order of issue, masked and sealed with a key drawn at start (a
+//! client sees random bytes: neither the uptime nor how many nonces were
+//! given out), so giving one out stores nothing: anyone can make the camera give out nonces (every
 //! 401 does), and a table of them would let a flood of unauthenticated
 //! requests push a client's nonce out before the client answered. Only a
 //! nonce answered rightly takes a place, in a fixed table that takes each of
@@ -22,6 +23,8 @@ const WINDOW: u32 = 64;
 const NAMED: usize = 16;
 /// The seal's length: HMAC-SHA-256, cut to its first half.
 const SEAL: usize = 16;
+/// The random salt each nonce's mask is drawn for.
+const SALT: usize = 8;
 
 #[derive(Debug, Clone, Copy)]
 struct InUse {
@@ -68,33 +71,54 @@ impl Default for Nonces {
 }
 
 impl Nonces {
-    fn seal(&self, named: &[u8; NAMED]) -> Hmac<Sha256> {
+    fn mac(&self, parts: &[&[u8]]) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as KeyInit>::new(&self.key.into());
-        mac.update(named);
+        for part in parts {
+            mac.update(part);
+        }
         mac
     }
 
-    /// A new nonce, in hex.
+    /// What hides a nonce's named bytes: keyed, and different for every
+    /// salt, so nonces show neither the uptime nor how many were given out.
+    fn mask(&self, salt: &[u8]) -> [u8; NAMED] {
+        let stream = self.mac(&[b"mask", salt]).finalize().into_bytes();
+        let mut mask = [0u8; NAMED];
+        mask.copy_from_slice(&stream[..NAMED]);
+        mask
+    }
+
+    /// A new nonce, in hex: a random salt, what it names masked, and the
+    /// seal over both.
     pub fn issue(&mut self, now: Duration) -> String {
         let millis = u64::try_from(now.as_millis()).unwrap_or(u64::MAX);
         let mut named = [0u8; NAMED];
         named[..8].copy_from_slice(&millis.to_be_bytes());
         named[8..].copy_from_slice(&self.next_place.to_be_bytes());
         self.next_place += 1;
-        let seal = self.seal(&named).finalize().into_bytes();
-        let mut nonce = [0u8; NAMED + SEAL];
-        nonce[..NAMED].copy_from_slice(&named);
-        nonce[NAMED..].copy_from_slice(&seal[..SEAL]);
+        let salt: [u8; SALT] = crate::state::secret::random();
+        let mask = self.mask(&salt);
+        let mut nonce = [0u8; SALT + NAMED + SEAL];
+        nonce[..SALT].copy_from_slice(&salt);
+        for (out, (n, m)) in nonce[SALT..SALT + NAMED].iter_mut().zip(named.iter().zip(mask)) {
+            *out = n ^ m;
+        }
+        let seal = self.mac(&[&nonce[..SALT + NAMED]]).finalize().into_bytes();
+        nonce[SALT + NAMED..].copy_from_slice(&seal[..SEAL]);
         hex::encode(nonce)
     }
 
     /// When a nonce (hex) was given out and its place, if this camera
     /// sealed it since it started.
     fn open(&self, nonce: &str) -> Option<(Duration, u64)> {
-        let bytes = <[u8; NAMED + SEAL]>::try_from(hex::decode(nonce).ok()?.as_slice()).ok()?;
-        let (named, seal) = bytes.split_at(NAMED);
-        let named: [u8; NAMED] = named.try_into().ok()?;
-        self.seal(&named).verify_truncated_left(seal).ok()?;
+        let bytes = <[u8; SALT + NAMED + SEAL]>::try_from(hex::decode(nonce).ok()?.as_slice()).ok()?;
+        let (sealed, seal) = bytes.split_at(SALT + NAMED);
+        self.mac(&[sealed]).verify_truncated_left(seal).ok()?;
+        let (salt, masked) = sealed.split_at(SALT);
+        let mut named = [0u8; NAMED];
+        for (out, (c, m)) in named.iter_mut().zip(masked.iter().zip(self.mask(salt))) {
+            *out = c ^ m;
+        }
         let millis = u64::from_be_bytes(named[..8].try_into().ok()?);
         let place = u64::from_be_bytes(named[8..].try_into().ok()?);
         Some((Duration::from_millis(millis), place))
@@ -157,11 +181,22 @@ pub struct SeenNonces {
 /// out before it goes stale.
 pub const SEEN_CAPACITY: usize = 256;
 
+fn seen_key(nonce: &[u8]) -> [u8; 20] {
+    use sha1::{Digest, Sha1};
+    Sha1::digest(nonce).into()
+}
+
 impl SeenNonces {
-    /// Records a nonce; false if it was seen already.
+    /// Whether a nonce was recorded, and is still in the ring.
+    pub fn seen(&self, nonce: &[u8]) -> bool {
+        self.ring.contains(&seen_key(nonce))
+    }
+
+    /// Records the nonce of a token that verified; false if it was seen
+    /// already. Only verified tokens are recorded, so tokens that fail
+    /// push no real one out of the ring.
     pub fn first_use(&mut self, nonce: &[u8]) -> bool {
-        use sha1::{Digest, Sha1};
-        let key: [u8; 20] = Sha1::digest(nonce).into();
+        let key = seen_key(nonce);
         if self.ring.contains(&key) {
             return false;
         }
@@ -202,6 +237,7 @@ mod tests {
         let nonce = n.issue(S(0));
         assert_eq!(n.take("00", 1, S(1)), Use::Stale);
         assert_eq!(n.take(&"0".repeat(64), 1, S(1)), Use::Stale);
+        assert_eq!(n.take(&"0".repeat(80), 1, S(1)), Use::Stale);
         let mut forged = nonce.clone().into_bytes();
         forged[15] = if forged[15] == b'0' { b'1' } else { b'0' };
         assert_eq!(n.take(std::str::from_utf8(&forged).unwrap(), 1, S(1)), Use::Stale, "its time or place changed");

@@ -49,13 +49,6 @@ fn subscribe(port: u16, headers: &str) -> Resp {
     )
 }
 
-fn subscription_path(r: &Resp) -> String {
-    let text = r.text();
-    let start = text.find("/onvif/subscription?id=").unwrap_or_else(|| panic!("{text}"));
-    let end = text[start..].find('<').unwrap() + start;
-    text[start..end].to_string()
-}
-
 fn pull(timeout: &str) -> String {
     format!("<PullMessages xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><Timeout>{timeout}</Timeout><MessageLimit>10</MessageLimit></PullMessages>")
 }
@@ -213,11 +206,6 @@ fn point4_one_pull_waits_per_subscription_and_a_flood_of_pulls_holds_no_one_up()
         assert!(!r.text().contains("NotificationMessage"), "pull {i}: nothing happened");
     }
     assert!(started.elapsed() < Duration::from_secs(20), "every pull answered by the next, in {:?}", started.elapsed());
-}
-
-fn basic(user: &str, password: &str) -> String {
-    use base64::Engine;
-    format!("Authorization: Basic {}\r\n", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
 }
 
 #[test]

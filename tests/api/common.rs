@@ -576,3 +576,17 @@ pub fn assert_soap_fault(r: &Resp, status: u16, subcode: &str, reason: &str) {
     assert!(r.text().contains(&format!("<env:Value>{subcode}</env:Value>")), "{}", r.text());
     assert!(r.text().contains(&format!("<env:Text xml:lang=\"en\">{reason}</env:Text>")), "{}", r.text());
 }
+
+/// The path of a subscription's manager in a CreatePullPointSubscription answer.
+pub fn subscription_path(r: &Resp) -> String {
+    let text = r.text();
+    let start = text.find("/onvif/subscription?id=").unwrap_or_else(|| panic!("{text}"));
+    let end = text[start..].find('<').unwrap() + start;
+    text[start..end].to_string()
+}
+
+/// An `Authorization: Basic` header line.
+pub fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!("Authorization: Basic {}\r\n", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+}

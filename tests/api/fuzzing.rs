@@ -73,3 +73,17 @@ fn soap_envelopes_and_digest_headers() {
     }
     assert!(parsed >= 2, "the seeds include envelopes that parse");
 }
+
+#[test]
+fn soap_times() {
+    use camcgi::interfaces::onvif::soap::{datetime, duration_ms};
+    for (path, bytes) in inputs("soap_time") {
+        let text = String::from_utf8_lossy(&bytes);
+        if let Some(unix) = datetime(&text) {
+            assert!((-62_168_000_000..=253_403_400_000).contains(&unix), "{}: {unix}", path.display());
+        }
+        let _ = duration_ms(&text);
+    }
+    let huge = inputs("soap_time").into_iter().find(|(p, _)| p.ends_with("huge_year")).expect("the seed");
+    assert_eq!(datetime(&String::from_utf8_lossy(&huge.1)), None);
+}

@@ -15,6 +15,7 @@ mod onvif;
 mod onvif_soap;
 mod persistence;
 mod ptz;
+mod second_attack;
 mod security;
 mod snapshot;
 mod soak;

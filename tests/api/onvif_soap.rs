@@ -22,7 +22,7 @@ fn created(offset: i64) -> String {
 }
 
 /// A UsernameToken with a PasswordDigest over `nonce`, created `offset` seconds from now.
-fn token(user: &str, password: &str, nonce: &[u8], offset: i64) -> String {
+pub fn token(user: &str, password: &str, nonce: &[u8], offset: i64) -> String {
     let created = created(offset);
     let b64 = base64::engine::general_purpose::STANDARD;
     let digest = b64.encode(Sha1::new().chain_update(nonce).chain_update(&created).chain_update(password).finalize());
@@ -117,13 +117,6 @@ fn a_continuous_move_stops_at_its_timeout() {
 fn subscribe(port: u16, life: &str) -> Resp {
     let body = format!("<CreatePullPointSubscription xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><InitialTerminationTime>{life}</InitialTerminationTime></CreatePullPointSubscription>");
     soap(port, "/onvif/events_service", &body, BASIC_ADMIN)
-}
-
-fn subscription_path(r: &Resp) -> String {
-    let text = r.text();
-    let start = text.find("/onvif/subscription?id=").unwrap_or_else(|| panic!("{text}"));
-    let end = text[start..].find('<').unwrap() + start;
-    text[start..end].to_string()
 }
 
 #[test]

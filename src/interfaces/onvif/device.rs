@@ -168,12 +168,13 @@ fn users(cam: &Camera, env: &Envelope, operation: &str) -> Result<Answer, SoapFa
         }
         "DeleteUsers" => changes.extend(env.all("Username").map(|u| Change::Delete(u.text.as_str()))),
         _ => {
-            for i in 0..env.all("User").count() {
-                let nth = |name: &'static str| env.all(name).nth(i).map(|e| e.text.as_str());
+            // Each User's own fields: one left out is not taken from the next.
+            for user in env.each_within("User") {
+                let field = |name: &'static str| user.iter().find(|e| e.name == name).map(|e| e.text.as_str());
                 let wanted = AccountChange {
-                    name: nth("Username").unwrap_or_default(),
-                    password: nth("Password"),
-                    privilege: wanted_level(nth("UserLevel"))?,
+                    name: field("Username").unwrap_or_default(),
+                    password: field("Password"),
+                    privilege: wanted_level(field("UserLevel"))?,
                     enabled: None,
                 };
                 if wanted.password.is_some_and(|p| !crate::state::accounts::valid_password(p)) {

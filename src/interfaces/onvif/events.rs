@@ -10,11 +10,14 @@
 //! table is full a holder with fewer takes the oldest of the one holding
 //! most. One pull waits per subscription: a second pull answers the first at
 //! once (with what the queue has), so the pulls waiting at any time number
-//! at most [`CAPACITY`], and one holder's at most [`PER_HOLDER`].
+//! at most [`CAPACITY`], and one holder's at most [`PER_HOLDER`]. Only its
+//! holder, or an Administrator, may pull, renew or end a subscription; to
+//! anyone else it does not exist.
 
 use super::soap::{datetime, duration_ms, format_datetime, Envelope, SoapFault};
 use super::{Answer, Camera, Context};
 use crate::state::app::lock;
+use crate::state::accounts::Privilege;
 use crate::state::lockout::Client;
 use heapless::Deque;
 use std::fmt::Write;
@@ -181,6 +184,12 @@ impl Table {
     }
 }
 
+/// Whether the request may act on a subscription: its holder's, or an
+/// Administrator's. Anyone else is told it does not exist.
+fn ours(ctx: &Context, me: &Holder, s: &Subscription) -> bool {
+    &s.holder == me || ctx.session.privilege == Privilege::Administrator
+}
+
 fn unknown() -> SoapFault {
     SoapFault::sender(&["ter:InvalidArgVal", "ter:ResourceUnknown"], "no such subscription")
 }
@@ -228,7 +237,8 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             let limit = env.text("MessageLimit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(QUEUE).clamp(1, QUEUE);
             let deadline = Instant::now() + wait;
             let mut table = lock(&events.table);
-            let live = |s: &Subscription| s.id == id && s.ends > cam.shared.now();
+            let me = holder(ctx);
+            let live = |s: &Subscription| s.id == id && s.ends > cam.shared.now() && ours(ctx, &me, s);
             let s = table.subscriptions.iter_mut().find(|s| live(s)).ok_or_else(unknown)?;
             s.pulls = s.pulls.wrapping_add(1);
             let this_pull = s.pulls;
@@ -257,15 +267,17 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             let id = subscription_id(ctx)?;
             let ends = now + life(env.text("TerminationTime"), wall)?;
             let mut table = lock(&events.table);
-            let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > now).ok_or_else(unknown)?;
+            let me = holder(ctx);
+            let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > now && ours(ctx, &me, s)).ok_or_else(unknown)?;
             s.ends = ends;
             format!("<wsnt:RenewResponse>{}</wsnt:RenewResponse>", times(ends))
         }
         "Unsubscribe" => {
             let id = subscription_id(ctx)?;
+            let me = holder(ctx);
             let mut table = lock(&events.table);
             let before = table.subscriptions.len();
-            table.subscriptions.retain(|s| s.id != id);
+            table.subscriptions.retain(|s| s.id != id || !ours(ctx, &me, s));
             if table.subscriptions.len() == before {
                 return Err(unknown());
             }
@@ -276,7 +288,8 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             let id = subscription_id(ctx)?;
             let mut table = lock(&events.table);
             let motion = table.motion;
-            let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > now).ok_or_else(unknown)?;
+            let me = holder(ctx);
+            let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > now && ours(ctx, &me, s)).ok_or_else(unknown)?;
             s.push(Message { at: wall, motion, initial: true });
             events.arrived.notify_all();
             "<tev:SetSynchronizationPointResponse/>".to_string()

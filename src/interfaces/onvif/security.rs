@@ -38,11 +38,14 @@ pub fn username_token(app: &Shared, env: &Envelope, peer: IpAddr, now: i64) -> R
     if is_digest && (nonce.is_none() || created.is_none()) {
         return Err(SoapFault::not_authorized("a password digest needs a nonce and a creation time"));
     }
-    if let Some(nonce) = &nonce {
-        if !lock(&app.token_nonces).first_use(nonce) {
-            log::info!("{peer}: a UsernameToken nonce used again");
-            return Err(SoapFault::not_authorized("the token's nonce was used before"));
-        }
+    let used_before = || {
+        log::info!("{peer}: a UsernameToken nonce used again");
+        SoapFault::not_authorized("the token's nonce was used before")
+    };
+    // A nonce is recorded only once its token has verified (below): tokens
+    // that fail, sent by anyone, push no real one out of the ring.
+    if nonce.as_deref().is_some_and(|n| lock(&app.token_nonces).seen(n)) {
+        return Err(used_before());
     }
     let given = password.text.as_str();
     let account = login(app, peer, Claim::Account(user), |accounts| {
@@ -60,6 +63,10 @@ pub fn username_token(app: &Shared, env: &Envelope, peer: IpAddr, now: i64) -> R
         }
     })
     .map_err(|r| SoapFault::not_authorized(r.fault(401).reason.into_owned()))?;
+    // Two copies of one token verified at once: the second is a replay.
+    if nonce.as_deref().is_some_and(|n| !lock(&app.token_nonces).first_use(n)) {
+        return Err(used_before());
+    }
     if !is_digest {
         app.seal_on_login(user, given);
     }

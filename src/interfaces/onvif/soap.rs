@@ -71,6 +71,10 @@ impl SoapFault {
     pub fn not_authorized(reason: impl Into<String>) -> SoapFault {
         SoapFault::sender(&["ter:NotAuthorized"], reason)
     }
+    /// An envelope of another SOAP version than 1.2 (or none).
+    pub fn version_mismatch() -> SoapFault {
+        SoapFault { status: 500, code: "env:VersionMismatch", subcodes: &[], reason: "a SOAP 1.2 envelope is required".into() }
+    }
     /// `ter:ActionNotSupported`.
     pub fn not_supported(operation: &str) -> SoapFault {
         SoapFault::receiver(&["ter:ActionNotSupported"], format!("{operation} is not supported"))
@@ -112,6 +116,27 @@ fn element(e: &BytesStart, depth: usize) -> Result<Element, SoapFault> {
     Ok(Element { name: local(e.name().as_ref()), depth, attrs, text: String::new() })
 }
 
+const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+
+/// Whether the root is SOAP 1.2's `Envelope`: its namespace can only be
+/// declared on itself.
+fn soap12_root(root: &BytesStart) -> Result<(), SoapFault> {
+    let name = root.name();
+    let qualified: &str = name.as_ref();
+    let (declaration, local) = match qualified.split_once(':') {
+        Some((prefix, local)) => (format!("xmlns:{prefix}"), local),
+        None => ("xmlns".to_string(), qualified),
+    };
+    if local != "Envelope" {
+        return Ok(());
+    }
+    let declared = root.attributes().flatten().find(|a| a.key.as_ref() == declaration).map(|a| a.value.into_owned());
+    match declared {
+        Some(ns) if ns == SOAP12 => Ok(()),
+        _ => Err(SoapFault::version_mismatch()),
+    }
+}
+
 fn malformed() -> SoapFault {
     SoapFault::sender(&["ter:WellFormed"], "the envelope is not well-formed XML")
 }
@@ -126,8 +151,19 @@ impl Envelope {
         let mut reader = Reader::from_reader(bytes);
         let mut elements: Vec<Element> = Vec::new();
         let mut open: Vec<usize> = Vec::new();
+        // The root's namespace, judged once the document is known to be
+        // well-formed.
+        let mut version = Ok(());
         loop {
             let event = reader.read_event().map_err(|_| malformed())?;
+            // One root, and nothing but white space after it.
+            let after_root = open.is_empty() && !elements.is_empty();
+            match &event {
+                Event::Start(_) | Event::Empty(_) | Event::CData(_) | Event::GeneralRef(_) if after_root => return Err(malformed()),
+                Event::Text(t) if after_root && !t.trim().is_empty() => return Err(malformed()),
+                Event::Start(e) | Event::Empty(e) if elements.is_empty() => version = soap12_root(e),
+                _ => {}
+            }
             match event {
                 Event::Start(_) | Event::Empty(_) if elements.len() >= MAX_ELEMENTS || open.len() >= MAX_DEPTH => {
                     return Err(SoapFault::sender(&["ter:InvalidArgs"], "the envelope is too complex"));
@@ -174,6 +210,7 @@ impl Envelope {
         if !open.is_empty() || elements.first().is_none_or(|e| e.name != "Envelope") {
             return Err(malformed());
         }
+        version?;
         let body = elements.iter().position(|e| e.depth == 1 && e.name == "Body").ok_or_else(malformed)?;
         let operation = body + 1;
         if elements.get(operation).is_none_or(|e| e.depth != 2) {
@@ -205,6 +242,17 @@ impl Envelope {
     /// The text of the first element of this name in the operation.
     pub fn text(&self, name: &str) -> Option<&str> {
         self.find(name).map(|e| e.text.as_str())
+    }
+
+    /// The elements inside each element named `outer` in the operation, one
+    /// slice per such element, in order.
+    pub fn each_within<'e>(&'e self, outer: &'e str) -> impl Iterator<Item = &'e [Element]> + 'e {
+        let from = self.operation;
+        self.elements[from..].iter().enumerate().filter(move |(_, e)| e.name == outer).map(move |(i, e)| {
+            let start = from + i + 1;
+            let end = self.elements[start..].iter().position(|c| c.depth <= e.depth).map_or(self.elements.len(), |n| start + n);
+            &self.elements[start..end]
+        })
     }
 
     /// The elements inside the first element named `outer`, in order.
@@ -285,7 +333,8 @@ pub fn duration_ms(s: &str) -> Option<u64> {
 }
 
 /// An `xs:dateTime` in UTC or with an offset (`2026-11-23T18:00:00Z`,
-/// fractions allowed), as Unix seconds.
+/// fractions allowed), as Unix seconds. Every part is range-checked before
+/// any arithmetic: a year of 0-9999, an offset of at most 14:59.
 pub fn datetime(s: &str) -> Option<i64> {
     let s = s.trim();
     let (date, time) = s.split_once('T')?;
@@ -297,14 +346,15 @@ pub fn datetime(s: &str) -> Option<i64> {
         let (c, off) = time.split_at(i);
         let sign = if off.starts_with('-') { -1 } else { 1 };
         let (h, m) = off[1..].split_once(':')?;
-        (c, sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60))
+        let (h, m) = (h.parse::<i64>().ok().filter(|h| (0..=14).contains(h))?, m.parse::<i64>().ok().filter(|m| (0..=59).contains(m))?);
+        (c, sign * (h * 3600 + m * 60))
     } else {
         (time, 0)
     };
     let clock = clock.split('.').next()?;
     let mut c = clock.splitn(3, ':').map(|p| p.parse::<i64>().ok());
     let (h, mi, se) = (c.next()??, c.next()??, c.next()??);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || se > 60 {
+    if !(0..=9999).contains(&y) || !(1..=12).contains(&mo) || !(1..=31).contains(&da) || !(0..=23).contains(&h) || !(0..=59).contains(&mi) || !(0..=60).contains(&se) {
         return None;
     }
     Some(crate::interfaces::time::days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se - offset)
@@ -319,6 +369,16 @@ pub fn format_datetime(unix: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn datetimes_out_of_range_are_refused_before_any_arithmetic() {
+        assert_eq!(datetime("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(datetime("2026-01-01T01:00:00+01:00"), Some(1_767_225_600));
+        assert_eq!(datetime("99999999999999999-01-01T00:00:00Z"), None);
+        assert_eq!(datetime("2026-01-01T00:00:00+99999999999999:00"), None);
+        assert_eq!(datetime("2026-01-01T00:00:00+01:99999999999999"), None);
+        assert_eq!(datetime("2026-01-01T-9999999999999999:00:00Z"), None);
+    }
 
     #[test]
     fn envelopes_are_read_and_bounded() {

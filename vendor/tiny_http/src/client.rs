@@ -91,7 +91,17 @@ pub(crate) fn parse_head(bytes: &[u8]) -> Parsed {
         if line.len() > MAX_LINE || headers.len() >= MAX_HEADERS {
             return Parsed::Refused(StatusCode(431));
         }
+        // camcgi: a control character in a field (NUL, ESC, ...) is refused
+        // (RFC 9110 5.5), not handed on; a tab is whitespace.
+        if line.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            return Parsed::Refused(StatusCode(400));
+        }
         match text.and_then(|l| Header::from_str(l).ok()) {
+            // camcgi: a second Host is refused (RFC 9112 3.2): which one a
+            // proxy and the camera each took would differ.
+            Some(h) if h.field.equiv("Host") && headers.iter().any(|k: &Header| k.field.equiv("Host")) => {
+                return Parsed::Refused(StatusCode(400));
+            }
             Some(h) => headers.push(h),
             None => return Parsed::Refused(StatusCode(400)),
         }

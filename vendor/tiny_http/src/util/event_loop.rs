@@ -117,9 +117,7 @@ impl Outbox {
     fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
-}
 
-impl Outbox {
     /// Writes `bytes` blocking, each write's progress marked, so that a
     /// client taking a large answer steadily is seen to make progress.
     fn write_blocking(&self, mut bytes: &[u8]) -> io::Result<()> {
