@@ -47,9 +47,24 @@ pub fn login(
     claim: Claim,
     check: impl FnOnce(&Accounts) -> Option<&Account>,
 ) -> Result<Account, Refusal> {
+    login_confirmed(app, peer, claim, |accounts| check(accounts).cloned(), || Ok(()), |refusal| refusal)
+}
+
+/// As [`login`], but credentials that verify count as a success (forgiving
+/// the client's failures and earning it the account's trust) only once
+/// `confirm` accepts them: a right HTTP Digest answer that is replayed or to
+/// a stale nonce is refused with `confirm`'s error and counts neither way.
+pub fn login_confirmed<E>(
+    app: &Shared,
+    peer: IpAddr,
+    claim: Claim,
+    check: impl FnOnce(&Accounts) -> Option<Account>,
+    confirm: impl FnOnce() -> Result<(), E>,
+    refused: impl Fn(Refusal) -> E,
+) -> Result<Account, E> {
     let now = app.now();
     if lock(&app.lockout).is_locked(peer, claim, now) {
-        return Err(Refusal::LockedOut);
+        return Err(refused(Refusal::LockedOut));
     }
     let (account, known) = {
         let accounts = lock(&app.accounts);
@@ -57,18 +72,18 @@ pub fn login(
             Claim::Account(name) => accounts.get(name).is_some(),
             Claim::Digest => false,
         };
-        (check(&accounts).cloned(), known)
+        (check(&accounts), known)
     };
-    let mut lockout = lock(&app.lockout);
     match account {
         Some(account) => {
-            lockout.success(peer, &account.name, now);
+            confirm()?;
+            lock(&app.lockout).success(peer, &account.name, now);
             Ok(account)
         }
         None => {
-            lockout.failure(peer, claim, known, now);
+            lock(&app.lockout).failure(peer, claim, known, now);
             log::info!("{peer}: failed login");
-            Err(Refusal::Wrong)
+            Err(refused(Refusal::Wrong))
         }
     }
 }

@@ -6,8 +6,8 @@
 use crate::api::digest::{self, REALM};
 use crate::api::query::Params;
 use crate::api::xml::Fault;
-use crate::interfaces::auth::{login, Refusal};
-use crate::state::accounts::Account;
+use crate::interfaces::auth::{login, login_confirmed, Refusal};
+use crate::state::accounts::{Account, Accounts};
 use crate::state::app::{lock, Shared};
 use crate::state::lockout::Claim;
 use crate::state::nonces::Use;
@@ -61,27 +61,36 @@ pub fn password_login(app: &Shared, peer: IpAddr, user: &str, password: &str) ->
 
 /// Checks an HTTP Digest answer: a wrong one is a failed login; a right
 /// one to an old nonce is [`STALE_NONCE`], to a used count [`REPLAYED_NONCE`].
+/// A Digest answer: a right one is a success only on a fresh nonce count;
+/// one that is replayed or to a stale nonce earns nothing (no trust, no
+/// forgiven failures) and fails nobody.
 fn digest_login(app: &Shared, answer: &digest::Answer, presented: &Presented) -> Result<Account, Fault> {
-    let account = login(app, presented.peer, Claim::Account(answer.username), |accounts| {
-        accounts.get(answer.username).filter(|a| a.enabled).filter(|a| {
-            a.password(&app.key).is_some_and(|password| {
-                answer.realm == REALM && answer.uri == presented.uri && answer.is_right(&password, presented.method)
-            })
-        })
-    })
-    .map_err(|r| r.fault(401))?;
-    let nonce_use = match answer.count() {
-        Some(nc) => lock(&app.nonces).take(answer.nonce, nc, app.now()),
-        None => Use::Replayed,
-    };
-    match nonce_use {
-        Use::Fresh => Ok(account),
-        Use::Stale => Err(Fault::new(401, STALE_NONCE)),
-        Use::Replayed => {
-            log::info!("{}: a Digest nonce count used again", presented.peer);
-            Err(Fault::new(401, REPLAYED_NONCE))
+    let fresh = || {
+        let nonce_use = match answer.count() {
+            Some(nc) => lock(&app.nonces).take(answer.nonce, nc, app.now()),
+            None => Use::Replayed,
+        };
+        match nonce_use {
+            Use::Fresh => Ok(()),
+            Use::Stale => Err(Fault::new(401, STALE_NONCE)),
+            Use::Replayed => {
+                log::info!("{}: a Digest nonce count used again", presented.peer);
+                Err(Fault::new(401, REPLAYED_NONCE))
+            }
         }
-    }
+    };
+    let right = |accounts: &Accounts| -> Option<Account> {
+        accounts
+            .get(answer.username)
+            .filter(|a| a.enabled)
+            .filter(|a| {
+                a.password(&app.key).is_some_and(|password| {
+                    answer.realm == REALM && answer.uri == presented.uri && answer.is_right(&password, presented.method)
+                })
+            })
+            .cloned()
+    };
+    login_confirmed(app, presented.peer, Claim::Account(answer.username), right, fresh, |r| r.fault(401))
 }
 
 /// The account an `Authorization` header names, by Digest or (when

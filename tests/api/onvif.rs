@@ -1,6 +1,7 @@
 //! ONVIF, HTTP Digest and WS-Discovery, driven by the clients integrators
 //! use (skipped loudly where they are not installed: `.ci/run` installs them).
 
+use crate::bounds::{discoverable_camera, probe};
 use crate::common::*;
 use camcgi_hal::mock::Call as MockCall;
 use camcgi_hal::PtzCommand;
@@ -242,8 +243,6 @@ fn onvif_refuses_without_credentials_except_the_pre_authentication_set() {
     let r = soap(port, DEVICE, "<GetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "");
     assert_fault(&r, 404, DEVICE, "not found");
 }
-
-use crate::bounds::{discoverable_camera, probe};
 
 #[test]
 fn ws_discovery_answers_probes_unless_non_discoverable() {

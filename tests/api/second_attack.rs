@@ -202,3 +202,42 @@ fn point12_digest_nonces_show_neither_uptime_nor_how_many_were_given_out() {
     let ok = cam.get_with("/cgi-bin/snapshot.cgi?stream=1", &digest_answer("GET", "/cgi-bin/snapshot.cgi?stream=1", "admin", "123456", &nonce, 1));
     assert_eq!(ok.status, 200, "{}", ok.text());
 }
+
+/// A GET from `source` with extra header lines.
+fn get_from(source: std::net::Ipv4Addr, port: u16, target: &str, headers: &str) -> Resp {
+    let mut s = crate::bounds::connect_from(source, port, None);
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Connection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    parse_response(&got)
+}
+
+#[test]
+fn point2_a_replayed_digest_answer_earns_no_trust() {
+    use std::net::Ipv4Addr;
+    let cam = Cam::start();
+    let port = cam.port();
+    const SNAPSHOT: &str = "/cgi-bin/snapshot.cgi?stream=1";
+    let nonce = challenge_nonce(&cam.get(SNAPSHOT));
+    let sniffed = digest_answer("GET", SNAPSHOT, "admin", "123456", &nonce, 1);
+    // The administrator's own login, from 127.0.0.1: that client is trusted.
+    assert_eq!(get_from(Ipv4Addr::LOCALHOST, port, SNAPSHOT, &sniffed).status, 200);
+    // The sniffed header replayed from four other addresses.
+    for n in 2..6 {
+        let r = get_from(Ipv4Addr::new(127, 0, 6, n), port, SNAPSHOT, &sniffed);
+        assert_fault(&r, 401, "/cgi-bin/snapshot", "nonce replayed");
+    }
+    // Guesses at the account from five more addresses lock it...
+    for n in 10..15 {
+        let r = get_from(Ipv4Addr::new(127, 0, 6, n), port, "/cgi-bin/getuid?username=admin&password=guess", "");
+        assert_fault(&r, 400, "/cgi-bin/getuid", "password error");
+    }
+    let stranger = get_from(Ipv4Addr::new(127, 0, 6, 20), port, "/cgi-bin/getuid?username=admin&password=123456", "");
+    assert_fault(&stranger, 400, "/cgi-bin/getuid", "too many failed logins");
+    // ...but spare the client that logged in itself, not those that replayed.
+    let own = get_from(Ipv4Addr::LOCALHOST, port, "/cgi-bin/getuid?username=admin&password=123456", "");
+    assert_eq!(own.status, 200, "{}", own.text());
+    let replayer = get_from(Ipv4Addr::new(127, 0, 6, 2), port, "/cgi-bin/getuid?username=admin&password=123456", "");
+    assert_fault(&replayer, 400, "/cgi-bin/getuid", "too many failed logins");
+}
