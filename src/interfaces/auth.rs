@@ -66,14 +66,7 @@ pub fn login_confirmed<E>(
     if lock(&app.lockout).is_locked(peer, claim, now) {
         return Err(refused(Refusal::LockedOut));
     }
-    let (account, known) = {
-        let accounts = lock(&app.accounts);
-        let known = match claim {
-            Claim::Account(name) => accounts.get(name).is_some(),
-            Claim::Digest => false,
-        };
-        (check(&accounts), known)
-    };
+    let account = check(&lock(&app.accounts));
     match account {
         Some(account) => {
             confirm()?;
@@ -81,7 +74,7 @@ pub fn login_confirmed<E>(
             Ok(account)
         }
         None => {
-            lock(&app.lockout).failure(peer, claim, known, now);
+            lock(&app.lockout).failure(peer, claim, now);
             log::info!("{peer}: failed login");
             Err(refused(Refusal::Wrong))
         }

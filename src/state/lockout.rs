@@ -18,10 +18,15 @@
 //!   the clients any account trusts as long as they have failed nothing lately
 //!   themselves (otherwise a user's own good logins would buy guesses at
 //!   every account's digest).
+//! - A name that is no account locks exactly as one that is: the answers
+//!   never tell which names exist (behaviour.md).
 //! - The client table never drops a client that has live failures or a lock.
 //!   When it is full of them, failures from untracked clients count on one
 //!   shared overflow entry, which locks every untracked client together:
 //!   rotating addresses fills the table and then locks, it never unlocks.
+//!   The account table does the same for names: spraying names fills it and
+//!   then locks every untracked name together (sparing, as the digest account
+//!   does, clients an account trusts that have failed nothing lately).
 
 use heapless::Vec as FixedVec;
 use std::net::IpAddr;
@@ -148,6 +153,8 @@ pub struct Lockout {
     /// Every client the client table had no room for.
     overflow: Strikes<u64>,
     accounts: FixedVec<AccountEntry, ACCOUNTS>,
+    /// Every name the account table had no room for.
+    account_overflow: Strikes<()>,
 }
 
 impl Lockout {
@@ -163,6 +170,12 @@ impl Lockout {
         self.accounts.iter().any(|a| a.trusts(client))
     }
 
+    /// Whether a client some account trusts has failed nothing lately: it is
+    /// spared the locks that no single account's trust decides.
+    fn trusted_and_clean(&self, client: Client, now: Duration) -> bool {
+        self.trusted_anywhere(client) && self.client(client).is_none_or(|e| !e.strikes.live(now))
+    }
+
     /// Whether a login from `addr` naming `claim` is refused now, before its
     /// credentials are looked at.
     pub fn is_locked(&self, addr: IpAddr, claim: Claim, now: Duration) -> bool {
@@ -174,22 +187,22 @@ impl Lockout {
         if client_locked {
             return true;
         }
-        let Some(account) = self.account(claim.key()) else { return false };
+        let Some(account) = self.account(claim.key()) else {
+            return self.account_overflow.locked(now) && !self.trusted_and_clean(client, now);
+        };
         let spared = match claim {
             Claim::Account(_) => account.trusts(client),
             // Any account's trust would do here, so an account holder's own
             // good logins could buy guesses at every digest: a trusted client
             // is spared only while it has failed nothing itself.
-            Claim::Digest => {
-                self.trusted_anywhere(client) && self.client(client).is_none_or(|e| !e.strikes.live(now))
-            }
+            Claim::Digest => self.trusted_and_clean(client, now),
         };
         account.strikes.locked(now) && !spared
     }
 
-    /// Records a failed login. `known` says whether the claimed account exists:
-    /// failures on names that do not exist count for the client only.
-    pub fn failure(&mut self, addr: IpAddr, claim: Claim, known: bool, now: Duration) {
+    /// Records a failed login, for the client and for the name it claimed,
+    /// whether or not that name is an account.
+    pub fn failure(&mut self, addr: IpAddr, claim: Claim, now: Duration) {
         let client = Client::of(addr);
         let key = claim.key();
         let slot = self.client_slot(client, now);
@@ -205,9 +218,7 @@ impl Lockout {
                 log::warn!("{FAILURES} failed logins within {}s from clients beyond the table: all of them locked out", WINDOW.as_secs());
             }
         }
-        if known || claim == Claim::Digest {
-            self.account_failure(key, now);
-        }
+        self.account_failure(key, now);
     }
 
     /// The index of a client's entry, made if there is room (a stale entry
@@ -239,7 +250,13 @@ impl Lockout {
     }
 
     fn account_failure(&mut self, key: u64, now: Duration) {
-        let Some(account) = self.account_slot(key, now) else { return };
+        let Some(account) = self.account_slot(key, now) else {
+            if self.account_overflow.strike(now, ()) {
+                self.account_overflow.locked_until = Some(now + WINDOW);
+                log::warn!("{FAILURES} failed logins within {}s on names beyond the table: all of them locked", WINDOW.as_secs());
+            }
+            return;
+        };
         if !account.strikes.strike(now, ()) {
             return;
         }
@@ -285,15 +302,15 @@ mod tests {
     fn five_failures_in_a_minute_lock_the_client_for_a_minute() {
         let mut l = Lockout::default();
         for i in 0..4 {
-            l.failure(v4(1), ADMIN, true, S(i * 10));
+            l.failure(v4(1), ADMIN, S(i * 10));
         }
         assert!(!l.is_locked(v4(1), ADMIN, S(40)));
-        l.failure(v4(1), ADMIN, true, S(59));
+        l.failure(v4(1), ADMIN, S(59));
         assert!(l.is_locked(v4(1), Claim::Account("other"), S(60)));
         assert!(l.is_locked(v4(1), ADMIN, S(118)));
         assert!(!l.is_locked(v4(1), Claim::Account("other"), S(119)));
         for i in 0..5 {
-            l.failure(v4(2), Claim::Account("nobody"), false, S(200 + i * 20));
+            l.failure(v4(2), Claim::Account("nobody"), S(200 + i * 20));
         }
         assert!(!l.is_locked(v4(2), ADMIN, S(281)), "failures spread over more than a minute");
     }
@@ -303,19 +320,19 @@ mod tests {
         let mut l = Lockout::default();
         for round in 0..2 {
             for i in 0..2 {
-                l.failure(v4(1), ADMIN, true, S(round * 10 + i));
+                l.failure(v4(1), ADMIN, S(round * 10 + i));
             }
             l.success(v4(1), "mallory", S(round * 10 + 5));
         }
         assert!(!l.is_locked(v4(1), ADMIN, S(30)));
-        l.failure(v4(1), ADMIN, true, S(31));
+        l.failure(v4(1), ADMIN, S(31));
         assert!(l.is_locked(v4(1), ADMIN, S(32)), "four admin failures and one more lock despite mallory's logins");
         let mut l = Lockout::default();
         for i in 0..4 {
-            l.failure(v4(1), ADMIN, true, S(i));
+            l.failure(v4(1), ADMIN, S(i));
         }
         l.success(v4(1), "admin", S(5));
-        l.failure(v4(1), ADMIN, true, S(6));
+        l.failure(v4(1), ADMIN, S(6));
         assert!(!l.is_locked(v4(1), ADMIN, S(7)), "the account's own login forgives its typos");
     }
 
@@ -337,7 +354,7 @@ mod tests {
         let mut now = 10;
         for (round, lock) in [60u64, 120, 240].into_iter().enumerate() {
             for i in 0..5u8 {
-                l.failure(v4(i + 10 * round as u8), ADMIN, true, S(now));
+                l.failure(v4(i + 10 * round as u8), ADMIN, S(now));
             }
             assert!(l.is_locked(v4(99), ADMIN, S(now)), "round {round}");
             assert!(!l.is_locked(v4(200), ADMIN, S(now)), "the trusted client still logs in");
@@ -354,11 +371,11 @@ mod tests {
         let mut l = Lockout::default();
         let addr = |i: u32| -> IpAddr { IpAddr::V6(std::net::Ipv6Addr::from(u128::from(i) << 64)) };
         for i in 0..5 {
-            l.failure(addr(0), Claim::Account("x"), false, S(i));
+            l.failure(addr(0), Claim::Account("x"), S(i));
         }
         assert!(l.is_locked(addr(0), ADMIN, S(5)));
         for i in 1..200u32 {
-            l.failure(addr(i), Claim::Account("x"), false, S(6));
+            l.failure(addr(i), Claim::Account("x"), S(6));
         }
         assert!(l.is_locked(addr(0), ADMIN, S(7)), "rotating addresses never unlock a locked one");
         assert!(l.is_locked(addr(500), ADMIN, S(7)), "an untracked client is locked once the overflow is");
@@ -366,11 +383,37 @@ mod tests {
     }
 
     #[test]
+    fn a_name_that_is_no_account_locks_as_one_that_is() {
+        let mut l = Lockout::default();
+        for i in 0..5u8 {
+            l.failure(v4(i), Claim::Account("ghost"), S(1));
+            l.failure(v4(i + 10), ADMIN, S(1));
+        }
+        assert!(l.is_locked(v4(50), Claim::Account("ghost"), S(2)));
+        assert!(l.is_locked(v4(50), ADMIN, S(2)));
+        assert!(!l.is_locked(v4(50), Claim::Account("other"), S(2)));
+    }
+
+    #[test]
+    fn a_full_account_table_locks_untracked_names_together_except_for_trusted_clients() {
+        let mut l = Lockout::default();
+        l.success(v4(200), "admin", S(0));
+        // Each name once, from clients that stay under their own limit.
+        for i in 0..(ACCOUNTS as u32 + 5) {
+            let name = format!("name{i}");
+            l.failure(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0100 + i)), Claim::Account(&name), S(1));
+        }
+        assert!(l.is_locked(v4(50), Claim::Account("never-seen"), S(2)), "names beyond the table lock together");
+        assert!(!l.is_locked(v4(200), Claim::Account("never-seen"), S(2)), "a trusted client that failed nothing is spared");
+        assert!(!l.is_locked(v4(50), Claim::Account("never-seen"), S(61)));
+    }
+
+    #[test]
     fn digest_failures_lock_digest_logins_except_from_trusted_clients() {
         let mut l = Lockout::default();
         l.success(v4(200), "operator", S(0));
         for i in 0..5u8 {
-            l.failure(v4(i), Claim::Digest, false, S(1));
+            l.failure(v4(i), Claim::Digest, S(1));
         }
         assert!(l.is_locked(v4(50), Claim::Digest, S(2)));
         assert!(!l.is_locked(v4(50), ADMIN, S(2)));
@@ -378,7 +421,7 @@ mod tests {
         // A user who logs in and then guesses digests loses the exemption at the first guess.
         l.success(v4(60), "mallory", S(3));
         assert!(!l.is_locked(v4(60), Claim::Digest, S(3)));
-        l.failure(v4(60), Claim::Digest, false, S(3));
+        l.failure(v4(60), Claim::Digest, S(3));
         assert!(l.is_locked(v4(60), Claim::Digest, S(4)));
     }
 }

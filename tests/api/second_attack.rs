@@ -241,3 +241,24 @@ fn point2_a_replayed_digest_answer_earns_no_trust() {
     let replayer = get_from(Ipv4Addr::new(127, 0, 6, 2), port, "/cgi-bin/getuid?username=admin&password=123456", "");
     assert_fault(&replayer, 400, "/cgi-bin/getuid", "too many failed logins");
 }
+
+#[test]
+fn point3_the_lockout_does_not_tell_which_names_exist() {
+    use std::net::Ipv4Addr;
+    let cam = Cam::start();
+    let port = cam.port();
+    let answers: Vec<Resp> = ["admin", "ghost"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let base = 30 + 10 * i as u8;
+            for n in 0..5 {
+                let r = get_from(Ipv4Addr::new(127, 0, 7, base + n), port, &format!("/cgi-bin/getuid?username={name}&password=guess"), "");
+                assert_fault(&r, 400, "/cgi-bin/getuid", "password error");
+            }
+            get_from(Ipv4Addr::new(127, 0, 7, base + 5), port, &format!("/cgi-bin/getuid?username={name}&password=guess"), "")
+        })
+        .collect();
+    assert_fault(&answers[0], 400, "/cgi-bin/getuid", "too many failed logins");
+    assert_fault(&answers[1], 400, "/cgi-bin/getuid", "too many failed logins");
+}

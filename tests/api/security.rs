@@ -114,9 +114,11 @@ fn point2_rotating_addresses_never_unlock_a_locked_one_and_a_full_table_locks() 
         assert_fault(&cam.get(&getuid("nobody", "guess")), 400, GETUID, "password error");
     }
     assert_fault(&cam.get(&getuid("admin", "123456")), 400, GETUID, "too many failed logins");
-    // 79 more addresses, one failure each: more than the table holds.
-    for n in 2..=80 {
-        request_from(loopback(n), cam.port(), &getuid("nobody", "guess"), "");
+    // 79 more addresses, one failure each: more than the table holds. The
+    // names vary, four failures at most each, so that no name locks first
+    // (a locked name refuses before anything is counted).
+    for n in 2..=80u8 {
+        request_from(loopback(n), cam.port(), &getuid(&format!("name{}", n % 20), "guess"), "");
     }
     assert_fault(&cam.get(&getuid("admin", "123456")), 400, GETUID, "too many failed logins");
     // An address the table had no room for is locked with the overflow.
