@@ -67,9 +67,10 @@ pub fn wrapped(bin: &str) -> std::process::Command {
 /// three thousand, with other threads connecting and starting threads; in
 /// CI a client test never ended, and a camera never said where it listens).
 /// A child still running this test binary after `STUCK` is killed and
-/// spawned again.
+/// spawned again. With musl, the spawn itself waits for the child's exec
+/// (a pipe `posix_spawn` reads), so a watchdog looks for stuck children of
+/// this process while the spawn is under way.
 pub fn spawn(command: &mut std::process::Command) -> std::io::Result<std::process::Child> {
-    const STUCK: Duration = Duration::from_secs(10);
     const ATTEMPTS: usize = 3;
     if !emulated() {
         return command.spawn();
@@ -78,7 +79,12 @@ pub fn spawn(command: &mut std::process::Command) -> std::io::Result<std::proces
         return command.spawn();
     };
     for _ in 0..ATTEMPTS {
-        let mut child = command.spawn()?;
+        let mut child = watched(&this_binary, || command.spawn())?;
+        if killed_stuck().contains(&child.id()) {
+            let _ = child.wait();
+            say(&format!("NOTE: a child stuck in its spawn under qemu-user was killed and is spawned again: {command:?}"));
+            continue;
+        }
         let forked = std::time::Instant::now();
         while runs_binary(child.id(), &this_binary) && forked.elapsed() < STUCK {
             std::thread::sleep(Duration::from_millis(2));
@@ -91,6 +97,67 @@ pub fn spawn(command: &mut std::process::Command) -> std::io::Result<std::proces
         say(&format!("NOTE: a child stuck before its exec under qemu-user was killed and is spawned again: {command:?}"));
     }
     Err(std::io::Error::other(format!("stuck before its exec under qemu-user {ATTEMPTS} times: {command:?}")))
+}
+
+/// How long a child may run this test binary before it counts as stuck.
+const STUCK: Duration = Duration::from_secs(10);
+
+/// The children the watchdog killed, stuck before their exec.
+fn killed_stuck() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    static KILLED: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+    KILLED.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs `spawning` while a watchdog kills (and records in `killed_stuck`)
+/// every child of this process that has run this test binary for `STUCK`.
+fn watched<T>(this_binary: &std::ffi::OsStr, spawning: impl FnOnce() -> T) -> T {
+    use std::sync::atomic::AtomicBool;
+    let done = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let (done, this_binary) = (done.clone(), this_binary.to_os_string());
+        std::thread::spawn(move || {
+            let mut seen: Vec<(u32, std::time::Instant)> = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                for pid in children_of(std::process::id()) {
+                    if !runs_binary(pid, &this_binary) {
+                        continue;
+                    }
+                    let first = match seen.iter().find(|(p, _)| *p == pid) {
+                        Some((_, t)) => *t,
+                        None => {
+                            seen.push((pid, std::time::Instant::now()));
+                            continue;
+                        }
+                    };
+                    if first.elapsed() >= STUCK {
+                        let mut killed = killed_stuck();
+                        if !killed.contains(&pid) {
+                            killed.push(pid);
+                            let target = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap_or(0));
+                            let _ = nix::sys::signal::kill(target, nix::sys::signal::Signal::SIGKILL);
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        })
+    };
+    let out = spawning();
+    done.store(true, Ordering::SeqCst);
+    let _ = watchdog.join();
+    out
+}
+
+/// The processes whose parent is `parent`, from /proc.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // The parent is the second field after the command, which is in parentheses.
+            stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok()) == Some(parent)
+        })
+        .collect()
 }
 
 /// Whether process `pid` runs a program of this name, by its host command
