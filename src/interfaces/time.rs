@@ -236,6 +236,7 @@ pub fn handle(app: &Shared, time: &Mutex<TimeUnit>, call: &Call) -> Result<Reply
                 return Err(Fault::device(&e));
             }
             log::info!("clock set by hand");
+            app.forward_clock(unix);
         }
     }
     let c = &unit.config;

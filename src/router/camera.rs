@@ -67,9 +67,14 @@ impl App {
     /// Loads every setting (defaults where missing or corrupt) and applies it to the board.
     pub fn load(board: Board, store: Store, listen: SocketAddr, clock: Arc<dyn Monotonic>, policy: Policy, sites: Sites) -> App {
         let ptz_present = board.system.capabilities().ptz;
+        let time = time::load(board.clock, &store);
+        let wall = time.hal.now().unwrap_or_else(|e| {
+            log::error!("the clock: {e}");
+            0
+        });
         App {
             network: Mutex::new(network::load(board.network, &store, listen.port())),
-            time: Mutex::new(time::load(board.clock, &store)),
+            time: Mutex::new(time),
             video: Mutex::new(video::load(board.video, &store)),
             audio: Mutex::new(audio::load(board.audio, &store)),
             osd: Mutex::new(osd::load(board.osd, &store)),
@@ -82,7 +87,7 @@ impl App {
             snapshots: board.snapshots,
             storage: Arc::from(board.storage),
             uploads: Default::default(),
-            shared: Shared::load(store, listen, clock, sites),
+            shared: Shared::load(store, listen, clock, sites, wall),
             events: Default::default(),
             ticks: AtomicU64::new(0),
         }

@@ -7,6 +7,7 @@ use crate::state::lockout::Lockout;
 use crate::state::secret::DeviceKey;
 use crate::state::session::{Session, Sessions, Token};
 use crate::state::store::Store;
+use crate::state::tokens::{self, Tokens};
 use crate::api::xml::Fault;
 use crate::api::origin::Sites;
 use camcgi_hal::{DeviceError, Monotonic};
@@ -86,13 +87,16 @@ pub struct Shared {
     pub access: Mutex<crate::state::access::Access>,
     /// Digest nonces given out.
     pub nonces: Mutex<crate::state::nonces::Nonces>,
-    /// WS-Security nonces seen lately.
-    pub token_nonces: Mutex<crate::state::nonces::SeenNonces>,
+    /// WS-Security's forward clock and the nonces of tokens that verified.
+    pub tokens: Mutex<Tokens>,
 }
 
 impl Shared {
     /// The shared state of a camera whose settings live in `store`.
-    pub fn load(store: Store, listen: SocketAddr, clock: Arc<dyn Monotonic>, sites: Sites) -> Shared {
+    /// `wall` is the wall clock at start (Unix seconds).
+    pub fn load(store: Store, listen: SocketAddr, clock: Arc<dyn Monotonic>, sites: Sites, wall: i64) -> Shared {
+        let mark = store.load(tokens::MARK_FILE, |_: &tokens::Mark| true);
+        let tokens = Tokens::new(wall, mark, clock.now());
         let key = DeviceKey::load_or_create(store.dir());
         let access = store.load(crate::state::access::FILE, |_: &crate::state::access::Access| true).unwrap_or_default();
         let accounts = store.load::<Accounts>(accounts::FILE, Accounts::is_valid).unwrap_or_else(|| Accounts::initial(&key));
@@ -110,7 +114,7 @@ impl Shared {
             sites,
             key,
             nonces: Mutex::new(Default::default()),
-            token_nonces: Mutex::new(Default::default()),
+            tokens: Mutex::new(tokens),
             access: Mutex::new(access),
         }
     }
@@ -126,6 +130,19 @@ impl Shared {
             None | Some("") => Err(Fault::bad("error, parse uid")),
             Some(uid) => lock(&self.sessions).find(uid, self.now()).ok_or(Fault::bad("uid error")),
         }
+    }
+
+    /// Reads WS-Security's forward clock at wall time `wall`, writing it
+    /// down when the wall clock is found set back.
+    pub fn forward_clock(&self, wall: i64) -> i64 {
+        let (forward, mark) = lock(&self.tokens).forward(wall, self.now());
+        if let Some(mark) = mark {
+            log::warn!("the clock was set back to {wall}: UsernameTokens created before {} are refused", forward - tokens::SKEW_SECONDS);
+            if let Err(e) = self.store.save(tokens::MARK_FILE, &mark) {
+                log::error!("{}: not saved: {e}", tokens::MARK_FILE);
+            }
+        }
+        forward
     }
 
     /// Restarts a session's lifetime after a successful request.

@@ -9,3 +9,4 @@ pub mod nonces;
 pub mod secret;
 pub mod session;
 pub mod store;
+pub mod tokens;

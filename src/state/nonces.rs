@@ -168,46 +168,6 @@ impl Nonces {
     }
 }
 
-/// WS-Security nonces seen lately: a UsernameToken whose nonce is among
-/// them is a replay. Kept as SHA-1 digests, in a ring.
-#[derive(Debug, Default)]
-pub struct SeenNonces {
-    ring: heapless::Vec<[u8; 20], SEEN_CAPACITY>,
-    next: usize,
-}
-
-/// WS-Security nonces remembered; a token's `Created` must be recent, so
-/// only a flood of this many logins within that window could push a nonce
-/// out before it goes stale.
-pub const SEEN_CAPACITY: usize = 256;
-
-fn seen_key(nonce: &[u8]) -> [u8; 20] {
-    use sha1::{Digest, Sha1};
-    Sha1::digest(nonce).into()
-}
-
-impl SeenNonces {
-    /// Whether a nonce was recorded, and is still in the ring.
-    pub fn seen(&self, nonce: &[u8]) -> bool {
-        self.ring.contains(&seen_key(nonce))
-    }
-
-    /// Records the nonce of a token that verified; false if it was seen
-    /// already. Only verified tokens are recorded, so tokens that fail
-    /// push no real one out of the ring.
-    pub fn first_use(&mut self, nonce: &[u8]) -> bool {
-        let key = seen_key(nonce);
-        if self.ring.contains(&key) {
-            return false;
-        }
-        if let Err(key) = self.ring.push(key) {
-            self.ring[self.next] = key;
-        }
-        self.next = (self.next + 1) % SEEN_CAPACITY;
-        true
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,16 +245,5 @@ mod tests {
         let also = n.issue(S(400));
         assert_eq!(n.take(&also, 1, S(401)), Use::Fresh, "nothing live was pushed out");
         assert_eq!(n.pushed_out, None);
-    }
-
-    #[test]
-    fn a_token_nonce_is_taken_once() {
-        let mut seen = SeenNonces::default();
-        assert!(seen.first_use(b"abc"));
-        assert!(!seen.first_use(b"abc"));
-        for i in 0..SEEN_CAPACITY as u32 {
-            assert!(seen.first_use(&i.to_le_bytes()));
-        }
-        assert!(seen.first_use(b"abc"), "pushed out of the ring");
     }
 }

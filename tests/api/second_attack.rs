@@ -8,6 +8,7 @@ use std::time::Duration;
 
 const BASIC_ADMIN: &str = "Authorization: Basic YWRtaW46MTIzNDU2\r\n";
 const DEVICE: &str = "/onvif/device_service";
+const INFO: &str = "<GetDeviceInformation xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>";
 const SCHEMA: &str = "xmlns=\"http://www.onvif.org/ver10/schema\"";
 
 #[test]
@@ -180,6 +181,90 @@ fn point1_tokens_that_fail_push_no_real_token_out_and_a_replay_is_refused() {
     assert_soap_fault(&replay, 400, "ter:NotAuthorized", "the token&apos;s nonce was used before");
     let users = soap(port, DEVICE, "<GetUsers xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", BASIC_ADMIN).text();
     assert!(!users.contains("intruder"), "{users}");
+}
+
+/// Sets the camera's clock (UTC) to `offset` seconds from the host's, as an Administrator.
+fn set_clock(port: u16, offset: i64) {
+    let now = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap() + offset;
+    let [y, mo, d, h, mi, s] = camcgi::interfaces::time::civil(now);
+    let body = format!(
+        "<SetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"><DateTimeType>Manual</DateTimeType><DaylightSavings>false</DaylightSavings><UTCDateTime><Time {SCHEMA}><Hour>{h}</Hour><Minute>{mi}</Minute><Second>{s}</Second></Time><Date {SCHEMA}><Year>{y}</Year><Month>{mo}</Month><Day>{d}</Day></Date></UTCDateTime></SetSystemDateAndTime>"
+    );
+    let r = soap(port, DEVICE, &body, BASIC_ADMIN);
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+const CREATE_INTRUDER: &str = "<CreateUsers xmlns=\"http://www.onvif.org/ver10/device/wsdl\"><User><Username xmlns=\"http://www.onvif.org/ver10/schema\">intruder</Username><Password xmlns=\"http://www.onvif.org/ver10/schema\">pwintruder</Password><UserLevel xmlns=\"http://www.onvif.org/ver10/schema\">Administrator</UserLevel></User></CreateUsers>";
+
+fn assert_no_intruder(port: u16) {
+    let users = soap(port, DEVICE, "<GetUsers xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", BASIC_ADMIN).text();
+    assert!(!users.contains("intruder"), "{users}");
+}
+
+#[test]
+fn point1_a_token_from_before_a_restart_is_refused_after_it() {
+    use crate::onvif_soap::token;
+    let cam = Cam::start();
+    let port = cam.port();
+    let real = token("admin", "123456", b"before-the-restart", 0);
+    assert_eq!(post_soap(port, DEVICE, &soap_envelope(&real, INFO), "").status, 200);
+    // Tokens carry whole seconds: the restart comes in a later second.
+    let used = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    while std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() == used {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let cam = cam.power_cycle(Default::default());
+    let port = cam.port();
+    let replay = post_soap(port, DEVICE, &soap_envelope(&real, CREATE_INTRUDER), "");
+    assert_soap_fault(&replay, 400, "ter:NotAuthorized", "the token was created before the camera started");
+    assert_no_intruder(port);
+    let fresh = token("admin", "123456", b"after-the-restart", 0);
+    assert_eq!(post_soap(port, DEVICE, &soap_envelope(&fresh, INFO), "").status, 200);
+}
+
+#[test]
+fn point1_setting_the_clock_back_makes_no_token_fresh_again() {
+    use crate::onvif_soap::token;
+    let cam = Cam::start();
+    let port = cam.port();
+    cam.user_with("op", "Operator");
+    let real = token("admin", "123456", b"sniffed-an-hour-ago", 0);
+    assert_eq!(post_soap(port, DEVICE, &soap_envelope(&real, INFO), "").status, 200);
+    // An hour passes, with the Operator's own logins (more than a ring of
+    // 256 held)...
+    set_clock(port, 3600);
+    for i in 0..300u32 {
+        let own = token("op", "pwop", format!("own-{i}").as_bytes(), 3600);
+        assert_eq!(post_soap(port, DEVICE, &soap_envelope(&own, INFO), "").status, 200);
+    }
+    // ...then the clock is set back to when the token was sniffed.
+    set_clock(port, 0);
+    let replay = post_soap(port, DEVICE, &soap_envelope(&real, CREATE_INTRUDER), "");
+    assert_soap_fault(&replay, 400, "ter:NotAuthorized", "the token was created before the camera&apos;s clock was set back");
+    assert_no_intruder(port);
+    // The mark outlives a restart.
+    let cam = cam.power_cycle(Default::default());
+    let port = cam.port();
+    let again = token("admin", "123456", b"made-after-the-set-back", 0);
+    assert_soap_fault(&post_soap(port, DEVICE, &soap_envelope(&again, INFO), ""), 400, "ter:NotAuthorized", "the token was created before the camera&apos;s clock was set back");
+    assert_eq!(soap(port, DEVICE, INFO, BASIC_ADMIN).status, 200, "HTTP authentication depends on no clock");
+}
+
+#[test]
+fn point1_valid_logins_push_no_fresh_token_out() {
+    use crate::onvif_soap::token;
+    let cam = Cam::start();
+    let port = cam.port();
+    cam.user_with("op", "Operator");
+    let real = token("admin", "123456", b"the-admins-token", 0);
+    assert_eq!(post_soap(port, DEVICE, &soap_envelope(&real, INFO), "").status, 200);
+    for i in 0..1024u32 {
+        let own = token("op", "pwop", format!("own-{i}").as_bytes(), 0);
+        assert_eq!(post_soap(port, DEVICE, &soap_envelope(&own, INFO), "").status, 200);
+    }
+    let replay = post_soap(port, DEVICE, &soap_envelope(&real, CREATE_INTRUDER), "");
+    assert_soap_fault(&replay, 400, "ter:NotAuthorized", "the token is older than the nonces the camera remembers");
+    assert_no_intruder(port);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! WS-Security's UsernameToken: PasswordDigest (`Base64(SHA-1(nonce +
 //! created + password))`) or PasswordText, a recent `Created` and a nonce
-//! used once.
+//! used once (the rules: [`crate::state::tokens`]).
 
 use super::soap::{datetime, Envelope, SoapFault};
 use crate::api::digest::same_text;
@@ -8,12 +8,10 @@ use crate::interfaces::auth::login;
 use crate::state::accounts::Account;
 use crate::state::app::{lock, Shared};
 use crate::state::lockout::Claim;
+use crate::state::tokens::Refusal;
 use base64::Engine;
 use sha1::{Digest, Sha1};
 use std::net::IpAddr;
-
-/// How far a token's `Created` may be from the camera's clock.
-pub const SKEW_SECONDS: i64 = 300;
 
 /// The account a UsernameToken proves, checked against the wall clock
 /// `now` (Unix seconds). Wrong passwords count toward the lockout.
@@ -29,24 +27,23 @@ pub fn username_token(app: &Shared, env: &Envelope, peer: IpAddr, now: i64) -> R
         nonce = Some(b64.decode(n).map_err(|_| SoapFault::not_authorized("the token's nonce is not Base64"))?);
     }
     let created = text("Created");
-    if let Some(created) = created {
-        let at = datetime(created).ok_or_else(|| SoapFault::not_authorized("the token's Created is not a time"))?;
-        if (at - now).abs() > SKEW_SECONDS {
-            return Err(SoapFault::not_authorized("the token's Created is too far from the camera's clock"));
-        }
-    }
+    let created_at = match created {
+        Some(c) => Some(datetime(c).ok_or_else(|| SoapFault::not_authorized("the token's Created is not a time"))?),
+        None => None,
+    };
     if is_digest && (nonce.is_none() || created.is_none()) {
         return Err(SoapFault::not_authorized("a password digest needs a nonce and a creation time"));
     }
-    let used_before = || {
-        log::info!("{peer}: a UsernameToken nonce used again");
-        SoapFault::not_authorized("the token's nonce was used before")
+    let forward = app.forward_clock(now);
+    let refused = |r: Refusal| {
+        if matches!(r, Refusal::UsedBefore | Refusal::Forgotten) {
+            log::info!("{peer}: a UsernameToken replayed: {}", r.reason());
+        }
+        SoapFault::not_authorized(r.reason())
     };
     // A nonce is recorded only once its token has verified (below): tokens
-    // that fail, sent by anyone, push no real one out of the ring.
-    if nonce.as_deref().is_some_and(|n| lock(&app.token_nonces).seen(n)) {
-        return Err(used_before());
-    }
+    // that fail, sent by anyone, push no real one out.
+    lock(&app.tokens).check(created_at, nonce.as_deref(), now, forward).map_err(refused)?;
     let given = password.text.as_str();
     let account = login(app, peer, Claim::Account(user), |accounts| {
         if is_digest {
@@ -64,8 +61,8 @@ pub fn username_token(app: &Shared, env: &Envelope, peer: IpAddr, now: i64) -> R
     })
     .map_err(|r| SoapFault::not_authorized(r.fault(401).reason.into_owned()))?;
     // Two copies of one token verified at once: the second is a replay.
-    if nonce.as_deref().is_some_and(|n| !lock(&app.token_nonces).first_use(n)) {
-        return Err(used_before());
+    if let Some(n) = nonce.as_deref() {
+        lock(&app.tokens).record(n, created_at, forward).map_err(refused)?;
     }
     if !is_digest {
         app.seal_on_login(user, given);
