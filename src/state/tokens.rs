@@ -28,7 +28,7 @@ pub const CAPACITY: usize = 1024;
 pub const MARK_FILE: &str = "clock-mark.xml";
 
 /// What the forward clock read when it was written down.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename = "clock_mark")]
 pub struct Mark {
     /// Unix seconds.
