@@ -10,3 +10,5 @@ DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recomme
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
     qemu-user-static curl python3 >/dev/null
 rustup target add armv7-unknown-linux-gnueabihf thumbv7neon-unknown-linux-gnueabihf aarch64-unknown-linux-musl
+# The ARM release builds rebuild std from source (cross/camera-build.sh).
+rustup component add rust-src --toolchain "${CAMCGI_CAMERA_TOOLCHAIN:-nightly}"

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# The release binary for the camera target (thumbv7neon) starts under qemu-arm
-# and answers getuid over HTTP.
+# The release binary for the camera target (thumbv7neon), built as firmware
+# carries it (std rebuilt: cross/camera-build.sh), starts under qemu-arm and
+# answers getuid over HTTP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=thumbv7neon-unknown-linux-gnueabihf
-cargo build -q --locked --release --bin camcgi --target "$target"
+bin=$(bash cross/camera-build.sh "$target" target/smoke)
 data=$(mktemp -d)
 log="$data/camcgi.log"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-qemu-arm-static -L /usr/arm-linux-gnueabihf "target/$target/release/camcgi" \
+qemu-arm-static -L /usr/arm-linux-gnueabihf "$bin" \
     --listen "127.0.0.1:$port" --data-dir "$data" 2>"$log" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT

@@ -1,5 +1,10 @@
 //! `camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board mock] [--log-level LEVEL] `
 
+// A handler that panics ends its own request (the front catches the
+// unwind); aborting would end the server for every client.
+#[cfg(not(panic = "unwind"))]
+compile_error!("camcgi is built to unwind: a panic must end one request, never the server (profile.release.panic)");
+
 use camcgi::front::logger;
 use camcgi::Config;
 use camcgi_hal::SystemMonotonic;

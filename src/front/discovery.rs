@@ -228,7 +228,8 @@ fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<At
             log::trace!("ws-discovery: {peer} not read: {PROBES_PER_SOURCE} datagrams a second per source at most");
             continue;
         }
-        let Some(probe) = probe_for(&cam, &buf[..n]) else { continue };
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe_for(&cam, &buf[..n])));
+        let Ok(Some(probe)) = read else { continue };
         if !budget.take(now) {
             log::debug!("ws-discovery: {peer} not answered: {ANSWERS_PER_SECOND} answers a second at most");
             continue;

@@ -168,7 +168,10 @@ impl Running {
         let ticker = thread::Builder::new().name("ticker".into()).spawn(move || {
             let mut trimmed = Instant::now();
             while let Err(RecvTimeoutError::Timeout) = ticks.recv_timeout(tick) {
-                ticking.app.tick();
+                // A periodic check that panics is tried again on the next tick.
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ticking.app.tick())).is_err() {
+                    log::error!("the periodic checks panicked");
+                }
                 if trimmed.elapsed() >= HEAP_TRIM {
                     crate::front::heap::give_back_free_memory();
                     trimmed = Instant::now();

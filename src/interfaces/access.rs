@@ -16,7 +16,7 @@ pub fn change(app: &Shared, change: impl FnOnce(&mut Access)) -> Result<Access, 
     let mut new = *access;
     change(&mut new);
     if new != *access {
-        app.store.save(FILE, &new).map_err(|e| Fault::storage(&e))?;
+        app.store.save_guarded(FILE, &new).map_err(|e| Fault::storage(&e))?;
         *access = new;
     }
     Ok(new)

@@ -155,7 +155,7 @@ pub fn change_accounts(app: &Shared, changes: &[Change]) -> Result<(), Fault> {
             revoked.push(name);
         }
     }
-    app.store.save(accounts::FILE, &new).map_err(|e| Fault::storage(&e))?;
+    app.store.save_guarded(accounts::FILE, &new).map_err(|e| Fault::storage(&e))?;
     *lock(&app.accounts) = new;
     for name in revoked {
         log::info!("account {name} changed: its sessions end");

@@ -110,7 +110,7 @@ impl App {
         targets::reset(&mut lock(&self.targets), store);
         self.shared.reset_accounts();
         *lock(&self.access) = Default::default();
-        if let Err(e) = store.remove(crate::state::access::FILE) {
+        if let Err(e) = store.remove_guarded(crate::state::access::FILE) {
             log::error!("{}: not removed: {e}", crate::state::access::FILE);
         }
         if let Err(e) = lock(&self.system).factory_defaults() {

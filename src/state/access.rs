@@ -26,6 +26,14 @@ pub struct Access {
     pub basic_auth: bool,
 }
 
+impl Access {
+    /// Every switch in the position that lets least in: ONVIF off (and
+    /// authenticated), discovery off, Basic off. What an unusable file leaves.
+    pub fn closed() -> Self {
+        Access { onvif: false, onvif_auth: true, discoverable: false, basic_auth: false }
+    }
+}
+
 impl Default for Access {
     fn default() -> Self {
         Access { onvif: true, onvif_auth: true, discoverable: true, basic_auth: true }

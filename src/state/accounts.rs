@@ -103,6 +103,11 @@ pub struct Accounts {
 }
 
 impl Accounts {
+    /// No account at all: what an unusable file leaves, so that no login succeeds.
+    pub fn none() -> Self {
+        Accounts { users: Vec::new() }
+    }
+
     /// The initial account.
     pub fn initial(key: &DeviceKey) -> Self {
         Accounts { users: vec![Account::new(DEFAULT_USER, DEFAULT_PASSWORD, Privilege::Administrator, true, key)] }

@@ -6,7 +6,8 @@ use crate::state::accounts::{self, Accounts};
 use crate::state::lockout::Lockout;
 use crate::state::secret::DeviceKey;
 use crate::state::session::{Session, Sessions, Token};
-use crate::state::store::Store;
+use crate::state::access::{self, Access};
+use crate::state::store::{Guarded, Store, COPY_SUFFIX};
 use crate::state::tokens::{self, Tokens};
 use crate::api::xml::Fault;
 use crate::api::origin::Sites;
@@ -84,7 +85,7 @@ pub struct Shared {
     /// What account passwords are sealed with.
     pub key: DeviceKey,
     /// The ONVIF, discovery and HTTP Basic switches.
-    pub access: Mutex<crate::state::access::Access>,
+    pub access: Mutex<Access>,
     /// Digest nonces given out.
     pub nonces: Mutex<crate::state::nonces::Nonces>,
     /// WS-Security's forward clock and the nonces of tokens that verified.
@@ -98,8 +99,27 @@ impl Shared {
         let mark = store.load(tokens::MARK_FILE, |_: &tokens::Mark| true);
         let tokens = Tokens::new(wall, mark, clock.now());
         let key = DeviceKey::load_or_create(store.dir());
-        let access = store.load(crate::state::access::FILE, |_: &crate::state::access::Access| true).unwrap_or_default();
-        let accounts = store.load::<Accounts>(accounts::FILE, Accounts::is_valid).unwrap_or_else(|| Accounts::initial(&key));
+        let access = match store.load_guarded(access::FILE, |_: &Access| true) {
+            Guarded::Loaded(access) => access,
+            Guarded::Missing => Access::default(),
+            Guarded::Unusable => {
+                log::error!("{}: ONVIF, discovery and HTTP Basic are off until an Administrator turns them on", access::FILE);
+                Access::closed()
+            }
+        };
+        let accounts = match store.load_guarded(accounts::FILE, Accounts::is_valid) {
+            Guarded::Loaded(accounts) => accounts,
+            Guarded::Missing => Accounts::initial(&key),
+            Guarded::Unusable => {
+                log::error!(
+                    "{0}: every login is refused; to recover, remove {0} and {0}{1} from the data directory \
+                     (or reset the board to factory settings) and restart: the initial account comes back",
+                    accounts::FILE,
+                    COPY_SUFFIX
+                );
+                Accounts::none()
+            }
+        };
         if accounts.default_password_in_use() {
             log::warn!("the initial password of '{}' is still in use: change it", accounts::DEFAULT_USER);
         }
@@ -163,7 +183,7 @@ impl Shared {
             return;
         }
         account.sealed = self.key.seal(password);
-        match self.store.save(accounts::FILE, &updated) {
+        match self.store.save_guarded(accounts::FILE, &updated) {
             Ok(()) => *lock(&self.accounts) = updated,
             Err(e) => log::error!("{}: not saved: {e}", accounts::FILE),
         }
@@ -174,7 +194,7 @@ impl Shared {
         {
             let _writing = lock(&self.accounts_writer);
             *lock(&self.accounts) = Accounts::initial(&self.key);
-            if let Err(e) = self.store.remove(accounts::FILE) {
+            if let Err(e) = self.store.remove_guarded(accounts::FILE) {
                 log::error!("{}: not removed: {e}", accounts::FILE);
             }
         }

@@ -52,14 +52,17 @@ fn corrupt_or_unreadable_files_are_set_aside_and_replaced_by_defaults() {
     // An out-of-range but well-formed file is also refused.
     std::fs::write(dir.0.join("image.xml"), "<image><brightness>999</brightness><contrast>1</contrast><saturation>1</saturation><sharpness>1</sharpness></image>").unwrap();
     // A directory where a file should be cannot be read.
-    std::fs::create_dir(dir.0.join("accounts.xml")).unwrap();
-    std::fs::write(dir.0.join("accounts.xml").join("x"), "x").unwrap();
+    std::fs::create_dir(dir.0.join("ptz.xml")).unwrap_or_else(|_| {
+        std::fs::remove_file(dir.0.join("ptz.xml")).unwrap();
+        std::fs::create_dir(dir.0.join("ptz.xml")).unwrap();
+    });
+    std::fs::write(dir.0.join("ptz.xml").join("x"), "x").unwrap();
     let cam = Cam::start_in(dir.clone());
     let uid = cam.admin();
     assert_eq!(cam.get(&format!("/cgi-bin/image?uid={uid}")).attr("brightness").as_deref(), Some("128"));
     assert_ok(cam.get(&format!("/cgi-bin/videoencoder?uid={uid}")), "videoencoder");
     assert_ok(cam.get(&format!("/cgi-bin/motion?uid={uid}")), "motion");
-    for f in files.iter().chain(["accounts.xml"].iter()) {
+    for f in files {
         assert!(dir.0.join(format!("{f}.corrupt")).exists(), "{f} set aside");
     }
     // New settings are written normally afterwards.
@@ -67,6 +70,9 @@ fn corrupt_or_unreadable_files_are_set_aside_and_replaced_by_defaults() {
     assert!(std::fs::read_to_string(dir.0.join("image.xml")).unwrap().contains("<brightness>3</brightness>"));
 }
 
+/// An accounts file with no enabled Administrator is unusable: with no copy,
+/// the camera stays closed (issue 23 point 4) rather than start from the
+/// published default.
 #[test]
 fn an_accounts_file_without_an_enabled_administrator_is_refused() {
     let dir = Arc::new(TempDir::new());
@@ -77,7 +83,8 @@ fn an_accounts_file_without_an_enabled_administrator_is_refused() {
     )
     .unwrap();
     let cam = Cam::start_in(dir);
-    cam.admin();
+    assert_fault(&cam.get("/cgi-bin/getuid?username=admin&password=123456"), 400, "/cgi-bin/getuid", "password error");
+    assert_fault(&cam.get("/cgi-bin/getuid?username=bob&password=pw"), 400, "/cgi-bin/getuid", "password error");
 }
 
 #[test]

@@ -267,6 +267,106 @@ fn point1_valid_logins_push_no_fresh_token_out() {
     assert_no_intruder(port);
 }
 
+fn login_refused(cam: &Cam, user: &str, password: &str) {
+    let r = cam.get(&format!("/cgi-bin/getuid?username={user}&password={password}"));
+    assert_fault(&r, 400, "/cgi-bin/getuid", "password error");
+}
+
+#[test]
+fn point4_a_corrupt_accounts_file_brings_back_no_default_password() {
+    let dir = std::sync::Arc::new(TempDir::new());
+    let mut cam = Cam::start_in(dir.clone());
+    let uid = cam.admin();
+    assert_ok(cam.get(&format!("/cgi-bin/user_management?action=edit&name=admin&newpasswd=owners&uid={uid}")), "user_management");
+    cam.stop();
+    let file = dir.0.join("accounts.xml");
+    let good = std::fs::read_to_string(&file).unwrap();
+    let corruptions: [&[u8]; 3] = [b"\x00\xff garbage", &good.as_bytes()[..good.len() / 2], b""];
+    for corrupt in corruptions {
+        std::fs::write(&file, corrupt).unwrap();
+        let mut cam = Cam::start_in(dir.clone());
+        login_refused(&cam, "admin", "123456");
+        cam.login("admin", "owners");
+        cam.stop();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), good, "written back from its copy");
+    }
+    // Unreadable (a directory in its place): the copy serves.
+    std::fs::remove_file(&file).unwrap();
+    std::fs::create_dir(&file).unwrap();
+    let mut cam = Cam::start_in(dir.clone());
+    login_refused(&cam, "admin", "123456");
+    cam.login("admin", "owners");
+    cam.stop();
+    std::fs::remove_dir(&file).unwrap();
+    // With the copy unusable too, no login succeeds, the published one least.
+    std::fs::write(&file, b"garbage").unwrap();
+    std::fs::write(dir.0.join("accounts.xml.copy"), b"").unwrap();
+    let mut cam = Cam::start_in(dir.clone());
+    login_refused(&cam, "admin", "123456");
+    login_refused(&cam, "admin", "owners");
+    assert_eq!(soap(cam.port(), DEVICE, INFO, &basic("admin", "owners")).status, 401);
+    cam.stop();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "garbage", "left in place for whoever recovers it");
+    // The documented recovery: remove both, and the initial account comes back.
+    std::fs::remove_file(&file).unwrap();
+    std::fs::remove_file(dir.0.join("accounts.xml.copy")).unwrap();
+    let cam = Cam::start_in(dir.clone());
+    cam.admin();
+}
+
+#[test]
+fn point4_a_corrupt_access_file_opens_nothing() {
+    let dir = std::sync::Arc::new(TempDir::new());
+    let mut cam = Cam::start_in(dir.clone());
+    let uid = cam.admin();
+    assert_ok(cam.get(&format!("/cgi-bin/onvif?basic_auth=0&discoverable=0&uid={uid}")), "onvif");
+    cam.stop();
+    let file = dir.0.join("access.xml");
+    std::fs::write(&file, b"<access onvif=").unwrap();
+    let mut cam = Cam::start_in(dir.clone());
+    let uid = cam.admin();
+    let access = cam.get(&format!("/cgi-bin/onvif?uid={uid}"));
+    assert_eq!((access.attr("basic_auth").as_deref(), access.attr("discoverable").as_deref()), (Some("0"), Some("0")), "from its copy");
+    cam.stop();
+    std::fs::write(&file, b"").unwrap();
+    std::fs::write(dir.0.join("access.xml.copy"), b"\xff").unwrap();
+    let cam = Cam::start_in(dir.clone());
+    let uid = cam.admin();
+    let access = cam.get(&format!("/cgi-bin/onvif?uid={uid}"));
+    assert_eq!(
+        (access.attr("enable").as_deref(), access.attr("auth").as_deref(), access.attr("discoverable").as_deref(), access.attr("basic_auth").as_deref()),
+        (Some("0"), Some("1"), Some("0"), Some("0")),
+        "every switch closed"
+    );
+    let r = cam.get_with("/cgi-bin/image", BASIC_ADMIN);
+    assert_eq!(r.status, 400, "Basic is off: {}", r.text());
+}
+
+#[test]
+fn point11_a_handler_that_panics_ends_its_own_request_only() {
+    use camcgi_hal::mock::Device;
+    let cam = Cam::start();
+    let port = cam.port();
+    let uid = cam.admin();
+    // A client in the middle of a kept-alive conversation meanwhile.
+    let mut other = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    other.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    cam.mock.panic_next(Device::Image);
+    let r = cam.get(&format!("/cgi-bin/image?brightness=5&uid={uid}"));
+    assert_fault(&r, 500, "/cgi-bin/image", "internal error");
+    assert_eq!(cam.get(&format!("/cgi-bin/image?uid={uid}")).attr("brightness").as_deref(), Some("128"), "nothing changed");
+    cam.mock.panic_next(Device::Image);
+    let set = "<SetImagingSettings xmlns=\"http://www.onvif.org/ver20/imaging/wsdl\"><VideoSourceToken>video_src</VideoSourceToken><ImagingSettings><Brightness xmlns=\"http://www.onvif.org/ver10/schema\">10</Brightness></ImagingSettings></SetImagingSettings>";
+    assert_soap_fault(&soap(port, "/onvif/imaging_service", set, BASIC_ADMIN), 500, "ter:Action", "internal error");
+    // The unit whose driver panicked still works, and so does everyone else.
+    assert_ok(cam.get(&format!("/cgi-bin/image?brightness=6&uid={uid}")), "image");
+    assert_eq!(cam.mock.image_value(camcgi_hal::ImageControl::Brightness), 6);
+    other.write_all(format!("GET /cgi-bin/image?uid={uid} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let _ = other.read_to_end(&mut got);
+    assert_eq!(parse_response(&got).attr("brightness").as_deref(), Some("6"), "{}", String::from_utf8_lossy(&got));
+}
+
 #[test]
 fn point12_digest_nonces_show_neither_uptime_nor_how_many_were_given_out() {
     let cam = Cam::start();

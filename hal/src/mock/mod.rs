@@ -132,6 +132,8 @@ struct State {
     calls: std::collections::VecDeque<Call>,
     /// Injected failures: the part, how many calls to let through first, the kind.
     failures: Vec<(Device, usize, ErrorKind)>,
+    /// Parts whose next call panics.
+    panics: Vec<Device>,
     capabilities: Capabilities,
     ptz: ptz::Head,
     image: [u8; 4],
@@ -205,6 +207,7 @@ impl MockBoard {
         let state = State {
             calls: Default::default(),
             failures: Vec::new(),
+            panics: Vec::new(),
             capabilities: Capabilities { video: true, audio: true, ptz: true },
             ptz: ptz::Head::default(),
             image: [128; 4],
@@ -307,6 +310,11 @@ impl MockBoard {
         self.fail_after(device, 0, kind);
     }
 
+    /// Makes the next call to `device` panic, as a faulty driver might.
+    pub fn panic_next(&self, device: Device) {
+        self.lock().panics.push(device);
+    }
+
     /// Lets `successes` calls to `device` through, then fails the next one with `kind`.
     pub fn fail_after(&self, device: Device, successes: usize, kind: ErrorKind) {
         self.lock().failures.push((device, successes, kind));
@@ -364,6 +372,11 @@ impl MockBoard {
         act: impl FnOnce(&mut State) -> T,
     ) -> Result<T, MockError> {
         let mut state = self.lock();
+        if let Some(i) = state.panics.iter().position(|d| *d == device) {
+            state.panics.remove(i);
+            drop(state);
+            panic!("mock board: {operation} panicked, as asked");
+        }
         if let Some(i) = state.failures.iter().position(|(d, _, _)| *d == device) {
             match state.failures.get_mut(i) {
                 Some((_, countdown, _)) if *countdown > 0 => *countdown -= 1,
