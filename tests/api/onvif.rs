@@ -25,7 +25,7 @@ fn run_client(program: &str, name: &str, port: u16) {
 /// the ARM runs keep every other test here (raw SOAP, Digest, discovery).
 fn clients_here(test: &str) -> bool {
     if emulated() {
-        say_skipped(test, "under emulation; the outside clients drive the host build");
+        say(&format!("{test}: host only (the outside clients drive the host build; the ARM run keeps the raw tests)"));
         return false;
     }
     true
@@ -46,7 +46,7 @@ fn python_has(test: &str, modules: &str) -> bool {
     }
     let ok = output(Command::new("python3").args(["-c", &format!("import {modules}")])).is_ok_and(|o| o.status.success());
     if !ok {
-        say_skipped(test, &format!("python3 lacks {modules}; .ci/run installs them"));
+        client_missing(test, &format!("python3 lacks {modules}; .ci/run installs them"));
     }
     ok
 }
@@ -113,7 +113,7 @@ fn curl_digest_fetches_a_snapshot() {
             .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{content_type}", "--digest", "-u", "admin:123456"])
             .arg(format!("http://127.0.0.1:{}/cgi-bin/snapshot.cgi?stream=1", cam.port())),
     ) else {
-        say_skipped("onvif::curl_digest_fetches_a_snapshot", "no curl");
+        client_missing("onvif::curl_digest_fetches_a_snapshot", "no curl");
         return;
     };
     assert_eq!(String::from_utf8_lossy(&out.stdout), "200 image/jpeg");
@@ -302,7 +302,7 @@ fn npm_onvif_cam_connects_lists_profiles_and_moves() {
         return;
     }
     if !std::path::Path::new(&script("node_modules/onvif")).exists() {
-        say_skipped(test, "npm's onvif is not installed; bash tests/clients/setup.sh installs it");
+        client_missing(test, "npm's onvif is not installed; bash tests/clients/setup.sh installs it");
         return;
     }
     let cam = Cam::start();
@@ -317,7 +317,7 @@ fn ffmpeg_reads_a_snapshot_with_digest() {
         return;
     }
     if output(Command::new("ffmpeg").arg("-version")).is_err() {
-        say_skipped(test, "no ffmpeg; bash tests/clients/setup.sh installs it");
+        client_missing(test, "no ffmpeg; bash tests/clients/setup.sh installs it");
         return;
     }
     let cam = Cam::start();

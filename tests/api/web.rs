@@ -14,7 +14,7 @@ fn have(program: &str, arg: &str) -> bool {
 #[test]
 fn the_web_page_in_a_browser() {
     if emulated() {
-        say_skipped("web::the_web_page_in_a_browser", "under emulation; the browser drives the host build");
+        say("web::the_web_page_in_a_browser: host only (the browser drives the host build)");
         return;
     }
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web");
@@ -29,8 +29,7 @@ fn the_web_page_in_a_browser() {
     .collect();
     if !missing.is_empty() {
         // CI installs all three (.ci/run); anywhere else the test says what it lacks.
-        assert!(std::env::var_os("CI").is_none(), "the browser tests need {}", missing.join(", "));
-        say_skipped(
+        client_missing(
             "web::the_web_page_in_a_browser",
             &format!("the browser tests need {}; `bash tests/web/setup.sh` installs them (Debian)", missing.join(", ")),
         );
