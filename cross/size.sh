@@ -8,7 +8,7 @@
 # (cross/camera-build.sh); the host and aarch64 (musl, whose static C runtime
 # the rebuilding toolchain lacks) with the stable toolchain.
 # Exits non-zero when a camera build is over its budget (the camera build
-# for the camera target, thumbv7neon: 900 KiB, the README's goal).
+# for the camera target, thumbv7neon: 900 KiB, docs/board-support.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")

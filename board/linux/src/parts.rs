@@ -251,8 +251,8 @@ pub struct HandoffVideo {
     pub(crate) streams: [Option<StreamConfig>; 2],
 }
 
-/// The snapshot command: a JPEG of at most 16 MiB within 5 s (the README's
-/// "5 s a step"), or it is killed.
+/// The snapshot command: a JPEG of at most 16 MiB within 5 s (docs/security.md,
+/// "A hostile outside server"), or it is killed.
 const SNAPSHOT: Bounds = Bounds { time: Duration::from_secs(5), output: 16 << 20 };
 
 /// Snapshots from the vendor's command, which prints a JPEG of the stream it is given.

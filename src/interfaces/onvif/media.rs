@@ -2,28 +2,13 @@
 //! two encoders (`stream1` is main, as the CGI numbers them), their
 //! configurations, the RTSP streamer's URIs and `snapshot.cgi`'s.
 
+use super::profiles::{profile_stream, stream_of, PROFILES};
 use super::soap::{esc, Envelope, SoapFault};
 use super::{enc, from_cgi, Answer, Camera, Context};
 use crate::interfaces::{audio, video};
 use crate::state::app::lock;
 use camcgi_hal::{BitrateControl, StreamConfig, StreamId};
 use std::fmt::Write;
-
-/// The profiles: token, name, stream.
-pub const PROFILES: [(&str, &str, StreamId); 2] = [("profile_1", "MainStream", StreamId::Main), ("profile_2", "SubStream", StreamId::Sub)];
-
-fn stream_of(token: Option<&str>, prefix: &str) -> Result<StreamId, SoapFault> {
-    match token {
-        Some(t) if t == format!("{prefix}1") => Ok(StreamId::Main),
-        Some(t) if t == format!("{prefix}2") => Ok(StreamId::Sub),
-        _ => Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoProfile"], "no such profile or configuration")),
-    }
-}
-
-/// The stream a profile token names.
-pub fn profile_stream(token: Option<&str>) -> Result<StreamId, SoapFault> {
-    stream_of(token, "profile_")
-}
 
 fn index(id: StreamId) -> u8 {
     match id {

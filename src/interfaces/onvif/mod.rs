@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod events;
 pub mod imaging;
 pub mod media;
+pub mod profiles;
 pub mod ptz;
 pub mod security;
 pub mod soap;

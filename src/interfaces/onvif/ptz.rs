@@ -168,7 +168,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             spaces(can)
         ),
         "ContinuousMove" => {
-            super::media::profile_stream(env.text("ProfileToken"))?;
+            super::profiles::profile_stream(env.text("ProfileToken"))?;
             let Vector { pan_tilt, zoom, .. } = vector(env, "Velocity", -1.0)?;
             let timeout = match env.text("Timeout") {
                 Some(t) => Some(duration_ms(t).ok_or_else(|| SoapFault::invalid("Timeout: an xs:duration"))?),
@@ -185,12 +185,12 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             "<tptz:ContinuousMoveResponse/>".to_string()
         }
         "Stop" => {
-            super::media::profile_stream(env.text("ProfileToken"))?;
+            super::profiles::profile_stream(env.text("ProfileToken"))?;
             cgi::drive(cam.shared, cam.ptz, PtzCommand::Stop, None).map_err(from_cgi)?;
             "<tptz:StopResponse/>".to_string()
         }
         "AbsoluteMove" | "RelativeMove" => {
-            super::media::profile_stream(env.text("ProfileToken"))?;
+            super::profiles::profile_stream(env.text("ProfileToken"))?;
             let at = cgi::position(cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
             let full = f32::from(Spot::FULL);
             let spot = if operation == "AbsoluteMove" {
@@ -220,7 +220,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             format!("<tptz:{operation}Response/>")
         }
         "GetStatus" => {
-            super::media::profile_stream(env.text("ProfileToken"))?;
+            super::profiles::profile_stream(env.text("ProfileToken"))?;
             let (_, moving) = cgi::status(cam.ptz);
             let position = cgi::position(cam.ptz).map_err(from_cgi)?.map(|s| {
                 let full = f32::from(Spot::FULL);
@@ -240,7 +240,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             )
         }
         "GetPresets" => {
-            super::media::profile_stream(env.text("ProfileToken"))?;
+            super::profiles::profile_stream(env.text("ProfileToken"))?;
             let (set, _) = cgi::status(cam.ptz);
             let mut body = String::from("<tptz:GetPresetsResponse>");
             for n in set {
@@ -249,7 +249,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             body + "</tptz:GetPresetsResponse>"
         }
         "SetPreset" => {
-            super::media::profile_stream(env.text("ProfileToken"))?;
+            super::profiles::profile_stream(env.text("ProfileToken"))?;
             let n = match env.text("PresetToken") {
                 Some(t) => preset_number(Some(t))?,
                 None => {
@@ -261,7 +261,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             format!("<tptz:SetPresetResponse><tptz:PresetToken>{n}</tptz:PresetToken></tptz:SetPresetResponse>")
         }
         "GotoPreset" | "RemovePreset" => {
-            super::media::profile_stream(env.text("ProfileToken"))?;
+            super::profiles::profile_stream(env.text("ProfileToken"))?;
             let n = preset_number(env.text("PresetToken"))?;
             let (set, _) = cgi::status(cam.ptz);
             if !set.contains(&n) {

@@ -1,0 +1,164 @@
+//! The server's modules form layers without cycles: `front -> router ->
+//! interfaces -> state -> api`, each using only those after it, and no two
+//! modules using each other, directly or round a loop (a module and the
+//! modules inside it excepted). Read from the `crate::` and `super::` paths
+//! in `src/`; `cargo test --test layers` prints what it finds.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+const LAYERS: [&str; 5] = ["front", "router", "interfaces", "state", "api"];
+
+/// Every module of `src/`, by path (`state::app`), with its source.
+fn modules() -> BTreeMap<String, String> {
+    fn walk(dir: &Path, prefix: &[String], out: &mut BTreeMap<String, String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().to_string();
+            if path.is_dir() {
+                let mut inner = prefix.to_vec();
+                inner.push(name);
+                walk(&path, &inner, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let mut module = prefix.to_vec();
+                if name != "mod" && name != "lib" && name != "main" {
+                    module.push(name.clone());
+                }
+                if name == "main" {
+                    continue;
+                }
+                out.insert(module.join("::"), std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &[], &mut out);
+    out
+}
+
+/// The module paths a source names: `crate::a::b::item` and `super::x`,
+/// braced lists included, cut to the longest known module.
+fn uses(module: &str, source: &str, known: &BTreeMap<String, String>) -> BTreeSet<String> {
+    let parent: Vec<&str> = module.split("::").filter(|s| !s.is_empty()).collect();
+    let parent = &parent[..parent.len().saturating_sub(1)];
+    let mut found = BTreeSet::new();
+    let code: String = source.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+    for (start, base) in [("crate::", Vec::new()), ("super::", parent.to_vec())] {
+        let mut rest = code.as_str();
+        while let Some(at) = rest.find(start) {
+            let before = rest[..at].chars().last();
+            rest = &rest[at + start.len()..];
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            for path in expand(rest) {
+                let mut segments: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+                segments.extend(path.split("::").map(str::to_string));
+                while !segments.is_empty() && !known.contains_key(&segments.join("::")) {
+                    segments.pop();
+                }
+                let target = segments.join("::");
+                if !target.is_empty() && target != module {
+                    found.insert(target);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The paths at the start of `text`: `a::b::c`, or `a::{b, c::d}` as `a::b`, `a::c::d`.
+fn expand(text: &str) -> Vec<String> {
+    let end = text.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).unwrap_or(text.len());
+    let head = text[..end].trim_end_matches(':').to_string();
+    if text[end..].starts_with('{') && text[..end].ends_with("::") {
+        let mut depth = 0;
+        let mut close = text.len();
+        for (i, c) in text[end..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = end + i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let inner = &text[end + 1..close.max(end + 1)];
+        let mut parts = Vec::new();
+        let mut depth = 0;
+        let mut from = 0;
+        for (i, c) in inner.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    parts.push(&inner[from..i]);
+                    from = i + 1;
+                }
+                _ => {}
+            }
+        }
+        parts.push(&inner[from..]);
+        return parts.into_iter().map(str::trim).filter(|p| !p.is_empty()).flat_map(|p| expand(p).into_iter().map(|q| format!("{head}::{q}"))).collect();
+    }
+    vec![head]
+}
+
+fn related(a: &str, b: &str) -> bool {
+    let inside = |outer: &str, inner: &str| outer.is_empty() || inner.starts_with(&format!("{outer}::"));
+    inside(a, b) || inside(b, a)
+}
+
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let known = modules();
+    known.iter().map(|(m, source)| (m.clone(), uses(m, source, &known).into_iter().filter(|t| !related(m, t)).collect())).collect()
+}
+
+#[test]
+fn no_module_uses_one_that_uses_it_back() {
+    let graph = graph();
+    let mut cycles = Vec::new();
+    // A path back from each edge's target to its source is a cycle.
+    for (from, targets) in &graph {
+        for to in targets {
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![vec![to.clone()]];
+            while let Some(path) = stack.pop() {
+                let last = path.last().unwrap();
+                if last == from {
+                    cycles.push(format!("{from} -> {}", path.join(" -> ")));
+                    break;
+                }
+                if !seen.insert(last.clone()) {
+                    continue;
+                }
+                for next in graph.get(last).into_iter().flatten() {
+                    let mut longer = path.clone();
+                    longer.push(next.clone());
+                    stack.push(longer);
+                }
+            }
+        }
+    }
+    assert!(cycles.is_empty(), "module cycles:\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn each_layer_uses_only_those_below_it() {
+    let rank = |m: &str| LAYERS.iter().position(|l| m == *l || m.starts_with(&format!("{l}::")));
+    let mut upward = Vec::new();
+    for (from, targets) in graph() {
+        for to in targets {
+            if let (Some(a), Some(b)) = (rank(&from), rank(&to)) {
+                if b < a {
+                    upward.push(format!("{from} uses {to}"));
+                }
+            }
+        }
+    }
+    assert!(upward.is_empty(), "uses against the layers:\n{}", upward.join("\n"));
+}
