@@ -12,21 +12,21 @@ use crate::api::xml::Fault;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use tiny_http::{Header, Response};
+use camcgi_http::{Header, Response};
 
 /// Whether the request declares a body (tiny-http buffers one of up to 1 KiB
 /// sent without `Expect`; any other is still in the socket).
-fn has_body(request: &tiny_http::Request) -> bool {
+fn has_body(request: &camcgi_http::Request) -> bool {
     request.body_length().is_some_and(|n| n > 0) || request_header(request, "Transfer-Encoding").is_some()
 }
 
 /// Answers one request; the work that must follow the answer, if any.
-pub(super) fn answer(app: &App, mut request: tiny_http::Request) -> Option<After> {
+pub(super) fn answer(app: &App, mut request: camcgi_http::Request) -> Option<After> {
     let method = match request.method() {
-        tiny_http::Method::Get => Method::Get,
-        tiny_http::Method::Head => Method::Head,
-        tiny_http::Method::Post => Method::Post,
-        tiny_http::Method::Options => Method::Options,
+        camcgi_http::Method::Get => Method::Get,
+        camcgi_http::Method::Head => Method::Head,
+        camcgi_http::Method::Post => Method::Post,
+        camcgi_http::Method::Options => Method::Options,
         _ => Method::Other,
     };
     let peer = request.remote_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
@@ -63,7 +63,7 @@ pub(super) fn answer(app: &App, mut request: tiny_http::Request) -> Option<After
 
 /// Reads a SOAP envelope (bounded: a longer one is refused unread) and
 /// answers it.
-fn soap(app: &App, mut request: tiny_http::Request, service: onvif::Service, peer: IpAddr) -> Option<After> {
+fn soap(app: &App, mut request: camcgi_http::Request, service: onvif::Service, peer: IpAddr) -> Option<After> {
     const MAX: usize = onvif::soap::MAX_ENVELOPE;
     let mut body = Vec::new();
     let refused = if request.body_length().unwrap_or(0) > MAX {
@@ -98,7 +98,7 @@ fn soap(app: &App, mut request: tiny_http::Request, service: onvif::Service, pee
 }
 
 /// Reads an admitted firmware upload's body into the updater.
-fn upload(app: &App, mut request: tiny_http::Request, admitted: AdmittedUpload) -> Option<After> {
+fn upload(app: &App, mut request: camcgi_http::Request, admitted: AdmittedUpload) -> Option<After> {
     // tiny-http vouches for the length (requests of doubtful framing never get here).
     let length = match request.body_length() {
         Some(n) => Length::Bytes(u64::try_from(n).unwrap_or(u64::MAX)),
@@ -116,7 +116,7 @@ fn upload(app: &App, mut request: tiny_http::Request, admitted: AdmittedUpload) 
 }
 
 /// A file of the web page: gzip-compressed, 304 when the browser has it already.
-fn page(mut request: tiny_http::Request, asset: &'static crate::interfaces::web::Asset) {
+fn page(mut request: camcgi_http::Request, asset: &'static crate::interfaces::web::Asset) {
     if has_body(&request) {
         request.stop_reading();
     }
@@ -150,7 +150,7 @@ fn page(mut request: tiny_http::Request, asset: &'static crate::interfaces::web:
 /// The body of a tiny-http request; opening it sends `100 Continue` when the
 /// client waits for one. `ended` once read to its end.
 struct RequestBody<'r> {
-    request: &'r mut tiny_http::Request,
+    request: &'r mut camcgi_http::Request,
     ended: bool,
 }
 
@@ -169,12 +169,12 @@ impl firmware::Body for RequestBody<'_> {
 }
 
 /// The first value of a request header.
-fn request_header<'r>(request: &'r tiny_http::Request, name: &'static str) -> Option<&'r str> {
+fn request_header<'r>(request: &'r camcgi_http::Request, name: &'static str) -> Option<&'r str> {
     request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str())
 }
 
 /// The headers that tell a browser's request apart.
-fn browser(request: &tiny_http::Request) -> Browser<'_> {
+fn browser(request: &camcgi_http::Request) -> Browser<'_> {
     Browser {
         host: request_header(request, "Host"),
         origin: request_header(request, "Origin"),
@@ -187,7 +187,7 @@ fn header_line(name: &str, value: &str) -> Option<Header> {
 }
 
 /// Sends a reply and hands back the work that follows it.
-fn respond(request: tiny_http::Request, reply: Reply) -> Option<After> {
+fn respond(request: camcgi_http::Request, reply: Reply) -> Option<After> {
     let content_type = match reply.body_kind {
         Body::Xml => "text/xml; charset=UTF-8",
         Body::PlainXml => "text/plain;charset=utf-8",

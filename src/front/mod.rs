@@ -19,7 +19,7 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
-use tiny_http::{Handler, Limits, Server};
+use camcgi_http::{Handler, Limits, Server};
 
 /// The listener in use, and those of earlier ports while their connections last.
 struct Front {
@@ -43,7 +43,7 @@ impl Front {
     }
 
     fn port(&self) -> u16 {
-        self.current().and_then(|s| s.server_addr().to_ip()).map_or(0, |a| a.port())
+        self.current().map_or(0, |s| s.server_addr().port())
     }
 
     /// What tiny-http calls for each request, on one of its event loop's threads.

@@ -87,3 +87,18 @@ fn soap_times() {
     let huge = inputs("soap_time").into_iter().find(|(p, _)| p.ends_with("huge_year")).expect("the seed");
     assert_eq!(datetime(&String::from_utf8_lossy(&huge.1)), None);
 }
+
+#[test]
+fn http_heads() {
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, bytes) in inputs("http_head") {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        seen.insert(name, camcgi_http::check_head(&bytes));
+    }
+    assert_eq!(seen["get"], Ok(Some(27)));
+    assert_eq!(seen["listed_length"], Ok(Some(61)), "the head ends before the body");
+    for refused in ["two_hosts", "nul", "bare_lf", "empty"] {
+        assert_eq!(seen[refused], Err(400), "{refused}");
+    }
+    assert_eq!(seen["long_line"], Err(414));
+}

@@ -9,7 +9,7 @@ use std::str::FromStr;
 /// with no headers. To create a `TestRequest` with different parameters, use the builder pattern:
 ///
 /// ```
-/// # use tiny_http::{Method, TestRequest};
+/// # use camcgi_http::{Method, TestRequest};
 /// let request = TestRequest::new()
 ///     .with_method(Method::Post)
 ///     .with_path("/api/widgets")
@@ -19,7 +19,7 @@ use std::str::FromStr;
 /// Then, convert the `TestRequest` into a real `Request` and pass it to the server under test:
 ///
 /// ```
-/// # use tiny_http::{Method, Request, Response, Server, StatusCode, TestRequest};
+/// # use camcgi_http::{Method, Request, Response, Server, StatusCode, TestRequest};
 /// # use std::io::Cursor;
 /// # let request = TestRequest::new()
 /// #     .with_method(Method::Post)
@@ -34,8 +34,6 @@ use std::str::FromStr;
 pub struct TestRequest {
     body: &'static str,
     remote_addr: SocketAddr,
-    // true if HTTPS, false if HTTP
-    secure: bool,
     method: Method,
     path: String,
     http_version: HTTPVersion,
@@ -57,7 +55,6 @@ impl From<TestRequest> for Request {
             });
         }
         new_request(
-            mock.secure,
             mock.method,
             mock.path,
             mock.http_version,
@@ -75,7 +72,6 @@ impl Default for TestRequest {
         TestRequest {
             body: "",
             remote_addr: "127.0.0.1:23456".parse().unwrap(),
-            secure: false,
             method: Method::Get,
             path: "/".to_string(),
             http_version: HTTPVersion::from((1, 1)),
@@ -94,10 +90,6 @@ impl TestRequest {
     }
     pub fn with_remote_addr(mut self, remote_addr: SocketAddr) -> Self {
         self.remote_addr = remote_addr;
-        self
-    }
-    pub fn with_https(mut self) -> Self {
-        self.secure = true;
         self
     }
     pub fn with_method(mut self, method: Method) -> Self {

@@ -3,7 +3,6 @@ use std::io::{self, Cursor, ErrorKind, Read, Write};
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::str::FromStr;
 
 use std::sync::Arc;
 
@@ -57,7 +56,6 @@ pub struct Request {
     remote_addr: Option<SocketAddr>,
 
     // true if HTTPS, false if HTTP
-    secure: bool,
 
     method: Method,
 
@@ -89,12 +87,12 @@ pub enum RequestCreationError {
     ExpectationFailed,
 
     /// Error while reading data from the socket during the creation of the `Request`.
-    CreationIoError(IoError),
+    CreationIoError,
 }
 
 impl From<IoError> for RequestCreationError {
-    fn from(err: IoError) -> RequestCreationError {
-        RequestCreationError::CreationIoError(err)
+    fn from(_: IoError) -> RequestCreationError {
+        RequestCreationError::CreationIoError
     }
 }
 
@@ -208,7 +206,6 @@ pub(crate) fn body_framing(headers: &[Header], version: &HTTPVersion) -> Framing
 }
 
 pub fn new_request<R, W>(
-    secure: bool,
     method: Method,
     path: String,
     version: HTTPVersion,
@@ -264,11 +261,8 @@ where
             while offset != content_length {
                 let read = source_data.read(&mut buffer[offset..])?;
                 if read == 0 {
-                    // the socket returned EOF, but we were before the expected content-length
-                    // aborting
-                    let info = "Connection has been closed before we received enough data";
-                    let err = IoError::new(ErrorKind::ConnectionAborted, info);
-                    return Err(RequestCreationError::CreationIoError(err));
+                    // The connection closed before the declared length came.
+                    return Err(RequestCreationError::CreationIoError);
                 }
 
                 offset += read;
@@ -288,7 +282,6 @@ where
         data_reader: Some(reader),
         response_writer: Some(Box::new(writer) as Box<dyn Write + Send + 'static>),
         remote_addr,
-        secure,
         method,
         path,
         http_version: version,
@@ -302,12 +295,6 @@ where
 }
 
 impl Request {
-    /// Returns true if the request was made through HTTPS.
-    #[inline]
-    pub fn secure(&self) -> bool {
-        self.secure
-    }
-
     /// Returns the method requested by the client (eg. `GET`, `POST`, etc.).
     #[inline]
     pub fn method(&self) -> &Method {
@@ -417,12 +404,12 @@ impl Request {
     ///
     /// ```ignore
     /// # extern crate rustc_serialize;
-    /// # extern crate tiny_http;
+    /// # extern crate camcgi_http;
     /// # use rustc_serialize::json::Json;
     /// # use std::io::Read;
-    /// # fn get_content_type(_: &tiny_http::Request) -> &'static str { "" }
+    /// # fn get_content_type(_: &camcgi_http::Request) -> &'static str { "" }
     /// # fn main() {
-    /// # let server = tiny_http::Server::http("0.0.0.0:0").unwrap();
+    /// # let server = camcgi_http::Server::http("0.0.0.0:0").unwrap();
     /// let mut request = server.recv().unwrap();
     ///
     /// if get_content_type(&request) == "application/json" {

@@ -112,6 +112,28 @@ pub(crate) fn parse_head(bytes: &[u8]) -> Parsed {
     Parsed::Head(Head { method, path, version, headers, length })
 }
 
+/// What a head parses to, for the fuzz target and its regression inputs:
+/// the head's length when whole, the status it is refused with, or neither
+/// while incomplete. Checks what every caller relies on: a head's length
+/// lies within the bytes and the head bound, and a refusal is 400, 414 or 431.
+pub fn check_head(bytes: &[u8]) -> Result<Option<usize>, u16> {
+    match parse_head(bytes) {
+        Parsed::Incomplete => {
+            assert!(bytes.len() < MAX_HEAD, "{} bytes and still incomplete", bytes.len());
+            Ok(None)
+        }
+        Parsed::Refused(status) => {
+            assert!(matches!(status.0, 400 | 414 | 431), "refused with {}", status.0);
+            Err(status.0)
+        }
+        Parsed::Head(head) => {
+            assert!(head.length <= bytes.len() && head.length <= MAX_HEAD, "length {}", head.length);
+            assert!(head.headers.len() <= MAX_HEADERS);
+            Ok(Some(head.length))
+        }
+    }
+}
+
 /// Parses a "HTTP/1.1" string.
 fn parse_http_version(version: &str) -> Option<HTTPVersion> {
     let (major, minor) = match version {

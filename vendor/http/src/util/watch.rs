@@ -14,6 +14,7 @@
 //!   byte now and then, whatever its length);
 //! - a connection whose answer has not been written within the timeout;
 //! - when the server is closing, every connection waiting for a request.
+//!
 //! The application's own work on a request (after its body) is left to the
 //! application, which bounds it.
 //!
@@ -128,7 +129,7 @@ impl Watch {
         let since = now_millis();
         let _ = self.state.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |s| {
             let current = s & PHASE_MASK;
-            (current != SHUT && only_from.map_or(true, |p| p == current)).then_some(since << PHASE_BITS | phase)
+            (current != SHUT && only_from.is_none_or(|p| p == current)).then_some(since << PHASE_BITS | phase)
         });
     }
 

@@ -258,7 +258,7 @@ impl EventLoop {
         let watching = event_loop.clone();
         thread::Builder::new().name("http-stalls".into()).spawn(move || watching.watch_stalls())?;
         if !event_loop.spawn_thread() {
-            return Err(io::Error::new(io::ErrorKind::Other, "no thread for the event loop"));
+            return Err(io::Error::other("no thread for the event loop"));
         }
         Ok(event_loop)
     }
@@ -600,7 +600,6 @@ impl EventLoop {
                 watch: conn.watch.clone(),
             };
             let request = new_request(
-                false,
                 head.method,
                 head.path,
                 head.version,
@@ -615,7 +614,7 @@ impl EventLoop {
                     self.refuse(conn, kept, 417);
                     break;
                 }
-                Err(crate::request::RequestCreationError::CreationIoError(_)) => {
+                Err(crate::request::RequestCreationError::CreationIoError) => {
                     kept.ending = true;
                     break;
                 }

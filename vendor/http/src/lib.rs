@@ -9,10 +9,10 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-//! let handler: tiny_http::Handler = Arc::new(|request: tiny_http::Request| {
-//!     let _ = request.respond(tiny_http::Response::from_string("hello"));
+//! let handler: camcgi_http::Handler = Arc::new(|request: camcgi_http::Request| {
+//!     let _ = request.respond(camcgi_http::Response::from_string("hello"));
 //! });
-//! let server = tiny_http::Server::serve(listener, tiny_http::Limits::default(), handler).unwrap();
+//! let server = camcgi_http::Server::serve(listener, camcgi_http::Limits::default(), handler).unwrap();
 //! ```
 //!
 //! ## Handling requests
@@ -38,8 +38,9 @@ use std::time::{Duration, Instant};
 use connection::Connection;
 use util::{EventLoop, Registry};
 
+pub use client::check_head;
 pub use common::{HTTPVersion, Header, HeaderField, Method, StatusCode};
-pub use connection::{ConfigListenAddr, ListenAddr, Listener};
+pub use connection::Listener;
 pub use request::{ReadWrite, Request};
 pub use response::{Response, ResponseBox};
 pub use test::TestRequest;
@@ -83,14 +84,14 @@ pub type Handler = Arc<dyn Fn(Request) + Send + Sync>;
 /// go on, within their limits, until they end.
 pub struct Server {
     registry: Arc<Registry>,
-    listening_addr: ListenAddr,
+    listening_addr: std::net::SocketAddr,
 }
 
-// this trait is to make sure that Server implements Share and Send
-#[doc(hidden)]
-trait MustBeShareDummy: Sync + Send {}
-#[doc(hidden)]
-impl MustBeShareDummy for Server {}
+// The server is shared between threads.
+const _: fn() = || {
+    fn shared<T: Sync + Send>() {}
+    shared::<Server>();
+};
 
 impl Server {
     /// camcgi: serves `listener`: each accepted connection gets
@@ -123,8 +124,8 @@ impl Server {
 
     /// Returns the address the server is listening to.
     #[inline]
-    pub fn server_addr(&self) -> ListenAddr {
-        self.listening_addr.clone()
+    pub fn server_addr(&self) -> std::net::SocketAddr {
+        self.listening_addr
     }
 
     /// camcgi: ends the accept loop, which closes the listening socket; the
@@ -135,15 +136,7 @@ impl Server {
             return;
         }
         // Connect briefly to ourselves to unblock the accept thread
-        let maybe_stream = match &self.listening_addr {
-            ListenAddr::IP(addr) => TcpStream::connect(addr).map(Connection::from),
-            #[cfg(unix)]
-            ListenAddr::Unix(addr) => match addr.as_pathname() {
-                Some(path) => std::os::unix::net::UnixStream::connect(path).map(Connection::from),
-                None => return,
-            },
-        };
-        if let Ok(stream) = maybe_stream {
+        if let Ok(stream) = TcpStream::connect(self.listening_addr).map(Connection::from) {
             let _ = stream.shutdown(Shutdown::Both);
         }
     }
@@ -175,10 +168,8 @@ fn accept_loop(listener: &Listener, registry: &Arc<Registry>, event_loop: &Event
                     break;
                 }
                 // camcgi: the timeouts go on the connection, never the listener.
-                if let Connection::Tcp(ref tcp) = socket {
-                    if tcp.set_read_timeout(timeout).and_then(|_| tcp.set_write_timeout(timeout)).is_err() {
-                        continue;
-                    }
+                if socket.set_timeouts(timeout).is_err() {
+                    continue;
                 }
                 let socket = Arc::new(socket);
                 let Some(watch) = registry.admit(socket.clone(), peer.map(|p| p.ip())) else { break };
@@ -190,7 +181,7 @@ fn accept_loop(listener: &Listener, registry: &Arc<Registry>, event_loop: &Event
             // minute.
             Err(e) if !listener_gone(&e) => {
                 if out_of_resources(&e) {
-                    if last_warning.map_or(true, |t| t.elapsed() >= Duration::from_secs(60)) {
+                    if last_warning.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
                         log::warn!("accepting connections: {} (retrying)", e);
                         last_warning = Some(Instant::now());
                     }
@@ -209,12 +200,5 @@ fn accept_loop(listener: &Listener, registry: &Arc<Registry>, event_loop: &Event
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop_accepting();
-
-        #[cfg(unix)]
-        if let ListenAddr::Unix(addr) = &self.listening_addr {
-            if let Some(path) = addr.as_pathname() {
-                let _ = std::fs::remove_file(path);
-            }
-        }
     }
 }

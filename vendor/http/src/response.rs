@@ -23,19 +23,15 @@ use std::time::SystemTime;
 ///
 /// Some headers have special behaviors:
 ///
-///  - `Content-Encoding`: If you define this header, the library
-///     will assume that the data from the `Read` object has the specified encoding
-///     and will just pass-through.
-///
-///  - `Content-Length`: The length of the data should be set manually
-///     using the `Reponse` object's API. Attempting to set the value of this
-///     header will be equivalent to modifying the size of the data but the header
-///     itself may not be present in the final result.
-///
-///  - `Content-Type`: You may only set this header to one value at a time. If you
-///     try to set it more than once, the existing value will be overwritten. This
-///     behavior differs from the default for most headers, which is to allow them to
-///     be set multiple times in the same response.
+/// - `Content-Encoding`: If you define this header, the library will assume
+///   that the data from the `Read` object has the specified encoding and will
+///   just pass it through.
+/// - `Content-Length`: The length of the data should be set through the
+///   `Response` object's API. Setting this header is the same as changing the
+///   size of the data, but the header itself may not be in the final result.
+/// - `Content-Type`: You may only set this header to one value at a time; a
+///   second value replaces the first, where most headers may be set several
+///   times in the same response.
 ///
 pub struct Response<R> {
     reader: R,
@@ -77,7 +73,7 @@ impl FromStr for TransferEncoding {
 /// upstream formatted it, and built a header of it, for every answer.
 fn http_date() -> [u8; 29] {
     use std::cell::Cell;
-    thread_local!(static FORMATTED: Cell<(u64, [u8; 29])> = Cell::new((u64::MAX, [b' '; 29])));
+    thread_local!(static FORMATTED: Cell<(u64, [u8; 29])> = const { Cell::new((u64::MAX, [b' '; 29])) });
     let now = SystemTime::now();
     let second = now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     FORMATTED.with(|formatted| {
@@ -223,7 +219,7 @@ fn choose_transfer_encoding(
     // if we don't have a Content-Length, or if the Content-Length is too big, using chunks writer
     if entity_length
         .as_ref()
-        .map_or(true, |val| *val >= chunked_threshold)
+        .is_none_or(|val| *val >= chunked_threshold)
     {
         return TransferEncoding::Chunked;
     }
