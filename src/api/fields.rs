@@ -12,6 +12,59 @@ pub fn parse_int(s: &str) -> Option<i64> {
     s.parse().ok()
 }
 
+/// A field of a typed change, as an adapter (the CGI, ONVIF) read it from
+/// its wire format; the camera checks it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Given<T> {
+    /// Not in the request: the setting stays.
+    #[default]
+    Absent,
+    /// Read as a value of its type.
+    Value(T),
+    /// In the request but not readable as its type: refused with the
+    /// field's own fault, in its place in the check order.
+    Unreadable,
+}
+
+impl<T> Given<T> {
+    /// Whether the request left the field out.
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Given::Absent)
+    }
+
+    /// The value, or `current` when absent; `fault` when unreadable or not
+    /// what `accept` takes.
+    pub fn or_keep(self, current: T, accept: impl FnOnce(&T) -> bool, fault: impl FnOnce() -> Fault) -> Result<T, Fault> {
+        match self {
+            Given::Absent => Ok(current),
+            Given::Value(v) if accept(&v) => Ok(v),
+            _ => Err(fault()),
+        }
+    }
+}
+
+/// A whole number as given, its range not yet checked.
+pub fn given_int(p: &Params, name: &str) -> Given<i64> {
+    given_int_text(p.get(name))
+}
+
+/// A whole number from text, if any, its range not yet checked.
+pub fn given_int_text(text: Option<&str>) -> Given<i64> {
+    match text {
+        None => Given::Absent,
+        Some(v) => parse_int(v).map_or(Given::Unreadable, Given::Value),
+    }
+}
+
+/// A number in `lo..=hi` as a `T`, or `current` when absent: `NAME range: LO-HI`.
+pub fn in_range<T: TryFrom<i64>>(given: Given<i64>, name: &str, lo: i64, hi: i64, current: T) -> Result<T, Fault> {
+    match given {
+        Given::Absent => Ok(current),
+        Given::Value(v) if (lo..=hi).contains(&v) => T::try_from(v).map_err(|_| Fault::range(name, lo, hi)),
+        _ => Err(Fault::range(name, lo, hi)),
+    }
+}
+
 /// A 0/1 flag: `NAME: 0 or 1`.
 pub fn flag(p: &Params, name: &str) -> Result<Option<bool>, Fault> {
     match p.get(name) {

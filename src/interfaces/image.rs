@@ -1,7 +1,8 @@
 //! The image family: `/cgi-bin/image` (ISP brightness, contrast, saturation, sharpness).
 
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
-use crate::api::fields::ranged;
+use crate::api::fields::{given_int, in_range, Given};
+use crate::api::query::Params;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
@@ -30,6 +31,15 @@ impl Default for ImageSettings {
 }
 
 impl ImageSettings {
+    fn value_mut(&mut self, control: ImageControl) -> &mut u8 {
+        match control {
+            ImageControl::Brightness => &mut self.brightness,
+            ImageControl::Contrast => &mut self.contrast,
+            ImageControl::Saturation => &mut self.saturation,
+            ImageControl::Sharpness => &mut self.sharpness,
+        }
+    }
+
     /// A control's value.
     pub fn value(&self, control: ImageControl) -> u8 {
         match control {
@@ -60,18 +70,7 @@ pub fn reset(unit: &mut ImageUnit, store: &Store) {
 
 /// `/cgi-bin/image`: query, or set any of the four controls.
 pub fn handle(app: &Shared, image: &Mutex<ImageUnit>, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(image);
-    if call.is_set() {
-        let p = &call.params;
-        let mut new = unit.config;
-        let value = |name: &str, current: u8| ranged::<u8>(p, name, 0, 255).map(|v| v.unwrap_or(current));
-        new.brightness = value("brightness", new.brightness)?;
-        new.contrast = value("contrast", new.contrast)?;
-        new.saturation = value("saturation", new.saturation)?;
-        new.sharpness = value("sharpness", new.sharpness)?;
-        unit.commit(&app.store, FILE, new, apply)?;
-    }
-    let s = unit.config;
+    let s = if call.is_set() { set(app, image, ImageChange::from_params(&call.params))? } else { lock(image).config };
     let mut doc = Doc::new();
     doc.element("image")
         .attr("brightness", s.brightness)
@@ -80,4 +79,45 @@ pub fn handle(app: &Shared, image: &Mutex<ImageUnit>, call: &Call) -> Result<Rep
         .attr("sharpness", s.sharpness)
         .empty();
     Ok(Reply::xml(doc.finish()))
+}
+
+/// A change to the four controls, each given or not; `set` checks them (0-255).
+#[derive(Debug, Clone, Default)]
+pub struct ImageChange {
+    /// The four controls, in `ImageControl::ALL`'s order.
+    pub controls: [Given<i64>; 4],
+}
+
+impl ImageChange {
+    /// `/cgi-bin/image`'s parameters.
+    pub fn from_params(p: &Params) -> ImageChange {
+        ImageChange { controls: ImageControl::ALL.map(|c| given_int(p, name(c))) }
+    }
+
+    /// Whether the change sets nothing.
+    pub fn is_empty(&self) -> bool {
+        self.controls.iter().all(Given::is_absent)
+    }
+}
+
+/// The CGI's name of a control.
+fn name(control: ImageControl) -> &'static str {
+    match control {
+        ImageControl::Brightness => "brightness",
+        ImageControl::Contrast => "contrast",
+        ImageControl::Saturation => "saturation",
+        ImageControl::Sharpness => "sharpness",
+    }
+}
+
+/// Checks a change, applies it to the ISP and writes it; a fault changes nothing.
+pub fn set(app: &Shared, image: &Mutex<ImageUnit>, change: ImageChange) -> Result<ImageSettings, Fault> {
+    let mut unit = lock(image);
+    let mut new = unit.config;
+    for (control, given) in ImageControl::ALL.into_iter().zip(change.controls) {
+        let value = in_range(given, name(control), 0, 255, new.value(control))?;
+        *new.value_mut(control) = value;
+    }
+    unit.commit(&app.store, FILE, new, apply)?;
+    Ok(unit.config)
 }

@@ -1,7 +1,7 @@
 //! The time family: `/cgi-bin/time` (zone, synchronisation, manual clock setting).
 
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
-use crate::api::fields::ranged;
+use crate::api::fields::{given_int, in_range, Given};
 use crate::interfaces::call::{Call, Reply};
 use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
@@ -187,14 +187,62 @@ pub fn now_local(unit: &TimeUnit) -> Result<Civil, DeviceError> {
 const MANUAL_FIELDS: [(&str, i64, i64); 6] =
     [("year", 2000, 2099), ("month", 1, 12), ("day", 1, 31), ("hour", 0, 23), ("min", 0, 59), ("sec", 0, 59)];
 
-/// The UTC time a manual set asks for. Fields not given keep the camera's
-/// current local value in the zone being set, so `hour=8&min=0&sec=0` keeps the date.
-fn manual_time(unit: &TimeUnit, p: &crate::api::query::Params, zone: &str) -> Result<i64, Fault> {
-    let mut t = local_time(unit.hal.now().map_err(|e| Fault::device(&e))?, zone);
-    for (slot, (name, lo, hi)) in t.iter_mut().zip(MANUAL_FIELDS) {
-        if let Some(v) = ranged::<i64>(p, name, lo, hi)? {
-            *slot = v;
+/// A clock set by hand.
+#[derive(Debug, Clone)]
+pub enum ManualTime {
+    /// Local fields in the zone being set (year, month, day, hour, min,
+    /// sec); a field not given keeps the camera's current local value, so
+    /// `hour=8&min=0&sec=0` keeps the date.
+    Local([Given<i64>; 6]),
+    /// Unix seconds.
+    Utc(i64),
+}
+
+/// A change to the time settings; `set` checks it.
+#[derive(Debug, Clone, Default)]
+pub struct TimeChange {
+    /// One of `ZONES`.
+    pub timezone: Option<String>,
+    /// `MANUAL`, `NTP` or `P2P`, in any case.
+    pub update_method: Option<String>,
+    /// The clock, set by hand.
+    pub manual: Option<ManualTime>,
+    /// The NTP server.
+    pub ntpaddr: Option<String>,
+    /// The NTP port.
+    pub port: Given<i64>,
+}
+
+impl TimeChange {
+    /// `/cgi-bin/time`'s parameters.
+    pub fn from_params(p: &crate::api::query::Params) -> TimeChange {
+        let manual = MANUAL_FIELDS.iter().any(|(n, _, _)| p.has(n)).then(|| ManualTime::Local(MANUAL_FIELDS.map(|(n, _, _)| given_int(p, n))));
+        TimeChange {
+            timezone: p.get("timezone").map(str::to_string),
+            update_method: p.get("update_method").map(str::to_string),
+            manual,
+            ntpaddr: p.get("ntpaddr").map(str::to_string),
+            port: given_int(p, "port"),
         }
+    }
+}
+
+/// The UTC time a manual set asks for, in the zone being set.
+fn manual_time(unit: &TimeUnit, manual: ManualTime, zone: &str) -> Result<i64, Fault> {
+    let fields = match manual {
+        ManualTime::Utc(unix) => {
+            let [year, ..] = local_time(unix, zone);
+            let (_, lo, hi) = MANUAL_FIELDS[0];
+            if !(lo..=hi).contains(&year) {
+                return Err(Fault::range("year", lo, hi));
+            }
+            return Ok(unix);
+        }
+        ManualTime::Local(fields) => fields,
+    };
+    let mut t = local_time(unit.hal.now().map_err(|e| Fault::device(&e))?, zone);
+    for ((slot, (name, lo, hi)), given) in t.iter_mut().zip(MANUAL_FIELDS).zip(fields) {
+        *slot = in_range(given, name, lo, hi, *slot)?;
     }
     let [y, mo, d, h, mi, s] = t;
     let month_days = days_in_month(y, mo);
@@ -204,41 +252,50 @@ fn manual_time(unit: &TimeUnit, p: &crate::api::query::Params, zone: &str) -> Re
     Ok((days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s) - i64::from(offset_minutes(zone)) * 60)
 }
 
+/// Checks a change and applies it: the zone and synchronisation (to the
+/// board, then to disk), then the clock; a fault changes nothing.
+pub fn set(app: &Shared, time: &Mutex<TimeUnit>, change: TimeChange) -> Result<(), Fault> {
+    let mut unit = lock(time);
+    let mut new = unit.config.clone();
+    if let Some(zone) = change.timezone {
+        new.timezone = ZONES.iter().find(|z| **z == zone).ok_or_else(|| Fault::error("timezone"))?.to_string();
+    }
+    if let Some(method) = change.update_method {
+        new.update_method = UpdateMethod::parse(&method).ok_or_else(|| Fault::error("update_method"))?;
+    }
+    let when = match change.manual {
+        Some(manual) => Some(manual_time(&unit, manual, &new.timezone)?),
+        None => None,
+    };
+    if let Some(addr) = change.ntpaddr {
+        if !valid_host_name(&addr) {
+            return Err(Fault::error("ntpaddr"));
+        }
+        new.ntpaddr = addr;
+    }
+    new.port = in_range(change.port, "port", 1, 65535, new.port)?;
+    let old = unit.config.clone();
+    unit.commit(&app.store, FILE, new, apply)?;
+    if let Some(unix) = when {
+        if let Err(e) = unit.hal.set(unix) {
+            // Put the previous zone and synchronisation back, so a failed set changes nothing.
+            if let Err(again) = unit.commit(&app.store, FILE, old, apply) {
+                log::error!("time settings not restored: {}", again.reason);
+            }
+            return Err(Fault::device(&e));
+        }
+        log::info!("clock set by hand");
+        app.forward_clock(unix);
+    }
+    Ok(())
+}
+
 /// `/cgi-bin/time`: query, or set zone, synchronisation, or the clock by hand.
 pub fn handle(app: &Shared, time: &Mutex<TimeUnit>, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(time);
     if call.is_set() {
-        let p = &call.params;
-        let mut new = unit.config.clone();
-        if let Some(zone) = p.get("timezone") {
-            new.timezone = ZONES.iter().find(|z| **z == zone).ok_or_else(|| Fault::error("timezone"))?.to_string();
-        }
-        if let Some(method) = p.get("update_method") {
-            new.update_method = UpdateMethod::parse(method).ok_or_else(|| Fault::error("update_method"))?;
-        }
-        let manual = MANUAL_FIELDS.iter().any(|(n, _, _)| p.has(n));
-        let when = if manual { Some(manual_time(&unit, p, &new.timezone)?) } else { None };
-        if let Some(addr) = p.get("ntpaddr") {
-            if !valid_host_name(addr) {
-                return Err(Fault::error("ntpaddr"));
-            }
-            new.ntpaddr = addr.to_string();
-        }
-        new.port = ranged::<u16>(p, "port", 1, 65535)?.unwrap_or(new.port);
-        let old = unit.config.clone();
-        unit.commit(&app.store, FILE, new, apply)?;
-        if let Some(unix) = when {
-            if let Err(e) = unit.hal.set(unix) {
-                // Put the previous zone and synchronisation back, so a failed set changes nothing.
-                if let Err(again) = unit.commit(&app.store, FILE, old, apply) {
-                    log::error!("time settings not restored: {}", again.reason);
-                }
-                return Err(Fault::device(&e));
-            }
-            log::info!("clock set by hand");
-            app.forward_clock(unix);
-        }
+        set(app, time, TimeChange::from_params(&call.params))?;
     }
+    let unit = lock(time);
     let c = &unit.config;
     let [y, mo, d, h, mi, s] = now_local(&unit).map_err(|e| Fault::device(&e))?;
     let mut doc = Doc::new();

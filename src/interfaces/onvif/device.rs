@@ -5,6 +5,7 @@ use super::soap::{esc, Envelope, SoapFault};
 use super::{enc, from_cgi, Answer, Camera, Context};
 use crate::interfaces::call::After;
 use crate::interfaces::users::{self, change_accounts, AccountChange, Change};
+use crate::interfaces::time::{ManualTime, TimeChange};
 use crate::interfaces::{access, time};
 use crate::state::accounts::Privilege;
 use crate::state::app::lock;
@@ -118,18 +119,17 @@ fn cgi_zone(posix: &str) -> Option<String> {
     Some(format!("GMT{sign}{hours:02}:{minutes:02}"))
 }
 
-fn set_date_time(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let mut query = String::new();
-    let mut zone = lock(cam.time).config.timezone().to_string();
+fn set_date_time(cam: &Camera, env: &Envelope) -> Result<Answer, SoapFault> {
+    let mut change = TimeChange::default();
     if let Some(tz) = env.text("TZ").filter(|tz| !tz.is_empty()) {
-        zone = cgi_zone(tz).ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:InvalidTimeZone"], "TZ: a POSIX time zone"))?;
-        let _ = write!(query, "timezone={}&", enc(&zone));
+        let zone = cgi_zone(tz).ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:InvalidTimeZone"], "TZ: a POSIX time zone"))?;
+        change.timezone = Some(zone);
     }
     match env.text("DateTimeType") {
-        Some("NTP") => query.push_str("update_method=NTP"),
+        Some("NTP") => change.update_method = Some("NTP".into()),
         Some("Manual") => {
-            // Checked here, in UTC, with the CGI's texts: the CGI checks the
-            // local time this becomes, and a 13th month would roll over.
+            // Checked here, in UTC, with the CGI's texts: a 13th month
+            // would roll over.
             let ranged = |name: &str, cgi: &str, lo: i64, hi: i64| {
                 number(env, name).and_then(|v| {
                     if (lo..=hi).contains(&v) {
@@ -145,13 +145,12 @@ fn set_date_time(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, 
                 + ranged("Hour", "hour", 0, 23)? * 3600
                 + ranged("Minute", "min", 0, 59)? * 60
                 + ranged("Second", "sec", 0, 59)?;
-            let [y, mo, d, h, mi, s] = time::local_time(unix, &zone);
-            let _ = write!(query, "update_method=MANUAL&year={y}&month={mo}&day={d}&hour={h}&min={mi}&sec={s}");
+            change.update_method = Some("MANUAL".into());
+            change.manual = Some(ManualTime::Utc(unix));
         }
         _ => return Err(SoapFault::invalid("DateTimeType: Manual or NTP")),
     }
-    let call = ctx.cgi_call("/cgi-bin/time", &query)?;
-    time::handle(cam.shared, cam.time, &call).map_err(from_cgi)?;
+    time::set(cam.shared, cam.time, change).map_err(from_cgi)?;
     Ok(Answer::new("<tds:SetSystemDateAndTimeResponse/>".into()))
 }
 
@@ -227,7 +226,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
                 date_time(time::local_time(now, zone))
             )
         }
-        "SetSystemDateAndTime" => return set_date_time(cam, ctx, env),
+        "SetSystemDateAndTime" => return set_date_time(cam, env),
         "GetCapabilities" => {
             let ptz = identity(cam).ptz;
             let ptz = if ptz { format!("<tt:PTZ><tt:XAddr>{base}/onvif/ptz_service</tt:XAddr></tt:PTZ>") } else { String::new() };

@@ -2,18 +2,20 @@
 //! them) and the focus motor.
 
 use super::soap::{Envelope, SoapFault};
-use super::{enc, from_cgi, Answer, Camera, Context};
+use super::{from_cgi, Answer, Camera, Context};
+use crate::api::fields::given_int_text;
+use crate::interfaces::image::ImageChange;
 use crate::interfaces::{image, ptz as cgi};
 use crate::state::app::lock;
 use camcgi_hal::{Dir, ImageControl, LensPart, PtzCommand};
 use std::fmt::Write;
 
-/// ONVIF's names for the controls, and the CGI's.
-const CONTROLS: [(&str, &str, ImageControl); 4] = [
-    ("Brightness", "brightness", ImageControl::Brightness),
-    ("ColorSaturation", "saturation", ImageControl::Saturation),
-    ("Contrast", "contrast", ImageControl::Contrast),
-    ("Sharpness", "sharpness", ImageControl::Sharpness),
+/// ONVIF's names for the controls, in its schema's order.
+const CONTROLS: [(&str, ImageControl); 4] = [
+    ("Brightness", ImageControl::Brightness),
+    ("ColorSaturation", ImageControl::Saturation),
+    ("Contrast", ImageControl::Contrast),
+    ("Sharpness", ImageControl::Sharpness),
 ];
 
 fn source(env: &Envelope) -> Result<(), SoapFault> {
@@ -24,7 +26,7 @@ fn source(env: &Envelope) -> Result<(), SoapFault> {
 }
 
 /// Answers one imaging operation.
-pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+pub fn operate(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let operation = env.operation();
     if operation != "GetServiceCapabilities" {
         source(env)?;
@@ -34,29 +36,27 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
         "GetImagingSettings" => {
             let settings = lock(cam.image).config;
             let mut body = String::from("<timg:GetImagingSettingsResponse><timg:ImagingSettings>");
-            for (name, _, control) in CONTROLS {
+            for (name, control) in CONTROLS {
                 let _ = write!(body, "<tt:{name}>{}</tt:{name}>", settings.value(control));
             }
             body + "</timg:ImagingSettings></timg:GetImagingSettingsResponse>"
         }
         "SetImagingSettings" => {
-            let mut query = String::new();
-            for (name, cgi_name, _) in CONTROLS {
-                if let Some(v) = env.text(name) {
-                    // ONVIF writes floats; the CGI takes whole numbers.
-                    let v = v.strip_suffix(".0").unwrap_or(v);
-                    let _ = write!(query, "&{cgi_name}={}", enc(v));
+            let mut change = ImageChange::default();
+            for (name, control) in CONTROLS {
+                if let Some(i) = ImageControl::ALL.iter().position(|c| *c == control) {
+                    // ONVIF writes floats; the camera takes whole numbers.
+                    change.controls[i] = given_int_text(env.text(name).map(|v| v.strip_suffix(".0").unwrap_or(v)));
                 }
             }
-            let call = ctx.cgi_call("/cgi-bin/image", query.trim_start_matches('&'))?;
-            if call.is_set() {
-                image::handle(cam.shared, cam.image, &call).map_err(from_cgi)?;
+            if !change.is_empty() {
+                image::set(cam.shared, cam.image, change).map_err(from_cgi)?;
             }
             "<timg:SetImagingSettingsResponse/>".to_string()
         }
         "GetOptions" => {
             let mut body = String::from("<timg:GetOptionsResponse><timg:ImagingOptions>");
-            for (name, _, _) in CONTROLS {
+            for (name, _) in CONTROLS {
                 let _ = write!(body, "<tt:{name}><tt:Min>0</tt:Min><tt:Max>255</tt:Max></tt:{name}>");
             }
             body + "</timg:ImagingOptions></timg:GetOptionsResponse>"
