@@ -65,6 +65,31 @@ pub fn in_range<T: TryFrom<i64>>(given: Given<i64>, name: &str, lo: i64, hi: i64
     }
 }
 
+/// A 0/1 flag as given.
+pub fn given_flag(p: &Params, name: &str) -> Given<bool> {
+    match p.get(name) {
+        None => Given::Absent,
+        Some("0") => Given::Value(false),
+        Some("1") => Given::Value(true),
+        Some(_) => Given::Unreadable,
+    }
+}
+
+/// A flag, or `current` when absent: `NAME: 0 or 1`.
+pub fn flag_or(given: Given<bool>, name: &str, current: bool) -> Result<bool, Fault> {
+    given.or_keep(current, |_| true, || Fault::option(name, "0 or 1"))
+}
+
+/// A non-negative number checked later against a capability set, or
+/// `current` when absent: `NAME error`.
+pub fn count_or(given: Given<i64>, name: &str, current: u32) -> Result<u32, Fault> {
+    match given {
+        Given::Absent => Ok(current),
+        Given::Value(v) => u32::try_from(v).map_err(|_| Fault::error(name)),
+        Given::Unreadable => Err(Fault::error(name)),
+    }
+}
+
 /// A 0/1 flag: `NAME: 0 or 1`.
 pub fn flag(p: &Params, name: &str) -> Result<Option<bool>, Fault> {
     match p.get(name) {

@@ -1,7 +1,8 @@
 //! The audio family: `/cgi-bin/audioencoder` and its capabilities.
 
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
-use crate::api::fields::{count, flag, ranged};
+use crate::api::fields::{count_or, flag_or, given_flag, given_int, in_range, Given};
+use crate::api::query::Params;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
@@ -66,28 +67,10 @@ pub fn reset(unit: &mut AudioUnit, store: &Store) {
 
 /// `/cgi-bin/audioencoder`: query, or set; the encoding is merged and checked whole.
 pub fn handle(app: &Shared, audio: &Mutex<AudioUnit>, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(audio);
     if call.is_set() {
-        let p = &call.params;
-        let caps = unit.hal.capabilities();
-        let mut new = unit.config.clone();
-        new.enable = flag(p, "enable")?.unwrap_or(new.enable);
-        if let Some(v) = p.get("encode_type") {
-            let kind = caps.iter().find(|k| k.name.eq_ignore_ascii_case(v)).ok_or_else(|| Fault::error("encode_type"))?;
-            new.encode_type = kind.name.clone();
-        }
-        let kind = caps.iter().find(|k| k.name == new.encode_type).ok_or_else(|| Fault::error("encode_type"))?;
-        new.samplerate = count(p, "samplerate")?.unwrap_or(new.samplerate);
-        let rate = kind.samplerates.iter().find(|r| r.rate == new.samplerate).ok_or_else(|| Fault::error("samplerate"))?;
-        new.bitrate = count(p, "bitrate")?.unwrap_or(new.bitrate);
-        if !rate.bitrates.contains(&new.bitrate) {
-            return Err(Fault::error("bitrate"));
-        }
-        new.input_volume = ranged::<u8>(p, "input_volume", 1, 100)?.unwrap_or(new.input_volume);
-        new.output_volume = ranged::<u8>(p, "output_volume", 1, 100)?.unwrap_or(new.output_volume);
-        new.amplify = flag(p, "amplify")?.unwrap_or(new.amplify);
-        unit.commit(&app.store, FILE, new, apply)?;
+        set(app, audio, AudioChange::from_params(&call.params))?;
     }
+    let unit = lock(audio);
     let c = &unit.config;
     let mut doc = Doc::new();
     doc.element("audioencoder")
@@ -100,6 +83,63 @@ pub fn handle(app: &Shared, audio: &Mutex<AudioUnit>, call: &Call) -> Result<Rep
         .attr("amplify", u8::from(c.amplify))
         .empty();
     Ok(Reply::xml(doc.finish()))
+}
+
+/// A change to the audio encoder; `set` checks it against the capabilities.
+#[derive(Debug, Clone, Default)]
+pub struct AudioChange {
+    /// Whether the encoder runs.
+    pub enable: Given<bool>,
+    /// One of the capabilities' encodings, in any case.
+    pub encode_type: Option<String>,
+    /// Hz, one the encoding offers.
+    pub samplerate: Given<i64>,
+    /// Bits a second, one the sample rate offers.
+    pub bitrate: Given<i64>,
+    /// 1-100.
+    pub input_volume: Given<i64>,
+    /// 1-100.
+    pub output_volume: Given<i64>,
+    /// Whether the input is amplified.
+    pub amplify: Given<bool>,
+}
+
+impl AudioChange {
+    /// `/cgi-bin/audioencoder`'s parameters.
+    pub fn from_params(p: &Params) -> AudioChange {
+        AudioChange {
+            enable: given_flag(p, "enable"),
+            encode_type: p.get("encode_type").map(str::to_string),
+            samplerate: given_int(p, "samplerate"),
+            bitrate: given_int(p, "bitrate"),
+            input_volume: given_int(p, "input_volume"),
+            output_volume: given_int(p, "output_volume"),
+            amplify: given_flag(p, "amplify"),
+        }
+    }
+}
+
+/// Checks a change, applies it to the encoder and writes it; a fault changes nothing.
+pub fn set(app: &Shared, audio: &Mutex<AudioUnit>, change: AudioChange) -> Result<(), Fault> {
+    let mut unit = lock(audio);
+    let caps = unit.hal.capabilities();
+    let mut new = unit.config.clone();
+    new.enable = flag_or(change.enable, "enable", new.enable)?;
+    if let Some(v) = change.encode_type {
+        let kind = caps.iter().find(|k| k.name.eq_ignore_ascii_case(&v)).ok_or_else(|| Fault::error("encode_type"))?;
+        new.encode_type = kind.name.clone();
+    }
+    let kind = caps.iter().find(|k| k.name == new.encode_type).ok_or_else(|| Fault::error("encode_type"))?;
+    new.samplerate = count_or(change.samplerate, "samplerate", new.samplerate)?;
+    let rate = kind.samplerates.iter().find(|r| r.rate == new.samplerate).ok_or_else(|| Fault::error("samplerate"))?;
+    new.bitrate = count_or(change.bitrate, "bitrate", new.bitrate)?;
+    if !rate.bitrates.contains(&new.bitrate) {
+        return Err(Fault::error("bitrate"));
+    }
+    new.input_volume = in_range(change.input_volume, "input_volume", 1, 100, new.input_volume)?;
+    new.output_volume = in_range(change.output_volume, "output_volume", 1, 100, new.output_volume)?;
+    new.amplify = flag_or(change.amplify, "amplify", new.amplify)?;
+    unit.commit(&app.store, FILE, new, apply)
 }
 
 /// `/cgi-bin/audioencoder/getcapabilities`.

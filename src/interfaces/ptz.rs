@@ -126,9 +126,13 @@ fn number(p: &Params, name: &str, lo: i64, hi: i64) -> Result<Option<u8>, Fault>
 }
 
 /// What one request asks the head to do.
-enum Action {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Action {
+    /// A move, a lens drive, a stop, or going to a preset.
     Command(PtzCommand),
+    /// Stores the head's position as this preset.
     AddPreset(u8),
+    /// Forgets this preset.
     DeletePreset(u8),
 }
 
@@ -186,7 +190,17 @@ pub fn handle(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, call: &Ca
     if !lock(system).capabilities().ptz {
         return Err(Fault::bad("ptz not supported"));
     }
-    let action = action(&call.params)?;
+    act(app, ptz, system, action(&call.params)?)?;
+    Ok(Reply::xml(simple("ptz_ctrl", "true")))
+}
+
+/// Carries out one action: a preset must be set to be called or deleted;
+/// a preset stored or cleared is written, and undone on the controller
+/// when it cannot be.
+pub fn act(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, action: Action) -> Result<(), Fault> {
+    if !lock(system).capabilities().ptz {
+        return Err(Fault::bad("ptz not supported"));
+    }
     let now = app.now();
     let mut ptz = lock(ptz);
     let set = ptz.unit.config.set.clone();
@@ -224,7 +238,7 @@ pub fn handle(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, call: &Ca
     if ptz.moving_since.is_some() {
         ptz.moving_since = Some(now);
     }
-    Ok(Reply::xml(simple("ptz_ctrl", "true")))
+    Ok(())
 }
 
 /// Writes the preset list; on failure sends `undo` to the controller.

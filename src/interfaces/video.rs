@@ -1,7 +1,8 @@
 //! The video family: `/cgi-bin/videoencoder[/stream1|/stream2]` and its capabilities.
 
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
-use crate::api::fields::{count, ranged};
+use crate::api::fields::{count_or, given_int, in_range, Given};
+use crate::api::query::Params;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
@@ -90,27 +91,59 @@ fn canonical<'c>(names: impl IntoIterator<Item = &'c String>, wanted: &str) -> O
     names.into_iter().find(|n| n.eq_ignore_ascii_case(wanted)).cloned()
 }
 
-/// Merges the given parameters into a stream's settings and validates the result.
-fn merged(modes: &[EncodeModeCaps], current: &StreamConfig, p: &crate::api::query::Params) -> Result<StreamConfig, Fault> {
+/// A change to one stream; `set_stream` merges it into the stream's
+/// settings and checks the result against the capabilities.
+#[derive(Debug, Clone, Default)]
+pub struct StreamChange {
+    /// One of the capabilities' modes, in any case.
+    pub encode_mode: Option<String>,
+    /// One of the mode's resolutions, in any case.
+    pub resolution: Option<String>,
+    /// Frames a second, within the resolution's range.
+    pub framerate: Given<i64>,
+    /// `GOVLENGTH`.
+    pub govlength: Given<i64>,
+    /// Within the resolution's range.
+    pub bitrate: Given<i64>,
+    /// `CBR` or `VBR`, in any case.
+    pub bitrate_control: Option<String>,
+}
+
+impl StreamChange {
+    /// `/cgi-bin/videoencoder/streamN`'s parameters.
+    pub fn from_params(p: &Params) -> StreamChange {
+        StreamChange {
+            encode_mode: p.get("encode_mode").map(str::to_string),
+            resolution: p.get("resolution").map(str::to_string),
+            framerate: given_int(p, "framerate"),
+            govlength: given_int(p, "govlength"),
+            bitrate: given_int(p, "bitrate"),
+            bitrate_control: p.get("bitrate_control").map(str::to_string),
+        }
+    }
+}
+
+/// Merges a change into a stream's settings and validates the result.
+fn merged(modes: &[EncodeModeCaps], current: &StreamConfig, change: StreamChange) -> Result<StreamConfig, Fault> {
     let mut s = current.clone();
-    if let Some(v) = p.get("encode_mode") {
-        s.encode_mode = canonical(modes.iter().map(|m| &m.name), v).ok_or_else(|| Fault::error("encode_mode"))?;
+    if let Some(v) = change.encode_mode {
+        s.encode_mode = canonical(modes.iter().map(|m| &m.name), &v).ok_or_else(|| Fault::error("encode_mode"))?;
     }
     let mode = modes.iter().find(|m| m.name == s.encode_mode).ok_or_else(|| Fault::error("encode_mode"))?;
-    if let Some(v) = p.get("resolution") {
-        s.resolution = canonical(mode.resolutions.iter().map(|r| &r.name), v).ok_or_else(|| Fault::error("resolution"))?;
+    if let Some(v) = change.resolution {
+        s.resolution = canonical(mode.resolutions.iter().map(|r| &r.name), &v).ok_or_else(|| Fault::error("resolution"))?;
     }
     let res = mode.resolutions.iter().find(|r| r.name == s.resolution).ok_or_else(|| Fault::error("resolution"))?;
-    s.framerate = count(p, "framerate")?.unwrap_or(s.framerate);
+    s.framerate = count_or(change.framerate, "framerate", s.framerate)?;
     if !res.framerate.contains(s.framerate) {
         return Err(Fault::error("framerate"));
     }
-    s.govlength = ranged::<u32>(p, "govlength", GOVLENGTH.0.into(), GOVLENGTH.1.into())?.unwrap_or(s.govlength);
-    s.bitrate = count(p, "bitrate")?.unwrap_or(s.bitrate);
+    s.govlength = in_range(change.govlength, "govlength", GOVLENGTH.0.into(), GOVLENGTH.1.into(), s.govlength)?;
+    s.bitrate = count_or(change.bitrate, "bitrate", s.bitrate)?;
     if !res.bitrate.contains(s.bitrate) {
         return Err(Fault::error("bitrate"));
     }
-    if let Some(v) = p.get("bitrate_control") {
+    if let Some(v) = change.bitrate_control {
         s.bitrate_control = match v.to_ascii_uppercase().as_str() {
             "CBR" => BitrateControl::Cbr,
             "VBR" => BitrateControl::Vbr,
@@ -118,6 +151,16 @@ fn merged(modes: &[EncodeModeCaps], current: &StreamConfig, p: &crate::api::quer
         };
     }
     Ok(s)
+}
+
+/// Checks a change to one stream, applies it to the encoder and writes it;
+/// a fault changes nothing.
+pub fn set_stream(app: &Shared, video: &Mutex<VideoUnit>, stream: StreamId, change: StreamChange) -> Result<(), Fault> {
+    let mut unit = lock(video);
+    let caps = unit.hal.capabilities();
+    let mut new = unit.config.clone();
+    *new.stream_mut(stream) = merged(caps.stream(stream), unit.config.stream(stream), change)?;
+    unit.commit(&app.store, FILE, new, |hal, c| hal.configure(stream, c.stream(stream)))
 }
 
 fn control_name(c: BitrateControl) -> &'static str {
@@ -129,18 +172,15 @@ fn control_name(c: BitrateControl) -> &'static str {
 
 /// `/cgi-bin/videoencoder[/streamN]`: query both streams, or set one.
 pub fn handle(app: &Shared, video: &Mutex<VideoUnit>, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(video);
     if call.is_set() {
         let stream = match call.path.rsplit('/').next() {
             Some("stream1") => StreamId::Main,
             Some("stream2") => StreamId::Sub,
             _ => return Err(Fault::option("stream", "stream1 or stream2")),
         };
-        let caps = unit.hal.capabilities();
-        let mut new = unit.config.clone();
-        *new.stream_mut(stream) = merged(caps.stream(stream), unit.config.stream(stream), &call.params)?;
-        unit.commit(&app.store, FILE, new, |hal, c| hal.configure(stream, c.stream(stream)))?;
+        set_stream(app, video, stream, StreamChange::from_params(&call.params))?;
     }
+    let unit = lock(video);
     let mut doc = Doc::new();
     doc.element("videoencoder").open().newline();
     for id in StreamId::ALL {

@@ -4,7 +4,10 @@
 
 use super::profiles::{profile_stream, stream_of, PROFILES};
 use super::soap::{esc, Envelope, SoapFault};
-use super::{enc, from_cgi, Answer, Camera, Context};
+use super::{from_cgi, Answer, Camera, Context};
+use crate::api::fields::{given_int_text, Given};
+use crate::interfaces::audio::AudioChange;
+use crate::interfaces::video::StreamChange;
 use crate::interfaces::{audio, video};
 use crate::state::app::lock;
 use camcgi_hal::{BitrateControl, StreamConfig, StreamId};
@@ -110,11 +113,11 @@ fn encoder_options(cam: &Camera, id: StreamId) -> String {
     )
 }
 
-fn set_encoder(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn set_encoder(cam: &Camera, env: &Envelope) -> Result<Answer, SoapFault> {
     let token = env.find("Configuration").and_then(|c| c.attr("token"));
     let id = stream_of(token, "video_encoder_")?;
     let caps = lock(cam.video).hal.capabilities();
-    let mut query = String::new();
+    let mut change = StreamChange::default();
     let current = lock(cam.video).config.stream(id).encode_mode.clone();
     // The encoding a client read back keeps the stream's mode: an H.265
     // stream, read as H264, stays H.265 through a read-modify-write.
@@ -123,23 +126,20 @@ fn set_encoder(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
         // Of the modes Media 1 calls H264, H.264 itself.
         let mode = offered.min_by_key(|m| !m.name.contains("264"));
         let mode = mode.ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Encoding: not offered"))?;
-        let _ = write!(query, "&encode_mode={}", enc(&mode.name));
+        change.encode_mode = Some(mode.name.clone());
     }
     if let (Some(w), Some(h)) = (env.text("Width"), env.text("Height")) {
         let wanted = (w.parse::<u32>().unwrap_or(0), h.parse::<u32>().unwrap_or(0));
         let name = caps.stream(id).iter().flat_map(|m| &m.resolutions).find(|r| dimensions(&r.name) == wanted).map(|r| r.name.clone());
         let name = name.ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Resolution: not offered"))?;
-        let _ = write!(query, "&resolution={}", enc(&name));
+        change.resolution = Some(name);
     }
-    for (onvif, cgi) in [("FrameRateLimit", "framerate"), ("BitrateLimit", "bitrate"), ("GovLength", "govlength")] {
-        if let Some(v) = env.text(onvif) {
-            let _ = write!(query, "&{cgi}={}", enc(v));
-        }
-    }
-    let path = if id == StreamId::Main { "/cgi-bin/videoencoder/stream1" } else { "/cgi-bin/videoencoder/stream2" };
-    let call = ctx.cgi_call(path, query.trim_start_matches('&'))?;
-    if call.is_set() {
-        video::handle(cam.shared, cam.video, &call).map_err(from_cgi)?;
+    change.framerate = given_int_text(env.text("FrameRateLimit"));
+    change.bitrate = given_int_text(env.text("BitrateLimit"));
+    change.govlength = given_int_text(env.text("GovLength"));
+    let sets = change.encode_mode.is_some() || change.resolution.is_some();
+    if sets || !(change.framerate.is_absent() && change.bitrate.is_absent() && change.govlength.is_absent()) {
+        video::set_stream(cam.shared, cam.video, id, change).map_err(from_cgi)?;
     }
     Ok(Answer::new("<trt:SetVideoEncoderConfigurationResponse/>".into()))
 }
@@ -166,27 +166,26 @@ fn audio_encoding(name: &str) -> &'static str {
     }
 }
 
-fn set_audio(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn set_audio(cam: &Camera, env: &Envelope) -> Result<Answer, SoapFault> {
     if env.find("Configuration").and_then(|c| c.attr("token")) != Some("audio_encoder") {
         return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoConfig"], "no such audio encoder configuration"));
     }
     let caps = lock(cam.audio).hal.capabilities();
-    let mut query = String::new();
+    let mut change = AudioChange::default();
     if let Some(kind) = env.text("Encoding") {
         // The first of the board's encodings ONVIF calls by that name.
         let name = caps.iter().find(|k| audio_encoding(&k.name) == kind).map(|k| k.name.clone());
         let name = name.ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Encoding: not offered"))?;
-        let _ = write!(query, "&encode_type={}", enc(&name));
+        change.encode_type = Some(name);
     }
-    for (onvif, cgi) in [("Bitrate", "bitrate"), ("SampleRate", "samplerate")] {
+    for (onvif, field) in [("Bitrate", &mut change.bitrate), ("SampleRate", &mut change.samplerate)] {
         if let Some(v) = env.text(onvif) {
             let kilo: u32 = v.parse().map_err(|_| SoapFault::invalid(format!("{onvif}: a whole number")))?;
-            let _ = write!(query, "&{cgi}={}", kilo.saturating_mul(1000));
+            *field = Given::Value(i64::from(kilo) * 1000);
         }
     }
-    let call = ctx.cgi_call("/cgi-bin/audioencoder", query.trim_start_matches('&'))?;
-    if call.is_set() {
-        audio::handle(cam.shared, cam.audio, &call).map_err(from_cgi)?;
+    if change.encode_type.is_some() || !change.bitrate.is_absent() || !change.samplerate.is_absent() {
+        audio::set(cam.shared, cam.audio, change).map_err(from_cgi)?;
     }
     Ok(Answer::new("<trt:SetAudioEncoderConfigurationResponse/>".into()))
 }
@@ -240,7 +239,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             };
             format!("<trt:GetVideoEncoderConfigurationOptionsResponse>{}</trt:GetVideoEncoderConfigurationOptionsResponse>", encoder_options(cam, id))
         }
-        "SetVideoEncoderConfiguration" => return set_encoder(cam, ctx, env),
+        "SetVideoEncoderConfiguration" => return set_encoder(cam, env),
         "GetAudioSources" => "<trt:GetAudioSourcesResponse><trt:AudioSources token=\"audio_src\"><tt:Channels>1</tt:Channels></trt:AudioSources></trt:GetAudioSourcesResponse>".to_string(),
         "GetAudioSourceConfigurations" | "GetAudioSourceConfiguration" => {
             let (outer, inner) = plural(operation, "GetAudioSourceConfiguration");
@@ -272,7 +271,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             }
             body + "</trt:Options></trt:GetAudioEncoderConfigurationOptionsResponse>"
         }
-        "SetAudioEncoderConfiguration" => return set_audio(cam, ctx, env),
+        "SetAudioEncoderConfiguration" => return set_audio(cam, env),
         "GetStreamUri" => {
             let id = profile_stream(env.text("ProfileToken"))?;
             let (port, path) = lock(cam.video).hal.rtsp(id);

@@ -14,9 +14,8 @@ pub mod ptz;
 pub mod security;
 pub mod soap;
 
-use crate::api::query::Params;
 use crate::api::xml::Fault;
-use crate::interfaces::call::{After, Body, Call, Reply};
+use crate::interfaces::call::{After, Body, Reply};
 use crate::interfaces::credentials::{self, Presented};
 use crate::interfaces::{audio, image, network, ptz as ptz_cgi, system, time, video};
 use crate::state::accounts::Privilege;
@@ -103,14 +102,6 @@ pub struct Context<'a> {
     pub request: &'a Request<'a>,
 }
 
-impl Context<'_> {
-    /// A CGI call on behalf of this request, so that a change passes the
-    /// CGI interface's own checks.
-    pub fn cgi_call(&self, path: &'static str, query: &str) -> Result<Call<'static>, SoapFault> {
-        let params = Params::parse(query).map_err(|_| SoapFault::invalid("a value cannot be encoded"))?;
-        Ok(Call { path, params, session: Some(self.session.clone()), peer: self.request.presented.peer, authorization: None })
-    }
-}
 
 /// An operation's answer: the body's content and work for after it.
 pub struct Answer {
@@ -140,7 +131,7 @@ pub fn from_cgi(fault: Fault) -> SoapFault {
     }
 }
 
-/// A value percent-encoded for a query.
+/// A value percent-encoded for a URI (a scope).
 pub fn enc(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {

@@ -135,9 +135,8 @@ fn preset_number(token: Option<&str>) -> Result<u8, SoapFault> {
         .ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:NoToken"], "PresetToken: 1-255"))
 }
 
-fn ptz_cgi(cam: &Camera, ctx: &Context, query: &str) -> Result<(), SoapFault> {
-    let call = ctx.cgi_call("/cgi-bin/ptz_ctrl", query)?;
-    cgi::handle(cam.shared, cam.ptz, cam.system, &call).map(|_| ()).map_err(from_cgi)
+fn act(cam: &Camera, action: cgi::Action) -> Result<(), SoapFault> {
+    cgi::act(cam.shared, cam.ptz, cam.system, action).map_err(from_cgi)
 }
 
 fn go_to(cam: &Camera, spot: Spot) -> Result<(), SoapFault> {
@@ -145,7 +144,7 @@ fn go_to(cam: &Camera, spot: Spot) -> Result<(), SoapFault> {
 }
 
 /// Answers one PTZ operation.
-pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+pub fn operate(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let operation = env.operation();
     let present = super::device::identity(cam).ptz;
     if !present && operation != "GetServiceCapabilities" {
@@ -257,7 +256,7 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
                     (1..=255u8).find(|n| !set.contains(n)).ok_or_else(|| SoapFault::receiver(&["ter:Action", "ter:TooManyPresets"], "every preset is set"))?
                 }
             };
-            ptz_cgi(cam, ctx, &format!("add_preset={n}"))?;
+            act(cam, cgi::Action::AddPreset(n))?;
             format!("<tptz:SetPresetResponse><tptz:PresetToken>{n}</tptz:PresetToken></tptz:SetPresetResponse>")
         }
         "GotoPreset" | "RemovePreset" => {
@@ -267,8 +266,8 @@ pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, So
             if !set.contains(&n) {
                 return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoToken"], format!("preset {n} is not set")));
             }
-            let action = if operation == "GotoPreset" { "call_preset" } else { "delete_preset" };
-            ptz_cgi(cam, ctx, &format!("{action}={n}"))?;
+            let action = if operation == "GotoPreset" { cgi::Action::Command(PtzCommand::CallPreset(n)) } else { cgi::Action::DeletePreset(n) };
+            act(cam, action)?;
             format!("<tptz:{operation}Response/>")
         }
         other => return Err(SoapFault::not_supported(other)),
