@@ -1,6 +1,8 @@
 //! The device service: identity, clock, capabilities and services,
 //! scopes, network, accounts, reboot and defaults, discovery mode.
 
+use super::Operation;
+use crate::state::accounts::Privilege::{Administrator, Operator, User};
 use super::soap::{esc, Envelope, SoapFault};
 use super::{enc, from_cgi, Answer, Camera, Context};
 use crate::interfaces::call::After;
@@ -198,130 +200,212 @@ fn users(cam: &Camera, env: &Envelope, operation: &str) -> Result<Answer, SoapFa
     Ok(Answer::new(format!("<tds:{operation}Response/>")))
 }
 
-/// Answers one device operation.
-pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let operation = env.operation();
+/// The device service's operations: name, privilege, answered before authentication, handler.
+pub const OPERATIONS: &[Operation] = &[
+    Operation { name: "GetDeviceInformation", privilege: User, open: false, run: get_device_information },
+    Operation { name: "GetSystemDateAndTime", privilege: User, open: true, run: get_system_date_and_time },
+    Operation { name: "SetSystemDateAndTime", privilege: Operator, open: false, run: set_system_date_and_time },
+    Operation { name: "GetCapabilities", privilege: User, open: true, run: get_capabilities },
+    Operation { name: "GetServices", privilege: User, open: true, run: get_services },
+    Operation { name: "GetServiceCapabilities", privilege: User, open: true, run: get_service_capabilities },
+    Operation { name: "GetWsdlUrl", privilege: User, open: true, run: get_wsdl_url },
+    Operation { name: "GetEndpointReference", privilege: User, open: true, run: get_endpoint_reference },
+    Operation { name: "GetScopes", privilege: User, open: false, run: get_scopes },
+    Operation { name: "GetHostname", privilege: User, open: true, run: get_hostname },
+    Operation { name: "GetNetworkInterfaces", privilege: User, open: false, run: get_network_interfaces },
+    Operation { name: "GetDNS", privilege: User, open: false, run: get_dns },
+    Operation { name: "GetNTP", privilege: User, open: false, run: get_ntp },
+    Operation { name: "GetUsers", privilege: Administrator, open: false, run: get_users },
+    Operation { name: "CreateUsers", privilege: Administrator, open: false, run: get_users },
+    Operation { name: "DeleteUsers", privilege: Administrator, open: false, run: get_users },
+    Operation { name: "SetUser", privilege: Administrator, open: false, run: get_users },
+    Operation { name: "SystemReboot", privilege: Operator, open: false, run: system_reboot },
+    Operation { name: "SetSystemFactoryDefault", privilege: Administrator, open: false, run: set_system_factory_default },
+    Operation { name: "GetDiscoveryMode", privilege: User, open: false, run: get_discovery_mode },
+    Operation { name: "SetDiscoveryMode", privilege: Administrator, open: false, run: set_discovery_mode },
+];
+
+fn get_device_information(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let system = lock(cam.system);
+        let info = system.info().map_err(device_fault)?;
+        let model = system.model().unwrap_or_default();
+        format!(
+            "<tds:GetDeviceInformationResponse><tds:Manufacturer>camcgi</tds:Manufacturer><tds:Model>{m}</tds:Model><tds:FirmwareVersion>{}</tds:FirmwareVersion><tds:SerialNumber>{}</tds:SerialNumber><tds:HardwareId>{m}</tds:HardwareId></tds:GetDeviceInformationResponse>",
+            esc(&info.filesystem),
+            esc(&info.serial),
+            m = esc(&model)
+        )
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_system_date_and_time(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let unit = lock(cam.time);
+        let now = unit.hal.now().map_err(device_fault)?;
+        let zone = unit.config.timezone();
+        let kind = if unit.config.ntp().is_some() { "NTP" } else { "Manual" };
+        format!(
+            "<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>{kind}</tt:DateTimeType><tt:DaylightSavings>false</tt:DaylightSavings><tt:TimeZone><tt:TZ>{}</tt:TZ></tt:TimeZone><tt:UTCDateTime>{}</tt:UTCDateTime><tt:LocalDateTime>{}</tt:LocalDateTime></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>",
+            posix_zone(zone),
+            date_time(time::civil(now)),
+            date_time(time::local_time(now, zone))
+        )
+    };
+    Ok(Answer::new(body))
+}
+
+fn set_system_date_and_time(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    set_date_time(cam, env)
+}
+
+fn get_capabilities(cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let base = &ctx.base;
-    let body = match operation {
-        "GetDeviceInformation" => {
-            let system = lock(cam.system);
-            let info = system.info().map_err(device_fault)?;
-            let model = system.model().unwrap_or_default();
-            format!(
-                "<tds:GetDeviceInformationResponse><tds:Manufacturer>camcgi</tds:Manufacturer><tds:Model>{m}</tds:Model><tds:FirmwareVersion>{}</tds:FirmwareVersion><tds:SerialNumber>{}</tds:SerialNumber><tds:HardwareId>{m}</tds:HardwareId></tds:GetDeviceInformationResponse>",
-                esc(&info.filesystem),
-                esc(&info.serial),
-                m = esc(&model)
-            )
+    let body = {
+        let ptz = identity(cam).ptz;
+        let ptz = if ptz { format!("<tt:PTZ><tt:XAddr>{base}/onvif/ptz_service</tt:XAddr></tt:PTZ>") } else { String::new() };
+        format!(
+            "<tds:GetCapabilitiesResponse><tds:Capabilities>\
+             <tt:Device><tt:XAddr>{base}/onvif/device_service</tt:XAddr><tt:Network><tt:IPFilter>false</tt:IPFilter><tt:ZeroConfiguration>false</tt:ZeroConfiguration><tt:IPVersion6>false</tt:IPVersion6><tt:DynDNS>false</tt:DynDNS></tt:Network>\
+             <tt:System><tt:DiscoveryResolve>false</tt:DiscoveryResolve><tt:DiscoveryBye>true</tt:DiscoveryBye><tt:RemoteDiscovery>false</tt:RemoteDiscovery><tt:SystemBackup>false</tt:SystemBackup><tt:SystemLogging>false</tt:SystemLogging><tt:FirmwareUpgrade>true</tt:FirmwareUpgrade><tt:SupportedVersions><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tt:SupportedVersions></tt:System>\
+             <tt:Security><tt:TLS1.1>false</tt:TLS1.1><tt:TLS1.2>false</tt:TLS1.2><tt:OnboardKeyGeneration>false</tt:OnboardKeyGeneration><tt:AccessPolicyConfig>false</tt:AccessPolicyConfig><tt:X.509Token>false</tt:X.509Token><tt:SAMLToken>false</tt:SAMLToken><tt:KerberosToken>false</tt:KerberosToken><tt:RELToken>false</tt:RELToken></tt:Security></tt:Device>\
+             <tt:Events><tt:XAddr>{base}/onvif/events_service</tt:XAddr><tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport><tt:WSPullPointSupport>true</tt:WSPullPointSupport><tt:WSPausableSubscriptionManagerInterfaceSupport>false</tt:WSPausableSubscriptionManagerInterfaceSupport></tt:Events>\
+             <tt:Imaging><tt:XAddr>{base}/onvif/imaging_service</tt:XAddr></tt:Imaging>\
+             <tt:Media><tt:XAddr>{base}/onvif/media_service</tt:XAddr><tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP><tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>\
+             {ptz}</tds:Capabilities></tds:GetCapabilitiesResponse>"
+        )
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_services(cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let base = &ctx.base;
+    let body = {
+        let mut body = String::from("<tds:GetServicesResponse>");
+        for (namespace, xaddr) in services(base, identity(cam).ptz) {
+            let _ = write!(body, "<tds:Service><tds:Namespace>{namespace}</tds:Namespace><tds:XAddr>{xaddr}</tds:XAddr><tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>");
         }
-        "GetSystemDateAndTime" => {
-            let unit = lock(cam.time);
-            let now = unit.hal.now().map_err(device_fault)?;
-            let zone = unit.config.timezone();
-            let kind = if unit.config.ntp().is_some() { "NTP" } else { "Manual" };
-            format!(
-                "<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>{kind}</tt:DateTimeType><tt:DaylightSavings>false</tt:DaylightSavings><tt:TimeZone><tt:TZ>{}</tt:TZ></tt:TimeZone><tt:UTCDateTime>{}</tt:UTCDateTime><tt:LocalDateTime>{}</tt:LocalDateTime></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>",
-                posix_zone(zone),
-                date_time(time::civil(now)),
-                date_time(time::local_time(now, zone))
-            )
+        body.push_str("</tds:GetServicesResponse>");
+        body
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = "<tds:GetServiceCapabilitiesResponse><tds:Capabilities><tds:Network IPFilter=\"false\" ZeroConfiguration=\"false\" IPVersion6=\"false\" DynDNS=\"false\" NTP=\"1\" HostnameFromDHCP=\"false\"/><tds:Security UsernameToken=\"true\" HttpDigest=\"true\" DefaultAccessPolicy=\"false\" TLS1.2=\"false\"/><tds:System DiscoveryResolve=\"false\" DiscoveryBye=\"true\" RemoteDiscovery=\"false\" SystemBackup=\"false\" SystemLogging=\"false\" FirmwareUpgrade=\"true\"/></tds:Capabilities></tds:GetServiceCapabilitiesResponse>".to_string();
+    Ok(Answer::new(body))
+}
+
+fn get_wsdl_url(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = "<tds:GetWsdlUrlResponse><tds:WsdlUrl>http://www.onvif.org/Documents/Specifications.aspx</tds:WsdlUrl></tds:GetWsdlUrlResponse>".to_string();
+    Ok(Answer::new(body))
+}
+
+fn get_endpoint_reference(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = format!("<tds:GetEndpointReferenceResponse><tds:GUID>{}</tds:GUID></tds:GetEndpointReferenceResponse>", endpoint(cam));
+    Ok(Answer::new(body))
+}
+
+fn get_scopes(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let mut body = String::from("<tds:GetScopesResponse>");
+        for scope in scopes(&identity(cam)) {
+            let _ = write!(body, "<tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>{}</tt:ScopeItem></tds:Scopes>", esc(&scope));
         }
-        "SetSystemDateAndTime" => return set_date_time(cam, env),
-        "GetCapabilities" => {
-            let ptz = identity(cam).ptz;
-            let ptz = if ptz { format!("<tt:PTZ><tt:XAddr>{base}/onvif/ptz_service</tt:XAddr></tt:PTZ>") } else { String::new() };
-            format!(
-                "<tds:GetCapabilitiesResponse><tds:Capabilities>\
-                 <tt:Device><tt:XAddr>{base}/onvif/device_service</tt:XAddr><tt:Network><tt:IPFilter>false</tt:IPFilter><tt:ZeroConfiguration>false</tt:ZeroConfiguration><tt:IPVersion6>false</tt:IPVersion6><tt:DynDNS>false</tt:DynDNS></tt:Network>\
-                 <tt:System><tt:DiscoveryResolve>false</tt:DiscoveryResolve><tt:DiscoveryBye>true</tt:DiscoveryBye><tt:RemoteDiscovery>false</tt:RemoteDiscovery><tt:SystemBackup>false</tt:SystemBackup><tt:SystemLogging>false</tt:SystemLogging><tt:FirmwareUpgrade>true</tt:FirmwareUpgrade><tt:SupportedVersions><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tt:SupportedVersions></tt:System>\
-                 <tt:Security><tt:TLS1.1>false</tt:TLS1.1><tt:TLS1.2>false</tt:TLS1.2><tt:OnboardKeyGeneration>false</tt:OnboardKeyGeneration><tt:AccessPolicyConfig>false</tt:AccessPolicyConfig><tt:X.509Token>false</tt:X.509Token><tt:SAMLToken>false</tt:SAMLToken><tt:KerberosToken>false</tt:KerberosToken><tt:RELToken>false</tt:RELToken></tt:Security></tt:Device>\
-                 <tt:Events><tt:XAddr>{base}/onvif/events_service</tt:XAddr><tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport><tt:WSPullPointSupport>true</tt:WSPullPointSupport><tt:WSPausableSubscriptionManagerInterfaceSupport>false</tt:WSPausableSubscriptionManagerInterfaceSupport></tt:Events>\
-                 <tt:Imaging><tt:XAddr>{base}/onvif/imaging_service</tt:XAddr></tt:Imaging>\
-                 <tt:Media><tt:XAddr>{base}/onvif/media_service</tt:XAddr><tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP><tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>\
-                 {ptz}</tds:Capabilities></tds:GetCapabilitiesResponse>"
-            )
-        }
-        "GetServices" => {
-            let mut body = String::from("<tds:GetServicesResponse>");
-            for (namespace, xaddr) in services(base, identity(cam).ptz) {
-                let _ = write!(body, "<tds:Service><tds:Namespace>{namespace}</tds:Namespace><tds:XAddr>{xaddr}</tds:XAddr><tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>");
-            }
-            body.push_str("</tds:GetServicesResponse>");
-            body
-        }
-        "GetServiceCapabilities" => "<tds:GetServiceCapabilitiesResponse><tds:Capabilities><tds:Network IPFilter=\"false\" ZeroConfiguration=\"false\" IPVersion6=\"false\" DynDNS=\"false\" NTP=\"1\" HostnameFromDHCP=\"false\"/><tds:Security UsernameToken=\"true\" HttpDigest=\"true\" DefaultAccessPolicy=\"false\" TLS1.2=\"false\"/><tds:System DiscoveryResolve=\"false\" DiscoveryBye=\"true\" RemoteDiscovery=\"false\" SystemBackup=\"false\" SystemLogging=\"false\" FirmwareUpgrade=\"true\"/></tds:Capabilities></tds:GetServiceCapabilitiesResponse>".to_string(),
-        "GetWsdlUrl" => "<tds:GetWsdlUrlResponse><tds:WsdlUrl>http://www.onvif.org/Documents/Specifications.aspx</tds:WsdlUrl></tds:GetWsdlUrlResponse>".to_string(),
-        "GetEndpointReference" => format!("<tds:GetEndpointReferenceResponse><tds:GUID>{}</tds:GUID></tds:GetEndpointReferenceResponse>", endpoint(cam)),
-        "GetScopes" => {
-            let mut body = String::from("<tds:GetScopesResponse>");
-            for scope in scopes(&identity(cam)) {
-                let _ = write!(body, "<tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>{}</tt:ScopeItem></tds:Scopes>", esc(&scope));
-            }
-            body.push_str("</tds:GetScopesResponse>");
-            body
-        }
-        "GetHostname" => format!(
-            "<tds:GetHostnameResponse><tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP><tt:Name>{}</tt:Name></tds:HostnameInformation></tds:GetHostnameResponse>",
-            esc(&crate::api::origin::own_name().unwrap_or_default())
-        ),
-        "GetNetworkInterfaces" => {
-            let unit = lock(cam.network);
-            let mac = unit.hal.mac_address().map_err(device_fault)?;
-            let c = &unit.config;
-            let (address, prefix) = match unit.hal.live_address() {
-                Ok(Some((a, m))) if c.dhcp => (a, u32::from(m).leading_ones()),
-                _ => (c.ipaddr, u32::from(c.netmask).leading_ones()),
-            };
-            let (manual, dhcp) = if c.dhcp {
-                (String::new(), format!("<tt:FromDHCP><tt:Address>{address}</tt:Address><tt:PrefixLength>{prefix}</tt:PrefixLength></tt:FromDHCP>"))
-            } else {
-                (format!("<tt:Manual><tt:Address>{address}</tt:Address><tt:PrefixLength>{prefix}</tt:PrefixLength></tt:Manual>"), String::new())
-            };
-            format!(
-                "<tds:GetNetworkInterfacesResponse><tds:NetworkInterfaces token=\"eth0\"><tt:Enabled>true</tt:Enabled><tt:Info><tt:Name>eth0</tt:Name><tt:HwAddress>{}</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info><tt:IPv4><tt:Enabled>true</tt:Enabled><tt:Config>{manual}{dhcp}<tt:DHCP>{}</tt:DHCP></tt:Config></tt:IPv4></tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>",
-                mac_text(mac),
-                c.dhcp
-            )
-        }
-        "GetDNS" => {
-            let c = lock(cam.network).config.clone();
-            format!(
-                "<tds:GetDNSResponse><tds:DNSInformation><tt:FromDHCP>{}</tt:FromDHCP><tt:DNSManual><tt:Type>IPv4</tt:Type><tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual><tt:DNSManual><tt:Type>IPv4</tt:Type><tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual></tds:DNSInformation></tds:GetDNSResponse>",
-                c.dhcp, c.dns1, c.dns2
-            )
-        }
-        "GetNTP" => {
-            let server = lock(cam.time).config.ntp().map(str::to_string);
-            let manual = server.map(|s| format!("<tt:NTPManual><tt:Type>DNS</tt:Type><tt:DNSname>{}</tt:DNSname></tt:NTPManual>", esc(&s))).unwrap_or_default();
-            format!("<tds:GetNTPResponse><tds:NTPInformation><tt:FromDHCP>false</tt:FromDHCP>{manual}</tds:NTPInformation></tds:GetNTPResponse>")
-        }
-        "GetUsers" | "CreateUsers" | "DeleteUsers" | "SetUser" => return users(cam, env, operation),
-        "SystemReboot" => {
-            log::info!("onvif: reboot asked by {}", ctx.session.user);
-            return Ok(Answer { after: Some(After::Reboot), ..Answer::new("<tds:SystemRebootResponse><tds:Message>Rebooting</tds:Message></tds:SystemRebootResponse>".into()) });
-        }
-        "SetSystemFactoryDefault" => {
-            let retain_network = match env.text("FactoryDefault") {
-                Some("Soft") => true,
-                Some("Hard") => false,
-                _ => return Err(SoapFault::invalid("FactoryDefault: Hard or Soft")),
-            };
-            return Ok(Answer { after: Some(After::FactoryReset { retain_network }), ..Answer::new("<tds:SetSystemFactoryDefaultResponse/>".into()) });
-        }
-        "GetDiscoveryMode" => {
-            let mode = if lock(&cam.shared.access).discoverable { "Discoverable" } else { "NonDiscoverable" };
-            format!("<tds:GetDiscoveryModeResponse><tds:DiscoveryMode>{mode}</tds:DiscoveryMode></tds:GetDiscoveryModeResponse>")
-        }
-        "SetDiscoveryMode" => {
-            let on = match env.text("DiscoveryMode") {
-                Some("Discoverable") => true,
-                Some("NonDiscoverable") => false,
-                _ => return Err(SoapFault::invalid("DiscoveryMode: Discoverable or NonDiscoverable")),
-            };
-            access::change(cam.shared, |a| a.discoverable = on).map_err(from_cgi)?;
-            "<tds:SetDiscoveryModeResponse/>".to_string()
-        }
-        other => return Err(SoapFault::not_supported(other)),
+        body.push_str("</tds:GetScopesResponse>");
+        body
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_hostname(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = format!(
+        "<tds:GetHostnameResponse><tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP><tt:Name>{}</tt:Name></tds:HostnameInformation></tds:GetHostnameResponse>",
+        esc(&crate::api::origin::own_name().unwrap_or_default())
+    );
+    Ok(Answer::new(body))
+}
+
+fn get_network_interfaces(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let unit = lock(cam.network);
+        let mac = unit.hal.mac_address().map_err(device_fault)?;
+        let c = &unit.config;
+        let (address, prefix) = match unit.hal.live_address() {
+            Ok(Some((a, m))) if c.dhcp => (a, u32::from(m).leading_ones()),
+            _ => (c.ipaddr, u32::from(c.netmask).leading_ones()),
+        };
+        let (manual, dhcp) = if c.dhcp {
+            (String::new(), format!("<tt:FromDHCP><tt:Address>{address}</tt:Address><tt:PrefixLength>{prefix}</tt:PrefixLength></tt:FromDHCP>"))
+        } else {
+            (format!("<tt:Manual><tt:Address>{address}</tt:Address><tt:PrefixLength>{prefix}</tt:PrefixLength></tt:Manual>"), String::new())
+        };
+        format!(
+            "<tds:GetNetworkInterfacesResponse><tds:NetworkInterfaces token=\"eth0\"><tt:Enabled>true</tt:Enabled><tt:Info><tt:Name>eth0</tt:Name><tt:HwAddress>{}</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info><tt:IPv4><tt:Enabled>true</tt:Enabled><tt:Config>{manual}{dhcp}<tt:DHCP>{}</tt:DHCP></tt:Config></tt:IPv4></tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>",
+            mac_text(mac),
+            c.dhcp
+        )
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_dns(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let c = lock(cam.network).config.clone();
+        format!(
+            "<tds:GetDNSResponse><tds:DNSInformation><tt:FromDHCP>{}</tt:FromDHCP><tt:DNSManual><tt:Type>IPv4</tt:Type><tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual><tt:DNSManual><tt:Type>IPv4</tt:Type><tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual></tds:DNSInformation></tds:GetDNSResponse>",
+            c.dhcp, c.dns1, c.dns2
+        )
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_ntp(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let server = lock(cam.time).config.ntp().map(str::to_string);
+        let manual = server.map(|s| format!("<tt:NTPManual><tt:Type>DNS</tt:Type><tt:DNSname>{}</tt:DNSname></tt:NTPManual>", esc(&s))).unwrap_or_default();
+        format!("<tds:GetNTPResponse><tds:NTPInformation><tt:FromDHCP>false</tt:FromDHCP>{manual}</tds:NTPInformation></tds:GetNTPResponse>")
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_users(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let operation = env.operation();
+    users(cam, env, operation)
+}
+
+fn system_reboot(_cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    log::info!("onvif: reboot asked by {}", ctx.session.user);
+    Ok(Answer { after: Some(After::Reboot), ..Answer::new("<tds:SystemRebootResponse><tds:Message>Rebooting</tds:Message></tds:SystemRebootResponse>".into()) })
+}
+
+fn set_system_factory_default(_cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let retain_network = match env.text("FactoryDefault") {
+        Some("Soft") => true,
+        Some("Hard") => false,
+        _ => return Err(SoapFault::invalid("FactoryDefault: Hard or Soft")),
+    };
+    Ok(Answer { after: Some(After::FactoryReset { retain_network }), ..Answer::new("<tds:SetSystemFactoryDefaultResponse/>".into()) })
+}
+
+fn get_discovery_mode(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let mode = if lock(&cam.shared.access).discoverable { "Discoverable" } else { "NonDiscoverable" };
+        format!("<tds:GetDiscoveryModeResponse><tds:DiscoveryMode>{mode}</tds:DiscoveryMode></tds:GetDiscoveryModeResponse>")
+    };
+    Ok(Answer::new(body))
+}
+
+fn set_discovery_mode(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let on = match env.text("DiscoveryMode") {
+            Some("Discoverable") => true,
+            Some("NonDiscoverable") => false,
+            _ => return Err(SoapFault::invalid("DiscoveryMode: Discoverable or NonDiscoverable")),
+        };
+        access::change(cam.shared, |a| a.discoverable = on).map_err(from_cgi)?;
+        "<tds:SetDiscoveryModeResponse/>".to_string()
     };
     Ok(Answer::new(body))
 }

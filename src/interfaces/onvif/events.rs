@@ -14,6 +14,8 @@
 //! holder, or an Administrator, may pull, renew or end a subscription; to
 //! anyone else it does not exist.
 
+use super::Operation;
+use crate::state::accounts::Privilege::User;
 use super::soap::{datetime, duration_ms, format_datetime, Envelope, SoapFault};
 use super::{Answer, Camera, Context};
 use crate::state::app::lock;
@@ -194,107 +196,147 @@ fn unknown() -> SoapFault {
     SoapFault::sender(&["ter:InvalidArgVal", "ter:ResourceUnknown"], "no such subscription")
 }
 
-/// Answers one event operation.
-pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+/// The event service's operations (and its subscriptions'): name, privilege, answered before authentication, handler.
+pub const OPERATIONS: &[Operation] = &[
+    Operation { name: "GetServiceCapabilities", privilege: User, open: true, run: get_service_capabilities },
+    Operation { name: "GetEventProperties", privilege: User, open: false, run: get_event_properties },
+    Operation { name: "CreatePullPointSubscription", privilege: User, open: false, run: create_pull_point_subscription },
+    Operation { name: "PullMessages", privilege: User, open: false, run: pull_messages },
+    Operation { name: "Renew", privilege: User, open: false, run: renew },
+    Operation { name: "Unsubscribe", privilege: User, open: false, run: unsubscribe },
+    Operation { name: "SetSynchronizationPoint", privilege: User, open: false, run: set_synchronization_point },
+];
+
+fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = "<tev:GetServiceCapabilitiesResponse><tev:Capabilities WSSubscriptionPolicySupport=\"false\" WSPullPointSupport=\"true\" WSPausableSubscriptionManagerInterfaceSupport=\"false\" MaxNotificationProducers=\"0\" MaxPullPoints=\"32\" PersistentNotificationStorage=\"false\"/></tev:GetServiceCapabilitiesResponse>".to_string();
+    Ok(Answer::new(body))
+}
+
+fn get_event_properties(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = "<tev:GetEventPropertiesResponse><tev:TopicNamespaceLocation>http://www.onvif.org/onvif/ver10/topics/topicns.xml</tev:TopicNamespaceLocation><wsnt:FixedTopicSet>true</wsnt:FixedTopicSet>\
+        <wstop:TopicSet xmlns:wstop=\"http://docs.oasis-open.org/wsn/t-1\"><tns1:RuleEngine><CellMotionDetector><Motion wstop:topic=\"true\"><tt:MessageDescription IsProperty=\"true\"><tt:Source><tt:SimpleItemDescription Name=\"VideoSourceConfigurationToken\" Type=\"tt:ReferenceToken\"/><tt:SimpleItemDescription Name=\"VideoAnalyticsConfigurationToken\" Type=\"tt:ReferenceToken\"/><tt:SimpleItemDescription Name=\"Rule\" Type=\"xs:string\"/></tt:Source><tt:Data><tt:SimpleItemDescription Name=\"IsMotion\" Type=\"xs:boolean\"/></tt:Data></tt:MessageDescription></Motion></CellMotionDetector></tns1:RuleEngine>\
+        <tns1:VideoSource><MotionAlarm wstop:topic=\"true\"><tt:MessageDescription IsProperty=\"true\"><tt:Source><tt:SimpleItemDescription Name=\"Source\" Type=\"tt:ReferenceToken\"/></tt:Source><tt:Data><tt:SimpleItemDescription Name=\"State\" Type=\"xs:boolean\"/></tt:Data></tt:MessageDescription></MotionAlarm></tns1:VideoSource></wstop:TopicSet>\
+        <wsnt:TopicExpressionDialect>http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet</wsnt:TopicExpressionDialect><wsnt:TopicExpressionDialect>http://docs.oasis-open.org/wsn/t-1/TopicExpression/Concrete</wsnt:TopicExpressionDialect>\
+        <tev:MessageContentFilterDialect>http://www.onvif.org/ver10/tev/messageContentFilter/ItemFilter</tev:MessageContentFilterDialect><tev:MessageContentSchemaLocation>http://www.onvif.org/onvif/ver10/schema/onvif.xsd</tev:MessageContentSchemaLocation></tev:GetEventPropertiesResponse>".to_string();
+    Ok(Answer::new(body))
+}
+
+fn create_pull_point_subscription(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let events = cam.events;
-    let operation = env.operation();
     let now = cam.shared.now();
     let wall = lock(cam.time).hal.now().unwrap_or(0);
     let wall_at = |t: Duration| format_datetime(wall + i64::try_from(t.saturating_sub(now).as_secs()).unwrap_or(0));
     let times = |ends: Duration| format!("<wsnt:CurrentTime>{}</wsnt:CurrentTime><wsnt:TerminationTime>{}</wsnt:TerminationTime>", format_datetime(wall), wall_at(ends));
-    let body = match operation {
-        "GetServiceCapabilities" => "<tev:GetServiceCapabilitiesResponse><tev:Capabilities WSSubscriptionPolicySupport=\"false\" WSPullPointSupport=\"true\" WSPausableSubscriptionManagerInterfaceSupport=\"false\" MaxNotificationProducers=\"0\" MaxPullPoints=\"32\" PersistentNotificationStorage=\"false\"/></tev:GetServiceCapabilitiesResponse>".to_string(),
-        "GetEventProperties" => "<tev:GetEventPropertiesResponse><tev:TopicNamespaceLocation>http://www.onvif.org/onvif/ver10/topics/topicns.xml</tev:TopicNamespaceLocation><wsnt:FixedTopicSet>true</wsnt:FixedTopicSet>\
-            <wstop:TopicSet xmlns:wstop=\"http://docs.oasis-open.org/wsn/t-1\"><tns1:RuleEngine><CellMotionDetector><Motion wstop:topic=\"true\"><tt:MessageDescription IsProperty=\"true\"><tt:Source><tt:SimpleItemDescription Name=\"VideoSourceConfigurationToken\" Type=\"tt:ReferenceToken\"/><tt:SimpleItemDescription Name=\"VideoAnalyticsConfigurationToken\" Type=\"tt:ReferenceToken\"/><tt:SimpleItemDescription Name=\"Rule\" Type=\"xs:string\"/></tt:Source><tt:Data><tt:SimpleItemDescription Name=\"IsMotion\" Type=\"xs:boolean\"/></tt:Data></tt:MessageDescription></Motion></CellMotionDetector></tns1:RuleEngine>\
-            <tns1:VideoSource><MotionAlarm wstop:topic=\"true\"><tt:MessageDescription IsProperty=\"true\"><tt:Source><tt:SimpleItemDescription Name=\"Source\" Type=\"tt:ReferenceToken\"/></tt:Source><tt:Data><tt:SimpleItemDescription Name=\"State\" Type=\"xs:boolean\"/></tt:Data></tt:MessageDescription></MotionAlarm></tns1:VideoSource></wstop:TopicSet>\
-            <wsnt:TopicExpressionDialect>http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet</wsnt:TopicExpressionDialect><wsnt:TopicExpressionDialect>http://docs.oasis-open.org/wsn/t-1/TopicExpression/Concrete</wsnt:TopicExpressionDialect>\
-            <tev:MessageContentFilterDialect>http://www.onvif.org/ver10/tev/messageContentFilter/ItemFilter</tev:MessageContentFilterDialect><tev:MessageContentSchemaLocation>http://www.onvif.org/onvif/ver10/schema/onvif.xsd</tev:MessageContentSchemaLocation></tev:GetEventPropertiesResponse>".to_string(),
-        "CreatePullPointSubscription" => {
-            let ends = now + life(env.text("InitialTerminationTime"), wall)?;
-            let id = u64::from_le_bytes(crate::state::secret::random::<8>()) >> 1;
-            let mut table = lock(&events.table);
-            table.subscriptions.retain(|s| s.ends > now);
-            let motion = table.motion;
-            let holder = holder(ctx);
-            let room = table.make_room(&holder);
-            // A pull on a subscription that ended wakes to say so.
-            events.arrived.notify_all();
-            let mut s = Subscription { id, holder, ends, queue: Deque::new(), pulls: 0 };
-            s.push(Message { at: wall, motion, initial: true });
-            if !room || table.subscriptions.push(s).is_err() {
-                return Err(SoapFault::receiver(&["ter:Action", "ter:TooManySubscriptions"], format!("{CAPACITY} subscriptions are live")));
-            }
-            format!(
-                "<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference><wsa:Address>{}/onvif/subscription?id={id}</wsa:Address></tev:SubscriptionReference>{}</tev:CreatePullPointSubscriptionResponse>",
-                ctx.base,
-                times(ends)
-            )
+    let body = {
+        let ends = now + life(env.text("InitialTerminationTime"), wall)?;
+        let id = u64::from_le_bytes(crate::state::secret::random::<8>()) >> 1;
+        let mut table = lock(&events.table);
+        table.subscriptions.retain(|s| s.ends > now);
+        let motion = table.motion;
+        let holder = holder(ctx);
+        let room = table.make_room(&holder);
+        // A pull on a subscription that ended wakes to say so.
+        events.arrived.notify_all();
+        let mut s = Subscription { id, holder, ends, queue: Deque::new(), pulls: 0 };
+        s.push(Message { at: wall, motion, initial: true });
+        if !room || table.subscriptions.push(s).is_err() {
+            return Err(SoapFault::receiver(&["ter:Action", "ter:TooManySubscriptions"], format!("{CAPACITY} subscriptions are live")));
         }
-        "PullMessages" => {
-            let id = subscription_id(ctx)?;
-            let wait = env.text("Timeout").map(|t| duration_ms(t).ok_or_else(|| SoapFault::invalid("Timeout: an xs:duration"))).transpose()?;
-            let wait = wait.map_or(Duration::from_secs(10), Duration::from_millis).min(MAX_PULL);
-            let limit = env.text("MessageLimit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(QUEUE).clamp(1, QUEUE);
-            let deadline = Instant::now() + wait;
-            let mut table = lock(&events.table);
-            let me = holder(ctx);
-            let live = |s: &Subscription| s.id == id && s.ends > cam.shared.now() && ours(ctx, &me, s);
-            let s = table.subscriptions.iter_mut().find(|s| live(s)).ok_or_else(unknown)?;
-            s.pulls = s.pulls.wrapping_add(1);
-            let this_pull = s.pulls;
-            // An earlier pull still waiting on this subscription answers now.
-            events.arrived.notify_all();
-            let (messages, ends) = loop {
-                let s = table.subscriptions.iter_mut().find(|s| live(s)).ok_or_else(unknown)?;
-                if !s.queue.is_empty() || Instant::now() >= deadline || s.pulls != this_pull {
-                    let taken: Vec<Message> = std::iter::from_fn(|| s.queue.pop_front()).take(limit).collect();
-                    break (taken, s.ends);
-                }
-                let left = deadline.saturating_duration_since(Instant::now());
-                table = events.arrived.wait_timeout(table, left).map(|(t, _)| t).unwrap_or_else(|p| p.into_inner().0);
-            };
-            drop(table);
-            let mut body = format!("<tev:PullMessagesResponse><tev:CurrentTime>{}</tev:CurrentTime><tev:TerminationTime>{}</tev:TerminationTime>", format_datetime(lock(cam.time).hal.now().unwrap_or(wall)), wall_at(ends));
-            for m in &messages {
-                notification(&mut body, m);
-            }
-            return Ok(Answer {
-                action: Some("http://www.onvif.org/ver10/events/wsdl/PullPointSubscription/PullMessagesResponse"),
-                ..Answer::new(body + "</tev:PullMessagesResponse>")
-            });
+        format!(
+            "<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference><wsa:Address>{}/onvif/subscription?id={id}</wsa:Address></tev:SubscriptionReference>{}</tev:CreatePullPointSubscriptionResponse>",
+            ctx.base,
+            times(ends)
+        )
+    };
+    Ok(Answer::new(body))
+}
+
+fn pull_messages(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let events = cam.events;
+    let now = cam.shared.now();
+    let wall = lock(cam.time).hal.now().unwrap_or(0);
+    let wall_at = |t: Duration| format_datetime(wall + i64::try_from(t.saturating_sub(now).as_secs()).unwrap_or(0));
+    let id = subscription_id(ctx)?;
+    let wait = env.text("Timeout").map(|t| duration_ms(t).ok_or_else(|| SoapFault::invalid("Timeout: an xs:duration"))).transpose()?;
+    let wait = wait.map_or(Duration::from_secs(10), Duration::from_millis).min(MAX_PULL);
+    let limit = env.text("MessageLimit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(QUEUE).clamp(1, QUEUE);
+    let deadline = Instant::now() + wait;
+    let mut table = lock(&events.table);
+    let me = holder(ctx);
+    let live = |s: &Subscription| s.id == id && s.ends > cam.shared.now() && ours(ctx, &me, s);
+    let s = table.subscriptions.iter_mut().find(|s| live(s)).ok_or_else(unknown)?;
+    s.pulls = s.pulls.wrapping_add(1);
+    let this_pull = s.pulls;
+    // An earlier pull still waiting on this subscription answers now.
+    events.arrived.notify_all();
+    let (messages, ends) = loop {
+        let s = table.subscriptions.iter_mut().find(|s| live(s)).ok_or_else(unknown)?;
+        if !s.queue.is_empty() || Instant::now() >= deadline || s.pulls != this_pull {
+            let taken: Vec<Message> = std::iter::from_fn(|| s.queue.pop_front()).take(limit).collect();
+            break (taken, s.ends);
         }
-        "Renew" => {
-            let id = subscription_id(ctx)?;
-            let ends = now + life(env.text("TerminationTime"), wall)?;
-            let mut table = lock(&events.table);
-            let me = holder(ctx);
-            let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > now && ours(ctx, &me, s)).ok_or_else(unknown)?;
-            s.ends = ends;
-            format!("<wsnt:RenewResponse>{}</wsnt:RenewResponse>", times(ends))
+        let left = deadline.saturating_duration_since(Instant::now());
+        table = events.arrived.wait_timeout(table, left).map(|(t, _)| t).unwrap_or_else(|p| p.into_inner().0);
+    };
+    drop(table);
+    let mut body = format!("<tev:PullMessagesResponse><tev:CurrentTime>{}</tev:CurrentTime><tev:TerminationTime>{}</tev:TerminationTime>", format_datetime(lock(cam.time).hal.now().unwrap_or(wall)), wall_at(ends));
+    for m in &messages {
+        notification(&mut body, m);
+    }
+    Ok(Answer {
+        action: Some("http://www.onvif.org/ver10/events/wsdl/PullPointSubscription/PullMessagesResponse"),
+        ..Answer::new(body + "</tev:PullMessagesResponse>")
+    })
+}
+
+fn renew(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let events = cam.events;
+    let now = cam.shared.now();
+    let wall = lock(cam.time).hal.now().unwrap_or(0);
+    let wall_at = |t: Duration| format_datetime(wall + i64::try_from(t.saturating_sub(now).as_secs()).unwrap_or(0));
+    let times = |ends: Duration| format!("<wsnt:CurrentTime>{}</wsnt:CurrentTime><wsnt:TerminationTime>{}</wsnt:TerminationTime>", format_datetime(wall), wall_at(ends));
+    let body = {
+        let id = subscription_id(ctx)?;
+        let ends = now + life(env.text("TerminationTime"), wall)?;
+        let mut table = lock(&events.table);
+        let me = holder(ctx);
+        let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > now && ours(ctx, &me, s)).ok_or_else(unknown)?;
+        s.ends = ends;
+        format!("<wsnt:RenewResponse>{}</wsnt:RenewResponse>", times(ends))
+    };
+    Ok(Answer::new(body))
+}
+
+fn unsubscribe(cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let events = cam.events;
+    let body = {
+        let id = subscription_id(ctx)?;
+        let me = holder(ctx);
+        let mut table = lock(&events.table);
+        let before = table.subscriptions.len();
+        table.subscriptions.retain(|s| s.id != id || !ours(ctx, &me, s));
+        if table.subscriptions.len() == before {
+            return Err(unknown());
         }
-        "Unsubscribe" => {
-            let id = subscription_id(ctx)?;
-            let me = holder(ctx);
-            let mut table = lock(&events.table);
-            let before = table.subscriptions.len();
-            table.subscriptions.retain(|s| s.id != id || !ours(ctx, &me, s));
-            if table.subscriptions.len() == before {
-                return Err(unknown());
-            }
-            events.arrived.notify_all();
-            "<wsnt:UnsubscribeResponse/>".to_string()
-        }
-        "SetSynchronizationPoint" => {
-            let id = subscription_id(ctx)?;
-            let mut table = lock(&events.table);
-            let motion = table.motion;
-            let me = holder(ctx);
-            let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > now && ours(ctx, &me, s)).ok_or_else(unknown)?;
-            s.push(Message { at: wall, motion, initial: true });
-            events.arrived.notify_all();
-            "<tev:SetSynchronizationPointResponse/>".to_string()
-        }
-        other => return Err(SoapFault::not_supported(other)),
+        events.arrived.notify_all();
+        "<wsnt:UnsubscribeResponse/>".to_string()
+    };
+    Ok(Answer::new(body))
+}
+
+fn set_synchronization_point(cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let events = cam.events;
+    let now = cam.shared.now();
+    let wall = lock(cam.time).hal.now().unwrap_or(0);
+    let body = {
+        let id = subscription_id(ctx)?;
+        let mut table = lock(&events.table);
+        let motion = table.motion;
+        let me = holder(ctx);
+        let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > now && ours(ctx, &me, s)).ok_or_else(unknown)?;
+        s.push(Message { at: wall, motion, initial: true });
+        events.arrived.notify_all();
+        "<tev:SetSynchronizationPointResponse/>".to_string()
     };
     Ok(Answer::new(body))
 }

@@ -1,6 +1,8 @@
 //! The imaging service: the ISP's four controls (0-255, as the CGI keeps
 //! them) and the focus motor.
 
+use super::Operation;
+use crate::state::accounts::Privilege::{Operator, User};
 use super::soap::{Envelope, SoapFault};
 use super::{from_cgi, Answer, Camera, Context};
 use crate::api::fields::given_int_text;
@@ -25,63 +27,96 @@ fn source(env: &Envelope) -> Result<(), SoapFault> {
     }
 }
 
-/// Answers one imaging operation.
-pub fn operate(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let operation = env.operation();
-    if operation != "GetServiceCapabilities" {
-        source(env)?;
-    }
-    let body = match operation {
-        "GetServiceCapabilities" => "<timg:GetServiceCapabilitiesResponse><timg:Capabilities ImageStabilization=\"false\"/></timg:GetServiceCapabilitiesResponse>".to_string(),
-        "GetImagingSettings" => {
-            let settings = lock(cam.image).config;
-            let mut body = String::from("<timg:GetImagingSettingsResponse><timg:ImagingSettings>");
-            for (name, control) in CONTROLS {
-                let _ = write!(body, "<tt:{name}>{}</tt:{name}>", settings.value(control));
+/// The imaging service's operations: name, privilege, answered before authentication, handler.
+pub const OPERATIONS: &[Operation] = &[
+    Operation { name: "GetServiceCapabilities", privilege: User, open: true, run: get_service_capabilities },
+    Operation { name: "GetImagingSettings", privilege: User, open: false, run: get_imaging_settings },
+    Operation { name: "SetImagingSettings", privilege: Operator, open: false, run: set_imaging_settings },
+    Operation { name: "GetOptions", privilege: User, open: false, run: get_options },
+    Operation { name: "GetMoveOptions", privilege: User, open: false, run: get_move_options },
+    Operation { name: "Move", privilege: Operator, open: false, run: move_focus },
+    Operation { name: "Stop", privilege: Operator, open: false, run: stop },
+];
+
+fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = "<timg:GetServiceCapabilitiesResponse><timg:Capabilities ImageStabilization=\"false\"/></timg:GetServiceCapabilitiesResponse>".to_string();
+    Ok(Answer::new(body))
+}
+
+fn get_imaging_settings(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    source(env)?;
+    let body = {
+        let settings = lock(cam.image).config;
+        let mut body = String::from("<timg:GetImagingSettingsResponse><timg:ImagingSettings>");
+        for (name, control) in CONTROLS {
+            let _ = write!(body, "<tt:{name}>{}</tt:{name}>", settings.value(control));
+        }
+        body + "</timg:ImagingSettings></timg:GetImagingSettingsResponse>"
+    };
+    Ok(Answer::new(body))
+}
+
+fn set_imaging_settings(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    source(env)?;
+    let body = {
+        let mut change = ImageChange::default();
+        for (name, control) in CONTROLS {
+            if let Some(i) = ImageControl::ALL.iter().position(|c| *c == control) {
+                // ONVIF writes floats; the camera takes whole numbers.
+                change.controls[i] = given_int_text(env.text(name).map(|v| v.strip_suffix(".0").unwrap_or(v)));
             }
-            body + "</timg:ImagingSettings></timg:GetImagingSettingsResponse>"
         }
-        "SetImagingSettings" => {
-            let mut change = ImageChange::default();
-            for (name, control) in CONTROLS {
-                if let Some(i) = ImageControl::ALL.iter().position(|c| *c == control) {
-                    // ONVIF writes floats; the camera takes whole numbers.
-                    change.controls[i] = given_int_text(env.text(name).map(|v| v.strip_suffix(".0").unwrap_or(v)));
-                }
-            }
-            if !change.is_empty() {
-                image::set(cam.shared, cam.image, change).map_err(from_cgi)?;
-            }
-            "<timg:SetImagingSettingsResponse/>".to_string()
+        if !change.is_empty() {
+            image::set(cam.shared, cam.image, change).map_err(from_cgi)?;
         }
-        "GetOptions" => {
-            let mut body = String::from("<timg:GetOptionsResponse><timg:ImagingOptions>");
-            for (name, _) in CONTROLS {
-                let _ = write!(body, "<tt:{name}><tt:Min>0</tt:Min><tt:Max>255</tt:Max></tt:{name}>");
-            }
-            body + "</timg:ImagingOptions></timg:GetOptionsResponse>"
+        "<timg:SetImagingSettingsResponse/>".to_string()
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_options(_cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    source(env)?;
+    let body = {
+        let mut body = String::from("<timg:GetOptionsResponse><timg:ImagingOptions>");
+        for (name, _) in CONTROLS {
+            let _ = write!(body, "<tt:{name}><tt:Min>0</tt:Min><tt:Max>255</tt:Max></tt:{name}>");
         }
-        "GetMoveOptions" => "<timg:GetMoveOptionsResponse><timg:MoveOptions><tt:Continuous><tt:Speed><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:Speed></tt:Continuous></timg:MoveOptions></timg:GetMoveOptionsResponse>".to_string(),
-        "Move" => {
-            let speed: f32 = env
-                .within("Continuous")
-                .iter()
-                .find(|e| e.name == "Speed")
-                .and_then(|e| e.text.parse().ok())
-                .filter(|s: &f32| (-1.0..=1.0).contains(s))
-                .ok_or_else(|| SoapFault::invalid("Focus: a Continuous move with Speed -1 to 1"))?;
-            let command = match super::ptz::direction(speed) {
-                Dir::Still => PtzCommand::Stop,
-                dir => PtzCommand::Lens { part: LensPart::Focus, dir, speed: super::ptz::speed(speed) },
-            };
-            cgi::drive(cam.shared, cam.ptz, command, None).map_err(from_cgi)?;
-            "<timg:MoveResponse/>".to_string()
-        }
-        "Stop" => {
-            cgi::drive(cam.shared, cam.ptz, PtzCommand::Stop, None).map_err(from_cgi)?;
-            "<timg:StopResponse/>".to_string()
-        }
-        other => return Err(SoapFault::not_supported(other)),
+        body + "</timg:ImagingOptions></timg:GetOptionsResponse>"
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_move_options(_cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    source(env)?;
+    let body = "<timg:GetMoveOptionsResponse><timg:MoveOptions><tt:Continuous><tt:Speed><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:Speed></tt:Continuous></timg:MoveOptions></timg:GetMoveOptionsResponse>".to_string();
+    Ok(Answer::new(body))
+}
+
+fn move_focus(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    source(env)?;
+    let body = {
+        let speed: f32 = env
+            .within("Continuous")
+            .iter()
+            .find(|e| e.name == "Speed")
+            .and_then(|e| e.text.parse().ok())
+            .filter(|s: &f32| (-1.0..=1.0).contains(s))
+            .ok_or_else(|| SoapFault::invalid("Focus: a Continuous move with Speed -1 to 1"))?;
+        let command = match super::ptz::direction(speed) {
+            Dir::Still => PtzCommand::Stop,
+            dir => PtzCommand::Lens { part: LensPart::Focus, dir, speed: super::ptz::speed(speed) },
+        };
+        cgi::drive(cam.shared, cam.ptz, command, None).map_err(from_cgi)?;
+        "<timg:MoveResponse/>".to_string()
+    };
+    Ok(Answer::new(body))
+}
+
+fn stop(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    source(env)?;
+    let body = {
+        cgi::drive(cam.shared, cam.ptz, PtzCommand::Stop, None).map_err(from_cgi)?;
+        "<timg:StopResponse/>".to_string()
     };
     Ok(Answer::new(body))
 }

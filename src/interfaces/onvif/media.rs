@@ -2,6 +2,8 @@
 //! two encoders (`stream1` is main, as the CGI numbers them), their
 //! configurations, the RTSP streamer's URIs and `snapshot.cgi`'s.
 
+use super::Operation;
+use crate::state::accounts::Privilege::{Operator, User};
 use super::profiles::{profile_stream, stream_of, PROFILES};
 use super::soap::{esc, Envelope, SoapFault};
 use super::{from_cgi, Answer, Camera, Context};
@@ -190,103 +192,183 @@ fn set_audio(cam: &Camera, env: &Envelope) -> Result<Answer, SoapFault> {
     Ok(Answer::new("<trt:SetAudioEncoderConfigurationResponse/>".into()))
 }
 
-/// Answers one media operation.
-pub fn operate(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let operation = env.operation();
+/// The media service's operations: name, privilege, answered before authentication, handler.
+pub const OPERATIONS: &[Operation] = &[
+    Operation { name: "GetProfiles", privilege: User, open: false, run: get_profiles },
+    Operation { name: "GetProfile", privilege: User, open: false, run: get_profile },
+    Operation { name: "GetVideoSources", privilege: User, open: false, run: get_video_sources },
+    Operation { name: "GetVideoSourceConfigurations", privilege: User, open: false, run: get_video_source_configurations },
+    Operation { name: "GetVideoSourceConfiguration", privilege: User, open: false, run: get_video_source_configurations },
+    Operation { name: "GetVideoEncoderConfigurations", privilege: User, open: false, run: get_video_encoder_configurations },
+    Operation { name: "GetVideoEncoderConfiguration", privilege: User, open: false, run: get_video_encoder_configuration },
+    Operation { name: "GetVideoEncoderConfigurationOptions", privilege: User, open: false, run: get_video_encoder_configuration_options },
+    Operation { name: "SetVideoEncoderConfiguration", privilege: Operator, open: false, run: set_video_encoder_configuration },
+    Operation { name: "GetAudioSources", privilege: User, open: false, run: get_audio_sources },
+    Operation { name: "GetAudioSourceConfigurations", privilege: User, open: false, run: get_audio_source_configurations },
+    Operation { name: "GetAudioSourceConfiguration", privilege: User, open: false, run: get_audio_source_configurations },
+    Operation { name: "GetAudioEncoderConfigurations", privilege: User, open: false, run: get_audio_encoder_configurations },
+    Operation { name: "GetAudioEncoderConfiguration", privilege: User, open: false, run: get_audio_encoder_configurations },
+    Operation { name: "GetAudioEncoderConfigurationOptions", privilege: User, open: false, run: get_audio_encoder_configuration_options },
+    Operation { name: "SetAudioEncoderConfiguration", privilege: Operator, open: false, run: set_audio_encoder_configuration },
+    Operation { name: "GetStreamUri", privilege: User, open: false, run: get_stream_uri },
+    Operation { name: "GetSnapshotUri", privilege: User, open: false, run: get_snapshot_uri },
+    Operation { name: "GetServiceCapabilities", privilege: User, open: true, run: get_service_capabilities },
+];
+
+fn get_profiles(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let ptz = super::device::identity(cam).ptz;
-    let body = match operation {
-        "GetProfiles" => {
-            let mut body = String::from("<trt:GetProfilesResponse>");
-            for (token, name, id) in PROFILES {
-                body.push_str(&profile(cam, token, name, id, ptz));
-            }
-            body + "</trt:GetProfilesResponse>"
+    let body = {
+        let mut body = String::from("<trt:GetProfilesResponse>");
+        for (token, name, id) in PROFILES {
+            body.push_str(&profile(cam, token, name, id, ptz));
         }
-        "GetProfile" => {
-            let id = profile_stream(env.text("ProfileToken"))?;
-            let (token, name, _) = PROFILES[usize::from(index(id) - 1)];
-            let p = profile(cam, token, name, id, ptz).replace("trt:Profiles", "trt:Profile");
-            format!("<trt:GetProfileResponse>{p}</trt:GetProfileResponse>")
-        }
-        "GetVideoSources" => {
-            let (w, h) = dimensions(&lock(cam.video).config.stream(StreamId::Main).resolution);
-            let fps = lock(cam.video).config.stream(StreamId::Main).framerate;
-            format!("<trt:GetVideoSourcesResponse><trt:VideoSources token=\"video_src\"><tt:Framerate>{fps}</tt:Framerate><tt:Resolution><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution></trt:VideoSources></trt:GetVideoSourcesResponse>")
-        }
-        "GetVideoSourceConfigurations" | "GetVideoSourceConfiguration" => {
-            let (w, h) = dimensions(&lock(cam.video).config.stream(StreamId::Main).resolution);
-            let (outer, inner) = plural(operation, "GetVideoSourceConfiguration");
-            format!("<trt:{outer}><trt:{inner} token=\"video_src_config\">{}</trt:{inner}></trt:{outer}>", source_configuration(w, h))
-        }
-        "GetVideoEncoderConfigurations" => {
-            let config = lock(cam.video).config.clone();
-            let mut body = String::from("<trt:GetVideoEncoderConfigurationsResponse>");
-            for id in StreamId::ALL {
-                let _ = write!(body, "<trt:Configurations token=\"video_encoder_{}\">{}</trt:Configurations>", index(id), encoder_configuration(config.stream(id)));
-            }
-            body + "</trt:GetVideoEncoderConfigurationsResponse>"
-        }
-        "GetVideoEncoderConfiguration" => {
-            let id = stream_of(env.text("ConfigurationToken"), "video_encoder_")?;
-            let config = lock(cam.video).config.stream(id).clone();
-            format!("<trt:GetVideoEncoderConfigurationResponse><trt:Configuration token=\"video_encoder_{}\">{}</trt:Configuration></trt:GetVideoEncoderConfigurationResponse>", index(id), encoder_configuration(&config))
-        }
-        "GetVideoEncoderConfigurationOptions" => {
-            let id = match (env.text("ConfigurationToken"), env.text("ProfileToken")) {
-                (Some(c), _) => stream_of(Some(c), "video_encoder_")?,
-                (None, Some(p)) => profile_stream(Some(p))?,
-                (None, None) => StreamId::Main,
-            };
-            format!("<trt:GetVideoEncoderConfigurationOptionsResponse>{}</trt:GetVideoEncoderConfigurationOptionsResponse>", encoder_options(cam, id))
-        }
-        "SetVideoEncoderConfiguration" => return set_encoder(cam, env),
-        "GetAudioSources" => "<trt:GetAudioSourcesResponse><trt:AudioSources token=\"audio_src\"><tt:Channels>1</tt:Channels></trt:AudioSources></trt:GetAudioSourcesResponse>".to_string(),
-        "GetAudioSourceConfigurations" | "GetAudioSourceConfiguration" => {
-            let (outer, inner) = plural(operation, "GetAudioSourceConfiguration");
-            format!("<trt:{outer}><trt:{inner} token=\"audio_src_config\"><tt:Name>AudioSource</tt:Name><tt:UseCount>2</tt:UseCount><tt:SourceToken>audio_src</tt:SourceToken></trt:{inner}></trt:{outer}>")
-        }
-        "GetAudioEncoderConfigurations" | "GetAudioEncoderConfiguration" => {
-            let a = lock(cam.audio).config.clone();
-            let (outer, inner) = plural(operation, "GetAudioEncoderConfiguration");
-            format!(
-                "<trt:{outer}><trt:{inner} token=\"audio_encoder\"><tt:Name>{}</tt:Name><tt:UseCount>2</tt:UseCount><tt:Encoding>{}</tt:Encoding><tt:Bitrate>{}</tt:Bitrate><tt:SampleRate>{}</tt:SampleRate><tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout></trt:{inner}></trt:{outer}>",
-                esc(&a.encode_type),
-                audio_encoding(&a.encode_type),
-                a.bitrate / 1000,
-                a.samplerate / 1000
-            )
-        }
-        "GetAudioEncoderConfigurationOptions" => {
-            let mut body = String::from("<trt:GetAudioEncoderConfigurationOptionsResponse><trt:Options>");
-            for kind in lock(cam.audio).hal.capabilities() {
-                let mut bitrates = String::new();
-                let mut rates = String::new();
-                for rate in &kind.samplerates {
-                    let _ = write!(rates, "<tt:Items>{}</tt:Items>", rate.rate / 1000);
-                    for b in &rate.bitrates {
-                        let _ = write!(bitrates, "<tt:Items>{}</tt:Items>", b / 1000);
-                    }
-                }
-                let _ = write!(body, "<tt:Options><tt:Encoding>{}</tt:Encoding><tt:BitrateList>{bitrates}</tt:BitrateList><tt:SampleRateList>{rates}</tt:SampleRateList></tt:Options>", audio_encoding(&kind.name));
-            }
-            body + "</trt:Options></trt:GetAudioEncoderConfigurationOptionsResponse>"
-        }
-        "SetAudioEncoderConfiguration" => return set_audio(cam, env),
-        "GetStreamUri" => {
-            let id = profile_stream(env.text("ProfileToken"))?;
-            let (port, path) = lock(cam.video).hal.rtsp(id);
-            let host = ctx.base.trim_start_matches("http://");
-            let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
-            format!("<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://{host}:{port}{}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>", esc(&path))
-        }
-        "GetSnapshotUri" => {
-            let id = profile_stream(env.text("ProfileToken"))?;
-            // The CGI numbers the main stream 1 and the sub stream 0.
-            let stream = if id == StreamId::Main { 1 } else { 0 };
-            format!("<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>{}/cgi-bin/snapshot.cgi?stream={stream}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetSnapshotUriResponse>", ctx.base)
-        }
-        "GetServiceCapabilities" => "<trt:GetServiceCapabilitiesResponse><trt:Capabilities SnapshotUri=\"true\" Rotation=\"false\" VideoSourceMode=\"false\" OSD=\"false\"><trt:ProfileCapabilities MaximumNumberOfProfiles=\"2\"/><trt:StreamingCapabilities RTPMulticast=\"false\" RTP_TCP=\"true\" RTP_RTSP_TCP=\"true\"/></trt:Capabilities></trt:GetServiceCapabilitiesResponse>".to_string(),
-        other => return Err(SoapFault::not_supported(other)),
+        body + "</trt:GetProfilesResponse>"
     };
+    Ok(Answer::new(body))
+}
+
+fn get_profile(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let ptz = super::device::identity(cam).ptz;
+    let body = {
+        let id = profile_stream(env.text("ProfileToken"))?;
+        let (token, name, _) = PROFILES[usize::from(index(id) - 1)];
+        let p = profile(cam, token, name, id, ptz).replace("trt:Profiles", "trt:Profile");
+        format!("<trt:GetProfileResponse>{p}</trt:GetProfileResponse>")
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_video_sources(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let (w, h) = dimensions(&lock(cam.video).config.stream(StreamId::Main).resolution);
+        let fps = lock(cam.video).config.stream(StreamId::Main).framerate;
+        format!("<trt:GetVideoSourcesResponse><trt:VideoSources token=\"video_src\"><tt:Framerate>{fps}</tt:Framerate><tt:Resolution><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution></trt:VideoSources></trt:GetVideoSourcesResponse>")
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_video_source_configurations(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let operation = env.operation();
+    let body = {
+        let (w, h) = dimensions(&lock(cam.video).config.stream(StreamId::Main).resolution);
+        let (outer, inner) = plural(operation, "GetVideoSourceConfiguration");
+        format!("<trt:{outer}><trt:{inner} token=\"video_src_config\">{}</trt:{inner}></trt:{outer}>", source_configuration(w, h))
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_video_encoder_configurations(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let config = lock(cam.video).config.clone();
+        let mut body = String::from("<trt:GetVideoEncoderConfigurationsResponse>");
+        for id in StreamId::ALL {
+            let _ = write!(body, "<trt:Configurations token=\"video_encoder_{}\">{}</trt:Configurations>", index(id), encoder_configuration(config.stream(id)));
+        }
+        body + "</trt:GetVideoEncoderConfigurationsResponse>"
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_video_encoder_configuration(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let id = stream_of(env.text("ConfigurationToken"), "video_encoder_")?;
+        let config = lock(cam.video).config.stream(id).clone();
+        format!("<trt:GetVideoEncoderConfigurationResponse><trt:Configuration token=\"video_encoder_{}\">{}</trt:Configuration></trt:GetVideoEncoderConfigurationResponse>", index(id), encoder_configuration(&config))
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_video_encoder_configuration_options(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let id = match (env.text("ConfigurationToken"), env.text("ProfileToken")) {
+            (Some(c), _) => stream_of(Some(c), "video_encoder_")?,
+            (None, Some(p)) => profile_stream(Some(p))?,
+            (None, None) => StreamId::Main,
+        };
+        format!("<trt:GetVideoEncoderConfigurationOptionsResponse>{}</trt:GetVideoEncoderConfigurationOptionsResponse>", encoder_options(cam, id))
+    };
+    Ok(Answer::new(body))
+}
+
+fn set_video_encoder_configuration(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    set_encoder(cam, env)
+}
+
+fn get_audio_sources(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = "<trt:GetAudioSourcesResponse><trt:AudioSources token=\"audio_src\"><tt:Channels>1</tt:Channels></trt:AudioSources></trt:GetAudioSourcesResponse>".to_string();
+    Ok(Answer::new(body))
+}
+
+fn get_audio_source_configurations(_cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let operation = env.operation();
+    let body = {
+        let (outer, inner) = plural(operation, "GetAudioSourceConfiguration");
+        format!("<trt:{outer}><trt:{inner} token=\"audio_src_config\"><tt:Name>AudioSource</tt:Name><tt:UseCount>2</tt:UseCount><tt:SourceToken>audio_src</tt:SourceToken></trt:{inner}></trt:{outer}>")
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_audio_encoder_configurations(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let operation = env.operation();
+    let body = {
+        let a = lock(cam.audio).config.clone();
+        let (outer, inner) = plural(operation, "GetAudioEncoderConfiguration");
+        format!(
+            "<trt:{outer}><trt:{inner} token=\"audio_encoder\"><tt:Name>{}</tt:Name><tt:UseCount>2</tt:UseCount><tt:Encoding>{}</tt:Encoding><tt:Bitrate>{}</tt:Bitrate><tt:SampleRate>{}</tt:SampleRate><tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout></trt:{inner}></trt:{outer}>",
+            esc(&a.encode_type),
+            audio_encoding(&a.encode_type),
+            a.bitrate / 1000,
+            a.samplerate / 1000
+        )
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_audio_encoder_configuration_options(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let mut body = String::from("<trt:GetAudioEncoderConfigurationOptionsResponse><trt:Options>");
+        for kind in lock(cam.audio).hal.capabilities() {
+            let mut bitrates = String::new();
+            let mut rates = String::new();
+            for rate in &kind.samplerates {
+                let _ = write!(rates, "<tt:Items>{}</tt:Items>", rate.rate / 1000);
+                for b in &rate.bitrates {
+                    let _ = write!(bitrates, "<tt:Items>{}</tt:Items>", b / 1000);
+                }
+            }
+            let _ = write!(body, "<tt:Options><tt:Encoding>{}</tt:Encoding><tt:BitrateList>{bitrates}</tt:BitrateList><tt:SampleRateList>{rates}</tt:SampleRateList></tt:Options>", audio_encoding(&kind.name));
+        }
+        body + "</trt:Options></trt:GetAudioEncoderConfigurationOptionsResponse>"
+    };
+    Ok(Answer::new(body))
+}
+
+fn set_audio_encoder_configuration(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    set_audio(cam, env)
+}
+
+fn get_stream_uri(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let id = profile_stream(env.text("ProfileToken"))?;
+        let (port, path) = lock(cam.video).hal.rtsp(id);
+        let host = ctx.base.trim_start_matches("http://");
+        let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+        format!("<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://{host}:{port}{}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>", esc(&path))
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_snapshot_uri(_cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = {
+        let id = profile_stream(env.text("ProfileToken"))?;
+        // The CGI numbers the main stream 1 and the sub stream 0.
+        let stream = if id == StreamId::Main { 1 } else { 0 };
+        format!("<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>{}/cgi-bin/snapshot.cgi?stream={stream}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetSnapshotUriResponse>", ctx.base)
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = "<trt:GetServiceCapabilitiesResponse><trt:Capabilities SnapshotUri=\"true\" Rotation=\"false\" VideoSourceMode=\"false\" OSD=\"false\"><trt:ProfileCapabilities MaximumNumberOfProfiles=\"2\"/><trt:StreamingCapabilities RTPMulticast=\"false\" RTP_TCP=\"true\" RTP_RTSP_TCP=\"true\"/></trt:Capabilities></trt:GetServiceCapabilitiesResponse>".to_string();
     Ok(Answer::new(body))
 }

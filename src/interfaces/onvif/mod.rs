@@ -144,30 +144,27 @@ pub fn enc(value: &str) -> String {
     out
 }
 
-/// The operations anyone may call (ONVIF Core, pre-authentication).
-fn open_to_all(operation: &str) -> bool {
-    matches!(
-        operation,
-        "GetSystemDateAndTime"
-            | "GetServices"
-            | "GetServiceCapabilities"
-            | "GetCapabilities"
-            | "GetWsdlUrl"
-            | "GetHostname"
-            | "GetEndpointReference"
-    )
+/// One ONVIF operation of a service.
+pub struct Operation {
+    /// Its element name in the Body.
+    pub name: &'static str,
+    /// What the sender's account must be.
+    pub privilege: Privilege,
+    /// Answered whatever credentials come with it (the pre-authentication
+    /// set: a client sends its token before it has learnt the camera's clock).
+    pub open: bool,
+    /// What carries it out.
+    pub run: fn(&Camera, &Context, &Envelope) -> Result<Answer, SoapFault>,
 }
 
-/// The privilege an operation needs: queries User, changes and movement
-/// Operator, accounts and the camera's identity Administrator.
-fn needed(operation: &str) -> Privilege {
-    match operation {
-        "GetUsers" | "CreateUsers" | "DeleteUsers" | "SetUser" | "SetSystemFactoryDefault" | "SetDiscoveryMode" => {
-            Privilege::Administrator
-        }
-        op if op.starts_with("Get") => Privilege::User,
-        "CreatePullPointSubscription" | "PullMessages" | "Renew" | "Unsubscribe" | "SetSynchronizationPoint" => Privilege::User,
-        _ => Privilege::Operator,
+/// A service's operations.
+pub fn operations(service: Service) -> &'static [Operation] {
+    match service {
+        Service::Device => device::OPERATIONS,
+        Service::Media => media::OPERATIONS,
+        Service::Ptz => ptz::OPERATIONS,
+        Service::Imaging => imaging::OPERATIONS,
+        Service::Events | Service::Subscription => events::OPERATIONS,
     }
 }
 
@@ -217,10 +214,9 @@ pub fn answer(cam: &Camera, request: &Request) -> Reply {
         Err(fault) => return reply(fault.status, fault.document()),
     };
     let operation = env.operation().to_string();
+    let found = operations(request.service).iter().find(|o| o.name == operation);
     let anyone = Session::anonymous();
-    // The pre-authentication set answers whatever credentials come with it:
-    // a client sends its token before it has learnt the camera's clock.
-    let session = if open_to_all(&operation) {
+    let session = if found.is_some_and(|o| o.open) {
         anyone
     } else {
         match sender(cam, &env, request) {
@@ -230,7 +226,9 @@ pub fn answer(cam: &Camera, request: &Request) -> Reply {
             Err(reply) => return reply,
         }
     };
-    if session.privilege < needed(&operation) {
+    // An operation the service does not have is refused as a change would be.
+    let needed = found.map_or(if operation.starts_with("Get") { Privilege::User } else { Privilege::Operator }, |o| o.privilege);
+    if session.privilege < needed {
         return refused(app, &SoapFault::not_authorized(format!("{operation} needs a higher privilege")), false);
     }
     let base = match request.host.filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".:-[]".contains(&b))) {
@@ -238,12 +236,9 @@ pub fn answer(cam: &Camera, request: &Request) -> Reply {
         None => format!("http://{}", app.listen),
     };
     let ctx = Context { base, session, request };
-    let result = match request.service {
-        Service::Device => device::operate(cam, &ctx, &env),
-        Service::Media => media::operate(cam, &ctx, &env),
-        Service::Ptz => ptz::operate(cam, &ctx, &env),
-        Service::Imaging => imaging::operate(cam, &ctx, &env),
-        Service::Events | Service::Subscription => events::operate(cam, &ctx, &env),
+    let result = match found {
+        Some(op) => (op.run)(cam, &ctx, &env),
+        None => Err(SoapFault::not_supported(&operation)),
     };
     match result {
         Ok(answer) => {

@@ -3,6 +3,8 @@
 //! `ptz_ctrl`, and absolute and relative moves where the board reports a
 //! position.
 
+use super::Operation;
+use crate::state::accounts::Privilege::{Operator, User};
 use super::soap::{duration_ms, format_datetime, Envelope, SoapFault};
 use super::{from_cgi, Answer, Camera, Context};
 use crate::interfaces::ptz as cgi;
@@ -143,134 +145,210 @@ fn go_to(cam: &Camera, spot: Spot) -> Result<(), SoapFault> {
     cgi::drive(cam.shared, cam.ptz, PtzCommand::GoTo(spot), None).map_err(from_cgi)
 }
 
-/// Answers one PTZ operation.
-pub fn operate(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let operation = env.operation();
-    let present = super::device::identity(cam).ptz;
-    if !present && operation != "GetServiceCapabilities" {
+/// What the head can do; every operation but `GetServiceCapabilities`
+/// needs a head.
+fn head(cam: &Camera) -> Result<Abilities, SoapFault> {
+    if !super::device::identity(cam).ptz {
         return Err(SoapFault::receiver(&["ter:ActionNotSupported", "ter:PTZNotSupported"], "this camera has no PTZ head"));
     }
-    let can = if present { abilities(cam)? } else { Abilities { positions: false, fov: false } };
-    let body = match operation {
-        "GetServiceCapabilities" => "<tptz:GetServiceCapabilitiesResponse><tptz:Capabilities EFlip=\"false\" Reverse=\"false\" GetCompatibleConfigurations=\"false\" MoveStatus=\"true\" StatusPosition=\"true\"/></tptz:GetServiceCapabilitiesResponse>".to_string(),
-        "GetNodes" | "GetNode" => {
-            let (outer, inner) = if operation == "GetNodes" { ("GetNodesResponse", "PTZNode") } else { ("GetNodeResponse", "PTZNode") };
-            format!(
-                "<tptz:{outer}><tptz:{inner} token=\"ptz_node\" FixedHomePosition=\"false\" GeoMove=\"false\"><tt:Name>PTZ</tt:Name><tt:SupportedPTZSpaces>{}</tt:SupportedPTZSpaces><tt:MaximumNumberOfPresets>255</tt:MaximumNumberOfPresets><tt:HomeSupported>false</tt:HomeSupported></tptz:{inner}></tptz:{outer}>",
-                spaces(can)
-            )
-        }
-        "GetConfigurations" => format!("<tptz:GetConfigurationsResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration></tptz:GetConfigurationsResponse>", configuration()),
-        "GetConfiguration" => format!("<tptz:GetConfigurationResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration></tptz:GetConfigurationResponse>", configuration()),
-        "GetConfigurationOptions" => format!(
-            "<tptz:GetConfigurationOptionsResponse><tptz:PTZConfigurationOptions><tt:Spaces>{}</tt:Spaces><tt:PTZTimeout><tt:Min>PT1S</tt:Min><tt:Max>PT60S</tt:Max></tt:PTZTimeout></tptz:PTZConfigurationOptions></tptz:GetConfigurationOptionsResponse>",
+    abilities(cam)
+}
+
+/// The PTZ service's operations: name, privilege, answered before authentication, handler.
+pub const OPERATIONS: &[Operation] = &[
+    Operation { name: "GetServiceCapabilities", privilege: User, open: true, run: get_service_capabilities },
+    Operation { name: "GetNodes", privilege: User, open: false, run: get_nodes },
+    Operation { name: "GetNode", privilege: User, open: false, run: get_nodes },
+    Operation { name: "GetConfigurations", privilege: User, open: false, run: get_configurations },
+    Operation { name: "GetConfiguration", privilege: User, open: false, run: get_configuration },
+    Operation { name: "GetConfigurationOptions", privilege: User, open: false, run: get_configuration_options },
+    Operation { name: "ContinuousMove", privilege: Operator, open: false, run: continuous_move },
+    Operation { name: "Stop", privilege: Operator, open: false, run: stop },
+    Operation { name: "AbsoluteMove", privilege: Operator, open: false, run: absolute_move },
+    Operation { name: "RelativeMove", privilege: Operator, open: false, run: absolute_move },
+    Operation { name: "GetStatus", privilege: User, open: false, run: get_status },
+    Operation { name: "GetPresets", privilege: User, open: false, run: get_presets },
+    Operation { name: "SetPreset", privilege: Operator, open: false, run: set_preset },
+    Operation { name: "GotoPreset", privilege: Operator, open: false, run: goto_preset },
+    Operation { name: "RemovePreset", privilege: Operator, open: false, run: goto_preset },
+];
+
+fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let body = "<tptz:GetServiceCapabilitiesResponse><tptz:Capabilities EFlip=\"false\" Reverse=\"false\" GetCompatibleConfigurations=\"false\" MoveStatus=\"true\" StatusPosition=\"true\"/></tptz:GetServiceCapabilitiesResponse>".to_string();
+    Ok(Answer::new(body))
+}
+
+fn get_nodes(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let can = head(cam)?;
+    let operation = env.operation();
+    let body = {
+        let (outer, inner) = if operation == "GetNodes" { ("GetNodesResponse", "PTZNode") } else { ("GetNodeResponse", "PTZNode") };
+        format!(
+            "<tptz:{outer}><tptz:{inner} token=\"ptz_node\" FixedHomePosition=\"false\" GeoMove=\"false\"><tt:Name>PTZ</tt:Name><tt:SupportedPTZSpaces>{}</tt:SupportedPTZSpaces><tt:MaximumNumberOfPresets>255</tt:MaximumNumberOfPresets><tt:HomeSupported>false</tt:HomeSupported></tptz:{inner}></tptz:{outer}>",
             spaces(can)
-        ),
-        "ContinuousMove" => {
-            super::profiles::profile_stream(env.text("ProfileToken"))?;
-            let Vector { pan_tilt, zoom, .. } = vector(env, "Velocity", -1.0)?;
-            let timeout = match env.text("Timeout") {
-                Some(t) => Some(duration_ms(t).ok_or_else(|| SoapFault::invalid("Timeout: an xs:duration"))?),
-                None => None,
-            };
-            // The watchdog's limit bounds a move's timeout too.
-            let timeout = timeout.map(|ms| Duration::from_millis(ms).min(cgi::WATCHDOG));
-            let command = match (pan_tilt, zoom) {
-                (Some((x, y)), _) if x != 0.0 || y != 0.0 => PtzCommand::Move { pan: direction(x), tilt: direction(y), speed: speed(x.abs().max(y.abs())) },
-                (_, Some(z)) if z != 0.0 => PtzCommand::Lens { part: LensPart::Zoom, dir: direction(z), speed: speed(z) },
-                _ => PtzCommand::Stop,
-            };
-            cgi::drive(cam.shared, cam.ptz, command, timeout).map_err(from_cgi)?;
-            "<tptz:ContinuousMoveResponse/>".to_string()
-        }
-        "Stop" => {
-            super::profiles::profile_stream(env.text("ProfileToken"))?;
-            cgi::drive(cam.shared, cam.ptz, PtzCommand::Stop, None).map_err(from_cgi)?;
-            "<tptz:StopResponse/>".to_string()
-        }
-        "AbsoluteMove" | "RelativeMove" => {
-            super::profiles::profile_stream(env.text("ProfileToken"))?;
-            let at = cgi::position(cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
+        )
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_configurations(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    head(cam)?;
+    let body = format!("<tptz:GetConfigurationsResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration></tptz:GetConfigurationsResponse>", configuration());
+    Ok(Answer::new(body))
+}
+
+fn get_configuration(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    head(cam)?;
+    let body = format!("<tptz:GetConfigurationResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration></tptz:GetConfigurationResponse>", configuration());
+    Ok(Answer::new(body))
+}
+
+fn get_configuration_options(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let can = head(cam)?;
+    let body = format!(
+        "<tptz:GetConfigurationOptionsResponse><tptz:PTZConfigurationOptions><tt:Spaces>{}</tt:Spaces><tt:PTZTimeout><tt:Min>PT1S</tt:Min><tt:Max>PT60S</tt:Max></tt:PTZTimeout></tptz:PTZConfigurationOptions></tptz:GetConfigurationOptionsResponse>",
+        spaces(can)
+    );
+    Ok(Answer::new(body))
+}
+
+fn continuous_move(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    head(cam)?;
+    let body = {
+        super::profiles::profile_stream(env.text("ProfileToken"))?;
+        let Vector { pan_tilt, zoom, .. } = vector(env, "Velocity", -1.0)?;
+        let timeout = match env.text("Timeout") {
+            Some(t) => Some(duration_ms(t).ok_or_else(|| SoapFault::invalid("Timeout: an xs:duration"))?),
+            None => None,
+        };
+        // The watchdog's limit bounds a move's timeout too.
+        let timeout = timeout.map(|ms| Duration::from_millis(ms).min(cgi::WATCHDOG));
+        let command = match (pan_tilt, zoom) {
+            (Some((x, y)), _) if x != 0.0 || y != 0.0 => PtzCommand::Move { pan: direction(x), tilt: direction(y), speed: speed(x.abs().max(y.abs())) },
+            (_, Some(z)) if z != 0.0 => PtzCommand::Lens { part: LensPart::Zoom, dir: direction(z), speed: speed(z) },
+            _ => PtzCommand::Stop,
+        };
+        cgi::drive(cam.shared, cam.ptz, command, timeout).map_err(from_cgi)?;
+        "<tptz:ContinuousMoveResponse/>".to_string()
+    };
+    Ok(Answer::new(body))
+}
+
+fn stop(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    head(cam)?;
+    let body = {
+        super::profiles::profile_stream(env.text("ProfileToken"))?;
+        cgi::drive(cam.shared, cam.ptz, PtzCommand::Stop, None).map_err(from_cgi)?;
+        "<tptz:StopResponse/>".to_string()
+    };
+    Ok(Answer::new(body))
+}
+
+fn absolute_move(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    head(cam)?;
+    let operation = env.operation();
+    let body = {
+        super::profiles::profile_stream(env.text("ProfileToken"))?;
+        let at = cgi::position(cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
+        let full = f32::from(Spot::FULL);
+        let spot = if operation == "AbsoluteMove" {
+            let Vector { pan_tilt, zoom, .. } = vector(env, "Position", 0.0)?;
+            let (x, y) = pan_tilt.unwrap_or((f32::from(at.pan) / full, f32::from(at.tilt) / full));
+            Spot { pan: scaled(x), tilt: scaled(y), zoom: zoom.map_or(at.zoom, scaled) }
+        } else {
+            let Vector { pan_tilt, in_fov, zoom } = vector(env, "Translation", -1.0)?;
+            let (mut dx, mut dy) = pan_tilt.unwrap_or((0.0, 0.0));
+            if in_fov {
+                // A field of view across is that many degrees of the
+                // generic space's 180 (pan) and 90 (tilt).
+                let fov = cgi::field_of_view(cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
+                dx *= f32::from(fov.horizontal) / 100.0 / 180.0;
+                dy *= f32::from(fov.vertical) / 100.0 / 90.0;
+            }
+            let pan = f32::from(at.pan) / full + dx;
+            // Pan wraps around; tilt and zoom stop at their ends.
+            let pan = if pan > 1.0 { pan - 2.0 } else if pan < -1.0 { pan + 2.0 } else { pan };
+            Spot {
+                pan: scaled(pan),
+                tilt: scaled(f32::from(at.tilt) / full + dy),
+                zoom: scaled((f32::from(at.zoom) / full + zoom.unwrap_or(0.0)).clamp(0.0, 1.0)),
+            }
+        };
+        go_to(cam, spot)?;
+        format!("<tptz:{operation}Response/>")
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_status(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    head(cam)?;
+    let body = {
+        super::profiles::profile_stream(env.text("ProfileToken"))?;
+        let (_, moving) = cgi::status(cam.ptz);
+        let position = cgi::position(cam.ptz).map_err(from_cgi)?.map(|s| {
             let full = f32::from(Spot::FULL);
-            let spot = if operation == "AbsoluteMove" {
-                let Vector { pan_tilt, zoom, .. } = vector(env, "Position", 0.0)?;
-                let (x, y) = pan_tilt.unwrap_or((f32::from(at.pan) / full, f32::from(at.tilt) / full));
-                Spot { pan: scaled(x), tilt: scaled(y), zoom: zoom.map_or(at.zoom, scaled) }
-            } else {
-                let Vector { pan_tilt, in_fov, zoom } = vector(env, "Translation", -1.0)?;
-                let (mut dx, mut dy) = pan_tilt.unwrap_or((0.0, 0.0));
-                if in_fov {
-                    // A field of view across is that many degrees of the
-                    // generic space's 180 (pan) and 90 (tilt).
-                    let fov = cgi::field_of_view(cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
-                    dx *= f32::from(fov.horizontal) / 100.0 / 180.0;
-                    dy *= f32::from(fov.vertical) / 100.0 / 90.0;
-                }
-                let pan = f32::from(at.pan) / full + dx;
-                // Pan wraps around; tilt and zoom stop at their ends.
-                let pan = if pan > 1.0 { pan - 2.0 } else if pan < -1.0 { pan + 2.0 } else { pan };
-                Spot {
-                    pan: scaled(pan),
-                    tilt: scaled(f32::from(at.tilt) / full + dy),
-                    zoom: scaled((f32::from(at.zoom) / full + zoom.unwrap_or(0.0)).clamp(0.0, 1.0)),
-                }
-            };
-            go_to(cam, spot)?;
-            format!("<tptz:{operation}Response/>")
-        }
-        "GetStatus" => {
-            super::profiles::profile_stream(env.text("ProfileToken"))?;
-            let (_, moving) = cgi::status(cam.ptz);
-            let position = cgi::position(cam.ptz).map_err(from_cgi)?.map(|s| {
-                let full = f32::from(Spot::FULL);
-                format!(
-                    "<tt:Position><tt:PanTilt x=\"{}\" y=\"{}\" space=\"{SPACE}/PanTiltSpaces/PositionGenericSpace\"/><tt:Zoom x=\"{}\" space=\"{SPACE}/ZoomSpaces/PositionGenericSpace\"/></tt:Position>",
-                    f32::from(s.pan) / full,
-                    f32::from(s.tilt) / full,
-                    f32::from(s.zoom) / full
-                )
-            });
-            let state = if moving { "MOVING" } else { "IDLE" };
-            let now = lock(cam.time).hal.now().unwrap_or(0);
             format!(
-                "<tptz:GetStatusResponse><tptz:PTZStatus>{}<tt:MoveStatus><tt:PanTilt>{state}</tt:PanTilt><tt:Zoom>{state}</tt:Zoom></tt:MoveStatus><tt:UtcTime>{}</tt:UtcTime></tptz:PTZStatus></tptz:GetStatusResponse>",
-                position.unwrap_or_default(),
-                format_datetime(now)
+                "<tt:Position><tt:PanTilt x=\"{}\" y=\"{}\" space=\"{SPACE}/PanTiltSpaces/PositionGenericSpace\"/><tt:Zoom x=\"{}\" space=\"{SPACE}/ZoomSpaces/PositionGenericSpace\"/></tt:Position>",
+                f32::from(s.pan) / full,
+                f32::from(s.tilt) / full,
+                f32::from(s.zoom) / full
             )
+        });
+        let state = if moving { "MOVING" } else { "IDLE" };
+        let now = lock(cam.time).hal.now().unwrap_or(0);
+        format!(
+            "<tptz:GetStatusResponse><tptz:PTZStatus>{}<tt:MoveStatus><tt:PanTilt>{state}</tt:PanTilt><tt:Zoom>{state}</tt:Zoom></tt:MoveStatus><tt:UtcTime>{}</tt:UtcTime></tptz:PTZStatus></tptz:GetStatusResponse>",
+            position.unwrap_or_default(),
+            format_datetime(now)
+        )
+    };
+    Ok(Answer::new(body))
+}
+
+fn get_presets(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    head(cam)?;
+    let body = {
+        super::profiles::profile_stream(env.text("ProfileToken"))?;
+        let (set, _) = cgi::status(cam.ptz);
+        let mut body = String::from("<tptz:GetPresetsResponse>");
+        for n in set {
+            let _ = write!(body, "<tptz:Preset token=\"{n}\"><tt:Name>Preset {n}</tt:Name></tptz:Preset>");
         }
-        "GetPresets" => {
-            super::profiles::profile_stream(env.text("ProfileToken"))?;
-            let (set, _) = cgi::status(cam.ptz);
-            let mut body = String::from("<tptz:GetPresetsResponse>");
-            for n in set {
-                let _ = write!(body, "<tptz:Preset token=\"{n}\"><tt:Name>Preset {n}</tt:Name></tptz:Preset>");
+        body + "</tptz:GetPresetsResponse>"
+    };
+    Ok(Answer::new(body))
+}
+
+fn set_preset(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    head(cam)?;
+    let body = {
+        super::profiles::profile_stream(env.text("ProfileToken"))?;
+        let n = match env.text("PresetToken") {
+            Some(t) => preset_number(Some(t))?,
+            None => {
+                let (set, _) = cgi::status(cam.ptz);
+                (1..=255u8).find(|n| !set.contains(n)).ok_or_else(|| SoapFault::receiver(&["ter:Action", "ter:TooManyPresets"], "every preset is set"))?
             }
-            body + "</tptz:GetPresetsResponse>"
+        };
+        act(cam, cgi::Action::AddPreset(n))?;
+        format!("<tptz:SetPresetResponse><tptz:PresetToken>{n}</tptz:PresetToken></tptz:SetPresetResponse>")
+    };
+    Ok(Answer::new(body))
+}
+
+fn goto_preset(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    head(cam)?;
+    let operation = env.operation();
+    let body = {
+        super::profiles::profile_stream(env.text("ProfileToken"))?;
+        let n = preset_number(env.text("PresetToken"))?;
+        let (set, _) = cgi::status(cam.ptz);
+        if !set.contains(&n) {
+            return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoToken"], format!("preset {n} is not set")));
         }
-        "SetPreset" => {
-            super::profiles::profile_stream(env.text("ProfileToken"))?;
-            let n = match env.text("PresetToken") {
-                Some(t) => preset_number(Some(t))?,
-                None => {
-                    let (set, _) = cgi::status(cam.ptz);
-                    (1..=255u8).find(|n| !set.contains(n)).ok_or_else(|| SoapFault::receiver(&["ter:Action", "ter:TooManyPresets"], "every preset is set"))?
-                }
-            };
-            act(cam, cgi::Action::AddPreset(n))?;
-            format!("<tptz:SetPresetResponse><tptz:PresetToken>{n}</tptz:PresetToken></tptz:SetPresetResponse>")
-        }
-        "GotoPreset" | "RemovePreset" => {
-            super::profiles::profile_stream(env.text("ProfileToken"))?;
-            let n = preset_number(env.text("PresetToken"))?;
-            let (set, _) = cgi::status(cam.ptz);
-            if !set.contains(&n) {
-                return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoToken"], format!("preset {n} is not set")));
-            }
-            let action = if operation == "GotoPreset" { cgi::Action::Command(PtzCommand::CallPreset(n)) } else { cgi::Action::DeletePreset(n) };
-            act(cam, action)?;
-            format!("<tptz:{operation}Response/>")
-        }
-        other => return Err(SoapFault::not_supported(other)),
+        let action = if operation == "GotoPreset" { cgi::Action::Command(PtzCommand::CallPreset(n)) } else { cgi::Action::DeletePreset(n) };
+        act(cam, action)?;
+        format!("<tptz:{operation}Response/>")
     };
     Ok(Answer::new(body))
 }
