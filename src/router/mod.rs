@@ -4,7 +4,7 @@
 //! interface or the upload the query, the session or credentials, unknown
 //! parameters and the privilege.
 
-use crate::state::accounts::Privilege;
+use crate::state::acts::Act;
 pub mod camera;
 
 use camera::App;
@@ -128,8 +128,8 @@ struct Route {
     guard: Guard,
     /// The interface's parameters, in its table's order (besides `uid`).
     params: &'static [&'static str],
-    query: Privilege,
-    set: Privilege,
+    query: Act,
+    set: Act,
     denied: &'static str,
     changes: Changes,
     answer: Answer,
@@ -146,8 +146,8 @@ const fn entry(path: &'static str, answer: Answer) -> Route {
         methods: READ,
         guard: Guard::Session,
         params: &[],
-        query: Privilege::User,
-        set: Privilege::User,
+        query: Act::Read,
+        set: Act::Read,
         denied: PERMISSION_DENIED,
         changes: Changes::WhenSet,
         answer,
@@ -158,8 +158,8 @@ const fn entry(path: &'static str, answer: Answer) -> Route {
 const fn interface(
     path: &'static str,
     params: &'static [&'static str],
-    query: Privilege,
-    set: Privilege,
+    query: Act,
+    set: Act,
     run: Handler,
 ) -> Route {
     Route { params, query, set, ..entry(path, Answer::Cgi(run)) }
@@ -172,49 +172,49 @@ const fn upload(path: &'static str) -> Route {
         methods: UPLOAD,
         guard: Guard::Credentials,
         params: firmware::UPLOAD_PARAMS,
-        query: Privilege::Administrator,
-        set: Privilege::Administrator,
+        query: Act::Flash,
+        set: Act::Flash,
         changes: Changes::Always,
         ..entry(path, Answer::FirmwareUpload)
     }
 }
 
-use Privilege::{Administrator as Admin, Operator, User};
+use Act::{Administer, Configure, FactoryReset, Move, Read, Reboot};
 
 static ROUTES: &[Route] = &[
-    Route { guard: Guard::Login, changes: Changes::Always, ..interface("/cgi-bin/getuid", auth::GETUID_PARAMS, User, User, |app, call| auth::getuid(app, call)) },
-    interface("/cgi-bin/keep_alive", &[], User, User, |app, call| auth::keep_alive(app, call)),
-    interface("/cgi-bin/getinfo", &[], User, User, |app, call| system::getinfo(&app.system, call)),
-    interface("/cgi-bin/getcapabilities", &[], User, User, |app, call| system::getcapabilities(&app.system, call)),
-    interface("/cgi-bin/getmodel", &[], User, User, |app, call| system::getmodel(&app.system, call)),
-    Route { changes: Changes::Always, ..interface("/cgi-bin/reboot", &[], Operator, Operator, |_, call| system::reboot(call)) },
-    Route { changes: Changes::Always, ..interface("/cgi-bin/factory_reset", system::RESET_PARAMS, Admin, Admin, |_, call| system::factory_reset(call)) },
-    interface("/cgi-bin/network", network::PARAMS, User, Operator, |app, call| network::handle(app, &app.network, call)),
-    interface("/cgi-bin/time", time::PARAMS, User, Operator, |app, call| time::handle(app, &app.time, call)),
-    interface("/cgi-bin/videoencoder/getcapabilities", &[], User, User, |app, call| video::capabilities(&app.video, call)),
-    interface("/cgi-bin/videoencoder", video::PARAMS, User, Operator, |app, call| video::handle(app, &app.video, call)),
-    interface("/cgi-bin/videoencoder/stream1", video::PARAMS, User, Operator, |app, call| video::handle(app, &app.video, call)),
-    interface("/cgi-bin/videoencoder/stream2", video::PARAMS, User, Operator, |app, call| video::handle(app, &app.video, call)),
-    interface("/cgi-bin/audioencoder/getcapabilities", &[], User, User, |app, call| audio::capabilities(&app.audio, call)),
-    interface("/cgi-bin/audioencoder", audio::PARAMS, User, Operator, |app, call| audio::handle(app, &app.audio, call)),
-    interface("/cgi-bin/osd", osd::PARAMS, User, Operator, |app, call| osd::handle(app, &app.osd, call)),
-    interface("/cgi-bin/image", image::PARAMS, User, Operator, |app, call| image::handle(app, &app.image, call)),
-    Route { changes: Changes::Always, ..interface("/cgi-bin/ptz_ctrl", ptz::PARAMS, Operator, Operator, |app, call| ptz::handle(app, &app.ptz, &app.system, call)) },
-    interface("/cgi-bin/motion", motion::PARAMS, User, Operator, |app, call| motion::handle(app, &app.motion, call)),
+    Route { guard: Guard::Login, changes: Changes::Always, ..interface("/cgi-bin/getuid", auth::GETUID_PARAMS, Read, Read, |app, call| auth::getuid(app, call)) },
+    interface("/cgi-bin/keep_alive", &[], Read, Read, |app, call| auth::keep_alive(app, call)),
+    interface("/cgi-bin/getinfo", &[], Read, Read, |app, call| system::getinfo(&app.system, call)),
+    interface("/cgi-bin/getcapabilities", &[], Read, Read, |app, call| system::getcapabilities(&app.system, call)),
+    interface("/cgi-bin/getmodel", &[], Read, Read, |app, call| system::getmodel(&app.system, call)),
+    Route { changes: Changes::Always, ..interface("/cgi-bin/reboot", &[], Reboot, Reboot, |_, call| system::reboot(call)) },
+    Route { changes: Changes::Always, ..interface("/cgi-bin/factory_reset", system::RESET_PARAMS, FactoryReset, FactoryReset, |_, call| system::factory_reset(call)) },
+    interface("/cgi-bin/network", network::PARAMS, Read, Configure, |app, call| network::handle(app, &app.network, call)),
+    interface("/cgi-bin/time", time::PARAMS, Read, Configure, |app, call| time::handle(app, &app.time, call)),
+    interface("/cgi-bin/videoencoder/getcapabilities", &[], Read, Read, |app, call| video::capabilities(&app.video, call)),
+    interface("/cgi-bin/videoencoder", video::PARAMS, Read, Configure, |app, call| video::handle(app, &app.video, call)),
+    interface("/cgi-bin/videoencoder/stream1", video::PARAMS, Read, Configure, |app, call| video::handle(app, &app.video, call)),
+    interface("/cgi-bin/videoencoder/stream2", video::PARAMS, Read, Configure, |app, call| video::handle(app, &app.video, call)),
+    interface("/cgi-bin/audioencoder/getcapabilities", &[], Read, Read, |app, call| audio::capabilities(&app.audio, call)),
+    interface("/cgi-bin/audioencoder", audio::PARAMS, Read, Configure, |app, call| audio::handle(app, &app.audio, call)),
+    interface("/cgi-bin/osd", osd::PARAMS, Read, Configure, |app, call| osd::handle(app, &app.osd, call)),
+    interface("/cgi-bin/image", image::PARAMS, Read, Configure, |app, call| image::handle(app, &app.image, call)),
+    Route { changes: Changes::Always, ..interface("/cgi-bin/ptz_ctrl", ptz::PARAMS, Move, Move, |app, call| ptz::handle(app, &app.ptz, &app.system, call)) },
+    interface("/cgi-bin/motion", motion::PARAMS, Read, Configure, |app, call| motion::handle(app, &app.motion, call)),
     Route {
         denied: users::NOT_ADMIN,
         changes: Changes::Always,
-        ..interface("/cgi-bin/user_management", users::PARAMS, Admin, Admin, |app, call| users::handle(app, call))
+        ..interface("/cgi-bin/user_management", users::PARAMS, Administer, Administer, |app, call| users::handle(app, call))
     },
     Route {
         fault_path: "/cgi-bin/snapshot",
         guard: Guard::Picture,
         changes: Changes::WithAny(&["upload", "username"]),
-        ..interface("/cgi-bin/snapshot.cgi", snapshot::PARAMS, User, User, |app, call| snapshot::handle(&snapshot_sources(app), call))
+        ..interface("/cgi-bin/snapshot.cgi", snapshot::PARAMS, Read, Read, |app, call| snapshot::handle(&snapshot_sources(app), call))
     },
-    interface("/cgi-bin/onvif", access::PARAMS, Admin, Admin, |app, call| access::handle(app, call)),
-    interface("/cgi-bin/upgrade_status", &[], User, User, |app, call| firmware::status(&app.firmware, call)),
-    interface("/cgi-bin/upload_targets", targets::PARAMS, User, Admin, |app, call| targets::handle(app, &app.targets, call)),
+    interface("/cgi-bin/onvif", access::PARAMS, Administer, Administer, |app, call| access::handle(app, call)),
+    interface("/cgi-bin/upgrade_status", &[], Read, Read, |app, call| firmware::status(&app.firmware, call)),
+    interface("/cgi-bin/upload_targets", targets::PARAMS, Read, Administer, |app, call| targets::handle(app, &app.targets, call)),
     upload("/cgi-bin/OnvifFirmwareUpgrade"),
     upload("/OnvifFirmwareUpgrade"),
     Route { guard: Guard::Login, changes: Changes::Always, ..entry("/cgi/auth.cgi", Answer::AuthCgi) },
@@ -225,6 +225,33 @@ static ROUTES: &[Route] = &[
     service(onvif::Service::Events),
     service(onvif::Service::Subscription),
 ];
+
+/// What the route table says of one CGI interface that a session reaches:
+/// its parameters, what querying and setting it are, and the refusal's text.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// The path.
+    pub path: &'static str,
+    /// Its parameters, in its table's order.
+    pub params: &'static [&'static str],
+    /// What a query is.
+    pub query: Act,
+    /// What a set is.
+    pub set: Act,
+    /// The reason a request refused for its privilege gets.
+    pub denied: &'static str,
+}
+
+/// The policy of every CGI interface reached with a session.
+pub fn policies() -> impl Iterator<Item = Policy> {
+    ROUTES.iter().filter(|r| matches!(r.answer, Answer::Cgi(_)) && r.guard == Guard::Session).map(|r| Policy {
+        path: r.path,
+        params: r.params,
+        query: r.query,
+        set: r.set,
+        denied: r.denied,
+    })
+}
 
 /// An ONVIF service, which authenticates each operation itself.
 const fn service(service: onvif::Service) -> Route {
@@ -426,7 +453,7 @@ fn admit<'a>(app: &App, route: &Route, raw_query: &str, incoming: &Incoming<'a>)
     }
     let call = Call { path: route.path, params, session, peer: incoming.peer, authorization: incoming.authorization };
     if let Some(session) = &call.session {
-        let needed = if call.is_set() { route.set } else { route.query };
+        let needed = if call.is_set() { route.set } else { route.query }.privilege();
         if session.privilege < needed {
             return Err(Fault::bad(route.denied));
         }

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod acts;
 pub mod app;
 pub mod lockout;
 pub mod nonces;

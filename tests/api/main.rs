@@ -14,6 +14,7 @@ mod linux_board;
 mod onvif;
 mod onvif_soap;
 mod persistence;
+mod privileges;
 mod ptz;
 mod second_attack;
 mod security;

@@ -2,7 +2,7 @@
 //! scopes, network, accounts, reboot and defaults, discovery mode.
 
 use super::Operation;
-use crate::state::accounts::Privilege::{Administrator, Operator, User};
+use crate::state::acts::Act::{Administer, Configure, FactoryReset, Read, Reboot};
 use super::soap::{esc, Envelope, SoapFault};
 use super::{enc, from_cgi, Answer, Camera, Context};
 use crate::interfaces::call::After;
@@ -202,27 +202,27 @@ fn users(cam: &Camera, env: &Envelope, operation: &str) -> Result<Answer, SoapFa
 
 /// The device service's operations: name, privilege, answered before authentication, handler.
 pub const OPERATIONS: &[Operation] = &[
-    Operation { name: "GetDeviceInformation", privilege: User, open: false, run: get_device_information },
-    Operation { name: "GetSystemDateAndTime", privilege: User, open: true, run: get_system_date_and_time },
-    Operation { name: "SetSystemDateAndTime", privilege: Operator, open: false, run: set_system_date_and_time },
-    Operation { name: "GetCapabilities", privilege: User, open: true, run: get_capabilities },
-    Operation { name: "GetServices", privilege: User, open: true, run: get_services },
-    Operation { name: "GetServiceCapabilities", privilege: User, open: true, run: get_service_capabilities },
-    Operation { name: "GetWsdlUrl", privilege: User, open: true, run: get_wsdl_url },
-    Operation { name: "GetEndpointReference", privilege: User, open: true, run: get_endpoint_reference },
-    Operation { name: "GetScopes", privilege: User, open: false, run: get_scopes },
-    Operation { name: "GetHostname", privilege: User, open: true, run: get_hostname },
-    Operation { name: "GetNetworkInterfaces", privilege: User, open: false, run: get_network_interfaces },
-    Operation { name: "GetDNS", privilege: User, open: false, run: get_dns },
-    Operation { name: "GetNTP", privilege: User, open: false, run: get_ntp },
-    Operation { name: "GetUsers", privilege: Administrator, open: false, run: get_users },
-    Operation { name: "CreateUsers", privilege: Administrator, open: false, run: get_users },
-    Operation { name: "DeleteUsers", privilege: Administrator, open: false, run: get_users },
-    Operation { name: "SetUser", privilege: Administrator, open: false, run: get_users },
-    Operation { name: "SystemReboot", privilege: Operator, open: false, run: system_reboot },
-    Operation { name: "SetSystemFactoryDefault", privilege: Administrator, open: false, run: set_system_factory_default },
-    Operation { name: "GetDiscoveryMode", privilege: User, open: false, run: get_discovery_mode },
-    Operation { name: "SetDiscoveryMode", privilege: Administrator, open: false, run: set_discovery_mode },
+    Operation { name: "GetDeviceInformation", act: Read, open: false, run: get_device_information },
+    Operation { name: "GetSystemDateAndTime", act: Read, open: true, run: get_system_date_and_time },
+    Operation { name: "SetSystemDateAndTime", act: Configure, open: false, run: set_system_date_and_time },
+    Operation { name: "GetCapabilities", act: Read, open: true, run: get_capabilities },
+    Operation { name: "GetServices", act: Read, open: true, run: get_services },
+    Operation { name: "GetServiceCapabilities", act: Read, open: true, run: get_service_capabilities },
+    Operation { name: "GetWsdlUrl", act: Read, open: true, run: get_wsdl_url },
+    Operation { name: "GetEndpointReference", act: Read, open: true, run: get_endpoint_reference },
+    Operation { name: "GetScopes", act: Read, open: false, run: get_scopes },
+    Operation { name: "GetHostname", act: Read, open: true, run: get_hostname },
+    Operation { name: "GetNetworkInterfaces", act: Read, open: false, run: get_network_interfaces },
+    Operation { name: "GetDNS", act: Read, open: false, run: get_dns },
+    Operation { name: "GetNTP", act: Read, open: false, run: get_ntp },
+    Operation { name: "GetUsers", act: Administer, open: false, run: accounts },
+    Operation { name: "CreateUsers", act: Administer, open: false, run: accounts },
+    Operation { name: "DeleteUsers", act: Administer, open: false, run: accounts },
+    Operation { name: "SetUser", act: Administer, open: false, run: accounts },
+    Operation { name: "SystemReboot", act: Reboot, open: false, run: system_reboot },
+    Operation { name: "SetSystemFactoryDefault", act: FactoryReset, open: false, run: set_system_factory_default },
+    Operation { name: "GetDiscoveryMode", act: Read, open: false, run: get_discovery_mode },
+    Operation { name: "SetDiscoveryMode", act: Administer, open: false, run: set_discovery_mode },
 ];
 
 fn get_device_information(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
@@ -370,7 +370,7 @@ fn get_ntp(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, Soap
     Ok(Answer::new(body))
 }
 
-fn get_users(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn accounts(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let operation = env.operation();
     users(cam, env, operation)
 }

@@ -15,7 +15,7 @@
 //! anyone else it does not exist.
 
 use super::Operation;
-use crate::state::accounts::Privilege::User;
+use crate::state::acts::Act::{Read, Subscribe};
 use super::soap::{datetime, duration_ms, format_datetime, Envelope, SoapFault};
 use super::{Answer, Camera, Context};
 use crate::state::app::lock;
@@ -198,13 +198,13 @@ fn unknown() -> SoapFault {
 
 /// The event service's operations (and its subscriptions'): name, privilege, answered before authentication, handler.
 pub const OPERATIONS: &[Operation] = &[
-    Operation { name: "GetServiceCapabilities", privilege: User, open: true, run: get_service_capabilities },
-    Operation { name: "GetEventProperties", privilege: User, open: false, run: get_event_properties },
-    Operation { name: "CreatePullPointSubscription", privilege: User, open: false, run: create_pull_point_subscription },
-    Operation { name: "PullMessages", privilege: User, open: false, run: pull_messages },
-    Operation { name: "Renew", privilege: User, open: false, run: renew },
-    Operation { name: "Unsubscribe", privilege: User, open: false, run: unsubscribe },
-    Operation { name: "SetSynchronizationPoint", privilege: User, open: false, run: set_synchronization_point },
+    Operation { name: "GetServiceCapabilities", act: Read, open: true, run: get_service_capabilities },
+    Operation { name: "GetEventProperties", act: Read, open: false, run: get_event_properties },
+    Operation { name: "CreatePullPointSubscription", act: Subscribe, open: false, run: create_pull_point_subscription },
+    Operation { name: "PullMessages", act: Subscribe, open: false, run: pull_messages },
+    Operation { name: "Renew", act: Subscribe, open: false, run: renew },
+    Operation { name: "Unsubscribe", act: Subscribe, open: false, run: unsubscribe },
+    Operation { name: "SetSynchronizationPoint", act: Subscribe, open: false, run: set_synchronization_point },
 ];
 
 fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {

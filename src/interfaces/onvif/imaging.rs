@@ -2,7 +2,7 @@
 //! them) and the focus motor.
 
 use super::Operation;
-use crate::state::accounts::Privilege::{Operator, User};
+use crate::state::acts::Act::{Configure, Move, Read};
 use super::soap::{Envelope, SoapFault};
 use super::{from_cgi, Answer, Camera, Context};
 use crate::api::fields::given_int_text;
@@ -29,13 +29,13 @@ fn source(env: &Envelope) -> Result<(), SoapFault> {
 
 /// The imaging service's operations: name, privilege, answered before authentication, handler.
 pub const OPERATIONS: &[Operation] = &[
-    Operation { name: "GetServiceCapabilities", privilege: User, open: true, run: get_service_capabilities },
-    Operation { name: "GetImagingSettings", privilege: User, open: false, run: get_imaging_settings },
-    Operation { name: "SetImagingSettings", privilege: Operator, open: false, run: set_imaging_settings },
-    Operation { name: "GetOptions", privilege: User, open: false, run: get_options },
-    Operation { name: "GetMoveOptions", privilege: User, open: false, run: get_move_options },
-    Operation { name: "Move", privilege: Operator, open: false, run: move_focus },
-    Operation { name: "Stop", privilege: Operator, open: false, run: stop },
+    Operation { name: "GetServiceCapabilities", act: Read, open: true, run: get_service_capabilities },
+    Operation { name: "GetImagingSettings", act: Read, open: false, run: get_imaging_settings },
+    Operation { name: "SetImagingSettings", act: Configure, open: false, run: set_imaging_settings },
+    Operation { name: "GetOptions", act: Read, open: false, run: get_options },
+    Operation { name: "GetMoveOptions", act: Read, open: false, run: get_move_options },
+    Operation { name: "Move", act: Move, open: false, run: move_focus },
+    Operation { name: "Stop", act: Move, open: false, run: stop },
 ];
 
 fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {

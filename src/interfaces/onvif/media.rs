@@ -3,7 +3,7 @@
 //! configurations, the RTSP streamer's URIs and `snapshot.cgi`'s.
 
 use super::Operation;
-use crate::state::accounts::Privilege::{Operator, User};
+use crate::state::acts::Act::{Configure, Read};
 use super::profiles::{profile_stream, stream_of, PROFILES};
 use super::soap::{esc, Envelope, SoapFault};
 use super::{from_cgi, Answer, Camera, Context};
@@ -194,25 +194,25 @@ fn set_audio(cam: &Camera, env: &Envelope) -> Result<Answer, SoapFault> {
 
 /// The media service's operations: name, privilege, answered before authentication, handler.
 pub const OPERATIONS: &[Operation] = &[
-    Operation { name: "GetProfiles", privilege: User, open: false, run: get_profiles },
-    Operation { name: "GetProfile", privilege: User, open: false, run: get_profile },
-    Operation { name: "GetVideoSources", privilege: User, open: false, run: get_video_sources },
-    Operation { name: "GetVideoSourceConfigurations", privilege: User, open: false, run: get_video_source_configurations },
-    Operation { name: "GetVideoSourceConfiguration", privilege: User, open: false, run: get_video_source_configurations },
-    Operation { name: "GetVideoEncoderConfigurations", privilege: User, open: false, run: get_video_encoder_configurations },
-    Operation { name: "GetVideoEncoderConfiguration", privilege: User, open: false, run: get_video_encoder_configuration },
-    Operation { name: "GetVideoEncoderConfigurationOptions", privilege: User, open: false, run: get_video_encoder_configuration_options },
-    Operation { name: "SetVideoEncoderConfiguration", privilege: Operator, open: false, run: set_video_encoder_configuration },
-    Operation { name: "GetAudioSources", privilege: User, open: false, run: get_audio_sources },
-    Operation { name: "GetAudioSourceConfigurations", privilege: User, open: false, run: get_audio_source_configurations },
-    Operation { name: "GetAudioSourceConfiguration", privilege: User, open: false, run: get_audio_source_configurations },
-    Operation { name: "GetAudioEncoderConfigurations", privilege: User, open: false, run: get_audio_encoder_configurations },
-    Operation { name: "GetAudioEncoderConfiguration", privilege: User, open: false, run: get_audio_encoder_configurations },
-    Operation { name: "GetAudioEncoderConfigurationOptions", privilege: User, open: false, run: get_audio_encoder_configuration_options },
-    Operation { name: "SetAudioEncoderConfiguration", privilege: Operator, open: false, run: set_audio_encoder_configuration },
-    Operation { name: "GetStreamUri", privilege: User, open: false, run: get_stream_uri },
-    Operation { name: "GetSnapshotUri", privilege: User, open: false, run: get_snapshot_uri },
-    Operation { name: "GetServiceCapabilities", privilege: User, open: true, run: get_service_capabilities },
+    Operation { name: "GetProfiles", act: Read, open: false, run: get_profiles },
+    Operation { name: "GetProfile", act: Read, open: false, run: get_profile },
+    Operation { name: "GetVideoSources", act: Read, open: false, run: get_video_sources },
+    Operation { name: "GetVideoSourceConfigurations", act: Read, open: false, run: get_video_source_configurations },
+    Operation { name: "GetVideoSourceConfiguration", act: Read, open: false, run: get_video_source_configurations },
+    Operation { name: "GetVideoEncoderConfigurations", act: Read, open: false, run: get_video_encoder_configurations },
+    Operation { name: "GetVideoEncoderConfiguration", act: Read, open: false, run: get_video_encoder_configuration },
+    Operation { name: "GetVideoEncoderConfigurationOptions", act: Read, open: false, run: get_video_encoder_configuration_options },
+    Operation { name: "SetVideoEncoderConfiguration", act: Configure, open: false, run: set_video_encoder_configuration },
+    Operation { name: "GetAudioSources", act: Read, open: false, run: get_audio_sources },
+    Operation { name: "GetAudioSourceConfigurations", act: Read, open: false, run: get_audio_source_configurations },
+    Operation { name: "GetAudioSourceConfiguration", act: Read, open: false, run: get_audio_source_configurations },
+    Operation { name: "GetAudioEncoderConfigurations", act: Read, open: false, run: get_audio_encoder_configurations },
+    Operation { name: "GetAudioEncoderConfiguration", act: Read, open: false, run: get_audio_encoder_configurations },
+    Operation { name: "GetAudioEncoderConfigurationOptions", act: Read, open: false, run: get_audio_encoder_configuration_options },
+    Operation { name: "SetAudioEncoderConfiguration", act: Configure, open: false, run: set_audio_encoder_configuration },
+    Operation { name: "GetStreamUri", act: Read, open: false, run: get_stream_uri },
+    Operation { name: "GetSnapshotUri", act: Read, open: false, run: get_snapshot_uri },
+    Operation { name: "GetServiceCapabilities", act: Read, open: true, run: get_service_capabilities },
 ];
 
 fn get_profiles(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {

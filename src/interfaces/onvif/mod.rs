@@ -18,7 +18,7 @@ use crate::api::xml::Fault;
 use crate::interfaces::call::{After, Body, Reply};
 use crate::interfaces::credentials::{self, Presented};
 use crate::interfaces::{audio, image, network, ptz as ptz_cgi, system, time, video};
-use crate::state::accounts::Privilege;
+use crate::state::acts::Act;
 use crate::state::app::{lock, Shared};
 use crate::state::session::Session;
 use soap::{Envelope, SoapFault};
@@ -148,8 +148,8 @@ pub fn enc(value: &str) -> String {
 pub struct Operation {
     /// Its element name in the Body.
     pub name: &'static str,
-    /// What the sender's account must be.
-    pub privilege: Privilege,
+    /// What it does, which says the privilege it needs.
+    pub act: Act,
     /// Answered whatever credentials come with it (the pre-authentication
     /// set: a client sends its token before it has learnt the camera's clock).
     pub open: bool,
@@ -227,7 +227,7 @@ pub fn answer(cam: &Camera, request: &Request) -> Reply {
         }
     };
     // An operation the service does not have is refused as a change would be.
-    let needed = found.map_or(if operation.starts_with("Get") { Privilege::User } else { Privilege::Operator }, |o| o.privilege);
+    let needed = found.map_or(if operation.starts_with("Get") { Act::Read } else { Act::Configure }, |o| o.act).privilege();
     if session.privilege < needed {
         return refused(app, &SoapFault::not_authorized(format!("{operation} needs a higher privilege")), false);
     }

@@ -4,7 +4,7 @@
 //! position.
 
 use super::Operation;
-use crate::state::accounts::Privilege::{Operator, User};
+use crate::state::acts::Act::{Move, Read};
 use super::soap::{duration_ms, format_datetime, Envelope, SoapFault};
 use super::{from_cgi, Answer, Camera, Context};
 use crate::interfaces::ptz as cgi;
@@ -156,21 +156,21 @@ fn head(cam: &Camera) -> Result<Abilities, SoapFault> {
 
 /// The PTZ service's operations: name, privilege, answered before authentication, handler.
 pub const OPERATIONS: &[Operation] = &[
-    Operation { name: "GetServiceCapabilities", privilege: User, open: true, run: get_service_capabilities },
-    Operation { name: "GetNodes", privilege: User, open: false, run: get_nodes },
-    Operation { name: "GetNode", privilege: User, open: false, run: get_nodes },
-    Operation { name: "GetConfigurations", privilege: User, open: false, run: get_configurations },
-    Operation { name: "GetConfiguration", privilege: User, open: false, run: get_configuration },
-    Operation { name: "GetConfigurationOptions", privilege: User, open: false, run: get_configuration_options },
-    Operation { name: "ContinuousMove", privilege: Operator, open: false, run: continuous_move },
-    Operation { name: "Stop", privilege: Operator, open: false, run: stop },
-    Operation { name: "AbsoluteMove", privilege: Operator, open: false, run: absolute_move },
-    Operation { name: "RelativeMove", privilege: Operator, open: false, run: absolute_move },
-    Operation { name: "GetStatus", privilege: User, open: false, run: get_status },
-    Operation { name: "GetPresets", privilege: User, open: false, run: get_presets },
-    Operation { name: "SetPreset", privilege: Operator, open: false, run: set_preset },
-    Operation { name: "GotoPreset", privilege: Operator, open: false, run: goto_preset },
-    Operation { name: "RemovePreset", privilege: Operator, open: false, run: goto_preset },
+    Operation { name: "GetServiceCapabilities", act: Read, open: true, run: get_service_capabilities },
+    Operation { name: "GetNodes", act: Read, open: false, run: get_nodes },
+    Operation { name: "GetNode", act: Read, open: false, run: get_nodes },
+    Operation { name: "GetConfigurations", act: Read, open: false, run: get_configurations },
+    Operation { name: "GetConfiguration", act: Read, open: false, run: get_configuration },
+    Operation { name: "GetConfigurationOptions", act: Read, open: false, run: get_configuration_options },
+    Operation { name: "ContinuousMove", act: Move, open: false, run: continuous_move },
+    Operation { name: "Stop", act: Move, open: false, run: stop },
+    Operation { name: "AbsoluteMove", act: Move, open: false, run: positioned_move },
+    Operation { name: "RelativeMove", act: Move, open: false, run: positioned_move },
+    Operation { name: "GetStatus", act: Read, open: false, run: get_status },
+    Operation { name: "GetPresets", act: Read, open: false, run: get_presets },
+    Operation { name: "SetPreset", act: Move, open: false, run: set_preset },
+    Operation { name: "GotoPreset", act: Move, open: false, run: use_preset },
+    Operation { name: "RemovePreset", act: Move, open: false, run: use_preset },
 ];
 
 fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
@@ -244,7 +244,7 @@ fn stop(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFaul
     Ok(Answer::new(body))
 }
 
-fn absolute_move(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn positioned_move(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let operation = env.operation();
     let body = {
@@ -336,7 +336,7 @@ fn set_preset(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, So
     Ok(Answer::new(body))
 }
 
-fn goto_preset(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn use_preset(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let operation = env.operation();
     let body = {
