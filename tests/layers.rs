@@ -1,4 +1,5 @@
-//! The server's modules form layers without cycles: `front -> router ->
+//! The shape of the server: files of at most 400 lines and functions of at
+//! most 80; modules in layers without cycles: `front -> router ->
 //! interfaces -> state -> api`, each using only those after it, and no two
 //! modules using each other, directly or round a loop (a module and the
 //! modules inside it excepted). Read from the `crate::` and `super::` paths
@@ -161,4 +162,30 @@ fn each_layer_uses_only_those_below_it() {
         }
     }
     assert!(upward.is_empty(), "uses against the layers:\n{}", upward.join("\n"));
+}
+
+/// Every `src/` file is at most 400 lines and every function at most 80.
+#[test]
+fn files_and_functions_stay_short() {
+    let mut long = Vec::new();
+    for (module, source) in modules() {
+        let lines: Vec<&str> = source.lines().collect();
+        if lines.len() > 400 {
+            long.push(format!("{module}: {} lines", lines.len()));
+        }
+        for (i, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            let indent = &line[..line.len() - trimmed.len()];
+            let signature = ["fn ", "pub fn ", "pub(crate) fn ", "pub(super) fn ", "const fn ", "pub const fn "].iter().any(|p| trimmed.starts_with(p));
+            if !signature || line.trim_end().ends_with(';') {
+                continue;
+            }
+            let close = format!("{indent}}}");
+            let end = lines[i..].iter().position(|l| l.trim_end() == close).map_or(lines.len(), |n| i + n);
+            if end - i + 1 > 80 {
+                long.push(format!("{module}:{}: a function of {} lines", i + 1, end - i + 1));
+            }
+        }
+    }
+    assert!(long.is_empty(), "{}", long.join("\n"));
 }

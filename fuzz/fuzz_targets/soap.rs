@@ -3,7 +3,8 @@
 //! read or refused, never a panic, and the element list stays within bounds.
 
 use camcgi::api::digest;
-use camcgi::interfaces::onvif::soap::{duration_ms, datetime, Envelope};
+use camcgi::interfaces::onvif::soap::Envelope;
+use camcgi::interfaces::onvif::xsd::{datetime, duration_ms};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 //! time) or an `xs:duration` (a pull's `Timeout`): a time within years
 //! 0-9999 or none, never a panic or an overflow, read before any login.
 
-use camcgi::interfaces::onvif::soap::{datetime, duration_ms};
+use camcgi::interfaces::onvif::xsd::{datetime, duration_ms};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -57,7 +57,8 @@ fn firmware_headers() {
 
 #[test]
 fn soap_envelopes_and_digest_headers() {
-    use camcgi::interfaces::onvif::soap::{datetime, duration_ms, Envelope};
+    use camcgi::interfaces::onvif::soap::Envelope;
+    use camcgi::interfaces::onvif::xsd::{datetime, duration_ms};
     let mut parsed = 0;
     for (path, bytes) in inputs("soap") {
         if let Ok(env) = Envelope::parse(&bytes) {
@@ -76,7 +77,7 @@ fn soap_envelopes_and_digest_headers() {
 
 #[test]
 fn soap_times() {
-    use camcgi::interfaces::onvif::soap::{datetime, duration_ms};
+    use camcgi::interfaces::onvif::xsd::{datetime, duration_ms};
     for (path, bytes) in inputs("soap_time") {
         let text = String::from_utf8_lossy(&bytes);
         if let Some(unix) = datetime(&text) {

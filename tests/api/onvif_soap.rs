@@ -16,7 +16,7 @@ const BASIC_ADMIN: &str = "Authorization: Basic YWRtaW46MTIzNDU2\r\n";
 fn created(offset: i64) -> String {
     let now = i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap() + offset;
     let days = now.div_euclid(86400);
-    let (y, m, d) = camcgi::interfaces::time::civil_from_days(days);
+    let (y, m, d) = camcgi::api::calendar::civil_from_days(days);
     let s = now.rem_euclid(86400);
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
 }

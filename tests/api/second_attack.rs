@@ -186,7 +186,7 @@ fn point1_tokens_that_fail_push_no_real_token_out_and_a_replay_is_refused() {
 /// Sets the camera's clock (UTC) to `offset` seconds from the host's, as an Administrator.
 fn set_clock(port: u16, offset: i64) {
     let now = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap() + offset;
-    let [y, mo, d, h, mi, s] = camcgi::interfaces::time::civil(now);
+    let [y, mo, d, h, mi, s] = camcgi::api::calendar::civil(now);
     let body = format!(
         "<SetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"><DateTimeType>Manual</DateTimeType><DaylightSavings>false</DaylightSavings><UTCDateTime><Time {SCHEMA}><Hour>{h}</Hour><Minute>{mi}</Minute><Second>{s}</Second></Time><Date {SCHEMA}><Year>{y}</Year><Month>{mo}</Month><Day>{d}</Day></Date></UTCDateTime></SetSystemDateAndTime>"
     );

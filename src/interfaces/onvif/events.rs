@@ -16,7 +16,8 @@
 
 use super::Operation;
 use crate::state::acts::Act::{Read, Subscribe};
-use super::soap::{datetime, duration_ms, format_datetime, Envelope, SoapFault};
+use super::soap::{Envelope, SoapFault};
+use super::xsd::{datetime, duration_ms, format_datetime};
 use super::{Answer, Camera, Context};
 use crate::state::app::lock;
 use crate::state::accounts::Privilege;

@@ -4,6 +4,7 @@
 //! Authentication is WS-Security's UsernameToken or HTTP Digest/Basic;
 //! failures count toward the same lockout.
 
+pub mod clock;
 pub mod device;
 pub mod discovery;
 pub mod events;
@@ -13,6 +14,7 @@ pub mod profiles;
 pub mod ptz;
 pub mod security;
 pub mod soap;
+pub mod xsd;
 
 use crate::api::xml::Fault;
 use crate::interfaces::call::{After, Body, Reply};
@@ -129,6 +131,12 @@ pub fn from_cgi(fault: Fault) -> SoapFault {
         400..=499 => SoapFault::invalid(reason),
         _ => SoapFault::receiver(&["ter:Action"], reason),
     }
+}
+
+/// A hardware failure while reading what the camera is: the CGI's
+/// `device error: …`, as a failed change gives it.
+pub fn device_fault(e: camcgi_hal::DeviceError) -> SoapFault {
+    from_cgi(crate::api::xml::Fault::device(&e))
 }
 
 /// A value percent-encoded for a URI (a scope).

@@ -5,7 +5,8 @@
 
 use super::Operation;
 use crate::state::acts::Act::{Move, Read};
-use super::soap::{duration_ms, format_datetime, Envelope, SoapFault};
+use super::soap::{Envelope, SoapFault};
+use super::xsd::{duration_ms, format_datetime};
 use super::{from_cgi, Answer, Camera, Context};
 use crate::interfaces::ptz as cgi;
 use crate::state::app::lock;

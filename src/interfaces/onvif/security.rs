@@ -2,7 +2,8 @@
 //! created + password))`) or PasswordText, a recent `Created` and a nonce
 //! used once (the rules: [`crate::state::tokens`]).
 
-use super::soap::{datetime, Envelope, SoapFault};
+use super::soap::{Envelope, SoapFault};
+use super::xsd::datetime;
 use crate::api::digest::same_text;
 use crate::interfaces::auth::login;
 use crate::state::accounts::Account;
