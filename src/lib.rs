@@ -7,6 +7,7 @@
 pub mod api;
 pub mod front;
 pub mod interfaces;
+pub mod outbound;
 pub mod router;
 pub mod state;
 

@@ -4,7 +4,7 @@ use crate::state::app::lock;
 use crate::interfaces::call::{Body, Call, Reply};
 use crate::interfaces::targets::Targets;
 use crate::interfaces::time::{now_local, TimeUnit};
-use crate::interfaces::upload::Uploads;
+use crate::outbound::upload::Uploads;
 use crate::api::xml::{simple, Fault};
 use camcgi_hal::{DeviceError, ErrorKind, SnapshotSource, StorageTarget, StorageTargets, StreamId};
 use std::sync::{Arc, Mutex};

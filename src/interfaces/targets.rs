@@ -6,12 +6,12 @@ use crate::state::app::{lock, Shared};
 use crate::api::fields::ranged;
 use crate::api::query::Params;
 use crate::interfaces::call::{Call, Reply};
-use crate::interfaces::ftp::Server;
+use crate::outbound::ftp::Server;
 use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
 use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
-use crate::interfaces::ftp::{Deadline, Failure};
+use crate::outbound::ftp::{Deadline, Failure};
 use camcgi_hal::StorageTarget;
 
 /// The interface's parameters, in its table's order.
@@ -102,16 +102,16 @@ impl Targets {
             && recipients(&self.email_to).iter().all(|a| address(a))
     }
 
-    fn ftp(&self) -> Option<crate::interfaces::ftp::Target<'_>> {
-        (!self.ftp_server.is_empty()).then(|| crate::interfaces::ftp::Target {
+    fn ftp(&self) -> Option<crate::outbound::ftp::Target<'_>> {
+        (!self.ftp_server.is_empty()).then(|| crate::outbound::ftp::Target {
             server: Server { host: &self.ftp_server, port: self.ftp_port, user: &self.ftp_user, password: &self.ftp_password },
             dir: &self.ftp_dir,
         })
     }
 
-    fn smtp(&self) -> Option<crate::interfaces::smtp::Target<'_>> {
+    fn smtp(&self) -> Option<crate::outbound::smtp::Target<'_>> {
         let to = recipients(&self.email_to);
-        (!self.smtp_server.is_empty() && !self.email_from.is_empty() && !to.is_empty()).then(|| crate::interfaces::smtp::Target {
+        (!self.smtp_server.is_empty() && !self.email_from.is_empty() && !to.is_empty()).then(|| crate::outbound::smtp::Target {
             server: Server { host: &self.smtp_server, port: self.smtp_port, user: &self.smtp_user, password: &self.smtp_password },
             from: &self.email_from,
             to,
@@ -130,8 +130,8 @@ impl Targets {
     /// Sends a snapshot by FTP or e-mail; `None` for a target not set up.
     pub fn send(&self, target: StorageTarget, name: &str, jpeg: &[u8], deadline: &Deadline) -> Option<Result<(), Failure>> {
         match target {
-            StorageTarget::Ftp => Some(crate::interfaces::ftp::store(&self.ftp()?, name, jpeg, deadline)),
-            StorageTarget::Email => Some(crate::interfaces::smtp::send(&self.smtp()?, name, jpeg, deadline)),
+            StorageTarget::Ftp => Some(crate::outbound::ftp::store(&self.ftp()?, name, jpeg, deadline)),
+            StorageTarget::Email => Some(crate::outbound::smtp::send(&self.smtp()?, name, jpeg, deadline)),
             StorageTarget::SdCard | StorageTarget::Nfs => None,
         }
     }

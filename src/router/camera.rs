@@ -6,7 +6,7 @@
 use crate::api::origin::Sites;
 use crate::interfaces::firmware::{Policy, Upgrades};
 use crate::interfaces::targets::Targets;
-use crate::interfaces::upload::Uploads;
+use crate::outbound::upload::Uploads;
 use crate::interfaces::{audio, image, motion, network, onvif, osd, ptz, targets, time, video};
 use crate::state::app::{lock, Shared};
 use crate::state::store::Store;

@@ -6,7 +6,7 @@
 //! more than one: a second upload meanwhile is refused with `upload busy`
 //! rather than queued behind the first.
 
-use crate::interfaces::deadline::{in_thread, Deadline};
+use crate::outbound::deadline::{in_thread, Deadline};
 use crate::api::xml::Fault;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

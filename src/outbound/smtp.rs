@@ -4,7 +4,7 @@
 //! the exchange is short, and e-mail crates are large for a camera's flash.
 //! Plain SMTP (no STARTTLS): for a relay on the camera's own network.
 
-use crate::interfaces::ftp::{connect, Control, Deadline, Failure, Server};
+use crate::outbound::ftp::{connect, Control, Deadline, Failure, Server};
 use base64::Engine;
 
 /// Where and to whom to send.

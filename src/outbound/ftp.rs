@@ -5,8 +5,8 @@
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-pub use crate::interfaces::deadline::Deadline;
-use crate::interfaces::deadline::in_thread;
+pub use crate::outbound::deadline::Deadline;
+use crate::outbound::deadline::in_thread;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
