@@ -359,7 +359,9 @@ fn main() {
         Attack::Hoarding,
         Attack::Probes,
     ];
-    println!("each flood {seconds} s; the normal client: a request on a new connection every 100 ms (getuid and GetDeviceInformation in turn;");
+    println!(
+        "each flood {seconds} s; the normal client: a request on a new connection every 100 ms (getuid and GetDeviceInformation in turn;"
+    );
     println!("the administrator's subscription under hoarding; a probe a second from its own address under the probe flood)\n");
     println!("| attack | answered | failures | p50 | p99 | max |");
     println!("| --- | --- | --- | --- | --- | --- |");

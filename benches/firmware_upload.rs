@@ -39,11 +39,7 @@ fn header(len: u64) -> [u8; HEADER_LEN] {
 
 fn vm_hwm_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
 }
 
 struct Server {
@@ -134,15 +130,7 @@ fn main() {
         let sink_secs = sink(len);
         let rate = mib as f64 / secs;
         let sink_rate = mib as f64 / sink_secs;
-        println!(
-            "{:>5} MiB {:>12.1} {:>12.1} {:>9.3}x {:>9} KiB {:>9} KiB",
-            mib,
-            rate,
-            sink_rate,
-            rate / sink_rate,
-            idle,
-            peak
-        );
+        println!("{:>5} MiB {:>12.1} {:>12.1} {:>9.3}x {:>9} KiB {:>9} KiB", mib, rate, sink_rate, rate / sink_rate, idle, peak);
         peaks.push(peak);
     }
     let diff = peaks[1] as i64 - peaks[0] as i64;

@@ -167,14 +167,7 @@ fn nginx(dir: &std::path::Path, body: &str) -> Option<Server> {
          location / {{ default_type 'text/xml; charset=UTF-8'; add_header Cache-Control no-store; return 200 '{quoted}'; }}\n  }}\n}}\n"
     );
     std::fs::write(dir.join("nginx.conf"), conf).ok()?;
-    let child = Command::new("nginx")
-        .arg("-c")
-        .arg(dir.join("nginx.conf"))
-        .arg("-p")
-        .arg(dir)
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
+    let child = Command::new("nginx").arg("-c").arg(dir.join("nginx.conf")).arg("-p").arg(dir).stderr(Stdio::null()).spawn().ok()?;
     let server = Server { child, port };
     let deadline = Instant::now() + Duration::from_secs(5);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -292,8 +285,7 @@ fn soak(cam: &Server, uid: &str, total: u64) {
         let secs = (total - minute * 60).min(60) as f64;
         let runs = [(keep.clone(), 8, true), (fresh.clone(), 4, false), (snapshots.clone(), 1, true)];
         let results: Vec<_> = std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                runs.iter().map(|(paths, n, ka)| scope.spawn(move || load(cam.port, *n, secs, paths, *ka))).collect();
+            let handles: Vec<_> = runs.iter().map(|(paths, n, ka)| scope.spawn(move || load(cam.port, *n, secs, paths, *ka))).collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         minute += 1;
@@ -305,11 +297,7 @@ fn soak(cam: &Server, uid: &str, total: u64) {
         let now_anon = vm_kib(pid, "RssAnon:");
         rss.push(now);
         anon.push(now_anon);
-        println!(
-            "{minute:>6} {n:>10} {e:>8} {now:>10} {now_anon:>10} {:>10} {:>8}",
-            vm_kib(pid, "VmHWM:"),
-            vm_kib(pid, "Threads:")
-        );
+        println!("{minute:>6} {n:>10} {e:>8} {now:>10} {now_anon:>10} {:>10} {:>8}", vm_kib(pid, "VmHWM:"), vm_kib(pid, "Threads:"));
     }
     let growth = |v: &[u64], start: u64| {
         let (first, last) = (v.first().copied().unwrap_or(start), v.last().copied().unwrap_or(start));
@@ -358,13 +346,7 @@ fn main() {
     }
     let query = vec![format!("/cgi-bin/image?uid={uid}")];
     let mixed: Vec<String> = (0..8)
-        .map(|i| {
-            if i % 4 == 3 {
-                format!("/cgi-bin/image?brightness={}&uid={uid}", 100 + i)
-            } else {
-                format!("/cgi-bin/image?uid={uid}")
-            }
-        })
+        .map(|i| if i % 4 == 3 { format!("/cgi-bin/image?brightness={}&uid={uid}", 100 + i) } else { format!("/cgi-bin/image?uid={uid}") })
         .collect();
 
     // The limit answers exactly what camcgi answers.

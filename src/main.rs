@@ -80,8 +80,7 @@ fn parse_args() -> Result<Args, String> {
                 config.timeout = (secs > 0).then(|| std::time::Duration::from_secs(secs));
             }
             "--max-connections" => {
-                config.max_connections =
-                    value.parse().ok().filter(|n| (1..=1024).contains(n)).ok_or("--max-connections: 1-1024")?
+                config.max_connections = value.parse().ok().filter(|n| (1..=1024).contains(n)).ok_or("--max-connections: 1-1024")?
             }
             _ => return Err(format!("unknown option {flag}")),
         }

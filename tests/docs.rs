@@ -10,8 +10,11 @@ fn root() -> PathBuf {
 
 fn documents() -> Vec<PathBuf> {
     let mut files = vec![root().join("README.md"), root().join("vendor/README.md")];
-    let mut docs: Vec<PathBuf> =
-        std::fs::read_dir(root().join("docs")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "md")).collect();
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
     docs.sort();
     files.extend(docs);
     files
@@ -82,7 +85,12 @@ fn the_docs_cite_no_file_a_reader_does_not_have() {
     for file in documents() {
         let text = std::fs::read_to_string(&file).unwrap();
         for (i, line) in text.lines().enumerate() {
-            assert!(!line.contains("behaviour.md") || line.contains("](") || line.contains("docs/behaviour.md"), "{}:{}: {line}", file.display(), i + 1);
+            assert!(
+                !line.contains("behaviour.md") || line.contains("](") || line.contains("docs/behaviour.md"),
+                "{}:{}: {line}",
+                file.display(),
+                i + 1
+            );
         }
     }
 }

@@ -104,7 +104,12 @@ fn expand(text: &str) -> Vec<String> {
             }
         }
         parts.push(&inner[from..]);
-        return parts.into_iter().map(str::trim).filter(|p| !p.is_empty()).flat_map(|p| expand(p).into_iter().map(|q| format!("{head}::{q}"))).collect();
+        return parts
+            .into_iter()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .flat_map(|p| expand(p).into_iter().map(|q| format!("{head}::{q}")))
+            .collect();
     }
     vec![head]
 }
@@ -176,7 +181,8 @@ fn files_and_functions_stay_short() {
         for (i, line) in lines.iter().enumerate() {
             let trimmed = line.trim_start();
             let indent = &line[..line.len() - trimmed.len()];
-            let signature = ["fn ", "pub fn ", "pub(crate) fn ", "pub(super) fn ", "const fn ", "pub const fn "].iter().any(|p| trimmed.starts_with(p));
+            let signature =
+                ["fn ", "pub fn ", "pub(crate) fn ", "pub(super) fn ", "const fn ", "pub const fn "].iter().any(|p| trimmed.starts_with(p));
             if !signature || line.trim_end().ends_with(';') {
                 continue;
             }

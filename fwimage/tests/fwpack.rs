@@ -8,18 +8,16 @@ use std::process::Command;
 /// the target's qemu-user, runs it. The probe: run bare, it exits 2 with its usage.
 fn fwpack() -> Command {
     let bin = env!("CARGO_BIN_EXE_camcgi-fwpack");
-    let wrapper = std::env::var("CAMCGI_EXEC_WRAPPER").unwrap_or_else(|_| {
-        match Command::new(bin).output() {
-            Ok(out) if out.status.code() == Some(2) => String::new(),
-            _ => match (std::env::consts::ARCH, cfg!(target_env = "musl")) {
-                ("arm", false) => "qemu-arm-static -L /usr/arm-linux-gnueabihf",
-                ("arm", true) => "qemu-arm-static",
-                ("aarch64", false) => "qemu-aarch64-static -L /usr/aarch64-linux-gnu",
-                ("aarch64", true) => "qemu-aarch64-static",
-                _ => "",
-            }
-            .to_string(),
+    let wrapper = std::env::var("CAMCGI_EXEC_WRAPPER").unwrap_or_else(|_| match Command::new(bin).output() {
+        Ok(out) if out.status.code() == Some(2) => String::new(),
+        _ => match (std::env::consts::ARCH, cfg!(target_env = "musl")) {
+            ("arm", false) => "qemu-arm-static -L /usr/arm-linux-gnueabihf",
+            ("arm", true) => "qemu-arm-static",
+            ("aarch64", false) => "qemu-aarch64-static -L /usr/aarch64-linux-gnu",
+            ("aarch64", true) => "qemu-aarch64-static",
+            _ => "",
         }
+        .to_string(),
     });
     let mut parts = wrapper.split_whitespace();
     match parts.next() {

@@ -180,9 +180,7 @@ impl FirmwareFlash for FileFlash {
     }
 
     fn read(&mut self, slot: Slot, offset: u64, buf: &mut [u8]) -> Result<(), HostError> {
-        self.geometry
-            .check_bounds(offset, buf.len() as u64)
-            .map_err(|k| HostError::new(k, "read", format!("{offset}+{}", buf.len())))?;
+        self.geometry.check_bounds(offset, buf.len() as u64).map_err(|k| HostError::new(k, "read", format!("{offset}+{}", buf.len())))?;
         Self::read_range(&self.file(slot)?, offset, buf)
     }
 }
@@ -276,11 +274,7 @@ impl ErrorType for FileBootControl {
 
 impl BootControl for FileBootControl {
     fn state(&self) -> Result<BootState, HostError> {
-        Ok(BootState {
-            running: self.running,
-            selected: self.stored.selected,
-            confirmed: self.stored.selected == self.stored.confirmed,
-        })
+        Ok(BootState { running: self.running, selected: self.stored.selected, confirmed: self.stored.selected == self.stored.confirmed })
     }
 
     fn select(&mut self, slot: Slot) -> Result<(), HostError> {

@@ -104,14 +104,10 @@ pub fn flag(p: &Params, name: &str) -> Result<Option<bool>, Fault> {
 pub fn small_option(p: &Params, name: &str, count: u8) -> Result<Option<u8>, Fault> {
     match p.get(name) {
         None => Ok(None),
-        Some(v) => parse_int(v)
-            .and_then(|n| u8::try_from(n).ok())
-            .filter(|n| *n < count)
-            .map(Some)
-            .ok_or_else(|| {
-                let choices: Vec<String> = (0..count).map(|n| n.to_string()).collect();
-                Fault::option(name, &choices.join(" or "))
-            }),
+        Some(v) => parse_int(v).and_then(|n| u8::try_from(n).ok()).filter(|n| *n < count).map(Some).ok_or_else(|| {
+            let choices: Vec<String> = (0..count).map(|n| n.to_string()).collect();
+            Fault::option(name, &choices.join(" or "))
+        }),
     }
 }
 

@@ -110,7 +110,16 @@ mod tests {
     #[test]
     fn hosts() {
         let sites = Sites { host_names: vec!["cam.example.net".into()], ..Sites::default() };
-        for ok in ["192.0.2.7", "192.0.2.7:8080", "[::1]:80", "[fe80::1]", "localhost:8080", "LOCALHOST", "cam.example.net.", "CAM.example.net:80"] {
+        for ok in [
+            "192.0.2.7",
+            "192.0.2.7:8080",
+            "[::1]:80",
+            "[fe80::1]",
+            "localhost:8080",
+            "LOCALHOST",
+            "cam.example.net.",
+            "CAM.example.net:80",
+        ] {
             assert!(sites.host_allowed(Some(ok)), "{ok}");
         }
         for refused in ["attacker.example", "attacker.example:8080", "192.0.2.7.attacker.example", ""] {

@@ -162,10 +162,7 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_by_decoded_name_in_every_url_form() {
-        assert_eq!(
-            redacted("/cgi-bin/x?username=a&password=b&data=<x>&uid=1"),
-            "/cgi-bin/x?username=a&password=***&data=***&uid=***"
-        );
+        assert_eq!(redacted("/cgi-bin/x?username=a&password=b&data=<x>&uid=1"), "/cgi-bin/x?username=a&password=***&data=***&uid=***");
         assert_eq!(
             redacted("/cgi-bin/snapshot.cgi&username=a&pass%77ord=b&u%69d=c"),
             "/cgi-bin/snapshot.cgi&username=a&pass%77ord=***&u%69d=***"

@@ -194,10 +194,7 @@ mod tests {
         let mut doc = Doc::new();
         doc.element("osd").attr("title_utf8", "<a&'\">").empty();
         let s = String::from_utf8(doc.finish()).unwrap();
-        assert_eq!(
-            s,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<osd title_utf8=\"&lt;a&amp;&apos;&quot;&gt;\"/>\n"
-        );
+        assert_eq!(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<osd title_utf8=\"&lt;a&amp;&apos;&quot;&gt;\"/>\n");
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! camera is discoverable, with Hello at start and Bye at stop.
 
 use crate::interfaces::onvif::discovery::{bye, hello, probe_for, probe_matches, MAX_PROBE, MULTICAST};
-use crate::state::lockout::Client;
 use crate::router::camera::App;
 use crate::state::app::lock;
+use crate::state::lockout::Client;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};

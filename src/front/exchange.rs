@@ -1,18 +1,18 @@
 //! One request's exchange: what the front reads of it, where the router
 //! sends it, and how its answer is written (headers, body, `Content-Length`).
 
-use crate::router::camera::App;
+use crate::api::origin::Browser;
+use crate::api::query::redacted;
+use crate::api::xml::Fault;
 use crate::interfaces::call::{After, Body, Reply};
 use crate::interfaces::firmware::{self, Length};
 use crate::interfaces::onvif;
-use crate::api::origin::Browser;
-use crate::api::query::redacted;
+use crate::router::camera::App;
 use crate::router::{self, AdmittedUpload, Incoming, Method, Routed};
-use crate::api::xml::Fault;
+use camcgi_http::{Header, Response};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use camcgi_http::{Header, Response};
 
 /// Whether the request declares a body (tiny-http buffers one of up to 1 KiB
 /// sent without `Expect`; any other is still in the socket).
@@ -215,10 +215,7 @@ fn respond(request: camcgi_http::Request, reply: Reply) -> Option<After> {
             .with_static_header("Vary", "Origin")
             .with_static_header("Access-Control-Allow-Methods", "POST, OPTIONS")
             // The document's own page sends Access-Control-Allow-Origin as a request header.
-            .with_static_header(
-                "Access-Control-Allow-Headers",
-                "Authorization, Content-Type, Cache-Control, Access-Control-Allow-Origin",
-            )
+            .with_static_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Cache-Control, Access-Control-Allow-Origin")
             .with_static_header("Access-Control-Max-Age", "600");
     }
     if let Err(e) = request.respond(response) {
@@ -226,4 +223,3 @@ fn respond(request: camcgi_http::Request, reply: Reply) -> Option<After> {
     }
     reply.after
 }
-

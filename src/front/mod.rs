@@ -10,16 +10,16 @@ mod exchange;
 pub mod heap;
 pub mod logger;
 
+use crate::interfaces::call::After;
 use crate::router::camera::App;
 use crate::state::app::lock;
-use crate::interfaces::call::After;
+use camcgi_http::{Handler, Limits, Server};
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
-use camcgi_http::{Handler, Limits, Server};
 
 /// The listener in use, and those of earlier ports while their connections last.
 struct Front {
@@ -158,7 +158,8 @@ impl Running {
     pub fn start(app: Arc<App>, listener: TcpListener, config: &crate::Config) -> io::Result<Running> {
         tune_listener(&listener).map_err(io::Error::from)?;
         let limits = Limits { timeout: config.timeout, max_connections: config.max_connections.max(1) };
-        let front = Arc::new(Front { app, current: RwLock::new(None), draining: Mutex::new(Vec::new()), limits, discovery_port: Mutex::new(None) });
+        let front =
+            Arc::new(Front { app, current: RwLock::new(None), draining: Mutex::new(Vec::new()), limits, discovery_port: Mutex::new(None) });
         let server = Server::serve(listener, limits, front.handler())?;
         log::info!("listening on {}", server.server_addr());
         *front.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(server));

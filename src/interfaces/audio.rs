@@ -1,17 +1,16 @@
 //! The audio family: `/cgi-bin/audioencoder` and its capabilities.
 
-use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::fields::{count_or, flag_or, given_flag, given_int, in_range, Given};
 use crate::api::query::Params;
-use crate::interfaces::call::{Call, Reply};
-use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
+use crate::interfaces::call::{Call, Reply};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
+use crate::state::store::Store;
 use camcgi_hal::{AudioConfig, AudioEncoder, AudioTypeCaps, DeviceError};
 use std::sync::Mutex;
 
 /// The interface's parameters, in its table's order.
-pub const PARAMS: &[&str] =
-    &["enable", "encode_type", "samplerate", "bitrate", "input_volume", "output_volume", "amplify"];
+pub const PARAMS: &[&str] = &["enable", "encode_type", "samplerate", "bitrate", "input_volume", "output_volume", "amplify"];
 const FILE: &str = "audio.xml";
 
 /// The encoder and its settings.
@@ -51,11 +50,8 @@ fn apply(hal: &mut (dyn AudioEncoder<Error = DeviceError> + Send + 'static), c: 
 /// Loads the settings and applies them.
 pub fn load(hal: Box<dyn AudioEncoder<Error = DeviceError> + Send>, store: &Store) -> AudioUnit {
     let caps = hal.capabilities();
-    let valid = |c: &AudioConfig| {
-        combination(&caps, c).is_some()
-            && (1..=100).contains(&c.input_volume)
-            && (1..=100).contains(&c.output_volume)
-    };
+    let valid =
+        |c: &AudioConfig| combination(&caps, c).is_some() && (1..=100).contains(&c.input_volume) && (1..=100).contains(&c.output_volume);
     load_unit(hal, store, FILE, defaults(&caps), valid, apply)
 }
 

@@ -1,13 +1,13 @@
 //! Logging in and staying logged in: `/cgi-bin/getuid`, `/cgi-bin/keep_alive`
 //! and the PTZ document's `/cgi/auth.cgi`.
 
+use crate::api::query::Params;
+use crate::api::xml::{simple, Doc, Fault};
+use crate::interfaces::call::{Body, Call, Reply};
 use crate::state::accounts::{Account, Accounts};
 use crate::state::app::{lock, Shared};
 use crate::state::lockout::Claim;
-use crate::api::query::Params;
-use crate::interfaces::call::{Body, Call, Reply};
 use crate::state::session::{Kind, Token};
-use crate::api::xml::{simple, Doc, Fault};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::net::IpAddr;
@@ -41,12 +41,7 @@ impl Refusal {
 
 /// Checks credentials from `peer` with the lockout applied; `claim` is what
 /// the login named (see [`crate::state::lockout`]).
-pub fn login(
-    app: &Shared,
-    peer: IpAddr,
-    claim: Claim,
-    check: impl FnOnce(&Accounts) -> Option<&Account>,
-) -> Result<Account, Refusal> {
+pub fn login(app: &Shared, peer: IpAddr, claim: Claim, check: impl FnOnce(&Accounts) -> Option<&Account>) -> Result<Account, Refusal> {
     login_confirmed(app, peer, claim, |accounts| check(accounts).cloned(), || Ok(()), |refusal| refusal)
 }
 

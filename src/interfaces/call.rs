@@ -3,8 +3,8 @@
 //! the interface modules.
 
 use crate::api::query::Params;
-use crate::state::session::Session;
 use crate::api::xml::Fault;
+use crate::state::session::Session;
 use std::net::IpAddr;
 
 /// The kind of body, which decides the Content-Type.
@@ -101,4 +101,3 @@ impl Call<'_> {
 pub(crate) fn sets_something(params: &Params) -> bool {
     params.names().any(|n| n != "uid")
 }
-

@@ -4,17 +4,17 @@
 //! `OPTIONS` answers a CORS preflight.
 
 use crate::api::origin::Sites;
-use crate::state::app::lock;
-use crate::interfaces::updater::FirmwareUnit;
-use camcgi_hal::{BootControl, DeviceError, FirmwareFlash};
-use std::sync::atomic::AtomicBool;
-use std::sync::Mutex;
-use crate::interfaces::call::{After, Call, Reply};
-use crate::interfaces::updater::{running_version, Updater, UpdaterError};
 use crate::api::xml::{simple, Doc, Fault};
+use crate::interfaces::call::{After, Call, Reply};
+use crate::interfaces::updater::FirmwareUnit;
+use crate::interfaces::updater::{running_version, Updater, UpdaterError};
+use crate::state::app::lock;
 use camcgi_fwimage::{Header, HeaderError, PayloadHasher, HEADER_LEN};
+use camcgi_hal::{BootControl, DeviceError, FirmwareFlash};
 use std::io::Read;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 
 /// The upload's parameters besides `uid`: the snapshot's credentials.
 pub const UPLOAD_PARAMS: &[&str] = &["username", "password"];
@@ -293,4 +293,3 @@ pub fn preflight(sites: &Sites, path: &str, origin: Option<&str>) -> Reply {
 pub fn allowed_origin(sites: &Sites, origin: Option<&str>) -> Option<String> {
     sites.origin_allowed(origin).map(str::to_string)
 }
-

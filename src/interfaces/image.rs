@@ -1,14 +1,14 @@
 //! The image family: `/cgi-bin/image` (ISP brightness, contrast, saturation, sharpness).
 
-use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::fields::{given_int, in_range, Given};
 use crate::api::query::Params;
-use crate::interfaces::call::{Call, Reply};
-use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
+use crate::interfaces::call::{Call, Reply};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
+use crate::state::store::Store;
 use camcgi_hal::{DeviceError, ImageControl, ImageControls};
-use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
 
 /// The interface's parameters, in its table's order.
 pub const PARAMS: &[&str] = &["brightness", "contrast", "saturation", "sharpness"];

@@ -1,18 +1,24 @@
 //! The motion family: `/cgi-bin/motion` (detection settings and area mask).
 
-use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::fields::{flag, ranged};
-use crate::interfaces::call::{Call, Reply};
-use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
+use crate::interfaces::call::{Call, Reply};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
+use crate::state::store::Store;
 use camcgi_hal::{DeviceError, MotionConfig, MotionDetector, MotionGrid};
-use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
 
 /// The interface's parameters, in its table's order.
 pub const PARAMS: &[&str] = &[
-    "enable", "sensitivity", "alarmthreshold", "enable_nighttime", "night_sensitivity", "night_alarmthreshold",
-    "blockcount", "areavalue",
+    "enable",
+    "sensitivity",
+    "alarmthreshold",
+    "enable_nighttime",
+    "night_sensitivity",
+    "night_alarmthreshold",
+    "blockcount",
+    "areavalue",
 ];
 const FILE: &str = "motion.xml";
 

@@ -1,10 +1,10 @@
 //! The network family: `/cgi-bin/network` (addressing, DNS, HTTP port).
 
-use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::fields::{flag, parse_int};
-use crate::interfaces::call::{After, Call, Reply};
-use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
+use crate::interfaces::call::{After, Call, Reply};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
+use crate::state::store::Store;
 use camcgi_hal::{DeviceError, ErrorKind, NetworkConfig, NetworkInterface};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::Mutex;
@@ -93,9 +93,8 @@ pub fn handle(app: &Shared, network: &Mutex<NetworkUnit>, call: &Call) -> Result
         }
         if new.port != unit.config.port {
             // Bind before answering, so a port in use is a fault and not a lost camera.
-            let listener = TcpListener::bind(SocketAddr::new(app.listen.ip(), new.port)).map_err(|e| {
-                Fault::device(&DeviceError::new("network", ErrorKind::Busy, format!("port {}: {e}", new.port)))
-            })?;
+            let listener = TcpListener::bind(SocketAddr::new(app.listen.ip(), new.port))
+                .map_err(|e| Fault::device(&DeviceError::new("network", ErrorKind::Busy, format!("port {}: {e}", new.port))))?;
             rebind = Some(listener);
         }
         unit.commit(&app.store, FILE, new, apply)?;

@@ -1,18 +1,29 @@
 //! The OSD family: `/cgi-bin/osd` (title and time overlay).
 
-use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::fields::{flag, small_option};
 use crate::api::query::Params;
-use crate::interfaces::call::{Call, Reply};
-use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
+use crate::interfaces::call::{Call, Reply};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
+use crate::state::store::Store;
 use camcgi_hal::{DeviceError, OsdConfig, OsdOverlay};
 use std::sync::Mutex;
 
 /// The interface's parameters, in its table's order.
 pub const PARAMS: &[&str] = &[
-    "enable", "color", "fontsize", "title_pos_type", "title_pos_x", "title_pos_y", "show_res_bit",
-    "time_pos_type", "time_pos_x", "time_pos_y", "show_week", "time_format", "title_utf8",
+    "enable",
+    "color",
+    "fontsize",
+    "title_pos_type",
+    "title_pos_x",
+    "title_pos_y",
+    "show_res_bit",
+    "time_pos_type",
+    "time_pos_x",
+    "time_pos_y",
+    "show_week",
+    "time_format",
+    "title_utf8",
 ];
 const FILE: &str = "osd.xml";
 
@@ -125,8 +136,7 @@ pub fn handle(app: &Shared, osd: &Mutex<OsdUnit>, call: &Call) -> Result<Reply, 
         if let Some(v) = p.get("time_format") {
             // The URL form has `_` where the answer has a space.
             let spaced = v.replace('_', " ");
-            n.time_format =
-                TIME_FORMATS.iter().find(|f| **f == spaced).ok_or_else(|| Fault::error("time_format"))?.to_string();
+            n.time_format = TIME_FORMATS.iter().find(|f| **f == spaced).ok_or_else(|| Fault::error("time_format"))?.to_string();
         }
         if let Some(v) = p.get("title_utf8") {
             if !valid_title(v) {

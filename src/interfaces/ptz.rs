@@ -1,20 +1,18 @@
 //! The PTZ family: `/cgi-bin/ptz_ctrl`, presets, and the move watchdog.
 
+use crate::api::query::Params;
+use crate::api::xml::{simple, Fault};
+use crate::interfaces::call::{Call, Reply};
 use crate::interfaces::system::SystemLock;
 use crate::state::app::{lock, Shared, Unit};
-use std::sync::Mutex;
-use crate::api::query::Params;
-use crate::interfaces::call::{Call, Reply};
 use crate::state::store::Store;
-use crate::api::xml::{simple, Fault};
 use camcgi_hal::{DeviceError, Dir, LensPart, PtzCommand, PtzDriver};
 use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// The interface's parameters, in the order the CGI document lists them.
-pub const PARAMS: &[&str] = &[
-    "stop", "move_x", "move_y", "speed", "zoom", "focus", "iris", "call_preset", "add_preset", "delete_preset",
-];
+pub const PARAMS: &[&str] = &["stop", "move_x", "move_y", "speed", "zoom", "focus", "iris", "call_preset", "add_preset", "delete_preset"];
 const FILE: &str = "ptz.xml";
 /// A continuous move stops by itself this long after the last PTZ command,
 /// so a client that vanishes mid-move cannot leave the head spinning.

@@ -1,11 +1,11 @@
 //! The snapshot family: `/cgi-bin/snapshot.cgi` (a JPEG, answered or stored on a target).
 
-use crate::state::app::lock;
+use crate::api::xml::{simple, Fault};
 use crate::interfaces::call::{Body, Call, Reply};
 use crate::interfaces::targets::Targets;
 use crate::interfaces::time::{now_local, TimeUnit};
 use crate::outbound::upload::Uploads;
-use crate::api::xml::{simple, Fault};
+use crate::state::app::lock;
 use camcgi_hal::{DeviceError, ErrorKind, SnapshotSource, StorageTarget, StorageTargets, StreamId};
 use std::sync::{Arc, Mutex};
 
@@ -94,9 +94,7 @@ pub fn handle(app: &Sources, call: &Call) -> Result<Reply, Fault> {
             let storage = app.storage.clone();
             app.uploads.run(what, move |_| match storage.store(target, &name, &jpeg) {
                 Ok(()) => Ok(()),
-                Err(e) if matches!(camcgi_hal::Error::kind(&e), ErrorKind::NotMounted | ErrorKind::NotConfigured) => {
-                    Err(absent(target))
-                }
+                Err(e) if matches!(camcgi_hal::Error::kind(&e), ErrorKind::NotMounted | ErrorKind::NotConfigured) => Err(absent(target)),
                 Err(e) => Err(Fault::device(&e)),
             })?
         }

@@ -1,10 +1,10 @@
 //! The system family: `getinfo`, `getcapabilities`, `getmodel`, `reboot`, `factory_reset`.
 
+use crate::api::xml::{simple, Doc, Fault};
+use crate::interfaces::call::{After, Call, Reply};
 use crate::state::app::lock;
 use camcgi_hal::{DeviceError, SystemControl};
 use std::sync::Mutex;
-use crate::interfaces::call::{After, Call, Reply};
-use crate::api::xml::{simple, Doc, Fault};
 
 /// The board's system control, behind its lock.
 pub type SystemLock = Mutex<Box<dyn SystemControl<Error = DeviceError> + Send>>;

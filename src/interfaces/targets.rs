@@ -2,22 +2,31 @@
 //! e-mail relay `snapshot.cgi?upload=1|2` sends to. Passwords are write-only:
 //! stored (the camera must send them) but never answered.
 
-use crate::state::app::{lock, Shared};
 use crate::api::fields::ranged;
 use crate::api::query::Params;
+use crate::api::xml::{Doc, Fault};
 use crate::interfaces::call::{Call, Reply};
 use crate::outbound::ftp::Server;
-use crate::state::store::Store;
-use crate::api::xml::{Doc, Fault};
-use std::sync::Mutex;
-use serde::{Deserialize, Serialize};
 use crate::outbound::ftp::{Deadline, Failure};
+use crate::state::app::{lock, Shared};
+use crate::state::store::Store;
 use camcgi_hal::StorageTarget;
+use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
 
 /// The interface's parameters, in its table's order.
 pub const PARAMS: &[&str] = &[
-    "ftp_server", "ftp_port", "ftp_user", "ftp_password", "ftp_dir",
-    "smtp_server", "smtp_port", "smtp_user", "smtp_password", "email_from", "email_to",
+    "ftp_server",
+    "ftp_port",
+    "ftp_user",
+    "ftp_password",
+    "ftp_dir",
+    "smtp_server",
+    "smtp_port",
+    "smtp_user",
+    "smtp_password",
+    "email_from",
+    "email_to",
 ];
 const FILE: &str = "upload_targets.xml";
 const MAX_RECIPIENTS: usize = 8;

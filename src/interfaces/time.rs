@@ -1,26 +1,53 @@
 //! The time family: `/cgi-bin/time` (zone, synchronisation, manual clock setting).
 
-use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::calendar::{civil, days_from_civil, days_in_month, Civil};
 use crate::api::fields::{given_int, in_range, Given};
-use crate::interfaces::call::{Call, Reply};
-use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
+use crate::interfaces::call::{Call, Reply};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
+use crate::state::store::Store;
 use camcgi_hal::{DeviceError, TimeSettings, TimeSource, WallClock};
-use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
 
 /// The interface's parameters, in its table's order.
-pub const PARAMS: &[&str] =
-    &["timezone", "update_method", "year", "month", "day", "hour", "min", "sec", "ntpaddr", "port"];
+pub const PARAMS: &[&str] = &["timezone", "update_method", "year", "month", "day", "hour", "min", "sec", "ntpaddr", "port"];
 const FILE: &str = "time.xml";
 
 /// The 32 zones of the CGI document's table, exactly.
 pub const ZONES: [&str; 32] = [
-    "GMT+00:00", "GMT+01:00", "GMT+02:00", "GMT+03:00", "GMT+03:30", "GMT+04:00", "GMT+04:30", "GMT+05:00",
-    "GMT+05:30", "GMT+05:45", "GMT+06:00", "GMT+06:30", "GMT+07:00", "GMT+08:00", "GMT+09:00", "GMT+09:30",
-    "GMT+10:00", "GMT+11:00", "GMT+12:00", "GMT+13:00", "GMT-01:00", "GMT-02:00", "GMT-03:00", "GMT-03:30",
-    "GMT-04:00", "GMT-04:30", "GMT-05:00", "GMT-06:00", "GMT-07:00", "GMT-08:00", "GMT-09:00", "GMT-10:00",
+    "GMT+00:00",
+    "GMT+01:00",
+    "GMT+02:00",
+    "GMT+03:00",
+    "GMT+03:30",
+    "GMT+04:00",
+    "GMT+04:30",
+    "GMT+05:00",
+    "GMT+05:30",
+    "GMT+05:45",
+    "GMT+06:00",
+    "GMT+06:30",
+    "GMT+07:00",
+    "GMT+08:00",
+    "GMT+09:00",
+    "GMT+09:30",
+    "GMT+10:00",
+    "GMT+11:00",
+    "GMT+12:00",
+    "GMT+13:00",
+    "GMT-01:00",
+    "GMT-02:00",
+    "GMT-03:00",
+    "GMT-03:30",
+    "GMT-04:00",
+    "GMT-04:30",
+    "GMT-05:00",
+    "GMT-06:00",
+    "GMT-07:00",
+    "GMT-08:00",
+    "GMT-09:00",
+    "GMT-10:00",
 ];
 
 /// Where the time comes from, as the API names it.
@@ -65,12 +92,7 @@ pub struct TimeConfig {
 
 impl Default for TimeConfig {
     fn default() -> Self {
-        TimeConfig {
-            timezone: "GMT+00:00".to_string(),
-            update_method: UpdateMethod::Ntp,
-            ntpaddr: "pool.ntp.org".to_string(),
-            port: 123,
-        }
+        TimeConfig { timezone: "GMT+00:00".to_string(), update_method: UpdateMethod::Ntp, ntpaddr: "pool.ntp.org".to_string(), port: 123 }
     }
 }
 
@@ -144,7 +166,6 @@ pub fn now_local(unit: &TimeUnit) -> Result<Civil, DeviceError> {
     Ok(local_time(unit.hal.now()?, &unit.config.timezone))
 }
 
-
 /// The manual time fields with their ranges; `day`'s upper bound is the month's length.
 const MANUAL_FIELDS: [(&str, i64, i64); 6] =
     [("year", 2000, 2099), ("month", 1, 12), ("day", 1, 31), ("hour", 0, 23), ("min", 0, 59), ("sec", 0, 59)];
@@ -178,7 +199,8 @@ pub struct TimeChange {
 impl TimeChange {
     /// `/cgi-bin/time`'s parameters.
     pub fn from_params(p: &crate::api::query::Params) -> TimeChange {
-        let manual = MANUAL_FIELDS.iter().any(|(n, _, _)| p.has(n)).then(|| ManualTime::Local(MANUAL_FIELDS.map(|(n, _, _)| given_int(p, n))));
+        let manual =
+            MANUAL_FIELDS.iter().any(|(n, _, _)| p.has(n)).then(|| ManualTime::Local(MANUAL_FIELDS.map(|(n, _, _)| given_int(p, n))));
         TimeChange {
             timezone: p.get("timezone").map(str::to_string),
             update_method: p.get("update_method").map(str::to_string),

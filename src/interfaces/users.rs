@@ -1,10 +1,10 @@
 //! The users family: `/cgi-bin/user_management` (add, delete, edit, get_user).
 
+use crate::api::query::Params;
+use crate::api::xml::{simple, Doc, Fault};
+use crate::interfaces::call::{Call, Reply};
 use crate::state::accounts::{self, valid_name, valid_password, Account, Accounts, Privilege, MAX_ACCOUNTS};
 use crate::state::app::{lock, Shared};
-use crate::api::query::Params;
-use crate::interfaces::call::{Call, Reply};
-use crate::api::xml::{simple, Doc, Fault};
 use crate::state::secret::DeviceKey;
 
 /// The interface's parameters, in its table's order.
@@ -22,9 +22,7 @@ pub const NO_SUCH_USER: &str = "error username";
 pub const NO_USER_TO_EDIT: &str = "username none exist to edit";
 
 fn privilege(p: &Params) -> Result<Option<Privilege>, Fault> {
-    p.get("privilege")
-        .map(|v| Privilege::parse(v).ok_or(Fault::bad("privilege: User or Administrator or Operator")))
-        .transpose()
+    p.get("privilege").map(|v| Privilege::parse(v).ok_or(Fault::bad("privilege: User or Administrator or Operator"))).transpose()
 }
 
 fn enable(p: &Params) -> Result<Option<bool>, Fault> {

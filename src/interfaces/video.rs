@@ -1,14 +1,14 @@
 //! The video family: `/cgi-bin/videoencoder[/stream1|/stream2]` and its capabilities.
 
-use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::api::fields::{count_or, given_int, in_range, Given};
 use crate::api::query::Params;
-use crate::interfaces::call::{Call, Reply};
-use crate::state::store::Store;
 use crate::api::xml::{Doc, Fault};
+use crate::interfaces::call::{Call, Reply};
+use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
+use crate::state::store::Store;
 use camcgi_hal::{BitrateControl, DeviceError, EncodeModeCaps, StreamConfig, StreamId, VideoCapabilities, VideoEncoder};
-use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
 
 /// The interface's parameters, in its table's order.
 pub const PARAMS: &[&str] = &["encode_mode", "resolution", "framerate", "govlength", "bitrate", "bitrate_control"];
@@ -64,9 +64,12 @@ fn defaults(caps: &VideoCapabilities) -> VideoConfig {
 
 /// Whether a stored stream configuration fits the capabilities.
 fn fits(modes: &[EncodeModeCaps], s: &StreamConfig) -> bool {
-    modes.iter().filter(|m| m.name == s.encode_mode).flat_map(|m| &m.resolutions).any(|r| {
-        r.name == s.resolution && r.framerate.contains(s.framerate) && r.bitrate.contains(s.bitrate)
-    }) && (GOVLENGTH.0..=GOVLENGTH.1).contains(&s.govlength)
+    modes
+        .iter()
+        .filter(|m| m.name == s.encode_mode)
+        .flat_map(|m| &m.resolutions)
+        .any(|r| r.name == s.resolution && r.framerate.contains(s.framerate) && r.bitrate.contains(s.bitrate))
+        && (GOVLENGTH.0..=GOVLENGTH.1).contains(&s.govlength)
 }
 
 fn apply_all(hal: &mut (dyn VideoEncoder<Error = DeviceError> + Send + 'static), c: &VideoConfig) -> Result<(), DeviceError> {

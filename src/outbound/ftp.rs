@@ -3,10 +3,10 @@
 //! Hand-written rather than a crate: the exchange is seven commands, and the
 //! FTP crates bring TLS and date libraries a camera's flash has no room for.
 
+use crate::outbound::deadline::in_thread;
+pub use crate::outbound::deadline::Deadline;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-pub use crate::outbound::deadline::Deadline;
-use crate::outbound::deadline::in_thread;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 

@@ -6,8 +6,8 @@
 //! more than one: a second upload meanwhile is refused with `upload busy`
 //! rather than queued behind the first.
 
-use crate::outbound::deadline::{in_thread, Deadline};
 use crate::api::xml::Fault;
+use crate::outbound::deadline::{in_thread, Deadline};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

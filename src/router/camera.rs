@@ -6,8 +6,8 @@
 use crate::api::origin::Sites;
 use crate::interfaces::firmware::{Policy, Upgrades};
 use crate::interfaces::targets::Targets;
-use crate::outbound::upload::Uploads;
 use crate::interfaces::{audio, image, motion, network, onvif, osd, ptz, targets, time, video};
+use crate::outbound::upload::Uploads;
 use crate::state::app::{lock, Shared};
 use crate::state::store::Store;
 use camcgi_hal::{Board, DeviceError, Monotonic, SnapshotSource, StorageTargets, SystemControl};

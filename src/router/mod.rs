@@ -7,18 +7,18 @@
 pub mod camera;
 mod routes;
 
+use crate::api::origin::{Browser, CROSS_SITE_REFUSED, HOST_REFUSED};
+use crate::api::query::{Params, QueryError};
+use crate::api::xml::Fault;
+use crate::interfaces::call::{sets_something, Call, Reply};
+use crate::interfaces::credentials::{self, Presented};
+use crate::interfaces::web::Asset;
+use crate::interfaces::{auth, firmware, onvif};
+use crate::state::app::lock;
+use crate::state::session::Session;
 use camera::App;
 pub use routes::{policies, Policy};
 use routes::{Answer, Changes, Guard, Route, READ, ROUTES, SOAP, UPLOAD};
-use crate::interfaces::call::{sets_something, Call, Reply};
-use crate::api::origin::{Browser, CROSS_SITE_REFUSED, HOST_REFUSED};
-use crate::api::query::{Params, QueryError};
-use crate::interfaces::web::Asset;
-use crate::api::xml::Fault;
-use crate::interfaces::credentials::{self, Presented};
-use crate::state::app::lock;
-use crate::state::session::Session;
-use crate::interfaces::{auth, firmware, onvif};
 use std::net::IpAddr;
 
 /// The HTTP methods camcgi distinguishes.
@@ -73,15 +73,17 @@ impl Incoming<'_> {
 }
 
 /// Answers a SOAP envelope posted to an ONVIF service.
-pub fn soap(app: &App, service: onvif::Service, url: &str, body: &[u8], authorization: Option<&str>, host: Option<&str>, peer: IpAddr) -> Reply {
+pub fn soap(
+    app: &App,
+    service: onvif::Service,
+    url: &str,
+    body: &[u8],
+    authorization: Option<&str>,
+    host: Option<&str>,
+    peer: IpAddr,
+) -> Reply {
     let query = url.split_once('?').map_or("", |(_, q)| q);
-    let request = onvif::Request {
-        service,
-        body,
-        presented: Presented { authorization, method: "POST", uri: url, peer },
-        host,
-        query,
-    };
+    let request = onvif::Request { service, body, presented: Presented { authorization, method: "POST", uri: url, peer }, host, query };
     onvif::answer(&app.onvif(), &request)
 }
 
@@ -240,17 +242,14 @@ fn admit<'a>(app: &App, route: &Route, raw_query: &str, incoming: &Incoming<'a>)
         // Anyone may view a picture with ONVIF authentication off; an
         // upload to a target still needs an account.
         Guard::Picture
-            if !lock(&app.access).onvif_auth
-                && !params.has("upload")
-                && !credentials::any_presented(&params, &incoming.presented()) =>
+            if !lock(&app.access).onvif_auth && !params.has("upload") && !credentials::any_presented(&params, &incoming.presented()) =>
         {
             Some(Session::anonymous())
         }
         Guard::Credentials | Guard::Picture => Some(credentials::authenticate(app, &params, &incoming.presented())?),
         Guard::Login => None,
     };
-    if let Some(unknown) =
-        params.names().find(|n| *n != "uid" && !route.params.contains(n) || (*n == "uid" && route.guard == Guard::Login))
+    if let Some(unknown) = params.names().find(|n| *n != "uid" && !route.params.contains(n) || (*n == "uid" && route.guard == Guard::Login))
     {
         return Err(Fault::bad_owned(format!("{unknown}: unknown parameter")));
     }

@@ -3,9 +3,11 @@
 
 use super::camera::App;
 use super::Method;
-use crate::interfaces::call::{Call, Reply};
 use crate::api::xml::Fault;
-use crate::interfaces::{access, audio, auth, firmware, image, motion, network, onvif, osd, ptz, snapshot, system, targets, time, users, video};
+use crate::interfaces::call::{Call, Reply};
+use crate::interfaces::{
+    access, audio, auth, firmware, image, motion, network, onvif, osd, ptz, snapshot, system, targets, time, users, video,
+};
 use crate::state::acts::Act;
 
 pub(super) type Handler = fn(&App, &Call) -> Result<Reply, Fault>;
@@ -93,13 +95,7 @@ const fn entry(path: &'static str, answer: Answer) -> Route {
 }
 
 /// An interface: its parameters, the privilege to query and to set, its handler.
-const fn interface(
-    path: &'static str,
-    params: &'static [&'static str],
-    query: Act,
-    set: Act,
-    run: Handler,
-) -> Route {
+const fn interface(path: &'static str, params: &'static [&'static str], query: Act, set: Act, run: Handler) -> Route {
     Route { params, query, set, ..entry(path, Answer::Cgi(run)) }
 }
 
@@ -120,13 +116,20 @@ const fn upload(path: &'static str) -> Route {
 use Act::{Administer, Configure, FactoryReset, Move, Read, Reboot};
 
 pub(super) static ROUTES: &[Route] = &[
-    Route { guard: Guard::Login, changes: Changes::Always, ..interface("/cgi-bin/getuid", auth::GETUID_PARAMS, Read, Read, |app, call| auth::getuid(app, call)) },
+    Route {
+        guard: Guard::Login,
+        changes: Changes::Always,
+        ..interface("/cgi-bin/getuid", auth::GETUID_PARAMS, Read, Read, |app, call| auth::getuid(app, call))
+    },
     interface("/cgi-bin/keep_alive", &[], Read, Read, |app, call| auth::keep_alive(app, call)),
     interface("/cgi-bin/getinfo", &[], Read, Read, |app, call| system::getinfo(&app.system, call)),
     interface("/cgi-bin/getcapabilities", &[], Read, Read, |app, call| system::getcapabilities(&app.system, call)),
     interface("/cgi-bin/getmodel", &[], Read, Read, |app, call| system::getmodel(&app.system, call)),
     Route { changes: Changes::Always, ..interface("/cgi-bin/reboot", &[], Reboot, Reboot, |_, call| system::reboot(call)) },
-    Route { changes: Changes::Always, ..interface("/cgi-bin/factory_reset", system::RESET_PARAMS, FactoryReset, FactoryReset, |_, call| system::factory_reset(call)) },
+    Route {
+        changes: Changes::Always,
+        ..interface("/cgi-bin/factory_reset", system::RESET_PARAMS, FactoryReset, FactoryReset, |_, call| system::factory_reset(call))
+    },
     interface("/cgi-bin/network", network::PARAMS, Read, Configure, |app, call| network::handle(app, &app.network, call)),
     interface("/cgi-bin/time", time::PARAMS, Read, Configure, |app, call| time::handle(app, &app.time, call)),
     interface("/cgi-bin/videoencoder/getcapabilities", &[], Read, Read, |app, call| video::capabilities(&app.video, call)),
@@ -137,7 +140,10 @@ pub(super) static ROUTES: &[Route] = &[
     interface("/cgi-bin/audioencoder", audio::PARAMS, Read, Configure, |app, call| audio::handle(app, &app.audio, call)),
     interface("/cgi-bin/osd", osd::PARAMS, Read, Configure, |app, call| osd::handle(app, &app.osd, call)),
     interface("/cgi-bin/image", image::PARAMS, Read, Configure, |app, call| image::handle(app, &app.image, call)),
-    Route { changes: Changes::Always, ..interface("/cgi-bin/ptz_ctrl", ptz::PARAMS, Move, Move, |app, call| ptz::handle(app, &app.ptz, &app.system, call)) },
+    Route {
+        changes: Changes::Always,
+        ..interface("/cgi-bin/ptz_ctrl", ptz::PARAMS, Move, Move, |app, call| ptz::handle(app, &app.ptz, &app.system, call))
+    },
     interface("/cgi-bin/motion", motion::PARAMS, Read, Configure, |app, call| motion::handle(app, &app.motion, call)),
     Route {
         denied: users::NOT_ADMIN,
@@ -198,11 +204,5 @@ const fn service(service: onvif::Service) -> Route {
 
 /// What the snapshot interface takes pictures from and sends them to.
 pub(super) fn snapshot_sources(app: &App) -> snapshot::Sources<'_> {
-    snapshot::Sources {
-        snapshots: &*app.snapshots,
-        storage: &app.storage,
-        time: &app.time,
-        targets: &app.targets,
-        uploads: &app.uploads,
-    }
+    snapshot::Sources { snapshots: &*app.snapshots, storage: &app.storage, time: &app.time, targets: &app.targets, uploads: &app.uploads }
 }

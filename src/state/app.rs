@@ -2,15 +2,15 @@
 //! sessions and the login lockout), and the device unit every interface
 //! family keeps: its hardware and the configuration in force on it.
 
+use crate::api::origin::Sites;
+use crate::api::xml::Fault;
+use crate::state::access::{self, Access};
 use crate::state::accounts::{self, Accounts};
 use crate::state::lockout::Lockout;
 use crate::state::secret::DeviceKey;
 use crate::state::session::{Session, Sessions, Token};
-use crate::state::access::{self, Access};
 use crate::state::store::{Guarded, Store, COPY_SUFFIX};
 use crate::state::tokens::{self, Tokens};
-use crate::api::xml::Fault;
-use crate::api::origin::Sites;
 use camcgi_hal::{DeviceError, Monotonic};
 use serde::Serialize;
 use std::net::SocketAddr;

@@ -267,7 +267,11 @@ impl Lockout {
         let lock = (WINDOW * factor).min(MAX_ACCOUNT_LOCK);
         account.strikes.locked_until = Some(now + lock);
         account.last_lock_end = Some(now + lock);
-        log::warn!("{FAILURES} failed logins on one account within {}s: locked for {}s except from its trusted clients", WINDOW.as_secs(), lock.as_secs());
+        log::warn!(
+            "{FAILURES} failed logins on one account within {}s: locked for {}s except from its trusted clients",
+            WINDOW.as_secs(),
+            lock.as_secs()
+        );
     }
 
     /// Records a successful login to `account`: the client's failures on that

@@ -115,12 +115,8 @@ impl Sessions {
             log::info!("session of {} evicted: least recently used", evicted.session.user);
         }
         let token = Token(Uuid::new_v4());
-        let slot = Slot {
-            session: Session { token, user: user.to_string(), privilege },
-            kind,
-            last_used: now,
-            expires: now + kind.lifetime(),
-        };
+        let slot =
+            Slot { session: Session { token, user: user.to_string(), privilege }, kind, last_used: now, expires: now + kind.lifetime() };
         // The table cannot be full here: one slot was just freed.
         let _ = self.slots.push(slot);
         token

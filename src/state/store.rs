@@ -164,11 +164,9 @@ impl Store {
         let mut aside = path.as_os_str().to_owned();
         aside.push(".corrupt");
         match fs::rename(path, &aside) {
-            Ok(()) => log::error!(
-                "{}: unusable ({why}); moved to {} and replaced by defaults",
-                path.display(),
-                Path::new(&aside).display()
-            ),
+            Ok(()) => {
+                log::error!("{}: unusable ({why}); moved to {} and replaced by defaults", path.display(), Path::new(&aside).display())
+            }
             Err(e) => log::error!("{}: unusable ({why}) and not movable ({e}); using defaults", path.display()),
         }
     }

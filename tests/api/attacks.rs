@@ -73,7 +73,12 @@ fn strings_are_taken_literally_and_start_no_process() {
     ] {
         assert_eq!(cam.get(&q).status, 400, "{q}");
     }
-    assert_ok(cam.get(&format!("/cgi-bin/user_management?action=add&name=a.b-c_d%40e&newpasswd=%24(reboot)%3B%60x%60&privilege=User&enable=Enable&uid={uid}")), "user_management");
+    assert_ok(
+        cam.get(&format!(
+            "/cgi-bin/user_management?action=add&name=a.b-c_d%40e&newpasswd=%24(reboot)%3B%60x%60&privilege=User&enable=Enable&uid={uid}"
+        )),
+        "user_management",
+    );
     cam.login("a.b-c_d@e", "$(reboot);`x`");
     assert!(!marker.exists(), "no shell ever ran");
 }
@@ -83,7 +88,10 @@ fn an_unknown_expectation_is_refused_and_service_goes_on() {
     let cam = Cam::start();
     let mut s = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: teapot\r\nConnection: close\r\n\r\n").unwrap();
+    s.write_all(
+        b"GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: teapot\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
     let text = String::from_utf8_lossy(&raw);
@@ -405,7 +413,9 @@ fn an_answer_not_taken_within_the_timeout_ends_its_connection() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    eprintln!("a client taking its answers at about 2.5 KB/s: closed after {ended:?}, {taken} bytes taken; slowest normal answer {slowest:?}");
+    eprintln!(
+        "a client taking its answers at about 2.5 KB/s: closed after {ended:?}, {taken} bytes taken; slowest normal answer {slowest:?}"
+    );
     // 50 answers of the script are far more than it took.
     assert!(taken < 50 * 4096, "{taken} bytes");
     // The timeout, and the time to notice: per-write timeouts alone let it

@@ -80,9 +80,7 @@ fn the_31st_login_evicts_the_least_recently_used_session() {
     let admin = cam.admin();
     let names = ["u1", "u2", "u3"];
     for name in names {
-        let r = cam.get(&format!(
-            "/cgi-bin/user_management?action=add&name={name}&newpasswd=pw&privilege=User&enable=Enable&uid={admin}"
-        ));
+        let r = cam.get(&format!("/cgi-bin/user_management?action=add&name={name}&newpasswd=pw&privilege=User&enable=Enable&uid={admin}"));
         assert_ok(r, "user_management");
     }
     cam.get(&format!("/cgi/auth.cgi?act=auth_logout&data=<root><authid>{admin}</authid></root>"));
@@ -164,7 +162,9 @@ fn auth_cgi_login_keep_alive_and_logout() {
     let spaced = format!("/cgi/auth.cgi?&set=keep_alive&data=<?xml%20version='1.0'?><root><%20authid%20>{authid}</%20authid%20></root>");
     assert_eq!(cam.get(&spaced).text(), codes(0, "successful"));
     // The whole data fully percent-encoded.
-    let encoded = format!("/cgi/auth.cgi?set=keep_alive&data=%3C%3Fxml%20version%3D%271.0%27%3F%3E%3Croot%3E%3Cauthid%3E{authid}%3C%2Fauthid%3E%3C%2Froot%3E");
+    let encoded = format!(
+        "/cgi/auth.cgi?set=keep_alive&data=%3C%3Fxml%20version%3D%271.0%27%3F%3E%3Croot%3E%3Cauthid%3E{authid}%3C%2Fauthid%3E%3C%2Froot%3E"
+    );
     assert_eq!(cam.get(&encoded).text(), codes(0, "successful"));
     // An authid is a session wherever one is asked for.
     assert_ok(cam.get(&format!("/cgi-bin/getinfo?uid={authid}")), "info");

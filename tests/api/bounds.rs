@@ -98,7 +98,8 @@ fn point1_a_new_connection_after_a_quiet_spell_is_read_while_a_long_poll_waits()
 /// `every`, from `source`, on a thread that stops with `stop`.
 fn slow_body(port: u16, source: Ipv4Addr, path: &str, headers: &str, every: Duration, stop: Arc<AtomicBool>) -> TcpStream {
     let mut s = connect_from(source, port, None);
-    write!(s, "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Type: application/soap+xml\r\nContent-Length: 30000\r\n\r\n<").unwrap();
+    write!(s, "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Type: application/soap+xml\r\nContent-Length: 30000\r\n\r\n<")
+        .unwrap();
     let mut writer = s.try_clone().unwrap();
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
@@ -132,9 +133,8 @@ fn point2_slow_bodies_are_cut_at_their_rate_and_make_room_for_others() {
     let cam = Process::start(&dir.0, &["--timeout", "3", "--max-connections", "8"]);
     let stop = Arc::new(AtomicBool::new(false));
     let attacker = Ipv4Addr::new(127, 0, 0, 2);
-    let slow: Vec<TcpStream> = (0..8)
-        .map(|_| slow_body(cam.port, attacker, "/onvif/device_service", "", Duration::from_millis(300), stop.clone()))
-        .collect();
+    let slow: Vec<TcpStream> =
+        (0..8).map(|_| slow_body(cam.port, attacker, "/onvif/device_service", "", Duration::from_millis(300), stop.clone())).collect();
     std::thread::sleep(Duration::from_millis(1500));
     // Every slot holds a slow body: the one furthest behind makes room.
     let (answer, took) = timed_get(cam.port, GETUID, Duration::from_secs(5));
@@ -277,7 +277,10 @@ fn point6_identical_content_length_values_are_one_length_and_the_body_stays_a_bo
     );
     assert_eq!(raw.matches("HTTP/1.1 ").count(), 1, "one answer, the body not run as a request: {raw}");
     assert!(!raw.contains("<uid>"), "{raw}");
-    let differing = raw_request(cam.port(), &format!("POST /cgi-bin/getuid HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}, 5\r\n\r\n{inner}", inner.len()));
+    let differing = raw_request(
+        cam.port(),
+        &format!("POST /cgi-bin/getuid HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}, 5\r\n\r\n{inner}", inner.len()),
+    );
     assert!(differing.starts_with("HTTP/1.1 400 "), "{differing}");
     assert_eq!(differing.matches("HTTP/1.1 ").count(), 1, "{differing}");
     assert!(differing.contains("Connection: close"), "{differing}");
@@ -288,7 +291,8 @@ fn point7_a_firmware_upload_that_trickles_is_cut_and_frees_the_upgrade() {
     let cam = Cam::start();
     let port = cam.port();
     let stop = Arc::new(AtomicBool::new(false));
-    let trickle = slow_body(port, Ipv4Addr::LOCALHOST, "/cgi-bin/OnvifFirmwareUpgrade", BASIC_ADMIN, Duration::from_millis(300), stop.clone());
+    let trickle =
+        slow_body(port, Ipv4Addr::LOCALHOST, "/cgi-bin/OnvifFirmwareUpgrade", BASIC_ADMIN, Duration::from_millis(300), stop.clone());
     cam.eventually("the upload is receiving", || {
         let uid = cam.admin();
         cam.get(&format!("/cgi-bin/upgrade_status?uid={uid}")).attr("state").as_deref() == Some("receiving")
@@ -300,7 +304,10 @@ fn point7_a_firmware_upload_that_trickles_is_cut_and_frees_the_upgrade() {
     cam.eventually("the upgrade is free again", || {
         cam.get(&format!("/cgi-bin/upgrade_status?uid={uid}")).attr("state").as_deref() != Some("receiving")
     });
-    let r = raw_request(port, &format!("POST /cgi-bin/OnvifFirmwareUpgrade HTTP/1.1\r\nHost: 127.0.0.1\r\n{BASIC_ADMIN}Content-Length: 3\r\n\r\nabc"));
+    let r = raw_request(
+        port,
+        &format!("POST /cgi-bin/OnvifFirmwareUpgrade HTTP/1.1\r\nHost: 127.0.0.1\r\n{BASIC_ADMIN}Content-Length: 3\r\n\r\nabc"),
+    );
     assert!(!r.contains("upgrade in progress"), "{r}");
 }
 
@@ -313,9 +320,10 @@ pub fn probe(id: &str) -> String {
 /// A camera whose discovery responder is on a loopback port, and that port.
 pub fn discoverable_camera() -> (Cam, u16) {
     let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let cam = Cam::start_configured(Arc::new(TempDir::new()), camcgi_hal::mock::MockBoard::new(), camcgi_hal::ManualMonotonic::new(), |c| {
-        c.discovery = Some(format!("127.0.0.1:{port}").parse().unwrap())
-    });
+    let cam =
+        Cam::start_configured(Arc::new(TempDir::new()), camcgi_hal::mock::MockBoard::new(), camcgi_hal::ManualMonotonic::new(), |c| {
+            c.discovery = Some(format!("127.0.0.1:{port}").parse().unwrap())
+        });
     (cam, port)
 }
 

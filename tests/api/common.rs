@@ -3,8 +3,8 @@
 
 use camcgi::interfaces::firmware::Policy;
 use camcgi::{Config, Running};
-use camcgi_hal::FlashGeometry;
 use camcgi_hal::mock::MockBoard;
+use camcgi_hal::FlashGeometry;
 use camcgi_hal::ManualMonotonic;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -246,9 +246,7 @@ impl Resp {
 
 /// The exact fault document for a path and a reason.
 pub fn fault_doc(value: &str, reason: &str) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<fault><value>{value}</value><reason>{reason}</reason></fault>\n"
-    )
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<fault><value>{value}</value><reason>{reason}</reason></fault>\n")
 }
 
 /// Asserts a fault: status, `text/xml`, and the exact document.
@@ -293,10 +291,7 @@ pub fn parse_response(raw: &[u8]) -> Resp {
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
+    let headers = lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_string(), v.trim().to_string())).collect();
     Resp { status, headers, body: raw[split + 4..].to_vec() }
 }
 
@@ -588,8 +583,7 @@ pub fn client_missing(test: &str, why: &str) {
 /// one nonce, then Basic.
 #[track_caller]
 pub fn assert_challenges(resp: &Resp) {
-    let all: Vec<&str> =
-        resp.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("WWW-Authenticate")).map(|(_, v)| v.as_str()).collect();
+    let all: Vec<&str> = resp.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("WWW-Authenticate")).map(|(_, v)| v.as_str()).collect();
     assert_eq!(all.len(), 3, "{all:?}");
     assert!(all[0].starts_with("Digest realm=\"camcgi\", qop=\"auth\", algorithm=SHA-256, nonce=\""), "{all:?}");
     assert_eq!(all[1], all[0].replace("SHA-256", "MD5"), "the same nonce");
@@ -637,7 +631,8 @@ pub fn digest_answer(method: &str, uri: &str, user: &str, password: &str, nonce:
 
 /// The nonce of a 401's Digest challenges.
 pub fn challenge_nonce(r: &Resp) -> String {
-    let challenge = r.headers.iter().find(|(n, v)| n.eq_ignore_ascii_case("WWW-Authenticate") && v.starts_with("Digest ")).expect("a Digest challenge");
+    let challenge =
+        r.headers.iter().find(|(n, v)| n.eq_ignore_ascii_case("WWW-Authenticate") && v.starts_with("Digest ")).expect("a Digest challenge");
     let start = challenge.1.find("nonce=\"").expect("a nonce") + 7;
     let length = challenge.1[start..].find('"').expect("a quoted nonce");
     challenge.1[start..start + length].to_string()

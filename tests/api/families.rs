@@ -108,9 +108,7 @@ fn time_sets_from_the_document() {
     let uid = cam.admin();
     let r = assert_ok(cam.get(&format!("/cgi-bin/time?timezone=GMT+08:00&uid={uid}")), "time");
     assert_eq!(r.attr("timezone").as_deref(), Some("GMT+08:00"));
-    let r = cam.get(&format!(
-        "/cgi-bin/time?update_method=MANUAL&year=2017&month=11&day=30&hour=8&min=0&sec=0&uid={uid}"
-    ));
+    let r = cam.get(&format!("/cgi-bin/time?update_method=MANUAL&year=2017&month=11&day=30&hour=8&min=0&sec=0&uid={uid}"));
     let r = assert_ok(r, "time");
     assert_eq!(r.attr("update_method").as_deref(), Some("MANUAL"));
     assert!(r.attr("current_time").unwrap().starts_with("2017-11-30 08:00:0"), "{}", r.text());
@@ -193,11 +191,14 @@ fn video_capabilities_are_the_documents_table() {
     let uid = cam.admin();
     let r = assert_ok(cam.get(&format!("/cgi-bin/videoencoder/getcapabilities?uid={uid}")), "video_capabilities");
     let compact: String = r.text().lines().map(str::trim).collect();
-    assert!(compact.contains(
-        "<stream1><encode_mode name=\"H264\"><resolution name=\"2592X1944\"><framerate_range>1-15</framerate_range>\
+    assert!(
+        compact.contains(
+            "<stream1><encode_mode name=\"H264\"><resolution name=\"2592X1944\"><framerate_range>1-15</framerate_range>\
          <bitrate_range>500-8000</bitrate_range></resolution><resolution name=\"1080P\"><framerate_range>1-30</framerate_range>\
          <bitrate_range>500-6000</bitrate_range></resolution></encode_mode>"
-    ), "{compact}");
+        ),
+        "{compact}"
+    );
     assert!(compact.contains(
         "<stream2><encode_mode name=\"H264\"><resolution name=\"VGA\"><framerate_range>1-30</framerate_range>\
          <bitrate_range>50-2000</bitrate_range></resolution>"
@@ -224,7 +225,9 @@ fn video_sets_from_the_document() {
     assert_eq!(cam.get(&format!("/cgi-bin/videoencoder/stream2?uid={uid}")).text(), expected);
     // A partial set merges with the stream's settings.
     let r = cam.get(&format!("/cgi-bin/videoencoder/stream2?bitrate_control=vbr&framerate=30&uid={uid}"));
-    assert!(r.text().contains("<stream2 encode_mode=\"H265\" resolution=\"480X360\" framerate=\"30\" govlength=\"100\" bitrate=\"200\" bitrate_control=\"VBR\"/>"));
+    assert!(r.text().contains(
+        "<stream2 encode_mode=\"H265\" resolution=\"480X360\" framerate=\"30\" govlength=\"100\" bitrate=\"200\" bitrate_control=\"VBR\"/>"
+    ));
     match cam.mock.calls().last() {
         Some(Call::Video(StreamId::Sub, c)) => assert_eq!(c.framerate, 30),
         other => panic!("{other:?}"),
@@ -274,11 +277,14 @@ fn audio_capabilities_and_sets_from_the_document() {
     let uid = cam.admin();
     let r = assert_ok(cam.get(&format!("/cgi-bin/audioencoder/getcapabilities?uid={uid}")), "audio_capabilities");
     let compact: String = r.text().lines().map(str::trim).collect();
-    assert!(compact.ends_with(
-        "<audio_capabilities><encode_type name=\"G.711\"><samplerate name=\"8000\"><bitrate>64000</bitrate></samplerate></encode_type>\
+    assert!(
+        compact.ends_with(
+            "<audio_capabilities><encode_type name=\"G.711\"><samplerate name=\"8000\"><bitrate>64000</bitrate></samplerate></encode_type>\
          <encode_type name=\"G.711A\"><samplerate name=\"8000\"><bitrate>64000</bitrate></samplerate></encode_type>\
          <encode_type name=\"AAC\"><samplerate name=\"16000\"><bitrate>16000</bitrate></samplerate></encode_type></audio_capabilities>"
-    ), "{compact}");
+        ),
+        "{compact}"
+    );
     assert_eq!(cam.get(&format!("/cgi-bin/audioencoder?enable=0&uid={uid}")).attr("enable").as_deref(), Some("0"));
     cam.get(&format!("/cgi-bin/audioencoder?enable=1&uid={uid}"));
     cam.get(&format!("/cgi-bin/audioencoder?enable=1&encode_type=G.711&samplerate=8000&bitrate=64000&uid={uid}"));

@@ -46,7 +46,11 @@ fn post(port: u16, path: &str, headers: &str, body: &[u8]) -> Resp {
     } else {
         format!("Content-Length: {}\r\n", body.len())
     };
-    write!(s, "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/octet-stream\r\n{headers}{length}\r\n").unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/octet-stream\r\n{headers}{length}\r\n"
+    )
+    .unwrap();
     let _ = s.write_all(body);
     let _ = s.shutdown(Shutdown::Write);
     let mut raw = Vec::new();
@@ -149,7 +153,12 @@ fn a_refusal_before_the_body_sends_no_100_continue() {
     let mut s = TcpStream::connect(("127.0.0.1", cam.port())).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let img = good("1.1.0");
-    write!(s, "POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n{ADMIN}Expect: 100-continue\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", img.len()).unwrap();
+    write!(
+        s,
+        "POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n{ADMIN}Expect: 100-continue\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        img.len()
+    )
+    .unwrap();
     let n = s.read(&mut buf).unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 100 Continue"));
     s.write_all(&img).unwrap();
@@ -287,7 +296,8 @@ fn cors_preflight_follows_the_allowed_origins() {
     let clock = camcgi_hal::ManualMonotonic::new();
     let mock = camcgi_hal::mock::MockBoard::with_clock(std::sync::Arc::new(clock.clone()));
     let cam = Cam::start_configured(dir, mock, clock, |c| c.sites.allowed_origins = vec![origin.to_string()]);
-    let r = request(cam.port(), "OPTIONS", "/OnvifFirmwareUpgrade", &format!("Origin: {origin}\r\nAccess-Control-Request-Method: POST\r\n"));
+    let r =
+        request(cam.port(), "OPTIONS", "/OnvifFirmwareUpgrade", &format!("Origin: {origin}\r\nAccess-Control-Request-Method: POST\r\n"));
     assert_eq!(r.status, 204);
     assert_eq!(r.header("Access-Control-Allow-Origin"), Some(origin));
     assert!(r.header("Access-Control-Allow-Headers").unwrap().contains("Authorization"));

@@ -255,10 +255,7 @@ fn point12_a_request_of_doubtful_length_is_refused_and_nothing_after_it_is_read(
         "Content-Length: 99999999999999999999999\r\n",
     ];
     for framing in framings {
-        let answer = raw_request(
-            cam.port(),
-            &format!("GET /cgi-bin/keep_alive HTTP/1.1\r\nHost: 127.0.0.1\r\n{framing}\r\n{smuggled}"),
-        );
+        let answer = raw_request(cam.port(), &format!("GET /cgi-bin/keep_alive HTTP/1.1\r\nHost: 127.0.0.1\r\n{framing}\r\n{smuggled}"));
         assert_eq!(answer.matches("HTTP/1.1").count(), 1, "{framing}: {answer}");
         let r = parse_response(answer.as_bytes());
         assert_fault(&r, 400, "/cgi-bin/keep_alive", "content length error");
@@ -269,7 +266,10 @@ fn point12_a_request_of_doubtful_length_is_refused_and_nothing_after_it_is_read(
     // Plain keep-alive still works.
     let answer = raw_request(
         cam.port(),
-        &format!("GET /cgi-bin/keep_alive HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n{}", smuggled.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")),
+        &format!(
+            "GET /cgi-bin/keep_alive HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n{}",
+            smuggled.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")
+        ),
     );
     assert_eq!(answer.matches("HTTP/1.1").count(), 2, "{answer}");
 }

@@ -207,7 +207,8 @@ fn onvif_refuses_without_credentials_except_the_pre_authentication_set() {
     let r = soap(port, DEVICE, "<GetDeviceInformation xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "");
     assert_soap_fault(&r, 401, "ter:NotAuthorized", "credentials are required");
     assert_challenges(&r);
-    let r = soap(port, DEVICE, "<Frobnicate xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "Authorization: Basic YWRtaW46MTIzNDU2\r\n");
+    let r =
+        soap(port, DEVICE, "<Frobnicate xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "Authorization: Basic YWRtaW46MTIzNDU2\r\n");
     assert_soap_fault(&r, 500, "ter:ActionNotSupported", "Frobnicate is not supported");
     let r = post_soap(port, DEVICE, "<!DOCTYPE a [<!ENTITY b \"c\">]><a/>", "");
     assert_soap_fault(&r, 400, "ter:WellFormed", "a DOCTYPE is not allowed");
@@ -351,10 +352,8 @@ fn wsdiscovery_finds_the_camera_from_another_host_over_ipv4_and_ipv6() {
     }
     let dir = TempDir::new();
     let camcgi = camcgi_command();
-    let out = output(
-        Command::new("bash").arg(script("discovery.sh")).arg(&dir.0).arg(camcgi.get_program()).args(camcgi.get_args()),
-    )
-    .unwrap();
+    let out =
+        output(Command::new("bash").arg(script("discovery.sh")).arg(&dir.0).arg(camcgi.get_program()).args(camcgi.get_args())).unwrap();
     if out.status.code() == Some(77) {
         say_skipped(test, "network namespaces cannot be made here (root and iproute2 needed)");
         return;

@@ -46,7 +46,12 @@ fn a_username_token_proves_its_account_once_and_only_when_recent() {
     assert!(r.text().contains("<tds:Model>MC200J6</tds:Model>"));
     assert_soap_fault(&with_token(port, &good, INFO), 400, "ter:NotAuthorized", "the token&apos;s nonce was used before");
     let stale = token("admin", "123456", b"nonce-two-123456", -600);
-    assert_soap_fault(&with_token(port, &stale, INFO), 400, "ter:NotAuthorized", "the token&apos;s Created is too far from the camera&apos;s clock");
+    assert_soap_fault(
+        &with_token(port, &stale, INFO),
+        400,
+        "ter:NotAuthorized",
+        "the token&apos;s Created is too far from the camera&apos;s clock",
+    );
     let text = "<Security><UsernameToken><Username>admin</Username><Password Type=\"...#PasswordText\">123456</Password></UsernameToken></Security>";
     assert_eq!(with_token(port, text, INFO).status, 200, "PasswordText");
     let untyped = "<Security><UsernameToken><Username>admin</Username><Password>123456</Password></UsernameToken></Security>";
@@ -75,7 +80,12 @@ fn operations_need_the_privilege_of_their_cgi_counterparts() {
     let viewer = "Authorization: Basic dmlld2VyOnB3dmlld2Vy\r\n"; // viewer:pwviewer
     assert_eq!(soap(port, DEVICE, INFO, viewer).status, 200);
     let set = "<SetImagingSettings xmlns=\"http://www.onvif.org/ver20/imaging/wsdl\"><VideoSourceToken>video_src</VideoSourceToken><ImagingSettings><Brightness xmlns=\"http://www.onvif.org/ver10/schema\">10</Brightness></ImagingSettings></SetImagingSettings>";
-    assert_soap_fault(&soap(port, "/onvif/imaging_service", set, viewer), 400, "ter:NotAuthorized", "SetImagingSettings needs a higher privilege");
+    assert_soap_fault(
+        &soap(port, "/onvif/imaging_service", set, viewer),
+        400,
+        "ter:NotAuthorized",
+        "SetImagingSettings needs a higher privilege",
+    );
     assert_eq!(cam.mock.image_value(camcgi_hal::ImageControl::Brightness), 128, "nothing changed");
     let r = soap(port, "/onvif/imaging_service", set, BASIC_ADMIN);
     assert_eq!(r.status, 200, "{}", r.text());
@@ -91,7 +101,12 @@ fn operations_need_the_privilege_of_their_cgi_counterparts() {
     let uid = cam.admin();
     assert_ok(cam.get(&format!("/cgi-bin/onvif?auth=0&uid={uid}")), "onvif");
     assert_eq!(soap(port, DEVICE, INFO, "").status, 200, "ONVIF authentication off: User level without credentials");
-    assert_soap_fault(&soap(port, "/onvif/imaging_service", set, ""), 400, "ter:NotAuthorized", "SetImagingSettings needs a higher privilege");
+    assert_soap_fault(
+        &soap(port, "/onvif/imaging_service", set, ""),
+        400,
+        "ter:NotAuthorized",
+        "SetImagingSettings needs a higher privilege",
+    );
 }
 
 const PROFILE: &str = "<ProfileToken>profile_1</ProfileToken>";
@@ -104,7 +119,10 @@ fn a_continuous_move_stops_at_its_timeout() {
     let r = soap(port, "/onvif/ptz_service", &mv, BASIC_ADMIN);
     assert_eq!(r.status, 200, "{}", r.text());
     let moved = cam.mock.calls();
-    assert!(moved.contains(&MockCall::Ptz(PtzCommand::Move { pan: camcgi_hal::Dir::Negative, tilt: camcgi_hal::Dir::Positive, speed: 10 })), "{moved:?}");
+    assert!(
+        moved.contains(&MockCall::Ptz(PtzCommand::Move { pan: camcgi_hal::Dir::Negative, tilt: camcgi_hal::Dir::Positive, speed: 10 })),
+        "{moved:?}"
+    );
     cam.mock.clear_calls();
     cam.advance_and_tick(Duration::from_secs(1));
     assert!(!cam.mock.calls().contains(&MockCall::Ptz(PtzCommand::Stop)), "still moving after 1 s");
@@ -174,7 +192,12 @@ fn media_numbers_streams_as_the_cgi_and_sets_them_through_its_checks() {
     let cam = Cam::start();
     let port = cam.port();
     let uri = |op: &str, profile: &str| {
-        let r = soap(port, MEDIA, &format!("<{op} xmlns=\"http://www.onvif.org/ver10/media/wsdl\"><ProfileToken>{profile}</ProfileToken></{op}>"), BASIC_ADMIN);
+        let r = soap(
+            port,
+            MEDIA,
+            &format!("<{op} xmlns=\"http://www.onvif.org/ver10/media/wsdl\"><ProfileToken>{profile}</ProfileToken></{op}>"),
+            BASIC_ADMIN,
+        );
         assert_eq!(r.status, 200, "{}", r.text());
         r.element("tt:Uri").unwrap()
     };
@@ -191,9 +214,23 @@ fn media_numbers_streams_as_the_cgi_and_sets_them_through_its_checks() {
     let r = set(&format!("<Encoding {schema}>H264</Encoding><Resolution {schema}><Width>640</Width><Height>480</Height></Resolution><RateControl {schema}><FrameRateLimit>15</FrameRateLimit><BitrateLimit>300</BitrateLimit></RateControl>"));
     assert_eq!(r.status, 200, "{}", r.text());
     let cgi = assert_ok(cam.get(&format!("/cgi-bin/videoencoder?uid={}", cam.admin())), "videoencoder");
-    assert!(cgi.text().contains("<stream2 encode_mode=\"H265\" resolution=\"VGA\" framerate=\"15\" govlength=\"100\" bitrate=\"300\""), "{}", cgi.text());
-    assert_soap_fault(&set(&format!("<RateControl {schema}><FrameRateLimit>99</FrameRateLimit></RateControl>")), 400, "ter:InvalidArgVal", "framerate error");
-    assert_soap_fault(&set(&format!("<Resolution {schema}><Width>1</Width><Height>1</Height></Resolution>")), 400, "ter:ConfigModify", "Resolution: not offered");
+    assert!(
+        cgi.text().contains("<stream2 encode_mode=\"H265\" resolution=\"VGA\" framerate=\"15\" govlength=\"100\" bitrate=\"300\""),
+        "{}",
+        cgi.text()
+    );
+    assert_soap_fault(
+        &set(&format!("<RateControl {schema}><FrameRateLimit>99</FrameRateLimit></RateControl>")),
+        400,
+        "ter:InvalidArgVal",
+        "framerate error",
+    );
+    assert_soap_fault(
+        &set(&format!("<Resolution {schema}><Width>1</Width><Height>1</Height></Resolution>")),
+        400,
+        "ter:ConfigModify",
+        "Resolution: not offered",
+    );
     assert_soap_fault(&set(&format!("<Encoding {schema}>JPEG</Encoding>")), 400, "ter:ConfigModify", "Encoding: not offered");
     let unchanged = assert_ok(cam.get(&format!("/cgi-bin/videoencoder?uid={}", cam.admin())), "videoencoder");
     assert_eq!(unchanged.text(), cgi.text(), "refused sets change nothing");
@@ -201,7 +238,11 @@ fn media_numbers_streams_as_the_cgi_and_sets_them_through_its_checks() {
     let r = soap(port, MEDIA, &audio, BASIC_ADMIN);
     assert_eq!(r.status, 200, "{}", r.text());
     let r = soap(port, MEDIA, "<GetAudioEncoderConfigurations xmlns=\"http://www.onvif.org/ver10/media/wsdl\"/>", BASIC_ADMIN);
-    assert!(r.text().contains("<tt:Encoding>AAC</tt:Encoding><tt:Bitrate>16</tt:Bitrate><tt:SampleRate>16</tt:SampleRate>"), "{}", r.text());
+    assert!(
+        r.text().contains("<tt:Encoding>AAC</tt:Encoding><tt:Bitrate>16</tt:Bitrate><tt:SampleRate>16</tt:SampleRate>"),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]
@@ -235,7 +276,10 @@ fn the_clock_is_set_through_the_cgi_in_the_zone_onvif_names() {
     assert!(text.contains("<tt:DateTimeType>Manual</tt:DateTimeType>") && text.contains("<tt:TZ>UTC-08:00</tt:TZ>"), "{text}");
     assert!(text.contains("<tt:UTCDateTime><tt:Time><tt:Hour>20</tt:Hour>"), "{text}");
     assert!(text.contains("<tt:LocalDateTime><tt:Time><tt:Hour>4</tt:Hour>"), "{text}");
-    assert!(text.contains("<tt:Date><tt:Year>2030</tt:Year><tt:Month>1</tt:Month><tt:Day>3</tt:Day></tt:Date></tt:LocalDateTime>"), "{text}");
+    assert!(
+        text.contains("<tt:Date><tt:Year>2030</tt:Year><tt:Month>1</tt:Month><tt:Day>3</tt:Day></tt:Date></tt:LocalDateTime>"),
+        "{text}"
+    );
     let bad = set.replace("<Month>1</Month>", "<Month>13</Month>");
     assert_soap_fault(&soap(cam.port(), DEVICE, &bad, BASIC_ADMIN), 400, "ter:InvalidArgVal", "month range: 1-12");
     let bad = set.replace("<Month>1</Month><Day>2</Day>", "<Month>2</Month><Day>30</Day>");
@@ -249,7 +293,9 @@ fn a_pull_waits_for_its_timeout_past_the_connection_timeout_and_answers_empty() 
     let cam = Cam::start();
     let port = cam.port();
     let path = subscription_path(&subscribe(port, "PT60S"));
-    let pull = |timeout: &str| format!("<PullMessages xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><Timeout>{timeout}</Timeout><MessageLimit>1</MessageLimit></PullMessages>");
+    let pull = |timeout: &str| {
+        format!("<PullMessages xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><Timeout>{timeout}</Timeout><MessageLimit>1</MessageLimit></PullMessages>")
+    };
     let first = soap(port, &path, &pull("PT1S"), BASIC_ADMIN);
     assert!(first.text().contains("Initialized"), "{}", first.text());
     let started = std::time::Instant::now();
@@ -271,7 +317,12 @@ fn imaging_moves_the_focus_motor() {
     assert_eq!(cam.mock.calls().last(), Some(&MockCall::Ptz(near)));
     assert_eq!(soap(cam.port(), "/onvif/imaging_service", &focus("0"), BASIC_ADMIN).status, 200);
     assert_eq!(cam.mock.calls().last(), Some(&MockCall::Ptz(PtzCommand::Stop)));
-    assert_soap_fault(&soap(cam.port(), "/onvif/imaging_service", &focus("2"), BASIC_ADMIN), 400, "ter:InvalidArgVal", "Focus: a Continuous move with Speed -1 to 1");
+    assert_soap_fault(
+        &soap(cam.port(), "/onvif/imaging_service", &focus("2"), BASIC_ADMIN),
+        400,
+        "ter:InvalidArgVal",
+        "Focus: a Continuous move with Speed -1 to 1",
+    );
 }
 
 #[test]
@@ -282,8 +333,16 @@ fn a_device_failure_while_reading_is_the_cgis_device_error() {
     let basic = "Authorization: Basic YWRtaW46MTIzNDU2\r\n";
     let cases = [
         (Device::System, INFO, "device error: system i/o failure (mock system info failed)"),
-        (Device::Clock, "<GetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "device error: clock busy (mock clock read failed)"),
-        (Device::Network, "<GetNetworkInterfaces xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", "device error: network timeout (mock mac address failed)"),
+        (
+            Device::Clock,
+            "<GetSystemDateAndTime xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>",
+            "device error: clock busy (mock clock read failed)",
+        ),
+        (
+            Device::Network,
+            "<GetNetworkInterfaces xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>",
+            "device error: network timeout (mock mac address failed)",
+        ),
     ];
     for ((device, body, reason), kind) in cases.into_iter().zip([ErrorKind::Io, ErrorKind::Busy, ErrorKind::Timeout]) {
         cam.mock.fail_next(device, kind);

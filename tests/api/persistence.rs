@@ -50,7 +50,11 @@ fn corrupt_or_unreadable_files_are_set_aside_and_replaced_by_defaults() {
         std::fs::write(dir.0.join(f), garbage).unwrap();
     }
     // An out-of-range but well-formed file is also refused.
-    std::fs::write(dir.0.join("image.xml"), "<image><brightness>999</brightness><contrast>1</contrast><saturation>1</saturation><sharpness>1</sharpness></image>").unwrap();
+    std::fs::write(
+        dir.0.join("image.xml"),
+        "<image><brightness>999</brightness><contrast>1</contrast><saturation>1</saturation><sharpness>1</sharpness></image>",
+    )
+    .unwrap();
     // A directory where a file should be cannot be read.
     std::fs::create_dir(dir.0.join("ptz.xml")).unwrap_or_else(|_| {
         std::fs::remove_file(dir.0.join("ptz.xml")).unwrap();

@@ -109,7 +109,8 @@ fn point9_lax_messages_are_refused() {
         let other = good.replace("http://www.w3.org/2003/05/soap-envelope", namespace);
         assert_soap_fault(&post_soap(port, DEVICE, &other, ""), 500, "env:VersionMismatch", "a SOAP 1.2 envelope is required");
     }
-    let two_hosts = format!("GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: camera.example\r\n\r\n");
+    let two_hosts =
+        format!("GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: camera.example\r\n\r\n");
     assert_eq!(status_line(port, two_hosts.as_bytes()), "HTTP/1.1 400 Bad Request");
     let nul = b"GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Note: a\0b\r\n\r\n";
     assert_eq!(status_line(port, nul), "HTTP/1.1 400 Bad Request");
@@ -124,7 +125,10 @@ fn point10_ftp_dir_stays_below_the_login_directory() {
     let cam = Cam::start();
     let uid = cam.admin();
     for bad in ["~root/x", "~", "a/~b", "*", "pics/*.jpg", "a?", "[ab]", "{a,b}"] {
-        let r = cam.get(&format!("/cgi-bin/upload_targets?ftp_dir={}&uid={uid}", bad.replace('{', "%7B").replace('}', "%7D").replace('[', "%5B").replace(']', "%5D").replace('?', "%3F")));
+        let r = cam.get(&format!(
+            "/cgi-bin/upload_targets?ftp_dir={}&uid={uid}",
+            bad.replace('{', "%7B").replace('}', "%7D").replace('[', "%5B").replace(']', "%5D").replace('?', "%3F")
+        ));
         assert_fault(&r, 400, "/cgi-bin/upload_targets", "ftp_dir error");
     }
     let r = assert_ok(cam.get(&format!("/cgi-bin/upload_targets?ftp_dir=cams/front-door&uid={uid}")), "upload_targets");
@@ -139,7 +143,8 @@ fn point11_a_huge_year_in_a_token_is_refused_and_the_camera_goes_on() {
         let token = format!(
             "<Security xmlns=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd\"><UsernameToken><Username>admin</Username><Password>123456</Password><Nonce>AAAAAAAAAAAAAAAAAAAAAA==</Nonce><Created xmlns=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd\">{created}</Created></UsernameToken></Security>"
         );
-        let r = post_soap(port, DEVICE, &soap_envelope(&token, "<GetDeviceInformation xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>"), "");
+        let r =
+            post_soap(port, DEVICE, &soap_envelope(&token, "<GetDeviceInformation xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>"), "");
         assert_soap_fault(&r, 400, "ter:NotAuthorized", "the token&apos;s Created is not a time");
     }
     assert_eq!(cam.get("/cgi-bin/getuid?username=admin&password=123456").status, 200, "the camera answers on");
@@ -246,7 +251,12 @@ fn point1_setting_the_clock_back_makes_no_token_fresh_again() {
     let cam = cam.power_cycle(Default::default());
     let port = cam.port();
     let again = token("admin", "123456", b"made-after-the-set-back", 0);
-    assert_soap_fault(&post_soap(port, DEVICE, &soap_envelope(&again, INFO), ""), 400, "ter:NotAuthorized", "the token was created before the camera&apos;s clock was set back");
+    assert_soap_fault(
+        &post_soap(port, DEVICE, &soap_envelope(&again, INFO), ""),
+        400,
+        "ter:NotAuthorized",
+        "the token was created before the camera&apos;s clock was set back",
+    );
     assert_eq!(soap(port, DEVICE, INFO, BASIC_ADMIN).status, 200, "HTTP authentication depends on no clock");
 }
 
@@ -334,7 +344,12 @@ fn point4_a_corrupt_access_file_opens_nothing() {
     let uid = cam.admin();
     let access = cam.get(&format!("/cgi-bin/onvif?uid={uid}"));
     assert_eq!(
-        (access.attr("enable").as_deref(), access.attr("auth").as_deref(), access.attr("discoverable").as_deref(), access.attr("basic_auth").as_deref()),
+        (
+            access.attr("enable").as_deref(),
+            access.attr("auth").as_deref(),
+            access.attr("discoverable").as_deref(),
+            access.attr("basic_auth").as_deref()
+        ),
         (Some("0"), Some("1"), Some("0"), Some("0")),
         "every switch closed"
     );
@@ -370,9 +385,8 @@ fn point11_a_handler_that_panics_ends_its_own_request_only() {
 #[test]
 fn point12_digest_nonces_show_neither_uptime_nor_how_many_were_given_out() {
     let cam = Cam::start();
-    let nonces: Vec<Vec<u8>> = (0..16)
-        .map(|_| hex::decode(challenge_nonce(&cam.get("/cgi-bin/snapshot.cgi?stream=1"))).expect("a hex nonce"))
-        .collect();
+    let nonces: Vec<Vec<u8>> =
+        (0..16).map(|_| hex::decode(challenge_nonce(&cam.get("/cgi-bin/snapshot.cgi?stream=1"))).expect("a hex nonce")).collect();
     // Plain, the milliseconds since start began with zero bytes and the
     // place in the order of issue counted up by one.
     assert!(!nonces.iter().all(|n| n[..2] == [0, 0]), "{nonces:02x?}");
@@ -384,7 +398,8 @@ fn point12_digest_nonces_show_neither_uptime_nor_how_many_were_given_out() {
     }
     // Each is still good once.
     let nonce = challenge_nonce(&cam.get("/cgi-bin/snapshot.cgi?stream=1"));
-    let ok = cam.get_with("/cgi-bin/snapshot.cgi?stream=1", &digest_answer("GET", "/cgi-bin/snapshot.cgi?stream=1", "admin", "123456", &nonce, 1));
+    let ok = cam
+        .get_with("/cgi-bin/snapshot.cgi?stream=1", &digest_answer("GET", "/cgi-bin/snapshot.cgi?stream=1", "admin", "123456", &nonce, 1));
     assert_eq!(ok.status, 200, "{}", ok.text());
 }
 

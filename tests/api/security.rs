@@ -15,8 +15,7 @@ fn request_from(from: Ipv4Addr, port: u16, target: &str, headers: &str) -> Resp 
     use nix::sys::socket::{bind, connect, socket, AddressFamily, SockFlag, SockType, SockaddrIn};
     let fd = socket(AddressFamily::Inet, SockType::Stream, SockFlag::empty(), None).unwrap();
     bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrIn::from(std::net::SocketAddrV4::new(from, 0))).unwrap();
-    connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrIn::from(std::net::SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)))
-        .unwrap();
+    connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrIn::from(std::net::SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))).unwrap();
     let mut stream = TcpStream::from(fd);
     stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     write!(stream, "GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{headers}\r\n").unwrap();
@@ -162,9 +161,7 @@ fn point7_no_secret_reaches_the_log_at_any_level() {
     for form in &snapshot_forms {
         cam.get(form);
     }
-    let targets = format!(
-        "/cgi-bin/upload_targets?ftp_server=192.0.2.1&ftp_password=Ftp-Secret-72&smtp_password=Smtp-Secret-73&uid={eve}"
-    );
+    let targets = format!("/cgi-bin/upload_targets?ftp_server=192.0.2.1&ftp_password=Ftp-Secret-72&smtp_password=Smtp-Secret-73&uid={eve}");
     assert_ok(cam.get(&targets), "upload_targets");
     let digest = camcgi::state::accounts::digest("eve", password);
     let auth = cam.get(&format!("/cgi/auth.cgi?act=auth&data=<root><encrypt>{digest}</encrypt></root>"));
@@ -198,7 +195,8 @@ fn point7_no_secret_reaches_the_log_at_any_level() {
     for secret in sealed.iter().chain([&response, &key]) {
         assert!(!log.contains(secret.as_str()), "{secret} in the log:\n{log}");
     }
-    for secret in [password, "Ftp-Secret-72", "Smtp-Secret-73", "Wrong-Secret-74", "Onvif-Secret-75", &digest, &uid, &eve, &authid, &basic] {
+    for secret in [password, "Ftp-Secret-72", "Smtp-Secret-73", "Wrong-Secret-74", "Onvif-Secret-75", &digest, &uid, &eve, &authid, &basic]
+    {
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
     }
 }
@@ -297,7 +295,8 @@ fn point10_a_rebound_name_is_refused() {
         let r = with_host(port, "/", refused);
         assert_eq!(r.status, 403, "the page too");
     }
-    for allowed in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), "[::1]".into(), "cam.example.net".into(), "192.0.2.9".into()] {
+    for allowed in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), "[::1]".into(), "cam.example.net".into(), "192.0.2.9".into()]
+    {
         assert_ok(with_host(port, login, &allowed), "uid");
     }
 }

@@ -71,7 +71,8 @@ impl Client {
             raw.extend_from_slice(&chunk[..n]);
             if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
                 let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
-                let length = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0);
+                let length =
+                    head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0);
                 break (end + 4, length);
             }
         };
@@ -97,7 +98,13 @@ impl Client {
 
 /// Runs `request`, and records its outcome: a failure unless it answered
 /// `expect` within `allowed`.
-fn timed(record: &Record, what: &'static str, allowed: Duration, expect: u16, request: impl FnOnce() -> Result<Resp, String>) -> Option<Resp> {
+fn timed(
+    record: &Record,
+    what: &'static str,
+    allowed: Duration,
+    expect: u16,
+    request: impl FnOnce() -> Result<Resp, String>,
+) -> Option<Resp> {
     let started = Instant::now();
     let result = request();
     let took = started.elapsed();
@@ -115,9 +122,14 @@ const QUICK: Duration = Duration::from_secs(1);
 fn events(port: u16, until: Instant, record: Record) {
     let mut client = Client::new(port);
     let create = "<CreatePullPointSubscription xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><InitialTerminationTime>PT120S</InitialTerminationTime></CreatePullPointSubscription>";
-    let Some(r) = timed(&record, "CreatePullPointSubscription", QUICK, 200, || client.soap("/onvif/events_service", create, QUICK * 5)) else { return };
+    let Some(r) = timed(&record, "CreatePullPointSubscription", QUICK, 200, || client.soap("/onvif/events_service", create, QUICK * 5))
+    else {
+        return;
+    };
     let text = r.text();
-    let Some(start) = text.find("/onvif/subscription?id=") else { return record.add("subscription address", Duration::ZERO, QUICK, Some(text)) };
+    let Some(start) = text.find("/onvif/subscription?id=") else {
+        return record.add("subscription address", Duration::ZERO, QUICK, Some(text));
+    };
     let path = text[start..start + text[start..].find('<').unwrap_or(0)].to_string();
     while Instant::now() < until {
         let wait = until.saturating_duration_since(Instant::now()).min(Duration::from_secs(60)).max(Duration::from_secs(1));
@@ -169,7 +181,9 @@ fn fresh_connections(port: u16, until: Instant, record: Record) {
         if turn.is_multiple_of(2) {
             timed(&record, "fresh GetDeviceInformation", QUICK, 200, || client.soap("/onvif/device_service", info, QUICK * 5));
         } else {
-            timed(&record, "fresh getuid", QUICK, 200, || client.send("GET", "/cgi-bin/getuid?username=admin&password=123456", "", "", QUICK * 5));
+            timed(&record, "fresh getuid", QUICK, 200, || {
+                client.send("GET", "/cgi-bin/getuid?username=admin&password=123456", "", "", QUICK * 5)
+            });
         }
     }
 }

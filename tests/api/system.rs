@@ -28,15 +28,40 @@ fn device_failures_on_reads_are_500_faults() {
     let cam = Cam::start();
     let uid = cam.admin();
     cam.mock.fail_next(Device::System, ErrorKind::Io);
-    assert_fault(&cam.get(&format!("/cgi-bin/getinfo?uid={uid}")), 500, "/cgi-bin/getinfo", "device error: system i/o failure (mock system info failed)");
+    assert_fault(
+        &cam.get(&format!("/cgi-bin/getinfo?uid={uid}")),
+        500,
+        "/cgi-bin/getinfo",
+        "device error: system i/o failure (mock system info failed)",
+    );
     cam.mock.fail_next(Device::System, ErrorKind::Timeout);
-    assert_fault(&cam.get(&format!("/cgi-bin/getmodel?uid={uid}")), 500, "/cgi-bin/getmodel", "device error: system timeout (mock model failed)");
+    assert_fault(
+        &cam.get(&format!("/cgi-bin/getmodel?uid={uid}")),
+        500,
+        "/cgi-bin/getmodel",
+        "device error: system timeout (mock model failed)",
+    );
     cam.mock.fail_next(Device::Network, ErrorKind::Io);
-    assert_fault(&cam.get(&format!("/cgi-bin/network?uid={uid}")), 500, "/cgi-bin/network", "device error: network i/o failure (mock mac address failed)");
+    assert_fault(
+        &cam.get(&format!("/cgi-bin/network?uid={uid}")),
+        500,
+        "/cgi-bin/network",
+        "device error: network i/o failure (mock mac address failed)",
+    );
     cam.mock.fail_next(Device::Clock, ErrorKind::Io);
-    assert_fault(&cam.get(&format!("/cgi-bin/time?uid={uid}")), 500, "/cgi-bin/time", "device error: clock i/o failure (mock clock read failed)");
+    assert_fault(
+        &cam.get(&format!("/cgi-bin/time?uid={uid}")),
+        500,
+        "/cgi-bin/time",
+        "device error: clock i/o failure (mock clock read failed)",
+    );
     cam.mock.fail_next(Device::Video, ErrorKind::Busy);
-    assert_fault(&cam.get(&format!("/cgi-bin/snapshot.cgi?uid={uid}")), 500, "/cgi-bin/snapshot", "device error: video encoder busy (mock snapshot failed)");
+    assert_fault(
+        &cam.get(&format!("/cgi-bin/snapshot.cgi?uid={uid}")),
+        500,
+        "/cgi-bin/snapshot",
+        "device error: video encoder busy (mock snapshot failed)",
+    );
     assert_ok(cam.get(&format!("/cgi-bin/getinfo?uid={uid}")), "info");
 }
 
@@ -103,10 +128,20 @@ fn privileges_follow_the_table() {
     let user = cam.user_with("viewer", "User");
     let operator = cam.user_with("op", "Operator");
     let queries = [
-        "/cgi-bin/getinfo?", "/cgi-bin/getcapabilities?", "/cgi-bin/getmodel?", "/cgi-bin/network?", "/cgi-bin/time?",
-        "/cgi-bin/videoencoder/getcapabilities?", "/cgi-bin/videoencoder?", "/cgi-bin/videoencoder/stream1?",
-        "/cgi-bin/audioencoder/getcapabilities?", "/cgi-bin/audioencoder?", "/cgi-bin/osd?", "/cgi-bin/image?",
-        "/cgi-bin/motion?", "/cgi-bin/keep_alive?",
+        "/cgi-bin/getinfo?",
+        "/cgi-bin/getcapabilities?",
+        "/cgi-bin/getmodel?",
+        "/cgi-bin/network?",
+        "/cgi-bin/time?",
+        "/cgi-bin/videoencoder/getcapabilities?",
+        "/cgi-bin/videoencoder?",
+        "/cgi-bin/videoencoder/stream1?",
+        "/cgi-bin/audioencoder/getcapabilities?",
+        "/cgi-bin/audioencoder?",
+        "/cgi-bin/osd?",
+        "/cgi-bin/image?",
+        "/cgi-bin/motion?",
+        "/cgi-bin/keep_alive?",
     ];
     for q in queries {
         for uid in [&user, &operator] {

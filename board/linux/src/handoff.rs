@@ -4,8 +4,8 @@
 //! program that reads the file and calls the SDK.
 
 use std::ffi::OsStr;
-use std::io::{self, Read};
 use std::fs::File;
+use std::io::{self, Read};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -56,12 +56,7 @@ pub fn run(command: &[String], extra: &[&OsStr], bounds: Bounds) -> io::Result<V
 /// nothing a vendor tool does can hold a request or fill the memory.
 pub fn run_program(program: &Path, args: &[&OsStr], bounds: Bounds) -> io::Result<Vec<u8>> {
     let deadline = Instant::now() + bounds.time;
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
+    let mut child = Command::new(program).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let outcome = collect(&mut child, bounds.output, deadline).and_then(|out| Ok((out, exit(&mut child, deadline)?)));
     let ((stdout, stderr), status) = match outcome {
         Ok(done) => done,
@@ -168,10 +163,7 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         let file = dir.join("osd.conf");
         let copy = dir.join("copy");
-        let h = Handoff {
-            control_file: Some(file.clone()),
-            apply_command: vec!["cp".into()],
-        };
+        let h = Handoff { control_file: Some(file.clone()), apply_command: vec!["cp".into()] };
         let mut with_target = h.clone();
         with_target.apply_command = vec!["sh".into(), "-c".into(), format!("cp \"$0\" {}", copy.display())];
         with_target.apply(&[("title", "a;b $(reboot)".into()), ("enable", "1".into())]).unwrap();

@@ -39,8 +39,8 @@ pub const NAME: &str = "linux";
 /// Opens every device the configuration names and assembles the board.
 pub fn board(config: &BoardConfig) -> Result<Board, String> {
     let capabilities = Capabilities { video: true, audio: config.audio.is_some(), ptz: config.ptz.is_some() };
-    let image = v4l2::V4l2Controls::open(&config.image.device)
-        .map_err(|e| format!("image device {}: {e}", config.image.device.display()))?;
+    let image =
+        v4l2::V4l2Controls::open(&config.image.device).map_err(|e| format!("image device {}: {e}", config.image.device.display()))?;
     let fw = &config.firmware;
     let env: Box<dyn uboot::EnvStore + Send> = match (&fw.uboot_env_file, &fw.fw_printenv, &fw.fw_setenv) {
         (Some(file), _, _) => Box::new(uboot::FileEnv::new(file)),
@@ -74,9 +74,9 @@ pub fn board(config: &BoardConfig) -> Result<Board, String> {
         _ => return Err("[firmware] needs mtd_a and mtd_b, or slot_dir".into()),
     };
     Ok(match &config.ptz {
-        Some(p) => board.with_ptz(
-            pelco::PelcoD::open(&p.port, p.baud, p.address).map_err(|e| format!("ptz port {}: {e}", p.port.display()))?,
-        ),
+        Some(p) => {
+            board.with_ptz(pelco::PelcoD::open(&p.port, p.baud, p.address).map_err(|e| format!("ptz port {}: {e}", p.port.display()))?)
+        }
         None => board,
     })
 }

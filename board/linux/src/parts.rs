@@ -3,12 +3,12 @@
 
 use crate::config::{AudioConfig, MotionConfig, NetworkConfig, StorageConfig, SystemConfig, VideoConfig};
 use crate::handoff::{run, write_atomically, Bounds, Handoff};
-use std::time::Duration;
 use camcgi_hal::*;
 use std::fmt;
 use std::io;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// An I/O failure of a board part, with what was being done.
 #[derive(Debug)]
@@ -57,7 +57,18 @@ macro_rules! board_error_type {
         }
     )*};
 }
-board_error_type!(LinuxSystem, LinuxNetwork, LinuxClock, LinuxStorage, HandoffVideo, CommandSnapshots, HandoffAudio, HandoffOsd, HandoffMotion, NoPtz);
+board_error_type!(
+    LinuxSystem,
+    LinuxNetwork,
+    LinuxClock,
+    LinuxStorage,
+    HandoffVideo,
+    CommandSnapshots,
+    HandoffAudio,
+    HandoffOsd,
+    HandoffMotion,
+    NoPtz
+);
 
 fn read_trimmed(path: &Path, what: &'static str) -> Result<String, BoardError> {
     std::fs::read_to_string(path).map(|s| s.trim().to_string()).map_err(BoardError::on(what))
@@ -164,8 +175,7 @@ pub struct LinuxClock {
 #[allow(clippy::useless_conversion)]
 impl WallClock for LinuxClock {
     fn now(&self) -> Result<i64, BoardError> {
-        let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_REALTIME)
-            .map_err(|e| BoardError::on("clock_gettime")(e.into()))?;
+        let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_REALTIME).map_err(|e| BoardError::on("clock_gettime")(e.into()))?;
         Ok(i64::from(t.tv_sec()))
     }
 
@@ -205,7 +215,9 @@ pub struct LinuxStorage {
 /// (the second field; spaces in it are written `\040`).
 pub fn is_mounted(table: &str, mount_point: &Path) -> bool {
     let wanted = mount_point.to_string_lossy().replace(' ', "\\040");
-    table.lines().any(|l| l.split_whitespace().nth(1) == Some(wanted.trim_end_matches('/')) || l.split_whitespace().nth(1) == Some(wanted.as_str()))
+    table
+        .lines()
+        .any(|l| l.split_whitespace().nth(1) == Some(wanted.trim_end_matches('/')) || l.split_whitespace().nth(1) == Some(wanted.as_str()))
 }
 
 impl StorageTargets for LinuxStorage {
@@ -263,8 +275,7 @@ pub struct CommandSnapshots {
 
 impl SnapshotSource for CommandSnapshots {
     fn snapshot(&self, stream: StreamId, out: &mut Vec<u8>) -> Result<(), BoardError> {
-        let jpeg = run(&self.command, &[std::ffi::OsStr::new(stream.name())], SNAPSHOT)
-            .map_err(BoardError::on("snapshot command"))?;
+        let jpeg = run(&self.command, &[std::ffi::OsStr::new(stream.name())], SNAPSHOT).map_err(BoardError::on("snapshot command"))?;
         if !jpeg.starts_with(&[0xff, 0xd8]) {
             return Err(BoardError::new("snapshot command", ErrorKind::InvalidInput, "not a JPEG"));
         }

@@ -22,13 +22,13 @@
 //! so a trial slot that fails to confirm itself three times is abandoned
 //! for the confirmed one.
 
+use crate::handoff::{run_program, write_atomically, SETTINGS};
 use camcgi_hal::{BootControl, BootState, Error, ErrorKind, ErrorType, Slot};
+use std::ffi::OsStr;
 use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use crate::handoff::{run_program, write_atomically, SETTINGS};
-use std::ffi::OsStr;
 
 /// Where the environment lives.
 pub trait EnvStore {
@@ -39,10 +39,7 @@ pub trait EnvStore {
 }
 
 fn parse_lines(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect()
+    text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect()
 }
 
 /// The environment as a `key=value` file, replaced atomically (temporary file,
@@ -174,9 +171,7 @@ impl<E: EnvStore> BootControl for UBootControl<E> {
 
     fn select(&mut self, target: Slot) -> Result<(), EnvError> {
         let trial = if target == self.running { "0" } else { "1" };
-        self.env
-            .write(&[("boot_slot", target.name()), ("upgrade_available", trial), ("bootcount", "0")])
-            .map_err(EnvError)
+        self.env.write(&[("boot_slot", target.name()), ("upgrade_available", trial), ("bootcount", "0")]).map_err(EnvError)
     }
 
     fn confirm(&mut self) -> Result<(), EnvError> {
@@ -185,9 +180,7 @@ impl<E: EnvStore> BootControl for UBootControl<E> {
             // A newer selection is pending: only record what booted well.
             return self.env.write(&[("boot_confirmed", self.running.name())]).map_err(EnvError);
         }
-        self.env
-            .write(&[("upgrade_available", "0"), ("bootcount", "0"), ("boot_confirmed", self.running.name())])
-            .map_err(EnvError)
+        self.env.write(&[("upgrade_available", "0"), ("bootcount", "0"), ("boot_confirmed", self.running.name())]).map_err(EnvError)
     }
 }
 

@@ -176,8 +176,7 @@ impl V4l2Controls {
             flags: 0,
             reserved: [0; 2],
         };
-        ioctl::query_ctrl(&self.device, &mut q)
-            .map_err(|errno| V4l2Error { operation: "VIDIOC_QUERYCTRL", errno })?;
+        ioctl::query_ctrl(&self.device, &mut q).map_err(|errno| V4l2Error { operation: "VIDIOC_QUERYCTRL", errno })?;
         if q.flags & ioctl::FLAG_DISABLED != 0 {
             return Err(V4l2Error { operation: "VIDIOC_QUERYCTRL", errno: nix::errno::Errno::EINVAL });
         }
@@ -188,8 +187,7 @@ impl V4l2Controls {
     pub fn get(&self, control: ImageControl) -> Result<u8, V4l2Error> {
         let range = self.range(control)?;
         let mut c = ioctl::Control { id: control_id(control), value: 0 };
-        ioctl::get_ctrl(&self.device, &mut c)
-            .map_err(|errno| V4l2Error { operation: "VIDIOC_G_CTRL", errno })?;
+        ioctl::get_ctrl(&self.device, &mut c).map_err(|errno| V4l2Error { operation: "VIDIOC_G_CTRL", errno })?;
         Ok(range.to_api(c.value))
     }
 }
@@ -202,8 +200,7 @@ impl ImageControls for V4l2Controls {
     fn set(&mut self, control: ImageControl, value: u8) -> Result<(), V4l2Error> {
         let range = self.range(control)?;
         let mut c = ioctl::Control { id: control_id(control), value: range.to_device(value) };
-        ioctl::set_ctrl(&self.device, &mut c)
-            .map_err(|errno| V4l2Error { operation: "VIDIOC_S_CTRL", errno })?;
+        ioctl::set_ctrl(&self.device, &mut c).map_err(|errno| V4l2Error { operation: "VIDIOC_S_CTRL", errno })?;
         Ok(())
     }
 }

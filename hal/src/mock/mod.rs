@@ -211,10 +211,7 @@ impl MockBoard {
             capabilities: Capabilities { video: true, audio: true, ptz: true },
             ptz: ptz::Head::default(),
             image: [128; 4],
-            streams: [
-                parts::default_stream(StreamId::Main),
-                parts::default_stream(StreamId::Sub),
-            ],
+            streams: [parts::default_stream(StreamId::Main), parts::default_stream(StreamId::Sub)],
             audio: None,
             osd: None,
             motion: None,
@@ -413,8 +410,5 @@ fn target_index(target: StorageTarget) -> usize {
 }
 
 fn system_unix_time() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).unwrap_or(0)
 }

@@ -29,8 +29,18 @@ macro_rules! mock_error_type {
     )*};
 }
 mock_error_type!(
-    MockPtz, MockImage, MockVideo, MockAudio, MockOsd, MockMotion, MockNetwork, MockClock, MockSystem, MockStorage,
-    MockFlash, MockBoot
+    MockPtz,
+    MockImage,
+    MockVideo,
+    MockAudio,
+    MockOsd,
+    MockMotion,
+    MockNetwork,
+    MockClock,
+    MockSystem,
+    MockStorage,
+    MockFlash,
+    MockBoot
 );
 
 impl PtzDriver for MockPtz {
@@ -89,17 +99,11 @@ pub(super) fn video_capabilities() -> VideoCapabilities {
         main: vec![
             EncodeModeCaps {
                 name: "H264".to_string(),
-                resolutions: vec![
-                    res("2592X1944", span(1, 15), span(500, 8000)),
-                    res("1080P", span(1, 30), span(500, 6000)),
-                ],
+                resolutions: vec![res("2592X1944", span(1, 15), span(500, 8000)), res("1080P", span(1, 30), span(500, 6000))],
             },
             EncodeModeCaps {
                 name: "H265".to_string(),
-                resolutions: vec![
-                    res("2592X1944", span(1, 15), span(500, 6000)),
-                    res("1080P", span(1, 30), span(500, 4000)),
-                ],
+                resolutions: vec![res("2592X1944", span(1, 15), span(500, 6000)), res("1080P", span(1, 30), span(500, 4000))],
             },
         ],
         sub: vec![sub("H264"), sub("H265")],
@@ -148,9 +152,8 @@ impl ErrorType for MockSnapshots {
 /// The test pattern at the stream's resolution, encoded outside the mock's lock.
 impl SnapshotSource for MockSnapshots {
     fn snapshot(&self, stream: StreamId, out: &mut Vec<u8>) -> Result<(), MockError> {
-        let resolution = self.0.act(Device::Video, "snapshot", Some(Call::Snapshot(stream)), |s| {
-            s.streams[stream_index(stream)].resolution.clone()
-        })?;
+        let resolution =
+            self.0.act(Device::Video, "snapshot", Some(Call::Snapshot(stream)), |s| s.streams[stream_index(stream)].resolution.clone())?;
         snapshot::encode(&resolution, out).map_err(|_| MockError { kind: ErrorKind::Other, operation: "jpeg encode" })
     }
 }
@@ -321,9 +324,7 @@ impl FirmwareFlash for MockFlash {
         self.0.lock().firmware.as_ref().map_or(FlashGeometry { erase_size: 1, capacity: 0 }, |(f, _)| f.geometry(slot))
     }
     fn erase(&mut self, slot: Slot, offset: u64, len: u64) -> Result<(), MockError> {
-        with_firmware(&self.0, Device::Flash, "flash erase", Some(Call::FlashErase(slot, offset, len)), |f, _| {
-            f.erase(slot, offset, len)
-        })
+        with_firmware(&self.0, Device::Flash, "flash erase", Some(Call::FlashErase(slot, offset, len)), |f, _| f.erase(slot, offset, len))
     }
     fn write(&mut self, slot: Slot, offset: u64, data: &[u8]) -> Result<(), MockError> {
         with_firmware(&self.0, Device::Flash, "flash write", Some(Call::FlashWrite(slot, offset, data.len())), |f, _| {
@@ -352,4 +353,3 @@ impl BootControl for MockBoot {
         with_firmware(&self.0, Device::Boot, "boot confirm", Some(Call::BootConfirm), |_, b| b.confirm())
     }
 }
-

@@ -1,14 +1,14 @@
 //! The device service: identity, clock, capabilities and services,
 //! scopes, network, accounts, reboot and defaults, discovery mode.
 
-use super::{clock, device_fault, Operation};
-use crate::state::acts::Act::{Administer, Configure, FactoryReset, Read, Reboot};
 use super::soap::{esc, Envelope, SoapFault};
+use super::{clock, device_fault, Operation};
 use super::{enc, from_cgi, Answer, Camera, Context};
+use crate::interfaces::access;
 use crate::interfaces::call::After;
 use crate::interfaces::users::{self, change_accounts, AccountChange, Change};
-use crate::interfaces::access;
 use crate::state::accounts::Privilege;
+use crate::state::acts::Act::{Administer, Configure, FactoryReset, Read, Reboot};
 use crate::state::app::lock;
 use std::fmt::Write;
 
@@ -80,7 +80,12 @@ fn users(cam: &Camera, env: &Envelope, operation: &str) -> Result<Answer, SoapFa
         "GetUsers" => {
             let mut body = String::from("<tds:GetUsersResponse>");
             for a in &lock(&cam.shared.accounts).users {
-                let _ = write!(body, "<tds:User><tt:Username>{}</tt:Username><tt:UserLevel>{}</tt:UserLevel></tds:User>", esc(&a.name), a.privilege.name());
+                let _ = write!(
+                    body,
+                    "<tds:User><tt:Username>{}</tt:Username><tt:UserLevel>{}</tt:UserLevel></tds:User>",
+                    esc(&a.name),
+                    a.privilege.name()
+                );
             }
             body.push_str("</tds:GetUsersResponse>");
             return Ok(Answer::new(body));
@@ -196,7 +201,9 @@ fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> R
 }
 
 fn get_wsdl_url(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = "<tds:GetWsdlUrlResponse><tds:WsdlUrl>http://www.onvif.org/Documents/Specifications.aspx</tds:WsdlUrl></tds:GetWsdlUrlResponse>".to_string();
+    let body =
+        "<tds:GetWsdlUrlResponse><tds:WsdlUrl>http://www.onvif.org/Documents/Specifications.aspx</tds:WsdlUrl></tds:GetWsdlUrlResponse>"
+            .to_string();
     Ok(Answer::new(body))
 }
 
@@ -235,7 +242,10 @@ fn get_network_interfaces(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Resu
             _ => (c.ipaddr, u32::from(c.netmask).leading_ones()),
         };
         let (manual, dhcp) = if c.dhcp {
-            (String::new(), format!("<tt:FromDHCP><tt:Address>{address}</tt:Address><tt:PrefixLength>{prefix}</tt:PrefixLength></tt:FromDHCP>"))
+            (
+                String::new(),
+                format!("<tt:FromDHCP><tt:Address>{address}</tt:Address><tt:PrefixLength>{prefix}</tt:PrefixLength></tt:FromDHCP>"),
+            )
         } else {
             (format!("<tt:Manual><tt:Address>{address}</tt:Address><tt:PrefixLength>{prefix}</tt:PrefixLength></tt:Manual>"), String::new())
         };
@@ -262,8 +272,12 @@ fn get_dns(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, Soap
 fn get_ntp(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
         let server = lock(cam.time).config.ntp().map(str::to_string);
-        let manual = server.map(|s| format!("<tt:NTPManual><tt:Type>DNS</tt:Type><tt:DNSname>{}</tt:DNSname></tt:NTPManual>", esc(&s))).unwrap_or_default();
-        format!("<tds:GetNTPResponse><tds:NTPInformation><tt:FromDHCP>false</tt:FromDHCP>{manual}</tds:NTPInformation></tds:GetNTPResponse>")
+        let manual = server
+            .map(|s| format!("<tt:NTPManual><tt:Type>DNS</tt:Type><tt:DNSname>{}</tt:DNSname></tt:NTPManual>", esc(&s)))
+            .unwrap_or_default();
+        format!(
+            "<tds:GetNTPResponse><tds:NTPInformation><tt:FromDHCP>false</tt:FromDHCP>{manual}</tds:NTPInformation></tds:GetNTPResponse>"
+        )
     };
     Ok(Answer::new(body))
 }
@@ -275,7 +289,10 @@ fn accounts(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, Soap
 
 fn system_reboot(_cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     log::info!("onvif: reboot asked by {}", ctx.session.user);
-    Ok(Answer { after: Some(After::Reboot), ..Answer::new("<tds:SystemRebootResponse><tds:Message>Rebooting</tds:Message></tds:SystemRebootResponse>".into()) })
+    Ok(Answer {
+        after: Some(After::Reboot),
+        ..Answer::new("<tds:SystemRebootResponse><tds:Message>Rebooting</tds:Message></tds:SystemRebootResponse>".into())
+    })
 }
 
 fn set_system_factory_default(_cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {

@@ -14,13 +14,13 @@
 //! holder, or an Administrator, may pull, renew or end a subscription; to
 //! anyone else it does not exist.
 
-use super::Operation;
-use crate::state::acts::Act::{Read, Subscribe};
 use super::soap::{Envelope, SoapFault};
 use super::xsd::{datetime, duration_ms, format_datetime};
+use super::Operation;
 use super::{Answer, Camera, Context};
-use crate::state::app::lock;
 use crate::state::accounts::Privilege;
+use crate::state::acts::Act::{Read, Subscribe};
+use crate::state::app::lock;
 use crate::state::lockout::Client;
 use heapless::Deque;
 use std::fmt::Write;
@@ -133,17 +133,16 @@ fn life(text: Option<&str>, wall: i64) -> Result<Duration, SoapFault> {
         Some(ms) => Duration::from_millis(ms),
         None => {
             let at = datetime(text).ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal"], "TerminationTime: a duration or a time"))?;
-            Duration::from_secs(u64::try_from(at - wall).map_err(|_| SoapFault::sender(&["ter:InvalidArgVal"], "TerminationTime: in the past"))?)
+            Duration::from_secs(
+                u64::try_from(at - wall).map_err(|_| SoapFault::sender(&["ter:InvalidArgVal"], "TerminationTime: in the past"))?,
+            )
         }
     };
     Ok(life.clamp(Duration::from_secs(1), MAX_LIFE))
 }
 
 fn subscription_id(ctx: &Context) -> Result<u64, SoapFault> {
-    crate::api::query::Params::parse(ctx.request.query)
-        .ok()
-        .and_then(|p| p.get("id").and_then(|id| id.parse().ok()))
-        .ok_or_else(unknown)
+    crate::api::query::Params::parse(ctx.request.query).ok().and_then(|p| p.get("id").and_then(|id| id.parse().ok())).ok_or_else(unknown)
 }
 
 fn holder(ctx: &Context) -> Holder {
@@ -227,7 +226,13 @@ fn create_pull_point_subscription(cam: &Camera, ctx: &Context, env: &Envelope) -
     let now = cam.shared.now();
     let wall = lock(cam.time).hal.now().unwrap_or(0);
     let wall_at = |t: Duration| format_datetime(wall + i64::try_from(t.saturating_sub(now).as_secs()).unwrap_or(0));
-    let times = |ends: Duration| format!("<wsnt:CurrentTime>{}</wsnt:CurrentTime><wsnt:TerminationTime>{}</wsnt:TerminationTime>", format_datetime(wall), wall_at(ends));
+    let times = |ends: Duration| {
+        format!(
+            "<wsnt:CurrentTime>{}</wsnt:CurrentTime><wsnt:TerminationTime>{}</wsnt:TerminationTime>",
+            format_datetime(wall),
+            wall_at(ends)
+        )
+    };
     let body = {
         let ends = now + life(env.text("InitialTerminationTime"), wall)?;
         let id = u64::from_le_bytes(crate::state::secret::random::<8>()) >> 1;
@@ -280,7 +285,11 @@ fn pull_messages(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, 
         table = events.arrived.wait_timeout(table, left).map(|(t, _)| t).unwrap_or_else(|p| p.into_inner().0);
     };
     drop(table);
-    let mut body = format!("<tev:PullMessagesResponse><tev:CurrentTime>{}</tev:CurrentTime><tev:TerminationTime>{}</tev:TerminationTime>", format_datetime(lock(cam.time).hal.now().unwrap_or(wall)), wall_at(ends));
+    let mut body = format!(
+        "<tev:PullMessagesResponse><tev:CurrentTime>{}</tev:CurrentTime><tev:TerminationTime>{}</tev:TerminationTime>",
+        format_datetime(lock(cam.time).hal.now().unwrap_or(wall)),
+        wall_at(ends)
+    );
     for m in &messages {
         notification(&mut body, m);
     }
@@ -295,7 +304,13 @@ fn renew(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFaul
     let now = cam.shared.now();
     let wall = lock(cam.time).hal.now().unwrap_or(0);
     let wall_at = |t: Duration| format_datetime(wall + i64::try_from(t.saturating_sub(now).as_secs()).unwrap_or(0));
-    let times = |ends: Duration| format!("<wsnt:CurrentTime>{}</wsnt:CurrentTime><wsnt:TerminationTime>{}</wsnt:TerminationTime>", format_datetime(wall), wall_at(ends));
+    let times = |ends: Duration| {
+        format!(
+            "<wsnt:CurrentTime>{}</wsnt:CurrentTime><wsnt:TerminationTime>{}</wsnt:TerminationTime>",
+            format_datetime(wall),
+            wall_at(ends)
+        )
+    };
     let body = {
         let id = subscription_id(ctx)?;
         let ends = now + life(env.text("TerminationTime"), wall)?;

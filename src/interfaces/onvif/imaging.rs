@@ -1,13 +1,13 @@
 //! The imaging service: the ISP's four controls (0-255, as the CGI keeps
 //! them) and the focus motor.
 
-use super::Operation;
-use crate::state::acts::Act::{Configure, Move, Read};
 use super::soap::{Envelope, SoapFault};
+use super::Operation;
 use super::{from_cgi, Answer, Camera, Context};
 use crate::api::fields::given_int_text;
 use crate::interfaces::image::ImageChange;
 use crate::interfaces::{image, ptz as cgi};
+use crate::state::acts::Act::{Configure, Move, Read};
 use crate::state::app::lock;
 use camcgi_hal::{Dir, ImageControl, LensPart, PtzCommand};
 use std::fmt::Write;
@@ -39,7 +39,9 @@ pub const OPERATIONS: &[Operation] = &[
 ];
 
 fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = "<timg:GetServiceCapabilitiesResponse><timg:Capabilities ImageStabilization=\"false\"/></timg:GetServiceCapabilitiesResponse>".to_string();
+    let body =
+        "<timg:GetServiceCapabilitiesResponse><timg:Capabilities ImageStabilization=\"false\"/></timg:GetServiceCapabilitiesResponse>"
+            .to_string();
     Ok(Answer::new(body))
 }
 

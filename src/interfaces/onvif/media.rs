@@ -2,15 +2,15 @@
 //! two encoders (`stream1` is main, as the CGI numbers them), their
 //! configurations, the RTSP streamer's URIs and `snapshot.cgi`'s.
 
-use super::Operation;
-use crate::state::acts::Act::{Configure, Read};
 use super::profiles::{profile_stream, stream_of, PROFILES};
 use super::soap::{esc, Envelope, SoapFault};
+use super::Operation;
 use super::{from_cgi, Answer, Camera, Context};
 use crate::api::fields::{given_int_text, Given};
 use crate::interfaces::audio::AudioChange;
 use crate::interfaces::video::StreamChange;
 use crate::interfaces::{audio, video};
+use crate::state::acts::Act::{Configure, Read};
 use crate::state::app::lock;
 use camcgi_hal::{BitrateControl, StreamConfig, StreamId};
 use std::fmt::Write;
@@ -33,10 +33,7 @@ pub fn dimensions(name: &str) -> (u32, u32) {
         "VGA" => (640, 480),
         "CIF" => (352, 288),
         "QVGA" => (320, 240),
-        other => other
-            .split_once('X')
-            .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
-            .unwrap_or((0, 0)),
+        other => other.split_once('X').and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?))).unwrap_or((0, 0)),
     }
 }
 
@@ -102,13 +99,18 @@ fn encoder_options(cam: &Camera, id: StreamId) -> String {
     let mut rates = (u32::MAX, 0);
     for r in &current.resolutions {
         let (w, h) = dimensions(&r.name);
-        let _ = write!(resolutions, "<tt:ResolutionsAvailable><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:ResolutionsAvailable>");
+        let _ =
+            write!(resolutions, "<tt:ResolutionsAvailable><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:ResolutionsAvailable>");
         fps = (fps.0.min(r.framerate.lo), fps.1.max(r.framerate.hi));
         rates = (rates.0.min(r.bitrate.lo), rates.1.max(r.bitrate.hi));
     }
     let tag = encoding(mode);
     let profiles = if tag == "H264" { "<tt:H264ProfilesSupported>Main</tt:H264ProfilesSupported>" } else { "" };
-    let gov = if tag == "H264" { format!("<tt:GovLengthRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:GovLengthRange>", video::GOVLENGTH.0, video::GOVLENGTH.1) } else { String::new() };
+    let gov = if tag == "H264" {
+        format!("<tt:GovLengthRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:GovLengthRange>", video::GOVLENGTH.0, video::GOVLENGTH.1)
+    } else {
+        String::new()
+    };
     format!(
         "<trt:Options><tt:QualityRange><tt:Min>3</tt:Min><tt:Max>4</tt:Max></tt:QualityRange><tt:{tag}>{resolutions}{gov}<tt:FrameRateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:FrameRateRange><tt:EncodingIntervalRange><tt:Min>1</tt:Min><tt:Max>1</tt:Max></tt:EncodingIntervalRange>{profiles}</tt:{tag}><tt:Extension><tt:{tag}>{resolutions}{gov}<tt:FrameRateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:FrameRateRange><tt:EncodingIntervalRange><tt:Min>1</tt:Min><tt:Max>1</tt:Max></tt:EncodingIntervalRange>{profiles}<tt:BitrateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:BitrateRange></tt:{tag}></tt:Extension></trt:Options>",
         fps.0, fps.1, fps.0, fps.1, rates.0, rates.1
@@ -262,7 +264,12 @@ fn get_video_encoder_configurations(cam: &Camera, _ctx: &Context, _env: &Envelop
         let config = lock(cam.video).config.clone();
         let mut body = String::from("<trt:GetVideoEncoderConfigurationsResponse>");
         for id in StreamId::ALL {
-            let _ = write!(body, "<trt:Configurations token=\"video_encoder_{}\">{}</trt:Configurations>", index(id), encoder_configuration(config.stream(id)));
+            let _ = write!(
+                body,
+                "<trt:Configurations token=\"video_encoder_{}\">{}</trt:Configurations>",
+                index(id),
+                encoder_configuration(config.stream(id))
+            );
         }
         body + "</trt:GetVideoEncoderConfigurationsResponse>"
     };
@@ -285,7 +292,10 @@ fn get_video_encoder_configuration_options(cam: &Camera, _ctx: &Context, env: &E
             (None, Some(p)) => profile_stream(Some(p))?,
             (None, None) => StreamId::Main,
         };
-        format!("<trt:GetVideoEncoderConfigurationOptionsResponse>{}</trt:GetVideoEncoderConfigurationOptionsResponse>", encoder_options(cam, id))
+        format!(
+            "<trt:GetVideoEncoderConfigurationOptionsResponse>{}</trt:GetVideoEncoderConfigurationOptionsResponse>",
+            encoder_options(cam, id)
+        )
     };
     Ok(Answer::new(body))
 }

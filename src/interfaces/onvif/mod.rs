@@ -104,7 +104,6 @@ pub struct Context<'a> {
     pub request: &'a Request<'a>,
 }
 
-
 /// An operation's answer: the body's content and work for after it.
 pub struct Answer {
     /// The operation's response element(s).

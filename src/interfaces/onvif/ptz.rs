@@ -3,12 +3,12 @@
 //! `ptz_ctrl`, and absolute and relative moves where the board reports a
 //! position.
 
-use super::Operation;
-use crate::state::acts::Act::{Move, Read};
 use super::soap::{Envelope, SoapFault};
 use super::xsd::{duration_ms, format_datetime};
+use super::Operation;
 use super::{from_cgi, Answer, Camera, Context};
 use crate::interfaces::ptz as cgi;
+use crate::state::acts::Act::{Move, Read};
 use crate::state::app::lock;
 use camcgi_hal::{Dir, LensPart, PtzCommand, Spot};
 use std::fmt::Write;
@@ -225,7 +225,9 @@ fn continuous_move(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answe
         // The watchdog's limit bounds a move's timeout too.
         let timeout = timeout.map(|ms| Duration::from_millis(ms).min(cgi::WATCHDOG));
         let command = match (pan_tilt, zoom) {
-            (Some((x, y)), _) if x != 0.0 || y != 0.0 => PtzCommand::Move { pan: direction(x), tilt: direction(y), speed: speed(x.abs().max(y.abs())) },
+            (Some((x, y)), _) if x != 0.0 || y != 0.0 => {
+                PtzCommand::Move { pan: direction(x), tilt: direction(y), speed: speed(x.abs().max(y.abs())) }
+            }
             (_, Some(z)) if z != 0.0 => PtzCommand::Lens { part: LensPart::Zoom, dir: direction(z), speed: speed(z) },
             _ => PtzCommand::Stop,
         };
@@ -268,7 +270,13 @@ fn positioned_move(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answe
             }
             let pan = f32::from(at.pan) / full + dx;
             // Pan wraps around; tilt and zoom stop at their ends.
-            let pan = if pan > 1.0 { pan - 2.0 } else if pan < -1.0 { pan + 2.0 } else { pan };
+            let pan = if pan > 1.0 {
+                pan - 2.0
+            } else if pan < -1.0 {
+                pan + 2.0
+            } else {
+                pan
+            };
             Spot {
                 pan: scaled(pan),
                 tilt: scaled(f32::from(at.tilt) / full + dy),
@@ -328,7 +336,9 @@ fn set_preset(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, So
             Some(t) => preset_number(Some(t))?,
             None => {
                 let (set, _) = cgi::status(cam.ptz);
-                (1..=255u8).find(|n| !set.contains(n)).ok_or_else(|| SoapFault::receiver(&["ter:Action", "ter:TooManyPresets"], "every preset is set"))?
+                (1..=255u8)
+                    .find(|n| !set.contains(n))
+                    .ok_or_else(|| SoapFault::receiver(&["ter:Action", "ter:TooManyPresets"], "every preset is set"))?
             }
         };
         act(cam, cgi::Action::AddPreset(n))?;

@@ -59,7 +59,13 @@ pub fn datetime(s: &str) -> Option<i64> {
     let clock = clock.split('.').next()?;
     let mut c = clock.splitn(3, ':').map(|p| p.parse::<i64>().ok());
     let (h, mi, se) = (c.next()??, c.next()??, c.next()??);
-    if !(0..=9999).contains(&y) || !(1..=12).contains(&mo) || !(1..=31).contains(&da) || !(0..=23).contains(&h) || !(0..=59).contains(&mi) || !(0..=60).contains(&se) {
+    if !(0..=9999).contains(&y)
+        || !(1..=12).contains(&mo)
+        || !(1..=31).contains(&da)
+        || !(0..=23).contains(&h)
+        || !(0..=59).contains(&mi)
+        || !(0..=60).contains(&se)
+    {
         return None;
     }
     Some(days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se - offset)

@@ -56,7 +56,6 @@ pub struct Request {
     remote_addr: Option<SocketAddr>,
 
     // true if HTTPS, false if HTTP
-
     method: Method,
 
     path: String,
@@ -115,22 +114,14 @@ impl From<IoError> for RequestCreationError {
 /// digits, or `Transfer-Encoding: chunked` alone on HTTP/1.1 without any
 /// `Content-Length`.
 fn framing_is_valid(headers: &[Header], version: &HTTPVersion) -> bool {
-    let values = |name: &'static str| {
-        headers
-            .iter()
-            .filter(move |h| h.field.equiv(name))
-            .flat_map(|h| h.value.as_str().split(','))
-            .map(str::trim)
-    };
+    let values =
+        |name: &'static str| headers.iter().filter(move |h| h.field.equiv(name)).flat_map(|h| h.value.as_str().split(',')).map(str::trim);
     let mut encodings = values("Transfer-Encoding").peekable();
     let mut lengths = values("Content-Length").peekable();
     match (encodings.peek().is_some(), lengths.peek().copied()) {
         (false, None) => true,
         (false, Some(first)) => {
-            !first.is_empty()
-                && first.bytes().all(|b| b.is_ascii_digit())
-                && first.parse::<usize>().is_ok()
-                && lengths.all(|v| v == first)
+            !first.is_empty() && first.bytes().all(|b| b.is_ascii_digit()) && first.parse::<usize>().is_ok() && lengths.all(|v| v == first)
         }
         (true, Some(_)) => false,
         (true, None) => {
@@ -371,21 +362,11 @@ impl Request {
     /// If you call this on a non-websocket request, tiny-http will wait until this `Stream` object
     ///  is destroyed before continuing to read or write on the socket. Therefore you should always
     ///  destroy it as soon as possible.
-    pub fn upgrade<R: Read>(
-        mut self,
-        protocol: &str,
-        response: Response<R>,
-    ) -> Box<dyn ReadWrite + Send> {
+    pub fn upgrade<R: Read>(mut self, protocol: &str, response: Response<R>) -> Box<dyn ReadWrite + Send> {
         use crate::util::CustomStream;
 
         response
-            .raw_print(
-                self.response_writer.as_mut().unwrap().by_ref(),
-                self.http_version.clone(),
-                &self.headers,
-                false,
-                Some(protocol),
-            )
+            .raw_print(self.response_writer.as_mut().unwrap().by_ref(), self.http_version.clone(), &self.headers, false, Some(protocol))
             .ok(); // TODO: unused result
 
         self.response_writer.as_mut().unwrap().flush().ok(); // TODO: unused result
@@ -426,14 +407,7 @@ impl Request {
     pub fn as_reader(&mut self) -> &mut dyn Read {
         if self.must_send_continue {
             let msg = Response::new_empty(StatusCode(100));
-            msg.raw_print(
-                self.response_writer.as_mut().unwrap().by_ref(),
-                self.http_version.clone(),
-                &self.headers,
-                true,
-                None,
-            )
-            .ok();
+            msg.raw_print(self.response_writer.as_mut().unwrap().by_ref(), self.http_version.clone(), &self.headers, true, None).ok();
             self.response_writer.as_mut().unwrap().flush().ok();
             self.must_send_continue = false;
         }
@@ -586,11 +560,7 @@ impl Read for BodyEnd {
 
 impl fmt::Debug for Request {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> Result<(), fmt::Error> {
-        write!(
-            formatter,
-            "Request({} {} from {:?})",
-            self.method, self.path, self.remote_addr
-        )
+        write!(formatter, "Request({} {} from {:?})", self.method, self.path, self.remote_addr)
     }
 }
 

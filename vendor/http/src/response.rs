@@ -122,14 +122,7 @@ where
     let constant = static_headers.iter().map(|&(field, value)| (field, value.as_bytes()));
     let lines = || first.iter().copied().chain(given.clone()).chain(constant.clone()).chain(last.iter().copied());
     let write_head = |head: &mut dyn Write| -> IoResult<()> {
-        write!(
-            head,
-            "HTTP/{}.{} {} {}\r\n",
-            http_version.0,
-            http_version.1,
-            status_code.0,
-            status_code.default_reason_phrase()
-        )?;
+        write!(head, "HTTP/{}.{} {} {}\r\n", http_version.0, http_version.1, status_code.0, status_code.default_reason_phrase())?;
         for (field, value) in lines() {
             head.write_all(field.as_bytes())?;
             head.write_all(b": ")?;
@@ -217,10 +210,7 @@ fn choose_transfer_encoding(
     }
 
     // if we don't have a Content-Length, or if the Content-Length is too big, using chunks writer
-    if entity_length
-        .as_ref()
-        .is_none_or(|val| *val >= chunked_threshold)
-    {
+    if entity_length.as_ref().is_none_or(|val| *val >= chunked_threshold) {
         return TransferEncoding::Chunked;
     }
 
@@ -245,14 +235,8 @@ where
         data_length: Option<usize>,
         additional_headers: Option<Receiver<Header>>,
     ) -> Response<R> {
-        let mut response = Response {
-            reader: data,
-            status_code,
-            headers: Vec::new(),
-            static_headers: Vec::new(),
-            data_length,
-            chunked_threshold: None,
-        };
+        let mut response =
+            Response { reader: data, status_code, headers: Vec::new(), static_headers: Vec::new(), data_length, chunked_threshold: None };
 
         for h in headers {
             response.add_header(h)
@@ -335,11 +319,7 @@ where
             return;
         // if the header is Content-Type and it's already set, overwrite it
         } else if header.field.equiv("Content-Type") {
-            if let Some(content_type_header) = self
-                .headers
-                .iter_mut()
-                .find(|h| h.field.equiv("Content-Type"))
-            {
+            if let Some(content_type_header) = self.headers.iter_mut().find(|h| h.field.equiv("Content-Type")) {
                 content_type_header.value = header.value;
                 return;
             }
@@ -474,15 +454,7 @@ where
         };
 
         // sending headers
-        write_message_header(
-            writer.by_ref(),
-            &http_version,
-            &self.status_code,
-            first,
-            &self.headers,
-            &self.static_headers,
-            last,
-        )?;
+        write_message_header(writer.by_ref(), &http_version, &self.status_code, first, &self.headers, &self.static_headers, last)?;
 
         // sending the body
         if !do_not_send_body {
@@ -551,13 +523,7 @@ impl Response<File> {
     pub fn from_file(file: File) -> Response<File> {
         let file_size = file.metadata().ok().map(|v| v.len() as usize);
 
-        Response::new(
-            StatusCode(200),
-            Vec::with_capacity(0),
-            file,
-            file_size,
-            None,
-        )
+        Response::new(StatusCode(200), Vec::with_capacity(0), file, file_size, None)
     }
 }
 
@@ -569,13 +535,7 @@ impl Response<Cursor<Vec<u8>>> {
         let data = data.into();
         let data_len = data.len();
 
-        Response::new(
-            StatusCode(200),
-            Vec::with_capacity(0),
-            Cursor::new(data),
-            Some(data_len),
-            None,
-        )
+        Response::new(StatusCode(200), Vec::with_capacity(0), Cursor::new(data), Some(data_len), None)
     }
 
     pub fn from_string<S>(data: S) -> Response<Cursor<Vec<u8>>>
@@ -587,10 +547,7 @@ impl Response<Cursor<Vec<u8>>> {
 
         Response::new(
             StatusCode(200),
-            vec![
-                Header::from_bytes(&b"Content-Type"[..], &b"text/plain; charset=UTF-8"[..])
-                    .unwrap(),
-            ],
+            vec![Header::from_bytes(&b"Content-Type"[..], &b"text/plain; charset=UTF-8"[..]).unwrap()],
             Cursor::new(data.into_bytes()),
             Some(data_len),
             None,
@@ -604,13 +561,7 @@ impl Response<io::Empty> {
     where
         S: Into<StatusCode>,
     {
-        Response::new(
-            status_code.into(),
-            Vec::with_capacity(0),
-            io::empty(),
-            Some(0),
-            None,
-        )
+        Response::new(status_code.into(), Vec::with_capacity(0), io::empty(), Some(0), None)
     }
 
     /// DEPRECATED. Use `empty` instead.

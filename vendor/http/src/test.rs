@@ -44,26 +44,14 @@ impl From<TestRequest> for Request {
     fn from(mut mock: TestRequest) -> Request {
         // if the user didn't set the Content-Length header, then set it for them
         // otherwise, leave it alone (it may be under test)
-        if !mock
-            .headers
-            .iter_mut()
-            .any(|h| h.field.equiv("Content-Length"))
-        {
+        if !mock.headers.iter_mut().any(|h| h.field.equiv("Content-Length")) {
             mock.headers.push(Header {
                 field: HeaderField::from_str("Content-Length").unwrap(),
                 value: AsciiString::from_ascii(mock.body.len().to_string()).unwrap(),
             });
         }
-        new_request(
-            mock.method,
-            mock.path,
-            mock.http_version,
-            mock.headers,
-            Some(mock.remote_addr),
-            mock.body.as_bytes(),
-            std::io::sink(),
-        )
-        .unwrap()
+        new_request(mock.method, mock.path, mock.http_version, mock.headers, Some(mock.remote_addr), mock.body.as_bytes(), std::io::sink())
+            .unwrap()
     }
 }
 

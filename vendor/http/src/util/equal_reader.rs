@@ -24,11 +24,7 @@ where
     pub fn new(reader: R, size: usize) -> (EqualReader<R>, Receiver<IoResult<()>>) {
         let (tx, rx) = channel();
 
-        let r = EqualReader {
-            reader,
-            size,
-            last_read_signal: tx,
-        };
+        let r = EqualReader { reader, size, last_read_signal: tx };
 
         (r, rx)
     }
@@ -43,11 +39,7 @@ where
             return Ok(0);
         }
 
-        let buf = if buf.len() < self.size {
-            buf
-        } else {
-            &mut buf[..self.size]
-        };
+        let buf = if buf.len() < self.size { buf } else { &mut buf[..self.size] };
 
         match self.reader.read(buf) {
             Ok(len) => {

@@ -599,15 +599,7 @@ impl EventLoop {
                 socket: conn.socket.clone(),
                 watch: conn.watch.clone(),
             };
-            let request = new_request(
-                head.method,
-                head.path,
-                head.version,
-                head.headers,
-                conn.peer,
-                body,
-                conn.outbox.share(),
-            );
+            let request = new_request(head.method, head.path, head.version, head.headers, conn.peer, body, conn.outbox.share());
             let request = match request {
                 Ok(request) => request,
                 Err(crate::request::RequestCreationError::ExpectationFailed) => {

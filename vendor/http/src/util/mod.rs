@@ -1,15 +1,15 @@
 pub use self::custom_stream::CustomStream;
 pub use self::equal_reader::EqualReader;
+pub(crate) use self::event_loop::EventLoop;
 pub use self::fused_reader::FusedReader;
 pub use self::watch::Limits;
-pub(crate) use self::event_loop::EventLoop;
 pub(crate) use self::watch::{Registry, Watch};
 
 use std::str::FromStr;
 
 mod custom_stream;
-mod event_loop;
 mod equal_reader;
+mod event_loop;
 mod fused_reader;
 pub(crate) mod shared;
 mod watch;
