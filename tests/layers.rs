@@ -195,3 +195,50 @@ fn files_and_functions_stay_short() {
     }
     assert!(long.is_empty(), "{}", long.join("\n"));
 }
+
+/// No public function of the server or its HTTP front is there for tests
+/// alone: each is named somewhere in the code besides its definition (test
+/// modules and comments not counted). Test helpers live in `tests/`.
+#[test]
+fn no_public_function_serves_only_tests() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut sources = Vec::new();
+    for dir in ["src", "vendor/http/src"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("tests.rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let text = text.split("#[cfg(test)]").next().unwrap_or_default().to_string();
+                    let code: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
+                    sources.push((path, code.join("\n")));
+                }
+            }
+        }
+    }
+    let all: String = sources.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>().join("\n");
+    let words = |name: &str| {
+        all.match_indices(name)
+            .filter(|(i, _)| {
+                let before = all[..*i].chars().last().is_some_and(|c| c.is_alphanumeric() || c == '_');
+                let after = all[i + name.len()..].chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_');
+                !before && !after
+            })
+            .count()
+    };
+    let mut alone = Vec::new();
+    for (path, code) in &sources {
+        for line in code.lines() {
+            let t = line.trim_start();
+            let Some(rest) = ["pub fn ", "pub(crate) fn ", "pub const fn "].iter().find_map(|p| t.strip_prefix(p)) else { continue };
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            if words(&name) <= 1 {
+                alone.push(format!("{}: {name}", path.strip_prefix(root).unwrap().display()));
+            }
+        }
+    }
+    assert!(alone.is_empty(), "named nowhere but their definitions:\n{}", alone.join("\n"));
+}

@@ -1,16 +1,15 @@
 //! # Simple usage
 //!
-//! camcgi: this copy serves its connections from an event loop (see
-//! `util/event_loop.rs`) that calls the handler given to `Server::serve`, and
-//! bounds every connection by construction (`Limits`, see `util/watch.rs`).
-//! Upstream gave each connection a thread and handed each request through a
-//! queue to worker threads that called `recv()`; that mode is gone.
+//! camcgi's HTTP/1.1 front: an event loop (see `util/event_loop.rs`) serves
+//! every connection and calls the handler given to `Server::serve`, and
+//! every connection is bounded by construction (`Limits`, see
+//! `util/watch.rs`). It grew from tiny-http 0.12.0 (vendor/README.md).
 //!
 //! ```no_run
 //! use std::sync::Arc;
 //! let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
 //! let handler: camcgi_http::Handler = Arc::new(|request: camcgi_http::Request| {
-//!     let _ = request.respond(camcgi_http::Response::from_string("hello"));
+//!     let _ = request.respond(camcgi_http::Response::from_data("hello"));
 //! });
 //! let server = camcgi_http::Server::serve(listener, camcgi_http::Limits::default(), handler).unwrap();
 //! ```
@@ -43,7 +42,6 @@ pub use common::{HTTPVersion, Header, HeaderField, Method, StatusCode};
 pub use connection::Listener;
 pub use request::{ReadWrite, Request};
 pub use response::{Response, ResponseBox};
-pub use test::TestRequest;
 pub use util::Limits;
 
 mod client;
@@ -51,7 +49,6 @@ mod common;
 mod connection;
 mod request;
 mod response;
-mod test;
 mod util;
 
 /// camcgi: an `accept` error that means the listening socket itself is unusable

@@ -37,15 +37,11 @@ use chunked_transfer::Decoder;
 ///
 /// # Automatic cleanup
 ///
-/// If a `Request` object is destroyed without `into_writer` or `respond` being called,
+/// If a `Request` object is destroyed without `respond` being called,
 /// an empty response with a 500 status code (internal server error) will automatically be
 /// sent back to the client.
 /// This means that if your code fails during the handling of a request, this "internal server
 /// error" response will automatically be sent during the stack unwinding.
-///
-/// # Testing
-///
-/// If you want to build fake requests to test your server, use [`TestRequest`](crate::test::TestRequest).
 pub struct Request {
     // where to read the body from
     data_reader: Option<Box<dyn Read + Send + 'static>>,
@@ -330,16 +326,6 @@ impl Request {
         self.closing
     }
 
-    /// camcgi: ends the connection after this request's answer, which then
-    /// says `Connection: close` (a server that stops reading a body it will
-    /// not use cannot read another request either).
-    pub fn close_connection(&mut self) {
-        self.closing = true;
-        if let Some(watch) = &self.watch {
-            watch.end_after_answer();
-        }
-    }
-
     /// Returns the address of the client that sent this request.
     ///
     /// The address is always `Some` for TCP listeners, but always `None` for UNIX listeners
@@ -413,25 +399,6 @@ impl Request {
         }
 
         self.data_reader.as_mut().unwrap()
-    }
-
-    /// Turns the `Request` into a writer.
-    ///
-    /// The writer has a raw access to the stream to the user.
-    /// This function is useful for things like CGI.
-    ///
-    /// Note that the destruction of the `Writer` object may trigger
-    /// some events. For exemple if a client has sent multiple requests and the requests
-    /// have been processed in parallel, the destruction of a writer will trigger
-    /// the writing of the next response.
-    /// Therefore you should always destroy the `Writer` as soon as possible.
-    #[inline]
-    pub fn into_writer(mut self) -> Box<dyn Write + Send + 'static> {
-        // camcgi: the connection ends after what the caller writes.
-        if let Some(watch) = &self.watch {
-            watch.end_after_answer();
-        }
-        self.extract_writer_impl()
     }
 
     /// Extract the response `Writer` object from the Request, dropping this `Writer` has the same side effects

@@ -6,8 +6,6 @@ use std::sync::mpsc::Receiver;
 use std::io::Result as IoResult;
 use std::io::{self, Cursor, Read, Write};
 
-use std::fs::File;
-
 use std::str::FromStr;
 use std::time::SystemTime;
 
@@ -261,13 +259,6 @@ where
         self
     }
 
-    /// Convert the response into the underlying `Read` type.
-    ///
-    /// This is mainly useful for testing as it must consume the `Response`.
-    pub fn into_reader(self) -> R {
-        self.reader
-    }
-
     /// The current `Content-Length` threshold for switching over to
     /// chunked transfer. The default is 32768 bytes. Notice that
     /// chunked transfer is mutually exclusive with sending a
@@ -328,19 +319,6 @@ where
         self.headers.push(header);
     }
 
-    /// Returns the same request, but with an additional header.
-    ///
-    /// Some headers cannot be modified and some other have a
-    ///  special behavior. See the documentation above.
-    #[inline]
-    pub fn with_header<H>(mut self, header: H) -> Response<R>
-    where
-        H: Into<Header>,
-    {
-        self.add_header(header.into());
-        self
-    }
-
     /// Returns the same request, but with a different status code.
     #[inline]
     pub fn with_status_code<S>(mut self, code: S) -> Response<R>
@@ -349,21 +327,6 @@ where
     {
         self.status_code = code.into();
         self
-    }
-
-    /// Returns the same request, but with different data.
-    pub fn with_data<S>(self, reader: S, data_length: Option<usize>) -> Response<S>
-    where
-        S: Read,
-    {
-        Response {
-            reader,
-            headers: self.headers,
-            static_headers: self.static_headers,
-            status_code: self.status_code,
-            data_length,
-            chunked_threshold: self.chunked_threshold,
-        }
     }
 
     /// Prints the HTTP response to a writer.
@@ -498,35 +461,6 @@ where
     }
 }
 
-impl<R> Response<R>
-where
-    R: Read + Send + 'static,
-{
-    /// Turns this response into a `Response<Box<Read + Send>>`.
-    pub fn boxed(self) -> ResponseBox {
-        Response {
-            reader: Box::new(self.reader) as Box<dyn Read + Send>,
-            status_code: self.status_code,
-            headers: self.headers,
-            static_headers: self.static_headers,
-            data_length: self.data_length,
-            chunked_threshold: self.chunked_threshold,
-        }
-    }
-}
-
-impl Response<File> {
-    /// Builds a new `Response` from a `File`.
-    ///
-    /// The `Content-Type` will **not** be automatically detected,
-    ///  you must set it yourself.
-    pub fn from_file(file: File) -> Response<File> {
-        let file_size = file.metadata().ok().map(|v| v.len() as usize);
-
-        Response::new(StatusCode(200), Vec::with_capacity(0), file, file_size, None)
-    }
-}
-
 impl Response<Cursor<Vec<u8>>> {
     pub fn from_data<D>(data: D) -> Response<Cursor<Vec<u8>>>
     where
@@ -536,22 +470,6 @@ impl Response<Cursor<Vec<u8>>> {
         let data_len = data.len();
 
         Response::new(StatusCode(200), Vec::with_capacity(0), Cursor::new(data), Some(data_len), None)
-    }
-
-    pub fn from_string<S>(data: S) -> Response<Cursor<Vec<u8>>>
-    where
-        S: Into<String>,
-    {
-        let data = data.into();
-        let data_len = data.len();
-
-        Response::new(
-            StatusCode(200),
-            vec![Header::from_bytes(&b"Content-Type"[..], &b"text/plain; charset=UTF-8"[..]).unwrap()],
-            Cursor::new(data.into_bytes()),
-            Some(data_len),
-            None,
-        )
     }
 }
 
