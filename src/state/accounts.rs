@@ -89,7 +89,19 @@ impl Account {
 
     /// The account's password, when it is kept sealed under this key.
     pub fn password(&self, key: &DeviceKey) -> Option<String> {
-        key.open(&self.sealed).filter(|p| same_hex(&digest(&self.name, p), &self.digest))
+        key.open_with(&self.sealed, |p| self.is_password(p).then(|| p.to_string())).flatten()
+    }
+
+    /// Whether the account's password is kept sealed under this key
+    /// (checked without a copy of it).
+    pub fn opens(&self, key: &DeviceKey) -> bool {
+        key.open_with(&self.sealed, |p| self.is_password(p)).unwrap_or(false)
+    }
+
+    /// Whether this is the account's password, by its digest.
+    fn is_password(&self, password: &str) -> bool {
+        let wanted = digest_hex(&self.name, password);
+        std::str::from_utf8(&wanted).is_ok_and(|w| same_hex(w, &self.digest))
     }
 }
 
@@ -116,8 +128,16 @@ impl Accounts {
 
 /// Lowercase hex MD5 of `name:password`.
 pub fn digest(name: &str, password: &str) -> String {
+    String::from_utf8_lossy(&digest_hex(name, password)).into_owned()
+}
+
+/// [`digest`] on the stack.
+fn digest_hex(name: &str, password: &str) -> [u8; 32] {
     let sum = Md5::new().chain_update(name.as_bytes()).chain_update(b":").chain_update(password.as_bytes()).finalize();
-    hex::encode(sum)
+    let mut hex = [0u8; 32];
+    // 16 bytes always fit 32 hex digits.
+    let _ = hex::encode_to_slice(sum, &mut hex);
+    hex
 }
 
 /// Whether a name is 1-40 bytes of letters, digits and `_ - . @`.
@@ -133,8 +153,10 @@ pub fn valid_password(password: &str) -> bool {
 impl Accounts {
     /// The enabled account with this name and password.
     pub fn login(&self, name: &str, password: &str) -> Option<&Account> {
-        let wanted = digest(name, password);
-        self.users.iter().find(|a| a.enabled && a.name == name && same_hex(&a.digest, &wanted))
+        // The digest is made whether or not the name is an account's.
+        let wanted = digest_hex(name, password);
+        let wanted = std::str::from_utf8(&wanted).unwrap_or_default();
+        self.users.iter().find(|a| a.enabled && a.name == name && same_hex(&a.digest, wanted))
     }
 
     /// The enabled account whose digest is `encrypt` (hex, any case).

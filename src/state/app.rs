@@ -173,7 +173,7 @@ impl Shared {
     /// Seals the password of an account that has none sealed yet (its file
     /// predates sealing), once it has logged in with that password.
     pub fn seal_on_login(&self, name: &str, password: &str) {
-        if lock(&self.accounts).get(name).is_none_or(|a| a.password(&self.key).is_some()) {
+        if lock(&self.accounts).get(name).is_none_or(|a| a.opens(&self.key)) {
             return;
         }
         let _writing = lock(&self.accounts_writer);

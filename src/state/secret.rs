@@ -87,16 +87,20 @@ impl DeviceKey {
     /// key it gives garbage or nothing: the account's digest tells which
     /// (`Account::password`).
     pub fn open(&self, sealed: &str) -> Option<String> {
-        let bytes = hex::decode(sealed).ok()?;
-        if bytes.len() != NONCE_LEN + SEALED_LEN {
-            return None;
-        }
+        self.open_with(sealed, str::to_string)
+    }
+
+    /// Gives `look` the text a sealed value holds, opened on the stack, if
+    /// it opens as text: nothing is allocated and no copy outlives the call.
+    pub fn open_with<T>(&self, sealed: &str, look: impl FnOnce(&str) -> T) -> Option<T> {
+        let mut bytes = [0u8; NONCE_LEN + SEALED_LEN];
+        hex::decode_to_slice(sealed, &mut bytes).ok()?;
         let (nonce, data) = bytes.split_at(NONCE_LEN);
         let mut block = [0u8; SEALED_LEN];
         block.copy_from_slice(data);
         self.cipher(&<[u8; NONCE_LEN]>::try_from(nonce).ok()?).apply_keystream(&mut block);
         let len = block.iter().position(|&b| b == 0).unwrap_or(SEALED_LEN);
-        std::str::from_utf8(&block[..len]).ok().map(str::to_string)
+        std::str::from_utf8(&block[..len]).ok().map(look)
     }
 }
 

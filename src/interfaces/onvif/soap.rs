@@ -123,16 +123,17 @@ const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
 fn soap12_root(root: &BytesStart) -> Result<(), SoapFault> {
     let name = root.name();
     let qualified: &str = name.as_ref();
-    let (declaration, local) = match qualified.split_once(':') {
-        Some((prefix, local)) => (format!("xmlns:{prefix}"), local),
-        None => ("xmlns".to_string(), qualified),
-    };
+    let (prefix, local) = qualified.split_once(':').map_or((None, qualified), |(p, l)| (Some(p), l));
     if local != "Envelope" {
         return Ok(());
     }
-    let declared = root.attributes().flatten().find(|a| a.key.as_ref() == declaration).map(|a| a.value.into_owned());
+    let declares = |key: &str| match prefix {
+        Some(p) => key.strip_prefix("xmlns:") == Some(p),
+        None => key == "xmlns",
+    };
+    let declared = root.attributes().flatten().find(|a| declares(a.key.as_ref())).map(|a| a.value);
     match declared {
-        Some(ns) if ns == SOAP12 => Ok(()),
+        Some(ns) if &*ns == SOAP12 => Ok(()),
         _ => Err(SoapFault::version_mismatch()),
     }
 }
@@ -149,8 +150,10 @@ impl Envelope {
             return Err(SoapFault::sender(&["ter:InvalidArgs"], "the envelope is too large"));
         }
         let mut reader = Reader::from_reader(bytes);
-        let mut elements: Vec<Element> = Vec::new();
-        let mut open: Vec<usize> = Vec::new();
+        // Room for a typical request's elements, so that reading one
+        // reallocates neither.
+        let mut elements: Vec<Element> = Vec::with_capacity(8);
+        let mut open: Vec<usize> = Vec::with_capacity(MAX_DEPTH);
         // The root's namespace, judged once the document is known to be
         // well-formed.
         let mut version = Ok(());

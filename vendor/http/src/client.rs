@@ -70,7 +70,8 @@ pub(crate) fn parse_head(bytes: &[u8]) -> Parsed {
     let head = &bytes[..end];
     let breaks = head.iter().filter(|&&b| b == b'\n').count();
     let mut request = None;
-    let mut headers = Vec::new();
+    // Room for the headers of most clients, so that reading them reallocates nothing.
+    let mut headers = Vec::with_capacity(8);
     for (i, line) in head.split(|&b| b == b'\n').enumerate() {
         let line = match line.strip_suffix(b"\r") {
             Some(line) if i < breaks => line,
