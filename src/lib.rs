@@ -73,7 +73,7 @@ pub fn start(config: &Config, board: Board, clock: Arc<dyn Monotonic>) -> io::Re
     let store = state::store::Store::open(&config.data_dir)?;
     let first = TcpListener::bind(config.listen)?;
     let listen = first.local_addr()?;
-    let app = Arc::new(router::camera::App::load(board, store, listen, clock, config.firmware.clone(), config.sites.clone()));
+    let app = Arc::new(interfaces::camera::App::load(board, store, listen, clock, config.firmware.clone(), config.sites.clone()));
     let port = state::app::lock(&app.network).config.port;
     let listener = if port == listen.port() {
         first

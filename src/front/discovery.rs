@@ -3,8 +3,8 @@
 //! is up, answering probes (bounded, one datagram at a time) while the
 //! camera is discoverable, with Hello at start and Bye at stop.
 
+use crate::interfaces::camera::App;
 use crate::interfaces::onvif::discovery::{bye, hello, probe_for, probe_matches, MAX_PROBE, MULTICAST};
-use crate::router::camera::App;
 use crate::state::app::lock;
 use crate::state::lockout::Client;
 use std::io;
@@ -193,7 +193,6 @@ fn bind_v6(port: u16) -> io::Result<(UdpSocket, Vec<u32>)> {
 /// Answers probes on one socket until stopped; says Hello first and Bye
 /// last to `groups`.
 fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<AtomicU16>, stopping: Arc<AtomicBool>) {
-    let cam = app.onvif();
     let announce = |message: &dyn Fn(&str) -> Vec<u8>| {
         if discoverable(&app) {
             for group in &groups {
@@ -202,7 +201,7 @@ fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<At
             }
         }
     };
-    announce(&|xaddr| hello(&cam, xaddr));
+    announce(&|xaddr| hello(&app, xaddr));
     let mut buf = vec![0u8; MAX_PROBE];
     let mut budget = Budget::new(ANSWERS_PER_SECOND, ANSWERS_PER_SECOND, app.now());
     let mut sources = Sources::new();
@@ -228,7 +227,7 @@ fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<At
             log::trace!("ws-discovery: {peer} not read: {PROBES_PER_SOURCE} datagrams a second per source at most");
             continue;
         }
-        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe_for(&cam, &buf[..n])));
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe_for(&app, &buf[..n])));
         let Ok(Some(probe)) = read else { continue };
         if !budget.take(now) {
             log::debug!("ws-discovery: {peer} not answered: {ANSWERS_PER_SECOND} answers a second at most");
@@ -236,11 +235,11 @@ fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<At
         }
         let Some(ip) = local_address_towards(peer) else { continue };
         answered.remember(key);
-        if let Err(e) = socket.send_to(&probe_matches(&cam, &probe, &xaddr(ip, port.load(Ordering::Relaxed))), peer) {
+        if let Err(e) = socket.send_to(&probe_matches(&app, &probe, &xaddr(ip, port.load(Ordering::Relaxed))), peer) {
             log::debug!("ws-discovery: no answer to {peer}: {e}");
         }
     }
-    announce(&|_| bye(&cam));
+    announce(&|_| bye(&app));
 }
 
 impl Responder {

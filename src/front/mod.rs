@@ -11,7 +11,7 @@ pub mod heap;
 pub mod logger;
 
 use crate::interfaces::call::After;
-use crate::router::camera::App;
+use crate::interfaces::camera::App;
 use crate::state::app::lock;
 use camcgi_http::{Handler, Limits, Server};
 use std::io;

@@ -1,12 +1,13 @@
 //! One module per interface family, each owning its validation, its HAL
-//! calls and its XML, and what they share: the handler's vocabulary
-//! (`call`), the outside servers snapshots go to, the A/B updater and the
-//! web page's files.
+//! calls and its XML; the camera they make up (`camera`); what they share:
+//! the handler's vocabulary (`call`), the A/B updater and the web page's
+//! files; and ONVIF, the second adapter onto the same families.
 
 pub mod access;
 pub mod audio;
 pub mod auth;
 pub mod call;
+pub mod camera;
 pub mod credentials;
 pub mod firmware;
 pub mod image;

@@ -4,19 +4,18 @@
 //! interface or the upload the query, the session or credentials, unknown
 //! parameters and the privilege.
 
-pub mod camera;
 mod routes;
 
 use crate::api::origin::{Browser, CROSS_SITE_REFUSED, HOST_REFUSED};
 use crate::api::query::{Params, QueryError};
 use crate::api::xml::Fault;
 use crate::interfaces::call::{sets_something, Call, Reply};
+use crate::interfaces::camera::App;
 use crate::interfaces::credentials::{self, Presented};
 use crate::interfaces::web::Asset;
 use crate::interfaces::{auth, firmware, onvif};
 use crate::state::app::lock;
 use crate::state::session::Session;
-use camera::App;
 pub use routes::{policies, Policy};
 use routes::{Answer, Changes, Guard, Route, READ, ROUTES, SOAP, UPLOAD};
 use std::net::IpAddr;
@@ -84,7 +83,7 @@ pub fn soap(
 ) -> Reply {
     let query = url.split_once('?').map_or("", |(_, q)| q);
     let request = onvif::Request { service, body, presented: Presented { authorization, method: "POST", uri: url, peer }, host, query };
-    onvif::answer(&app.onvif(), &request)
+    onvif::answer(app, &request)
 }
 
 /// A firmware upload that has passed every check that needs no body.

@@ -1,10 +1,10 @@
 //! The route table: every path, what answers it, its methods, how it
 //! authenticates, its parameters, and what querying and setting it are.
 
-use super::camera::App;
 use super::Method;
 use crate::api::xml::Fault;
 use crate::interfaces::call::{Call, Reply};
+use crate::interfaces::camera::App;
 use crate::interfaces::{
     access, audio, auth, firmware, image, motion, network, onvif, osd, ptz, snapshot, system, targets, time, users, video,
 };

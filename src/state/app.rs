@@ -63,7 +63,7 @@ pub fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// What every interface may reach: the clock, the settings store, the
 /// accounts, sessions and login lockout, and which sites may call. The
-/// device units are the camera's (the router's `camera::App`), which
+/// device units are the camera's (`interfaces::camera::App`), which
 /// hands each interface its own.
 pub struct Shared {
     /// The monotonic clock sessions and the PTZ watchdog run on.

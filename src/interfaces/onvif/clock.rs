@@ -2,7 +2,7 @@
 //! `SetSystemDateAndTime`, with the zone written in POSIX's form.
 
 use super::soap::{Envelope, SoapFault};
-use super::{device_fault, from_cgi, Answer, Camera, Context};
+use super::{device_fault, from_cgi, Answer, App, Context};
 use crate::api::calendar::{civil, days_from_civil, days_in_month, Civil};
 use crate::interfaces::time::{self, ManualTime, TimeChange};
 use crate::state::app::lock;
@@ -47,7 +47,7 @@ fn cgi_zone(posix: &str) -> Option<String> {
     Some(format!("GMT{sign}{hours:02}:{minutes:02}"))
 }
 
-fn set_date_time(cam: &Camera, env: &Envelope) -> Result<Answer, SoapFault> {
+fn set_date_time(cam: &App, env: &Envelope) -> Result<Answer, SoapFault> {
     let mut change = TimeChange::default();
     if let Some(tz) = env.text("TZ").filter(|tz| !tz.is_empty()) {
         let zone = cgi_zone(tz).ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:InvalidTimeZone"], "TZ: a POSIX time zone"))?;
@@ -78,13 +78,13 @@ fn set_date_time(cam: &Camera, env: &Envelope) -> Result<Answer, SoapFault> {
         }
         _ => return Err(SoapFault::invalid("DateTimeType: Manual or NTP")),
     }
-    time::set(cam.shared, cam.time, change).map_err(from_cgi)?;
+    time::set(&cam.shared, &cam.time, change).map_err(from_cgi)?;
     Ok(Answer::new("<tds:SetSystemDateAndTimeResponse/>".into()))
 }
 
-pub fn get_system_date_and_time(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+pub fn get_system_date_and_time(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
-        let unit = lock(cam.time);
+        let unit = lock(&cam.time);
         let now = unit.hal.now().map_err(device_fault)?;
         let zone = unit.config.timezone();
         let kind = if unit.config.ntp().is_some() { "NTP" } else { "Manual" };
@@ -98,7 +98,7 @@ pub fn get_system_date_and_time(cam: &Camera, _ctx: &Context, _env: &Envelope) -
     Ok(Answer::new(body))
 }
 
-pub fn set_system_date_and_time(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+pub fn set_system_date_and_time(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     set_date_time(cam, env)
 }
 

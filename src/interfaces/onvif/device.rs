@@ -3,7 +3,7 @@
 
 use super::soap::{esc, Envelope, SoapFault};
 use super::{clock, device_fault, Operation};
-use super::{enc, from_cgi, Answer, Camera, Context};
+use super::{enc, from_cgi, Answer, App, Context};
 use crate::interfaces::access;
 use crate::interfaces::call::After;
 use crate::interfaces::users::{self, change_accounts, AccountChange, Change};
@@ -23,12 +23,12 @@ pub struct Identity {
 }
 
 /// The camera's identity.
-pub fn identity(cam: &Camera) -> Identity {
+pub fn identity(cam: &App) -> Identity {
     let (model, ptz) = {
-        let system = lock(cam.system);
+        let system = lock(&cam.system);
         (system.model().unwrap_or_else(|_| "camera".into()), system.capabilities().ptz)
     };
-    Identity { model, ptz, mac: lock(cam.network).hal.mac_address().ok() }
+    Identity { model, ptz, mac: lock(&cam.network).hal.mac_address().ok() }
 }
 
 fn mac_text(mac: [u8; 6]) -> String {
@@ -74,7 +74,7 @@ fn services(base: &str, ptz: bool) -> Vec<(&'static str, String)> {
     all
 }
 
-fn users(cam: &Camera, env: &Envelope, operation: &str) -> Result<Answer, SoapFault> {
+fn users(cam: &App, env: &Envelope, operation: &str) -> Result<Answer, SoapFault> {
     let mut changes = Vec::new();
     match operation {
         "GetUsers" => {
@@ -111,7 +111,7 @@ fn users(cam: &Camera, env: &Envelope, operation: &str) -> Result<Answer, SoapFa
     if changes.is_empty() {
         return Err(SoapFault::invalid("no user given"));
     }
-    change_accounts(cam.shared, &changes).map_err(|f| {
+    change_accounts(&cam.shared, &changes).map_err(|f| {
         let reason = f.reason.into_owned();
         match reason.as_str() {
             users::DUPLICATED => SoapFault::sender(&["ter:OperationProhibited", "ter:UsernameClash"], reason),
@@ -148,9 +148,9 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "SetDiscoveryMode", act: Administer, open: false, run: set_discovery_mode },
 ];
 
-fn get_device_information(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_device_information(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
-        let system = lock(cam.system);
+        let system = lock(&cam.system);
         let info = system.info().map_err(device_fault)?;
         let model = system.model().unwrap_or_default();
         format!(
@@ -163,7 +163,7 @@ fn get_device_information(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Resu
     Ok(Answer::new(body))
 }
 
-fn get_capabilities(cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_capabilities(cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let base = &ctx.base;
     let body = {
         let ptz = identity(cam).ptz;
@@ -182,7 +182,7 @@ fn get_capabilities(cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answ
     Ok(Answer::new(body))
 }
 
-fn get_services(cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_services(cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let base = &ctx.base;
     let body = {
         let mut body = String::from("<tds:GetServicesResponse>");
@@ -195,24 +195,24 @@ fn get_services(cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer, 
     Ok(Answer::new(body))
 }
 
-fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = "<tds:GetServiceCapabilitiesResponse><tds:Capabilities><tds:Network IPFilter=\"false\" ZeroConfiguration=\"false\" IPVersion6=\"false\" DynDNS=\"false\" NTP=\"1\" HostnameFromDHCP=\"false\"/><tds:Security UsernameToken=\"true\" HttpDigest=\"true\" DefaultAccessPolicy=\"false\" TLS1.2=\"false\"/><tds:System DiscoveryResolve=\"false\" DiscoveryBye=\"true\" RemoteDiscovery=\"false\" SystemBackup=\"false\" SystemLogging=\"false\" FirmwareUpgrade=\"true\"/></tds:Capabilities></tds:GetServiceCapabilitiesResponse>".to_string();
     Ok(Answer::new(body))
 }
 
-fn get_wsdl_url(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_wsdl_url(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body =
         "<tds:GetWsdlUrlResponse><tds:WsdlUrl>http://www.onvif.org/Documents/Specifications.aspx</tds:WsdlUrl></tds:GetWsdlUrlResponse>"
             .to_string();
     Ok(Answer::new(body))
 }
 
-fn get_endpoint_reference(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_endpoint_reference(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = format!("<tds:GetEndpointReferenceResponse><tds:GUID>{}</tds:GUID></tds:GetEndpointReferenceResponse>", endpoint(cam));
     Ok(Answer::new(body))
 }
 
-fn get_scopes(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_scopes(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
         let mut body = String::from("<tds:GetScopesResponse>");
         for scope in scopes(&identity(cam)) {
@@ -224,7 +224,7 @@ fn get_scopes(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, S
     Ok(Answer::new(body))
 }
 
-fn get_hostname(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_hostname(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = format!(
         "<tds:GetHostnameResponse><tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP><tt:Name>{}</tt:Name></tds:HostnameInformation></tds:GetHostnameResponse>",
         esc(&crate::api::origin::own_name().unwrap_or_default())
@@ -232,9 +232,9 @@ fn get_hostname(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer
     Ok(Answer::new(body))
 }
 
-fn get_network_interfaces(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_network_interfaces(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
-        let unit = lock(cam.network);
+        let unit = lock(&cam.network);
         let mac = unit.hal.mac_address().map_err(device_fault)?;
         let c = &unit.config;
         let (address, prefix) = match unit.hal.live_address() {
@@ -258,9 +258,9 @@ fn get_network_interfaces(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Resu
     Ok(Answer::new(body))
 }
 
-fn get_dns(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_dns(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
-        let c = lock(cam.network).config.clone();
+        let c = lock(&cam.network).config.clone();
         format!(
             "<tds:GetDNSResponse><tds:DNSInformation><tt:FromDHCP>{}</tt:FromDHCP><tt:DNSManual><tt:Type>IPv4</tt:Type><tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual><tt:DNSManual><tt:Type>IPv4</tt:Type><tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual></tds:DNSInformation></tds:GetDNSResponse>",
             c.dhcp, c.dns1, c.dns2
@@ -269,9 +269,9 @@ fn get_dns(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, Soap
     Ok(Answer::new(body))
 }
 
-fn get_ntp(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_ntp(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
-        let server = lock(cam.time).config.ntp().map(str::to_string);
+        let server = lock(&cam.time).config.ntp().map(str::to_string);
         let manual = server
             .map(|s| format!("<tt:NTPManual><tt:Type>DNS</tt:Type><tt:DNSname>{}</tt:DNSname></tt:NTPManual>", esc(&s)))
             .unwrap_or_default();
@@ -282,12 +282,12 @@ fn get_ntp(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, Soap
     Ok(Answer::new(body))
 }
 
-fn accounts(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn accounts(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let operation = env.operation();
     users(cam, env, operation)
 }
 
-fn system_reboot(_cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn system_reboot(_cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     log::info!("onvif: reboot asked by {}", ctx.session.user);
     Ok(Answer {
         after: Some(After::Reboot),
@@ -295,7 +295,7 @@ fn system_reboot(_cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer
     })
 }
 
-fn set_system_factory_default(_cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn set_system_factory_default(_cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let retain_network = match env.text("FactoryDefault") {
         Some("Soft") => true,
         Some("Hard") => false,
@@ -304,7 +304,7 @@ fn set_system_factory_default(_cam: &Camera, _ctx: &Context, env: &Envelope) -> 
     Ok(Answer { after: Some(After::FactoryReset { retain_network }), ..Answer::new("<tds:SetSystemFactoryDefaultResponse/>".into()) })
 }
 
-fn get_discovery_mode(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_discovery_mode(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
         let mode = if lock(&cam.shared.access).discoverable { "Discoverable" } else { "NonDiscoverable" };
         format!("<tds:GetDiscoveryModeResponse><tds:DiscoveryMode>{mode}</tds:DiscoveryMode></tds:GetDiscoveryModeResponse>")
@@ -312,14 +312,14 @@ fn get_discovery_mode(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<A
     Ok(Answer::new(body))
 }
 
-fn set_discovery_mode(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn set_discovery_mode(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
         let on = match env.text("DiscoveryMode") {
             Some("Discoverable") => true,
             Some("NonDiscoverable") => false,
             _ => return Err(SoapFault::invalid("DiscoveryMode: Discoverable or NonDiscoverable")),
         };
-        access::change(cam.shared, |a| a.discoverable = on).map_err(from_cgi)?;
+        access::change(&cam.shared, |a| a.discoverable = on).map_err(from_cgi)?;
         "<tds:SetDiscoveryModeResponse/>".to_string()
     };
     Ok(Answer::new(body))
@@ -327,8 +327,8 @@ fn set_discovery_mode(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<An
 
 /// The camera's WS-Discovery endpoint: a UUID made from its MAC address,
 /// so it stays the same across restarts.
-pub fn endpoint(cam: &Camera) -> String {
-    let mac = lock(cam.network).hal.mac_address().unwrap_or_default();
+pub fn endpoint(cam: &App) -> String {
+    let mac = lock(&cam.network).hal.mac_address().unwrap_or_default();
     endpoint_from_mac(mac)
 }
 

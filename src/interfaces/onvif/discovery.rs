@@ -4,7 +4,7 @@
 
 use super::device::{endpoint, identity, scopes};
 use super::soap::{esc, Envelope};
-use super::Camera;
+use super::App;
 use std::fmt::Write;
 use std::net::SocketAddr;
 
@@ -21,7 +21,7 @@ fn message_id() -> String {
 }
 
 /// The camera's description in a match, Hello or Bye.
-fn description(cam: &Camera, xaddr: Option<&str>) -> String {
+fn description(cam: &App, xaddr: Option<&str>) -> String {
     let mut out = format!("<a:EndpointReference><a:Address>{}</a:Address></a:EndpointReference>", endpoint(cam));
     if let Some(xaddr) = xaddr {
         let scopes: Vec<String> = scopes(&identity(cam)).iter().map(|s| esc(s)).collect();
@@ -104,7 +104,7 @@ fn is_discovery_probe(datagram: &[u8]) -> bool {
 }
 
 /// The Probe in a datagram, if it is one for this camera.
-pub fn probe_for(cam: &Camera, datagram: &[u8]) -> Option<Probe> {
+pub fn probe_for(cam: &App, datagram: &[u8]) -> Option<Probe> {
     let env = Envelope::parse(datagram).ok()?;
     if env.operation() != "Probe" || !is_discovery_probe(datagram) {
         return None;
@@ -120,18 +120,18 @@ pub fn probe_for(cam: &Camera, datagram: &[u8]) -> Option<Probe> {
 
 /// The ProbeMatches datagram answering `probe`; `xaddr` is the device
 /// service's address as the prober reaches it.
-pub fn probe_matches(cam: &Camera, probe: &Probe, xaddr: &str) -> Vec<u8> {
+pub fn probe_matches(cam: &App, probe: &Probe, xaddr: &str) -> Vec<u8> {
     let body = format!("<d:ProbeMatches><d:ProbeMatch>{}</d:ProbeMatch></d:ProbeMatches>", description(cam, Some(xaddr)));
     envelope("ProbeMatches", probe.message_id.as_deref(), &body)
 }
 
 /// The Hello sent when the camera starts.
-pub fn hello(cam: &Camera, xaddr: &str) -> Vec<u8> {
+pub fn hello(cam: &App, xaddr: &str) -> Vec<u8> {
     envelope("Hello", None, &format!("<d:Hello>{}</d:Hello>", description(cam, Some(xaddr))))
 }
 
 /// The Bye sent when it stops.
-pub fn bye(cam: &Camera) -> Vec<u8> {
+pub fn bye(cam: &App) -> Vec<u8> {
     envelope("Bye", None, &format!("<d:Bye>{}</d:Bye>", description(cam, None)))
 }
 

@@ -15,102 +15,17 @@
 //! anyone else it does not exist.
 
 use super::soap::{Envelope, SoapFault};
+use super::subscriptions::{Holder, Message, Subscription, CAPACITY, DEFAULT_LIFE, MAX_LIFE, MAX_PULL, QUEUE};
 use super::xsd::{datetime, duration_ms, format_datetime};
 use super::Operation;
-use super::{Answer, Camera, Context};
+use super::{Answer, App, Context};
 use crate::state::accounts::Privilege;
 use crate::state::acts::Act::{Read, Subscribe};
 use crate::state::app::lock;
 use crate::state::lockout::Client;
 use heapless::Deque;
 use std::fmt::Write;
-use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
-
-/// Subscriptions at once.
-pub const CAPACITY: usize = 32;
-/// Subscriptions one holder keeps at once.
-pub const PER_HOLDER: usize = 8;
-/// Messages a subscription keeps until pulled; the oldest go first.
-const QUEUE: usize = 32;
-/// A subscription's life when the client names none, and the longest given.
-const DEFAULT_LIFE: Duration = Duration::from_secs(60);
-const MAX_LIFE: Duration = Duration::from_secs(3600);
-/// The longest a pull waits.
-const MAX_PULL: Duration = Duration::from_secs(60);
-
-#[derive(Debug, Clone, Copy)]
-struct Message {
-    /// Wall-clock seconds.
-    at: i64,
-    motion: bool,
-    /// `Initialized` (the state on subscribing) rather than `Changed`.
-    initial: bool,
-}
-
-/// Who holds a subscription.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Holder {
-    Account(String),
-    /// Anonymous requests (ONVIF authentication off), by client.
-    Client(Client),
-}
-
-#[derive(Debug)]
-struct Subscription {
-    id: u64,
-    holder: Holder,
-    /// On the monotonic clock.
-    ends: Duration,
-    queue: Deque<Message, QUEUE>,
-    /// Pulls made on it: a waiting pull whose number is no longer the last
-    /// answers at once.
-    pulls: u64,
-}
-
-#[derive(Debug, Default)]
-struct Table {
-    subscriptions: heapless::Vec<Subscription, CAPACITY>,
-    motion: bool,
-}
-
-/// The subscriptions, and the motion state they follow.
-#[derive(Debug, Default)]
-pub struct Events {
-    table: Mutex<Table>,
-    arrived: Condvar,
-}
-
-impl Subscription {
-    fn push(&mut self, message: Message) {
-        if self.queue.is_full() {
-            self.queue.pop_front();
-        }
-        let _ = self.queue.push_back(message);
-    }
-}
-
-impl Events {
-    /// Takes the detector's state: a change becomes a message for every
-    /// subscription. Ended subscriptions are dropped.
-    pub fn tick(&self, motion: bool, now: Duration, wall: i64) {
-        let mut table = lock(&self.table);
-        table.subscriptions.retain(|s| s.ends > now);
-        if motion != table.motion {
-            table.motion = motion;
-            log::debug!("motion {}", if motion { "seen" } else { "over" });
-            for s in &mut table.subscriptions {
-                s.push(Message { at: wall, motion, initial: false });
-            }
-            self.arrived.notify_all();
-        }
-    }
-
-    /// How many subscriptions are live.
-    pub fn live(&self) -> usize {
-        lock(&self.table).subscriptions.len()
-    }
-}
 
 const MOTION: &str = "tns1:RuleEngine/CellMotionDetector/Motion";
 const ALARM: &str = "tns1:VideoSource/MotionAlarm";
@@ -153,39 +68,6 @@ fn holder(ctx: &Context) -> Holder {
     }
 }
 
-impl Table {
-    /// Makes room for a subscription of `holder`: its own oldest goes when
-    /// it holds its share; in a full table, the oldest of the holder with
-    /// the most, when that is more than `holder` would have. Whether there
-    /// is room.
-    fn make_room(&mut self, holder: &Holder) -> bool {
-        let held = |table: &Table, h: &Holder| table.subscriptions.iter().filter(|s| &s.holder == h).count();
-        let own = held(self, holder);
-        let victim = if own >= PER_HOLDER {
-            Some(holder.clone())
-        } else if self.subscriptions.is_full() {
-            // Of equal holders, the one whose subscription is oldest.
-            let mut most: Option<(usize, &Holder)> = None;
-            for s in &self.subscriptions {
-                let n = held(self, &s.holder);
-                if most.is_none_or(|(m, _)| n > m) {
-                    most = Some((n, &s.holder));
-                }
-            }
-            most.filter(|(n, _)| *n > own + 1).map(|(_, h)| h.clone())
-        } else {
-            None
-        };
-        if let Some(victim) = victim {
-            if let Some(i) = self.subscriptions.iter().position(|s| s.holder == victim) {
-                let ended = self.subscriptions.remove(i);
-                log::debug!("subscription {} ended to make room", ended.id);
-            }
-        }
-        !self.subscriptions.is_full()
-    }
-}
-
 /// Whether the request may act on a subscription: its holder's, or an
 /// Administrator's. Anyone else is told it does not exist.
 fn ours(ctx: &Context, me: &Holder, s: &Subscription) -> bool {
@@ -207,12 +89,12 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "SetSynchronizationPoint", act: Subscribe, open: false, run: set_synchronization_point },
 ];
 
-fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = "<tev:GetServiceCapabilitiesResponse><tev:Capabilities WSSubscriptionPolicySupport=\"false\" WSPullPointSupport=\"true\" WSPausableSubscriptionManagerInterfaceSupport=\"false\" MaxNotificationProducers=\"0\" MaxPullPoints=\"32\" PersistentNotificationStorage=\"false\"/></tev:GetServiceCapabilitiesResponse>".to_string();
     Ok(Answer::new(body))
 }
 
-fn get_event_properties(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_event_properties(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = "<tev:GetEventPropertiesResponse><tev:TopicNamespaceLocation>http://www.onvif.org/onvif/ver10/topics/topicns.xml</tev:TopicNamespaceLocation><wsnt:FixedTopicSet>true</wsnt:FixedTopicSet>\
         <wstop:TopicSet xmlns:wstop=\"http://docs.oasis-open.org/wsn/t-1\"><tns1:RuleEngine><CellMotionDetector><Motion wstop:topic=\"true\"><tt:MessageDescription IsProperty=\"true\"><tt:Source><tt:SimpleItemDescription Name=\"VideoSourceConfigurationToken\" Type=\"tt:ReferenceToken\"/><tt:SimpleItemDescription Name=\"VideoAnalyticsConfigurationToken\" Type=\"tt:ReferenceToken\"/><tt:SimpleItemDescription Name=\"Rule\" Type=\"xs:string\"/></tt:Source><tt:Data><tt:SimpleItemDescription Name=\"IsMotion\" Type=\"xs:boolean\"/></tt:Data></tt:MessageDescription></Motion></CellMotionDetector></tns1:RuleEngine>\
         <tns1:VideoSource><MotionAlarm wstop:topic=\"true\"><tt:MessageDescription IsProperty=\"true\"><tt:Source><tt:SimpleItemDescription Name=\"Source\" Type=\"tt:ReferenceToken\"/></tt:Source><tt:Data><tt:SimpleItemDescription Name=\"State\" Type=\"xs:boolean\"/></tt:Data></tt:MessageDescription></MotionAlarm></tns1:VideoSource></wstop:TopicSet>\
@@ -221,10 +103,10 @@ fn get_event_properties(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Resul
     Ok(Answer::new(body))
 }
 
-fn create_pull_point_subscription(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let events = cam.events;
+fn create_pull_point_subscription(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let events = &cam.events;
     let now = cam.shared.now();
-    let wall = lock(cam.time).hal.now().unwrap_or(0);
+    let wall = lock(&cam.time).hal.now().unwrap_or(0);
     let wall_at = |t: Duration| format_datetime(wall + i64::try_from(t.saturating_sub(now).as_secs()).unwrap_or(0));
     let times = |ends: Duration| {
         format!(
@@ -257,10 +139,10 @@ fn create_pull_point_subscription(cam: &Camera, ctx: &Context, env: &Envelope) -
     Ok(Answer::new(body))
 }
 
-fn pull_messages(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let events = cam.events;
+fn pull_messages(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let events = &cam.events;
     let now = cam.shared.now();
-    let wall = lock(cam.time).hal.now().unwrap_or(0);
+    let wall = lock(&cam.time).hal.now().unwrap_or(0);
     let wall_at = |t: Duration| format_datetime(wall + i64::try_from(t.saturating_sub(now).as_secs()).unwrap_or(0));
     let id = subscription_id(ctx)?;
     let wait = env.text("Timeout").map(|t| duration_ms(t).ok_or_else(|| SoapFault::invalid("Timeout: an xs:duration"))).transpose()?;
@@ -287,7 +169,7 @@ fn pull_messages(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, 
     drop(table);
     let mut body = format!(
         "<tev:PullMessagesResponse><tev:CurrentTime>{}</tev:CurrentTime><tev:TerminationTime>{}</tev:TerminationTime>",
-        format_datetime(lock(cam.time).hal.now().unwrap_or(wall)),
+        format_datetime(lock(&cam.time).hal.now().unwrap_or(wall)),
         wall_at(ends)
     );
     for m in &messages {
@@ -299,10 +181,10 @@ fn pull_messages(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, 
     })
 }
 
-fn renew(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let events = cam.events;
+fn renew(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let events = &cam.events;
     let now = cam.shared.now();
-    let wall = lock(cam.time).hal.now().unwrap_or(0);
+    let wall = lock(&cam.time).hal.now().unwrap_or(0);
     let wall_at = |t: Duration| format_datetime(wall + i64::try_from(t.saturating_sub(now).as_secs()).unwrap_or(0));
     let times = |ends: Duration| {
         format!(
@@ -323,8 +205,8 @@ fn renew(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFaul
     Ok(Answer::new(body))
 }
 
-fn unsubscribe(cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let events = cam.events;
+fn unsubscribe(cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let events = &cam.events;
     let body = {
         let id = subscription_id(ctx)?;
         let me = holder(ctx);
@@ -340,10 +222,10 @@ fn unsubscribe(cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer, S
     Ok(Answer::new(body))
 }
 
-fn set_synchronization_point(cam: &Camera, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let events = cam.events;
+fn set_synchronization_point(cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let events = &cam.events;
     let now = cam.shared.now();
-    let wall = lock(cam.time).hal.now().unwrap_or(0);
+    let wall = lock(&cam.time).hal.now().unwrap_or(0);
     let body = {
         let id = subscription_id(ctx)?;
         let mut table = lock(&events.table);

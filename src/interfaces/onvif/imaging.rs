@@ -3,7 +3,7 @@
 
 use super::soap::{Envelope, SoapFault};
 use super::Operation;
-use super::{from_cgi, Answer, Camera, Context};
+use super::{from_cgi, Answer, App, Context};
 use crate::api::fields::given_int_text;
 use crate::interfaces::image::ImageChange;
 use crate::interfaces::{image, ptz as cgi};
@@ -38,17 +38,17 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "Stop", act: Move, open: false, run: stop },
 ];
 
-fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body =
         "<timg:GetServiceCapabilitiesResponse><timg:Capabilities ImageStabilization=\"false\"/></timg:GetServiceCapabilitiesResponse>"
             .to_string();
     Ok(Answer::new(body))
 }
 
-fn get_imaging_settings(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_imaging_settings(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     source(env)?;
     let body = {
-        let settings = lock(cam.image).config;
+        let settings = lock(&cam.image).config;
         let mut body = String::from("<timg:GetImagingSettingsResponse><timg:ImagingSettings>");
         for (name, control) in CONTROLS {
             let _ = write!(body, "<tt:{name}>{}</tt:{name}>", settings.value(control));
@@ -58,7 +58,7 @@ fn get_imaging_settings(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<
     Ok(Answer::new(body))
 }
 
-fn set_imaging_settings(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn set_imaging_settings(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     source(env)?;
     let body = {
         let mut change = ImageChange::default();
@@ -69,14 +69,14 @@ fn set_imaging_settings(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<
             }
         }
         if !change.is_empty() {
-            image::set(cam.shared, cam.image, change).map_err(from_cgi)?;
+            image::set(&cam.shared, &cam.image, change).map_err(from_cgi)?;
         }
         "<timg:SetImagingSettingsResponse/>".to_string()
     };
     Ok(Answer::new(body))
 }
 
-fn get_options(_cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_options(_cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     source(env)?;
     let body = {
         let mut body = String::from("<timg:GetOptionsResponse><timg:ImagingOptions>");
@@ -88,13 +88,13 @@ fn get_options(_cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, 
     Ok(Answer::new(body))
 }
 
-fn get_move_options(_cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_move_options(_cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     source(env)?;
     let body = "<timg:GetMoveOptionsResponse><timg:MoveOptions><tt:Continuous><tt:Speed><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:Speed></tt:Continuous></timg:MoveOptions></timg:GetMoveOptionsResponse>".to_string();
     Ok(Answer::new(body))
 }
 
-fn move_focus(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn move_focus(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     source(env)?;
     let body = {
         let speed: f32 = env
@@ -108,16 +108,16 @@ fn move_focus(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, So
             Dir::Still => PtzCommand::Stop,
             dir => PtzCommand::Lens { part: LensPart::Focus, dir, speed: super::ptz::speed(speed) },
         };
-        cgi::drive(cam.shared, cam.ptz, command, None).map_err(from_cgi)?;
+        cgi::drive(&cam.shared, &cam.ptz, command, None).map_err(from_cgi)?;
         "<timg:MoveResponse/>".to_string()
     };
     Ok(Answer::new(body))
 }
 
-fn stop(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn stop(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     source(env)?;
     let body = {
-        cgi::drive(cam.shared, cam.ptz, PtzCommand::Stop, None).map_err(from_cgi)?;
+        cgi::drive(&cam.shared, &cam.ptz, PtzCommand::Stop, None).map_err(from_cgi)?;
         "<timg:StopResponse/>".to_string()
     };
     Ok(Answer::new(body))

@@ -5,7 +5,7 @@
 use super::profiles::{profile_stream, stream_of, PROFILES};
 use super::soap::{esc, Envelope, SoapFault};
 use super::Operation;
-use super::{from_cgi, Answer, Camera, Context};
+use super::{from_cgi, Answer, App, Context};
 use crate::api::fields::{given_int_text, Given};
 use crate::interfaces::audio::AudioChange;
 use crate::interfaces::video::StreamChange;
@@ -71,9 +71,9 @@ fn encoder_configuration(s: &StreamConfig) -> String {
     )
 }
 
-fn profile(cam: &Camera, token: &str, name: &str, id: StreamId, ptz: bool) -> String {
+fn profile(cam: &App, token: &str, name: &str, id: StreamId, ptz: bool) -> String {
     let (config, (mw, mh)) = {
-        let video = lock(cam.video);
+        let video = lock(&cam.video);
         (video.config.stream(id).clone(), dimensions(&video.config.stream(StreamId::Main).resolution))
     };
     let n = index(id);
@@ -89,8 +89,8 @@ fn profile(cam: &Camera, token: &str, name: &str, id: StreamId, ptz: bool) -> St
     )
 }
 
-fn encoder_options(cam: &Camera, id: StreamId) -> String {
-    let unit = lock(cam.video);
+fn encoder_options(cam: &App, id: StreamId) -> String {
+    let unit = lock(&cam.video);
     let caps = unit.hal.capabilities();
     let mode = &unit.config.stream(id).encode_mode;
     let Some(current) = caps.stream(id).iter().find(|m| &m.name == mode) else { return String::new() };
@@ -117,12 +117,12 @@ fn encoder_options(cam: &Camera, id: StreamId) -> String {
     )
 }
 
-fn set_encoder(cam: &Camera, env: &Envelope) -> Result<Answer, SoapFault> {
+fn set_encoder(cam: &App, env: &Envelope) -> Result<Answer, SoapFault> {
     let token = env.find("Configuration").and_then(|c| c.attr("token"));
     let id = stream_of(token, "video_encoder_")?;
-    let caps = lock(cam.video).hal.capabilities();
+    let caps = lock(&cam.video).hal.capabilities();
     let mut change = StreamChange::default();
-    let current = lock(cam.video).config.stream(id).encode_mode.clone();
+    let current = lock(&cam.video).config.stream(id).encode_mode.clone();
     // The encoding a client read back keeps the stream's mode: an H.265
     // stream, read as H264, stays H.265 through a read-modify-write.
     if let Some(kind) = env.text("Encoding").filter(|kind| *kind != encoding(&current)) {
@@ -143,7 +143,7 @@ fn set_encoder(cam: &Camera, env: &Envelope) -> Result<Answer, SoapFault> {
     change.govlength = given_int_text(env.text("GovLength"));
     let sets = change.encode_mode.is_some() || change.resolution.is_some();
     if sets || !(change.framerate.is_absent() && change.bitrate.is_absent() && change.govlength.is_absent()) {
-        video::set_stream(cam.shared, cam.video, id, change).map_err(from_cgi)?;
+        video::set_stream(&cam.shared, &cam.video, id, change).map_err(from_cgi)?;
     }
     Ok(Answer::new("<trt:SetVideoEncoderConfigurationResponse/>".into()))
 }
@@ -170,11 +170,11 @@ fn audio_encoding(name: &str) -> &'static str {
     }
 }
 
-fn set_audio(cam: &Camera, env: &Envelope) -> Result<Answer, SoapFault> {
+fn set_audio(cam: &App, env: &Envelope) -> Result<Answer, SoapFault> {
     if env.find("Configuration").and_then(|c| c.attr("token")) != Some("audio_encoder") {
         return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoConfig"], "no such audio encoder configuration"));
     }
-    let caps = lock(cam.audio).hal.capabilities();
+    let caps = lock(&cam.audio).hal.capabilities();
     let mut change = AudioChange::default();
     if let Some(kind) = env.text("Encoding") {
         // The first of the board's encodings ONVIF calls by that name.
@@ -189,7 +189,7 @@ fn set_audio(cam: &Camera, env: &Envelope) -> Result<Answer, SoapFault> {
         }
     }
     if change.encode_type.is_some() || !change.bitrate.is_absent() || !change.samplerate.is_absent() {
-        audio::set(cam.shared, cam.audio, change).map_err(from_cgi)?;
+        audio::set(&cam.shared, &cam.audio, change).map_err(from_cgi)?;
     }
     Ok(Answer::new("<trt:SetAudioEncoderConfigurationResponse/>".into()))
 }
@@ -217,7 +217,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "GetServiceCapabilities", act: Read, open: true, run: get_service_capabilities },
 ];
 
-fn get_profiles(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_profiles(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let ptz = super::device::identity(cam).ptz;
     // Two profiles take about 7 KiB: one allocation holds them.
     let mut body = String::with_capacity(8 * 1024);
@@ -229,7 +229,7 @@ fn get_profiles(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer,
     Ok(Answer::new(body))
 }
 
-fn get_profile(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_profile(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let ptz = super::device::identity(cam).ptz;
     let body = {
         let id = profile_stream(env.text("ProfileToken"))?;
@@ -240,28 +240,28 @@ fn get_profile(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, S
     Ok(Answer::new(body))
 }
 
-fn get_video_sources(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_video_sources(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
-        let (w, h) = dimensions(&lock(cam.video).config.stream(StreamId::Main).resolution);
-        let fps = lock(cam.video).config.stream(StreamId::Main).framerate;
+        let (w, h) = dimensions(&lock(&cam.video).config.stream(StreamId::Main).resolution);
+        let fps = lock(&cam.video).config.stream(StreamId::Main).framerate;
         format!("<trt:GetVideoSourcesResponse><trt:VideoSources token=\"video_src\"><tt:Framerate>{fps}</tt:Framerate><tt:Resolution><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution></trt:VideoSources></trt:GetVideoSourcesResponse>")
     };
     Ok(Answer::new(body))
 }
 
-fn get_video_source_configurations(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_video_source_configurations(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let operation = env.operation();
     let body = {
-        let (w, h) = dimensions(&lock(cam.video).config.stream(StreamId::Main).resolution);
+        let (w, h) = dimensions(&lock(&cam.video).config.stream(StreamId::Main).resolution);
         let (outer, inner) = plural(operation, "GetVideoSourceConfiguration");
         format!("<trt:{outer}><trt:{inner} token=\"video_src_config\">{}</trt:{inner}></trt:{outer}>", source_configuration(w, h))
     };
     Ok(Answer::new(body))
 }
 
-fn get_video_encoder_configurations(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_video_encoder_configurations(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
-        let config = lock(cam.video).config.clone();
+        let config = lock(&cam.video).config.clone();
         let mut body = String::from("<trt:GetVideoEncoderConfigurationsResponse>");
         for id in StreamId::ALL {
             let _ = write!(
@@ -276,16 +276,16 @@ fn get_video_encoder_configurations(cam: &Camera, _ctx: &Context, _env: &Envelop
     Ok(Answer::new(body))
 }
 
-fn get_video_encoder_configuration(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_video_encoder_configuration(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
         let id = stream_of(env.text("ConfigurationToken"), "video_encoder_")?;
-        let config = lock(cam.video).config.stream(id).clone();
+        let config = lock(&cam.video).config.stream(id).clone();
         format!("<trt:GetVideoEncoderConfigurationResponse><trt:Configuration token=\"video_encoder_{}\">{}</trt:Configuration></trt:GetVideoEncoderConfigurationResponse>", index(id), encoder_configuration(&config))
     };
     Ok(Answer::new(body))
 }
 
-fn get_video_encoder_configuration_options(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_video_encoder_configuration_options(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
         let id = match (env.text("ConfigurationToken"), env.text("ProfileToken")) {
             (Some(c), _) => stream_of(Some(c), "video_encoder_")?,
@@ -300,16 +300,16 @@ fn get_video_encoder_configuration_options(cam: &Camera, _ctx: &Context, env: &E
     Ok(Answer::new(body))
 }
 
-fn set_video_encoder_configuration(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn set_video_encoder_configuration(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     set_encoder(cam, env)
 }
 
-fn get_audio_sources(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_audio_sources(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = "<trt:GetAudioSourcesResponse><trt:AudioSources token=\"audio_src\"><tt:Channels>1</tt:Channels></trt:AudioSources></trt:GetAudioSourcesResponse>".to_string();
     Ok(Answer::new(body))
 }
 
-fn get_audio_source_configurations(_cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_audio_source_configurations(_cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let operation = env.operation();
     let body = {
         let (outer, inner) = plural(operation, "GetAudioSourceConfiguration");
@@ -318,10 +318,10 @@ fn get_audio_source_configurations(_cam: &Camera, _ctx: &Context, env: &Envelope
     Ok(Answer::new(body))
 }
 
-fn get_audio_encoder_configurations(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_audio_encoder_configurations(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let operation = env.operation();
     let body = {
-        let a = lock(cam.audio).config.clone();
+        let a = lock(&cam.audio).config.clone();
         let (outer, inner) = plural(operation, "GetAudioEncoderConfiguration");
         format!(
             "<trt:{outer}><trt:{inner} token=\"audio_encoder\"><tt:Name>{}</tt:Name><tt:UseCount>2</tt:UseCount><tt:Encoding>{}</tt:Encoding><tt:Bitrate>{}</tt:Bitrate><tt:SampleRate>{}</tt:SampleRate><tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout></trt:{inner}></trt:{outer}>",
@@ -334,10 +334,10 @@ fn get_audio_encoder_configurations(cam: &Camera, _ctx: &Context, env: &Envelope
     Ok(Answer::new(body))
 }
 
-fn get_audio_encoder_configuration_options(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_audio_encoder_configuration_options(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
         let mut body = String::from("<trt:GetAudioEncoderConfigurationOptionsResponse><trt:Options>");
-        for kind in lock(cam.audio).hal.capabilities() {
+        for kind in lock(&cam.audio).hal.capabilities() {
             let mut bitrates = String::new();
             let mut rates = String::new();
             for rate in &kind.samplerates {
@@ -353,14 +353,14 @@ fn get_audio_encoder_configuration_options(cam: &Camera, _ctx: &Context, _env: &
     Ok(Answer::new(body))
 }
 
-fn set_audio_encoder_configuration(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn set_audio_encoder_configuration(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     set_audio(cam, env)
 }
 
-fn get_stream_uri(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_stream_uri(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
         let id = profile_stream(env.text("ProfileToken"))?;
-        let (port, path) = lock(cam.video).hal.rtsp(id);
+        let (port, path) = lock(&cam.video).hal.rtsp(id);
         let host = ctx.base.trim_start_matches("http://");
         let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
         format!("<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://{host}:{port}{}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>", esc(&path))
@@ -368,7 +368,7 @@ fn get_stream_uri(cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer,
     Ok(Answer::new(body))
 }
 
-fn get_snapshot_uri(_cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_snapshot_uri(_cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
         let id = profile_stream(env.text("ProfileToken"))?;
         // The CGI numbers the main stream 1 and the sub stream 0.
@@ -378,7 +378,7 @@ fn get_snapshot_uri(_cam: &Camera, ctx: &Context, env: &Envelope) -> Result<Answ
     Ok(Answer::new(body))
 }
 
-fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = "<trt:GetServiceCapabilitiesResponse><trt:Capabilities SnapshotUri=\"true\" Rotation=\"false\" VideoSourceMode=\"false\" OSD=\"false\"><trt:ProfileCapabilities MaximumNumberOfProfiles=\"2\"/><trt:StreamingCapabilities RTPMulticast=\"false\" RTP_TCP=\"true\" RTP_RTSP_TCP=\"true\"/></trt:Capabilities></trt:GetServiceCapabilitiesResponse>".to_string();
     Ok(Answer::new(body))
 }

@@ -14,17 +14,17 @@ pub mod profiles;
 pub mod ptz;
 pub mod security;
 pub mod soap;
+pub mod subscriptions;
 pub mod xsd;
 
 use crate::api::xml::Fault;
 use crate::interfaces::call::{After, Body, Reply};
+use crate::interfaces::camera::App;
 use crate::interfaces::credentials::{self, Presented};
-use crate::interfaces::{audio, image, network, ptz as ptz_cgi, system, time, video};
 use crate::state::acts::Act;
 use crate::state::app::{lock, Shared};
 use crate::state::session::Session;
 use soap::{Envelope, SoapFault};
-use std::sync::Mutex;
 
 /// The services and where they answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,29 +55,6 @@ impl Service {
             Service::Subscription => "/onvif/subscription",
         }
     }
-}
-
-/// What the ONVIF services drive: the shared state and the units they share
-/// with the CGI interfaces.
-pub struct Camera<'a> {
-    /// Accounts, sessions, settings.
-    pub shared: &'a Shared,
-    /// System control.
-    pub system: &'a system::SystemLock,
-    /// Network.
-    pub network: &'a Mutex<network::NetworkUnit>,
-    /// Time.
-    pub time: &'a Mutex<time::TimeUnit>,
-    /// Video encoder.
-    pub video: &'a Mutex<video::VideoUnit>,
-    /// Audio encoder.
-    pub audio: &'a Mutex<audio::AudioUnit>,
-    /// Image.
-    pub image: &'a Mutex<image::ImageUnit>,
-    /// PTZ.
-    pub ptz: &'a Mutex<ptz_cgi::PtzUnit>,
-    /// Pull-point subscriptions.
-    pub events: &'a events::Events,
 }
 
 /// One SOAP request.
@@ -161,7 +138,7 @@ pub struct Operation {
     /// set: a client sends its token before it has learnt the camera's clock).
     pub open: bool,
     /// What carries it out.
-    pub run: fn(&Camera, &Context, &Envelope) -> Result<Answer, SoapFault>,
+    pub run: fn(&App, &Context, &Envelope) -> Result<Answer, SoapFault>,
 }
 
 /// A service's operations.
@@ -190,10 +167,10 @@ fn refused(app: &Shared, fault: &SoapFault, challenge: bool) -> Reply {
 
 /// Who sends the request: by UsernameToken, HTTP Digest or Basic, or
 /// nobody. `Err(reply)` when credentials were given and are wrong.
-fn sender(cam: &Camera, env: &Envelope, request: &Request) -> Result<Option<Session>, Reply> {
-    let app = cam.shared;
+fn sender(cam: &App, env: &Envelope, request: &Request) -> Result<Option<Session>, Reply> {
+    let app = &cam.shared;
     if env.header("UsernameToken").is_some() {
-        let wall = lock(cam.time).hal.now().unwrap_or(0);
+        let wall = lock(&cam.time).hal.now().unwrap_or(0);
         return security::username_token(app, env, request.presented.peer, wall)
             .map(|a| Some(Session::for_request(a)))
             .map_err(|f| refused(app, &f, false));
@@ -206,8 +183,8 @@ fn sender(cam: &Camera, env: &Envelope, request: &Request) -> Result<Option<Sess
 }
 
 /// Answers one SOAP request.
-pub fn answer(cam: &Camera, request: &Request) -> Reply {
-    let app = cam.shared;
+pub fn answer(cam: &App, request: &Request) -> Reply {
+    let app = &cam.shared;
     let access = *lock(&app.access);
     if !access.onvif {
         return Reply::fault(request.service.path(), &Fault::new(404, "not found"));

@@ -6,7 +6,7 @@
 use super::soap::{Envelope, SoapFault};
 use super::xsd::{duration_ms, format_datetime};
 use super::Operation;
-use super::{from_cgi, Answer, Camera, Context};
+use super::{from_cgi, Answer, App, Context};
 use crate::interfaces::ptz as cgi;
 use crate::state::acts::Act::{Move, Read};
 use crate::state::app::lock;
@@ -48,9 +48,9 @@ struct Abilities {
     fov: bool,
 }
 
-fn abilities(cam: &Camera) -> Result<Abilities, SoapFault> {
-    let positions = cgi::position(cam.ptz).map_err(from_cgi)?.is_some();
-    let fov = positions && cgi::field_of_view(cam.ptz).map_err(from_cgi)?.is_some();
+fn abilities(cam: &App) -> Result<Abilities, SoapFault> {
+    let positions = cgi::position(&cam.ptz).map_err(from_cgi)?.is_some();
+    let fov = positions && cgi::field_of_view(&cam.ptz).map_err(from_cgi)?.is_some();
     Ok(Abilities { positions, fov })
 }
 
@@ -138,17 +138,17 @@ fn preset_number(token: Option<&str>) -> Result<u8, SoapFault> {
         .ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:NoToken"], "PresetToken: 1-255"))
 }
 
-fn act(cam: &Camera, action: cgi::Action) -> Result<(), SoapFault> {
-    cgi::act(cam.shared, cam.ptz, cam.system, action).map_err(from_cgi)
+fn act(cam: &App, action: cgi::Action) -> Result<(), SoapFault> {
+    cgi::act(&cam.shared, &cam.ptz, &cam.system, action).map_err(from_cgi)
 }
 
-fn go_to(cam: &Camera, spot: Spot) -> Result<(), SoapFault> {
-    cgi::drive(cam.shared, cam.ptz, PtzCommand::GoTo(spot), None).map_err(from_cgi)
+fn go_to(cam: &App, spot: Spot) -> Result<(), SoapFault> {
+    cgi::drive(&cam.shared, &cam.ptz, PtzCommand::GoTo(spot), None).map_err(from_cgi)
 }
 
 /// What the head can do; every operation but `GetServiceCapabilities`
 /// needs a head.
-fn head(cam: &Camera) -> Result<Abilities, SoapFault> {
+fn head(cam: &App) -> Result<Abilities, SoapFault> {
     if !super::device::identity(cam).ptz {
         return Err(SoapFault::receiver(&["ter:ActionNotSupported", "ter:PTZNotSupported"], "this camera has no PTZ head"));
     }
@@ -174,12 +174,12 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "RemovePreset", act: Move, open: false, run: use_preset },
 ];
 
-fn get_service_capabilities(_cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = "<tptz:GetServiceCapabilitiesResponse><tptz:Capabilities EFlip=\"false\" Reverse=\"false\" GetCompatibleConfigurations=\"false\" MoveStatus=\"true\" StatusPosition=\"true\"/></tptz:GetServiceCapabilitiesResponse>".to_string();
     Ok(Answer::new(body))
 }
 
-fn get_nodes(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_nodes(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let can = head(cam)?;
     let operation = env.operation();
     let body = {
@@ -192,19 +192,19 @@ fn get_nodes(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, Soa
     Ok(Answer::new(body))
 }
 
-fn get_configurations(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_configurations(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let body = format!("<tptz:GetConfigurationsResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration></tptz:GetConfigurationsResponse>", configuration());
     Ok(Answer::new(body))
 }
 
-fn get_configuration(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_configuration(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let body = format!("<tptz:GetConfigurationResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration></tptz:GetConfigurationResponse>", configuration());
     Ok(Answer::new(body))
 }
 
-fn get_configuration_options(cam: &Camera, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_configuration_options(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let can = head(cam)?;
     let body = format!(
         "<tptz:GetConfigurationOptionsResponse><tptz:PTZConfigurationOptions><tt:Spaces>{}</tt:Spaces><tt:PTZTimeout><tt:Min>PT1S</tt:Min><tt:Max>PT60S</tt:Max></tt:PTZTimeout></tptz:PTZConfigurationOptions></tptz:GetConfigurationOptionsResponse>",
@@ -213,7 +213,7 @@ fn get_configuration_options(cam: &Camera, _ctx: &Context, _env: &Envelope) -> R
     Ok(Answer::new(body))
 }
 
-fn continuous_move(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn continuous_move(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let body = {
         super::profiles::profile_stream(env.text("ProfileToken"))?;
@@ -231,28 +231,28 @@ fn continuous_move(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answe
             (_, Some(z)) if z != 0.0 => PtzCommand::Lens { part: LensPart::Zoom, dir: direction(z), speed: speed(z) },
             _ => PtzCommand::Stop,
         };
-        cgi::drive(cam.shared, cam.ptz, command, timeout).map_err(from_cgi)?;
+        cgi::drive(&cam.shared, &cam.ptz, command, timeout).map_err(from_cgi)?;
         "<tptz:ContinuousMoveResponse/>".to_string()
     };
     Ok(Answer::new(body))
 }
 
-fn stop(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn stop(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let body = {
         super::profiles::profile_stream(env.text("ProfileToken"))?;
-        cgi::drive(cam.shared, cam.ptz, PtzCommand::Stop, None).map_err(from_cgi)?;
+        cgi::drive(&cam.shared, &cam.ptz, PtzCommand::Stop, None).map_err(from_cgi)?;
         "<tptz:StopResponse/>".to_string()
     };
     Ok(Answer::new(body))
 }
 
-fn positioned_move(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn positioned_move(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let operation = env.operation();
     let body = {
         super::profiles::profile_stream(env.text("ProfileToken"))?;
-        let at = cgi::position(cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
+        let at = cgi::position(&cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
         let full = f32::from(Spot::FULL);
         let spot = if operation == "AbsoluteMove" {
             let Vector { pan_tilt, zoom, .. } = vector(env, "Position", 0.0)?;
@@ -264,7 +264,7 @@ fn positioned_move(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answe
             if in_fov {
                 // A field of view across is that many degrees of the
                 // generic space's 180 (pan) and 90 (tilt).
-                let fov = cgi::field_of_view(cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
+                let fov = cgi::field_of_view(&cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
                 dx *= f32::from(fov.horizontal) / 100.0 / 180.0;
                 dy *= f32::from(fov.vertical) / 100.0 / 90.0;
             }
@@ -289,12 +289,12 @@ fn positioned_move(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answe
     Ok(Answer::new(body))
 }
 
-fn get_status(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_status(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let body = {
         super::profiles::profile_stream(env.text("ProfileToken"))?;
-        let (_, moving) = cgi::status(cam.ptz);
-        let position = cgi::position(cam.ptz).map_err(from_cgi)?.map(|s| {
+        let (_, moving) = cgi::status(&cam.ptz);
+        let position = cgi::position(&cam.ptz).map_err(from_cgi)?.map(|s| {
             let full = f32::from(Spot::FULL);
             format!(
                 "<tt:Position><tt:PanTilt x=\"{}\" y=\"{}\" space=\"{SPACE}/PanTiltSpaces/PositionGenericSpace\"/><tt:Zoom x=\"{}\" space=\"{SPACE}/ZoomSpaces/PositionGenericSpace\"/></tt:Position>",
@@ -304,7 +304,7 @@ fn get_status(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, So
             )
         });
         let state = if moving { "MOVING" } else { "IDLE" };
-        let now = lock(cam.time).hal.now().unwrap_or(0);
+        let now = lock(&cam.time).hal.now().unwrap_or(0);
         format!(
             "<tptz:GetStatusResponse><tptz:PTZStatus>{}<tt:MoveStatus><tt:PanTilt>{state}</tt:PanTilt><tt:Zoom>{state}</tt:Zoom></tt:MoveStatus><tt:UtcTime>{}</tt:UtcTime></tptz:PTZStatus></tptz:GetStatusResponse>",
             position.unwrap_or_default(),
@@ -314,11 +314,11 @@ fn get_status(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, So
     Ok(Answer::new(body))
 }
 
-fn get_presets(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_presets(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let body = {
         super::profiles::profile_stream(env.text("ProfileToken"))?;
-        let (set, _) = cgi::status(cam.ptz);
+        let (set, _) = cgi::status(&cam.ptz);
         let mut body = String::from("<tptz:GetPresetsResponse>");
         for n in set {
             let _ = write!(body, "<tptz:Preset token=\"{n}\"><tt:Name>Preset {n}</tt:Name></tptz:Preset>");
@@ -328,14 +328,14 @@ fn get_presets(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, S
     Ok(Answer::new(body))
 }
 
-fn set_preset(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn set_preset(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let body = {
         super::profiles::profile_stream(env.text("ProfileToken"))?;
         let n = match env.text("PresetToken") {
             Some(t) => preset_number(Some(t))?,
             None => {
-                let (set, _) = cgi::status(cam.ptz);
+                let (set, _) = cgi::status(&cam.ptz);
                 (1..=255u8)
                     .find(|n| !set.contains(n))
                     .ok_or_else(|| SoapFault::receiver(&["ter:Action", "ter:TooManyPresets"], "every preset is set"))?
@@ -347,13 +347,13 @@ fn set_preset(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, So
     Ok(Answer::new(body))
 }
 
-fn use_preset(cam: &Camera, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn use_preset(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let operation = env.operation();
     let body = {
         super::profiles::profile_stream(env.text("ProfileToken"))?;
         let n = preset_number(env.text("PresetToken"))?;
-        let (set, _) = cgi::status(cam.ptz);
+        let (set, _) = cgi::status(&cam.ptz);
         if !set.contains(&n) {
             return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoToken"], format!("preset {n} is not set")));
         }

@@ -1,12 +1,13 @@
 //! The camera: the shared state, and one unit per device part, each behind
-//! its own lock so a slow device never stalls the others. The router hands
-//! each interface its own unit and the shared state, so the interfaces never
-//! see the whole camera.
+//! its own lock so a slow device never stalls the others. The CGI's route
+//! table hands each interface its own unit and the shared state; ONVIF,
+//! whose operations span families, is given the whole camera.
 
 use crate::api::origin::Sites;
 use crate::interfaces::firmware::{Policy, Upgrades};
+use crate::interfaces::onvif::subscriptions::Events;
 use crate::interfaces::targets::Targets;
-use crate::interfaces::{audio, image, motion, network, onvif, osd, ptz, targets, time, video};
+use crate::interfaces::{audio, image, motion, network, osd, ptz, targets, time, video};
 use crate::outbound::upload::Uploads;
 use crate::state::app::{lock, Shared};
 use crate::state::store::Store;
@@ -49,7 +50,7 @@ pub struct App {
     /// FTP and e-mail targets for snapshots.
     pub targets: Mutex<Targets>,
     /// ONVIF's pull-point subscriptions.
-    pub events: onvif::events::Events,
+    pub events: Events,
     /// Periodic checks completed (the PTZ watchdog's): a test that moves the
     /// clock waits for the next one instead of sleeping.
     ticks: AtomicU64,
@@ -115,21 +116,6 @@ impl App {
         }
         if let Err(e) = lock(&self.system).factory_defaults() {
             log::error!("board factory defaults failed: {e}");
-        }
-    }
-
-    /// What the ONVIF services drive.
-    pub fn onvif(&self) -> onvif::Camera<'_> {
-        onvif::Camera {
-            shared: &self.shared,
-            system: &self.system,
-            network: &self.network,
-            time: &self.time,
-            video: &self.video,
-            audio: &self.audio,
-            image: &self.image,
-            ptz: &self.ptz,
-            events: &self.events,
         }
     }
 
