@@ -8,6 +8,7 @@ pub mod api;
 pub mod front;
 pub mod interfaces;
 pub mod outbound;
+pub mod process;
 pub mod router;
 pub mod state;
 

@@ -5,7 +5,7 @@
 #[cfg(not(panic = "unwind"))]
 compile_error!("camcgi is built to unwind: a panic must end one request, never the server (profile.release.panic)");
 
-use camcgi::front::logger;
+use camcgi::process::logger;
 use camcgi::Config;
 use camcgi_hal::SystemMonotonic;
 use log::LevelFilter;
@@ -116,7 +116,7 @@ fn main() -> ExitCode {
         }
     };
     logger::init(args.level);
-    camcgi::front::heap::limit_arenas();
+    camcgi::process::heap::limit_arenas();
     raise_file_limit();
     // Block the stop signals before any thread starts, so every thread
     // inherits the mask and only the wait below receives them.

@@ -7,8 +7,6 @@
 
 pub mod discovery;
 mod exchange;
-pub mod heap;
-pub mod logger;
 
 use crate::interfaces::call::After;
 use crate::interfaces::camera::App;
@@ -174,7 +172,7 @@ impl Running {
                     log::error!("the periodic checks panicked");
                 }
                 if trimmed.elapsed() >= HEAP_TRIM {
-                    crate::front::heap::give_back_free_memory();
+                    crate::process::heap::give_back_free_memory();
                     trimmed = Instant::now();
                 }
             }
