@@ -42,6 +42,34 @@ fn notification(out: &mut String, m: &Message) {
 }
 
 /// A termination time: an `xs:duration` from now or an `xs:dateTime`.
+/// The two clocks a subscription is kept on: its end on the monotonic
+/// clock, and what the client is told on the wall clock.
+#[derive(Debug, Clone, Copy)]
+struct Clocks {
+    now: Duration,
+    wall: i64,
+}
+
+impl Clocks {
+    fn read(cam: &App) -> Clocks {
+        Clocks { now: cam.shared.now(), wall: lock(&cam.time).hal.now().unwrap_or(0) }
+    }
+
+    /// A monotonic time as the wall clock's `xs:dateTime`.
+    fn wall_at(&self, t: Duration) -> String {
+        format_datetime(self.wall + i64::try_from(t.saturating_sub(self.now).as_secs()).unwrap_or(0))
+    }
+
+    /// `CurrentTime` and `TerminationTime` for a subscription ending at `ends`.
+    fn times(&self, ends: Duration) -> String {
+        format!(
+            "<wsnt:CurrentTime>{}</wsnt:CurrentTime><wsnt:TerminationTime>{}</wsnt:TerminationTime>",
+            format_datetime(self.wall),
+            self.wall_at(ends)
+        )
+    }
+}
+
 fn life(text: Option<&str>, wall: i64) -> Result<Duration, SoapFault> {
     let Some(text) = text else { return Ok(DEFAULT_LIFE) };
     let life = match duration_ms(text) {
@@ -105,16 +133,8 @@ fn get_event_properties(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<A
 
 fn create_pull_point_subscription(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let events = &cam.events;
-    let now = cam.shared.now();
-    let wall = lock(&cam.time).hal.now().unwrap_or(0);
-    let wall_at = |t: Duration| format_datetime(wall + i64::try_from(t.saturating_sub(now).as_secs()).unwrap_or(0));
-    let times = |ends: Duration| {
-        format!(
-            "<wsnt:CurrentTime>{}</wsnt:CurrentTime><wsnt:TerminationTime>{}</wsnt:TerminationTime>",
-            format_datetime(wall),
-            wall_at(ends)
-        )
-    };
+    let clocks = Clocks::read(cam);
+    let (now, wall) = (clocks.now, clocks.wall);
     let body = {
         let ends = now + life(env.text("InitialTerminationTime"), wall)?;
         let id = u64::from_le_bytes(crate::state::secret::random::<8>()) >> 1;
@@ -133,7 +153,7 @@ fn create_pull_point_subscription(cam: &App, ctx: &Context, env: &Envelope) -> R
         format!(
             "<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference><wsa:Address>{}/onvif/subscription?id={id}</wsa:Address></tev:SubscriptionReference>{}</tev:CreatePullPointSubscriptionResponse>",
             ctx.base,
-            times(ends)
+            clocks.times(ends)
         )
     };
     Ok(Answer::new(body))
@@ -141,9 +161,8 @@ fn create_pull_point_subscription(cam: &App, ctx: &Context, env: &Envelope) -> R
 
 fn pull_messages(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let events = &cam.events;
-    let now = cam.shared.now();
-    let wall = lock(&cam.time).hal.now().unwrap_or(0);
-    let wall_at = |t: Duration| format_datetime(wall + i64::try_from(t.saturating_sub(now).as_secs()).unwrap_or(0));
+    let clocks = Clocks::read(cam);
+    let wall = clocks.wall;
     let id = subscription_id(ctx)?;
     let wait = env.text("Timeout").map(|t| duration_ms(t).ok_or_else(|| SoapFault::invalid("Timeout: an xs:duration"))).transpose()?;
     let wait = wait.map_or(Duration::from_secs(10), Duration::from_millis).min(MAX_PULL);
@@ -170,7 +189,7 @@ fn pull_messages(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, Soa
     let mut body = format!(
         "<tev:PullMessagesResponse><tev:CurrentTime>{}</tev:CurrentTime><tev:TerminationTime>{}</tev:TerminationTime>",
         format_datetime(lock(&cam.time).hal.now().unwrap_or(wall)),
-        wall_at(ends)
+        clocks.wall_at(ends)
     );
     for m in &messages {
         notification(&mut body, m);
@@ -183,16 +202,8 @@ fn pull_messages(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, Soa
 
 fn renew(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let events = &cam.events;
-    let now = cam.shared.now();
-    let wall = lock(&cam.time).hal.now().unwrap_or(0);
-    let wall_at = |t: Duration| format_datetime(wall + i64::try_from(t.saturating_sub(now).as_secs()).unwrap_or(0));
-    let times = |ends: Duration| {
-        format!(
-            "<wsnt:CurrentTime>{}</wsnt:CurrentTime><wsnt:TerminationTime>{}</wsnt:TerminationTime>",
-            format_datetime(wall),
-            wall_at(ends)
-        )
-    };
+    let clocks = Clocks::read(cam);
+    let (now, wall) = (clocks.now, clocks.wall);
     let body = {
         let id = subscription_id(ctx)?;
         let ends = now + life(env.text("TerminationTime"), wall)?;
@@ -200,7 +211,7 @@ fn renew(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> 
         let me = holder(ctx);
         let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > now && ours(ctx, &me, s)).ok_or_else(unknown)?;
         s.ends = ends;
-        format!("<wsnt:RenewResponse>{}</wsnt:RenewResponse>", times(ends))
+        format!("<wsnt:RenewResponse>{}</wsnt:RenewResponse>", clocks.times(ends))
     };
     Ok(Answer::new(body))
 }
@@ -224,8 +235,7 @@ fn unsubscribe(cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer, Soap
 
 fn set_synchronization_point(cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let events = &cam.events;
-    let now = cam.shared.now();
-    let wall = lock(&cam.time).hal.now().unwrap_or(0);
+    let Clocks { now, wall } = Clocks::read(cam);
     let body = {
         let id = subscription_id(ctx)?;
         let mut table = lock(&events.table);
