@@ -1,49 +1,43 @@
-//! The board configuration file (TOML). `board.example.toml` beside this
-//! crate is a complete, commented example; a test keeps it parsing.
+//! The board configuration file (TOML, read by `crate::toml`).
+//! `board.example.toml` beside this crate is a complete, commented example;
+//! a test keeps it parsing. Unknown keys are refused, so a misspelt setting
+//! is never silently left at its default.
 
 use crate::handoff::Handoff;
-use serde::Deserialize;
+use crate::toml::{self, Fields, FromValue, Value};
 use std::path::PathBuf;
 
 /// A whole board.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct BoardConfig {
     /// The id firmware images for this board carry.
     pub board_id: String,
     /// Versions, serial number, reboot.
     pub system: SystemConfig,
     /// The PTZ head; leave out for a fixed camera (`ptz="0"`).
-    #[serde(default)]
     pub ptz: Option<PtzConfig>,
     /// ISP controls.
     pub image: ImageConfig,
     /// Network.
     pub network: NetworkConfig,
     /// Time zone and synchronisation hand-off.
-    #[serde(default)]
     pub clock: Handoff,
     /// Video encoder.
     pub video: VideoConfig,
     /// Audio encoder; leave out for a camera without audio.
-    #[serde(default)]
     pub audio: Option<AudioConfig>,
     /// OSD hand-off.
-    #[serde(default)]
     pub osd: Handoff,
     /// Motion detection.
-    #[serde(default)]
     pub motion: MotionConfig,
     /// Snapshot storage.
-    #[serde(default)]
     pub storage: StorageConfig,
     /// Firmware slots and boot selection.
     pub firmware: FirmwareConfig,
 }
 
 /// Versions, serial number and reset.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct SystemConfig {
     /// A file holding the serial number.
     pub serial_file: PathBuf,
@@ -52,21 +46,17 @@ pub struct SystemConfig {
     /// A file holding the OEM model `getmodel` answers.
     pub model_file: PathBuf,
     /// Run by a factory reset after camcgi restored its own settings (e.g. to wipe vendor data).
-    #[serde(default)]
     pub factory_reset_command: Vec<String>,
 }
 
 /// A Pelco-D controller on a serial port.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct PtzConfig {
     /// The serial device.
     pub port: PathBuf,
     /// Baud rate (2400 and 9600 are usual).
-    #[serde(default = "default_baud")]
     pub baud: u32,
     /// The controller's address (1-255).
-    #[serde(default = "default_address")]
     pub address: u8,
 }
 
@@ -79,26 +69,22 @@ fn default_address() -> u8 {
 }
 
 /// The V4L2 device whose controls are the ISP's.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct ImageConfig {
     /// `/dev/videoN`.
     pub device: PathBuf,
 }
 
 /// The network interface and how settings are applied.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct NetworkConfig {
     /// The interface (`eth0`).
     pub interface: String,
     /// Where `nameserver` lines are written.
     pub resolv_conf: PathBuf,
     /// The network settings file and the command that applies it.
-    #[serde(flatten)]
     pub handoff: Handoff,
     /// Where interface files live (`/sys/class/net`); tests point it elsewhere.
-    #[serde(default = "default_sys_net")]
     pub sys_class_net: PathBuf,
 }
 
@@ -107,12 +93,11 @@ fn default_sys_net() -> PathBuf {
 }
 
 /// A range as the capability documents print it.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct SpanConfig(pub u32, pub u32);
 
 /// One resolution of an encode mode.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct ResolutionConfig {
     /// `1080P`, `2592X1944`, …
     pub name: String,
@@ -123,8 +108,7 @@ pub struct ResolutionConfig {
 }
 
 /// One encode mode of a stream.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct ModeConfig {
     /// `H264`, `H265`.
     pub mode: String,
@@ -133,11 +117,9 @@ pub struct ModeConfig {
 }
 
 /// The video encoder.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct VideoConfig {
     /// Stream settings file and command.
-    #[serde(flatten)]
     pub handoff: Handoff,
     /// Prints a JPEG of a stream on standard output; `stream1` or `stream2` is appended.
     pub snapshot_command: Vec<String>,
@@ -146,10 +128,8 @@ pub struct VideoConfig {
     /// `stream2`'s capabilities.
     pub stream2: Vec<ModeConfig>,
     /// The port of the camera's RTSP streamer (another process).
-    #[serde(default = "default_rtsp_port")]
     pub rtsp_port: u16,
     /// The streamer's paths for `stream1` and `stream2` (default `/stream1`, `/stream2`).
-    #[serde(default)]
     pub rtsp_paths: Option<[String; 2]>,
 }
 
@@ -158,8 +138,7 @@ fn default_rtsp_port() -> u16 {
 }
 
 /// One audio encoding.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct AudioTypeConfig {
     /// `G.711`, `AAC`, …
     pub name: String,
@@ -170,32 +149,25 @@ pub struct AudioTypeConfig {
 }
 
 /// The audio encoder.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct AudioConfig {
     /// Settings file and command.
-    #[serde(flatten)]
     pub handoff: Handoff,
     /// The encodings offered.
     pub types: Vec<AudioTypeConfig>,
 }
 
 /// Motion detection.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct MotionConfig {
     /// Grid rows.
-    #[serde(default = "default_rows")]
     pub rows: u16,
     /// Grid columns.
-    #[serde(default = "default_cols")]
     pub cols: u16,
     /// Settings file and command.
-    #[serde(flatten)]
     pub handoff: Handoff,
     /// A file the vendor integration keeps at `1` while the SDK's motion
     /// detector sees motion and `0` otherwise (on a tmpfs); read once per tick.
-    #[serde(default)]
     pub state_file: Option<PathBuf>,
 }
 
@@ -214,17 +186,13 @@ fn default_cols() -> u16 {
 }
 
 /// Snapshot storage targets: mount points that must be mounted.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct StorageConfig {
     /// The SD card's mount point.
-    #[serde(default)]
     pub sd_mount: Option<PathBuf>,
     /// The NFS mount point.
-    #[serde(default)]
     pub nfs_mount: Option<PathBuf>,
     /// The mount table (`/proc/mounts`); tests point it elsewhere.
-    #[serde(default = "default_mounts")]
     pub mounts_file: PathBuf,
 }
 
@@ -239,32 +207,23 @@ fn default_mounts() -> PathBuf {
 }
 
 /// Firmware slots (two MTD partitions, or two files on a filesystem) and the boot selection.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct FirmwareConfig {
     /// MTD partition of slot A (`/dev/mtd4`).
-    #[serde(default)]
     pub mtd_a: Option<PathBuf>,
     /// MTD partition of slot B.
-    #[serde(default)]
     pub mtd_b: Option<PathBuf>,
     /// Or: a directory holding the slots as files (eMMC, development boards).
-    #[serde(default)]
     pub slot_dir: Option<PathBuf>,
     /// Size of each file slot in bytes.
-    #[serde(default = "default_slot_size")]
     pub slot_size: u64,
     /// The U-Boot environment as a `key=value` file …
-    #[serde(default)]
     pub uboot_env_file: Option<PathBuf>,
     /// … or through libubootenv's programs.
-    #[serde(default)]
     pub fw_printenv: Option<PathBuf>,
     /// `fw_setenv`, run with `-s SCRIPT`.
-    #[serde(default)]
     pub fw_setenv: Option<PathBuf>,
     /// Where the `-s` script is written.
-    #[serde(default = "default_scratch")]
     pub scratch_file: PathBuf,
 }
 
@@ -279,7 +238,115 @@ fn default_scratch() -> PathBuf {
 /// Reads a board configuration file.
 pub fn load(path: &std::path::Path) -> Result<BoardConfig, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads a board configuration from its text.
+pub fn parse(text: &str) -> Result<BoardConfig, String> {
+    let mut f = Fields::root(toml::parse(text)?);
+    let config = BoardConfig {
+        board_id: f.required("board_id")?,
+        system: f.required("system")?,
+        ptz: f.optional("ptz")?,
+        image: f.required("image")?,
+        network: f.required("network")?,
+        clock: f.or("clock", Handoff::default())?,
+        video: f.required("video")?,
+        audio: f.optional("audio")?,
+        osd: f.or("osd", Handoff::default())?,
+        motion: f.or("motion", MotionConfig::default())?,
+        storage: f.or("storage", StorageConfig::default())?,
+        firmware: f.required("firmware")?,
+    };
+    f.finish()?;
+    Ok(config)
+}
+
+/// Implements `FromValue` for a table type from a reader of its fields.
+macro_rules! table {
+    ($t:ty, |$f:ident| $read:expr) => {
+        impl FromValue for $t {
+            fn from_value(value: Value, name: &str) -> Result<Self, String> {
+                let mut $f = Fields::new(value, name)?;
+                let read = $read;
+                $f.finish()?;
+                Ok(read)
+            }
+        }
+    };
+}
+
+/// The `control_file` and `apply_command` of a table that hands settings to the vendor.
+fn handoff(f: &mut Fields) -> Result<Handoff, String> {
+    Ok(Handoff { control_file: f.optional("control_file")?, apply_command: f.or("apply_command", Vec::new())? })
+}
+
+table!(Handoff, |f| handoff(&mut f)?);
+table!(SystemConfig, |f| SystemConfig {
+    serial_file: f.required("serial_file")?,
+    firmware_version_file: f.required("firmware_version_file")?,
+    model_file: f.required("model_file")?,
+    factory_reset_command: f.or("factory_reset_command", Vec::new())?,
+});
+table!(PtzConfig, |f| PtzConfig {
+    port: f.required("port")?,
+    baud: f.or("baud", default_baud())?,
+    address: f.or("address", default_address())?
+});
+table!(ImageConfig, |f| ImageConfig { device: f.required("device")? });
+table!(NetworkConfig, |f| NetworkConfig {
+    interface: f.required("interface")?,
+    resolv_conf: f.required("resolv_conf")?,
+    handoff: handoff(&mut f)?,
+    sys_class_net: f.or("sys_class_net", default_sys_net())?,
+});
+table!(ResolutionConfig, |f| ResolutionConfig {
+    name: f.required("name")?,
+    framerate: f.required("framerate")?,
+    bitrate: f.required("bitrate")?,
+});
+table!(ModeConfig, |f| ModeConfig { mode: f.required("mode")?, resolutions: f.required("resolutions")? });
+table!(VideoConfig, |f| VideoConfig {
+    handoff: handoff(&mut f)?,
+    snapshot_command: f.required("snapshot_command")?,
+    stream1: f.required("stream1")?,
+    stream2: f.required("stream2")?,
+    rtsp_port: f.or("rtsp_port", default_rtsp_port())?,
+    rtsp_paths: f.optional("rtsp_paths")?,
+});
+table!(AudioTypeConfig, |f| AudioTypeConfig {
+    name: f.required("name")?,
+    samplerate: f.required("samplerate")?,
+    bitrates: f.required("bitrates")?,
+});
+table!(AudioConfig, |f| AudioConfig { handoff: handoff(&mut f)?, types: f.required("types")? });
+table!(MotionConfig, |f| MotionConfig {
+    rows: f.or("rows", default_rows())?,
+    cols: f.or("cols", default_cols())?,
+    handoff: handoff(&mut f)?,
+    state_file: f.optional("state_file")?,
+});
+table!(StorageConfig, |f| StorageConfig {
+    sd_mount: f.optional("sd_mount")?,
+    nfs_mount: f.optional("nfs_mount")?,
+    mounts_file: f.or("mounts_file", default_mounts())?,
+});
+table!(FirmwareConfig, |f| FirmwareConfig {
+    mtd_a: f.optional("mtd_a")?,
+    mtd_b: f.optional("mtd_b")?,
+    slot_dir: f.optional("slot_dir")?,
+    slot_size: f.or("slot_size", default_slot_size())?,
+    uboot_env_file: f.optional("uboot_env_file")?,
+    fw_printenv: f.optional("fw_printenv")?,
+    fw_setenv: f.optional("fw_setenv")?,
+    scratch_file: f.or("scratch_file", default_scratch())?,
+});
+
+impl FromValue for SpanConfig {
+    fn from_value(value: Value, name: &str) -> Result<Self, String> {
+        let [low, high] = <[u32; 2]>::from_value(value, name)?;
+        Ok(SpanConfig(low, high))
+    }
 }
 
 #[cfg(test)]
@@ -288,7 +355,7 @@ mod tests {
 
     #[test]
     fn the_documented_example_parses() {
-        let c: BoardConfig = toml::from_str(include_str!("../board.example.toml")).unwrap();
+        let c: BoardConfig = parse(include_str!("../board.example.toml")).unwrap();
         assert_eq!(c.board_id, "acme-ptz-v2");
         assert_eq!(c.ptz.as_ref().map(|p| (p.baud, p.address)), Some((9600, 1)));
         assert_eq!(c.video.stream1.len(), 2);
@@ -303,7 +370,7 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused() {
         let text = include_str!("../board.example.toml").replace("[image]", "[image]\nexposure = 3");
-        let e = toml::from_str::<BoardConfig>(&text).unwrap_err();
+        let e = parse(&text).unwrap_err();
         assert!(e.to_string().contains("exposure"), "{e}");
     }
 }

@@ -12,14 +12,11 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// Where a part's configuration goes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Handoff {
     /// The control file written on every change.
-    #[serde(default)]
     pub control_file: Option<PathBuf>,
     /// The program and arguments run after the file is written; the file's path is appended.
-    #[serde(default)]
     pub apply_command: Vec<String>,
 }
 

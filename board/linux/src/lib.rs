@@ -25,6 +25,7 @@ pub mod handoff;
 pub mod mtd;
 pub mod parts;
 pub mod pelco;
+pub mod toml;
 pub mod uboot;
 pub mod v4l2;
 
