@@ -32,6 +32,15 @@ impl<T> Given<T> {
         matches!(self, Given::Absent)
     }
 
+    /// The value read further: `None` from `read` makes it unreadable.
+    pub fn map<U>(self, read: impl FnOnce(T) -> Option<U>) -> Given<U> {
+        match self {
+            Given::Absent => Given::Absent,
+            Given::Value(v) => read(v).map_or(Given::Unreadable, Given::Value),
+            Given::Unreadable => Given::Unreadable,
+        }
+    }
+
     /// The value, or `current` when absent; `fault` when unreadable or not
     /// what `accept` takes.
     pub fn or_keep(self, current: T, accept: impl FnOnce(&T) -> bool, fault: impl FnOnce() -> Fault) -> Result<T, Fault> {
@@ -90,6 +99,16 @@ pub fn count_or(given: Given<i64>, name: &str, current: u32) -> Result<u32, Faul
     }
 }
 
+/// One of the numbered options `0..count`, or `current` when absent: `NAME: 0 or 1 or …`.
+pub fn option_or(given: Given<i64>, name: &str, count: u8, current: u8) -> Result<u8, Fault> {
+    given.map(|n| u8::try_from(n).ok().filter(|n| *n < count)).or_keep(current, |_| true, || options(name, count))
+}
+
+fn options(name: &str, count: u8) -> Fault {
+    let choices: Vec<String> = (0..count).map(|n| n.to_string()).collect();
+    Fault::option(name, &choices.join(" or "))
+}
+
 /// A 0/1 flag: `NAME: 0 or 1`.
 pub fn flag(p: &Params, name: &str) -> Result<Option<bool>, Fault> {
     match p.get(name) {
@@ -97,17 +116,6 @@ pub fn flag(p: &Params, name: &str) -> Result<Option<bool>, Fault> {
         Some("0") => Ok(Some(false)),
         Some("1") => Ok(Some(true)),
         Some(_) => Err(Fault::option(name, "0 or 1")),
-    }
-}
-
-/// One of a few numbered options `0..n`: `NAME: 0 or 1 or 2`.
-pub fn small_option(p: &Params, name: &str, count: u8) -> Result<Option<u8>, Fault> {
-    match p.get(name) {
-        None => Ok(None),
-        Some(v) => parse_int(v).and_then(|n| u8::try_from(n).ok()).filter(|n| *n < count).map(Some).ok_or_else(|| {
-            let choices: Vec<String> = (0..count).map(|n| n.to_string()).collect();
-            Fault::option(name, &choices.join(" or "))
-        }),
     }
 }
 
@@ -149,6 +157,6 @@ mod tests {
         let p = Params::parse("a=2&b=300&c=5").unwrap();
         assert_eq!(flag(&p, "a").unwrap_err().reason, "a: 0 or 1");
         assert_eq!(ranged::<u8>(&p, "b", 0, 255).unwrap_err().reason, "b range: 0-255");
-        assert_eq!(small_option(&p, "c", 4).unwrap_err().reason, "c: 0 or 1 or 2 or 3");
+        assert_eq!(option_or(given_int(&p, "c"), "c", 4, 0).unwrap_err().reason, "c: 0 or 1 or 2 or 3");
     }
 }

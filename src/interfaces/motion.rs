@@ -1,6 +1,7 @@
 //! The motion family: `/cgi-bin/motion` (detection settings and area mask).
 
-use crate::api::fields::{flag, ranged};
+use crate::api::fields::{flag_or, given_flag, given_int, in_range, Given};
+use crate::api::query::Params;
 use crate::api::xml::{Doc, Fault};
 use crate::interfaces::call::{Call, Reply};
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
@@ -75,7 +76,7 @@ fn decode_area(grid: MotionGrid, hex: &str) -> Option<Vec<u8>> {
     (bytes.last().is_none_or(|last| last & padding == 0)).then_some(bytes)
 }
 
-fn in_range(v: u8) -> bool {
+fn percent(v: u8) -> bool {
     (1..=100).contains(&v)
 }
 
@@ -93,7 +94,7 @@ impl MotionSettings {
     }
 
     fn is_valid(&self, grid: MotionGrid) -> bool {
-        [self.sensitivity, self.alarmthreshold, self.night_sensitivity, self.night_alarmthreshold].into_iter().all(in_range)
+        [self.sensitivity, self.alarmthreshold, self.night_sensitivity, self.night_alarmthreshold].into_iter().all(percent)
             && decode_area(grid, &self.areavalue).is_some()
     }
 }
@@ -115,32 +116,76 @@ pub fn reset(unit: &mut MotionUnit, store: &Store) {
     reset_unit(unit, store, FILE, defaults(grid), apply);
 }
 
-/// `/cgi-bin/motion`: query, or set; `blockcount` must be the board's grid.
-pub fn handle(app: &Shared, motion: &Mutex<MotionUnit>, call: &Call) -> Result<Reply, Fault> {
+/// A change to motion detection, each field given or not; `set` checks them in the table's order.
+#[derive(Debug, Clone, Default)]
+pub struct MotionChange {
+    /// Detection by day, its sensitivity and alarm threshold (1-100).
+    pub enable: Given<bool>,
+    /// 1-100.
+    pub sensitivity: Given<i64>,
+    /// 1-100.
+    pub alarmthreshold: Given<i64>,
+    /// Detection by night, its sensitivity and alarm threshold.
+    pub enable_nighttime: Given<bool>,
+    /// 1-100.
+    pub night_sensitivity: Given<i64>,
+    /// 1-100.
+    pub night_alarmthreshold: Given<i64>,
+    /// `ROWSxCOLS`, which must be the board's grid.
+    pub blockcount: Option<String>,
+    /// The area mask in hex, one bit per block.
+    pub areavalue: Option<String>,
+}
+
+impl MotionChange {
+    /// `/cgi-bin/motion`'s parameters.
+    pub fn from_params(p: &Params) -> MotionChange {
+        MotionChange {
+            enable: given_flag(p, "enable"),
+            sensitivity: given_int(p, "sensitivity"),
+            alarmthreshold: given_int(p, "alarmthreshold"),
+            enable_nighttime: given_flag(p, "enable_nighttime"),
+            night_sensitivity: given_int(p, "night_sensitivity"),
+            night_alarmthreshold: given_int(p, "night_alarmthreshold"),
+            blockcount: p.get("blockcount").map(str::to_string),
+            areavalue: p.get("areavalue").map(str::to_string),
+        }
+    }
+}
+
+/// The grid as the CGI writes it, `ROWSxCOLS`.
+fn blockcount(grid: MotionGrid) -> String {
+    format!("{}x{}", grid.rows, grid.cols)
+}
+
+/// Checks a change, applies it to the detector and writes it; a fault changes nothing.
+pub fn set(app: &Shared, motion: &Mutex<MotionUnit>, change: MotionChange) -> Result<MotionSettings, Fault> {
     let mut unit = lock(motion);
     let grid = unit.hal.grid();
-    let blockcount = format!("{}x{}", grid.rows, grid.cols);
-    if call.is_set() {
-        let p = &call.params;
-        let mut n = unit.config.clone();
-        n.enable = flag(p, "enable")?.unwrap_or(n.enable);
-        n.sensitivity = ranged::<u8>(p, "sensitivity", 1, 100)?.unwrap_or(n.sensitivity);
-        n.alarmthreshold = ranged::<u8>(p, "alarmthreshold", 1, 100)?.unwrap_or(n.alarmthreshold);
-        n.enable_nighttime = flag(p, "enable_nighttime")?.unwrap_or(n.enable_nighttime);
-        n.night_sensitivity = ranged::<u8>(p, "night_sensitivity", 1, 100)?.unwrap_or(n.night_sensitivity);
-        n.night_alarmthreshold = ranged::<u8>(p, "night_alarmthreshold", 1, 100)?.unwrap_or(n.night_alarmthreshold);
-        if p.get("blockcount").is_some_and(|b| !b.eq_ignore_ascii_case(&blockcount)) {
-            return Err(Fault::error("blockcount"));
-        }
-        if let Some(v) = p.get("areavalue") {
-            if decode_area(grid, v).is_none() {
-                return Err(Fault::error("areavalue"));
-            }
-            n.areavalue = v.to_ascii_lowercase();
-        }
-        unit.commit(&app.store, FILE, n, apply)?;
+    let mut n = unit.config.clone();
+    n.enable = flag_or(change.enable, "enable", n.enable)?;
+    n.sensitivity = in_range(change.sensitivity, "sensitivity", 1, 100, n.sensitivity)?;
+    n.alarmthreshold = in_range(change.alarmthreshold, "alarmthreshold", 1, 100, n.alarmthreshold)?;
+    n.enable_nighttime = flag_or(change.enable_nighttime, "enable_nighttime", n.enable_nighttime)?;
+    n.night_sensitivity = in_range(change.night_sensitivity, "night_sensitivity", 1, 100, n.night_sensitivity)?;
+    n.night_alarmthreshold = in_range(change.night_alarmthreshold, "night_alarmthreshold", 1, 100, n.night_alarmthreshold)?;
+    if change.blockcount.is_some_and(|b| !b.eq_ignore_ascii_case(&blockcount(grid))) {
+        return Err(Fault::error("blockcount"));
     }
-    let s = &unit.config;
+    if let Some(area) = change.areavalue {
+        if decode_area(grid, &area).is_none() {
+            return Err(Fault::error("areavalue"));
+        }
+        n.areavalue = area.to_ascii_lowercase();
+    }
+    unit.commit(&app.store, FILE, n, apply)?;
+    Ok(unit.config.clone())
+}
+
+/// `/cgi-bin/motion`: query, or set; `blockcount` must be the board's grid.
+pub fn handle(app: &Shared, motion: &Mutex<MotionUnit>, call: &Call) -> Result<Reply, Fault> {
+    let grid = lock(motion).hal.grid();
+    let s = if call.is_set() { set(app, motion, MotionChange::from_params(&call.params))? } else { lock(motion).config.clone() };
     let mut doc = Doc::new();
     doc.element("motion")
         .attr("enable", u8::from(s.enable))
@@ -149,7 +194,7 @@ pub fn handle(app: &Shared, motion: &Mutex<MotionUnit>, call: &Call) -> Result<R
         .attr("enable_nighttime", u8::from(s.enable_nighttime))
         .attr("night_sensitivity", s.night_sensitivity)
         .attr("night_alarmthreshold", s.night_alarmthreshold)
-        .attr("blockcount", blockcount)
+        .attr("blockcount", blockcount(grid))
         .attr("areavalue", &s.areavalue)
         .empty();
     Ok(Reply::xml(doc.finish()))

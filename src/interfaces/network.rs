@@ -1,6 +1,7 @@
 //! The network family: `/cgi-bin/network` (addressing, DNS, HTTP port).
 
-use crate::api::fields::{flag, parse_int};
+use crate::api::fields::{flag_or, given_flag, given_int, Given};
+use crate::api::query::Params;
 use crate::api::xml::{Doc, Fault};
 use crate::interfaces::call::{After, Call, Reply};
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
@@ -61,45 +62,81 @@ pub fn reset(unit: &mut NetworkUnit, store: &Store, port: u16) {
     reset_unit(unit, store, FILE, defaults(port), apply);
 }
 
-fn address(p: &crate::api::query::Params, name: &str, ok: impl Fn(Ipv4Addr) -> bool) -> Result<Option<Ipv4Addr>, Fault> {
-    match p.get(name) {
-        None => Ok(None),
-        Some(v) => v.parse::<Ipv4Addr>().ok().filter(|a| ok(*a)).map(Some).ok_or_else(|| Fault::error(name)),
+/// A change to the addressing, each field given or not; `set` checks them in the table's order.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkChange {
+    /// Addressing by DHCP.
+    pub dhcp: Given<bool>,
+    /// The static address, netmask and gateway.
+    pub ipaddr: Given<Ipv4Addr>,
+    /// Contiguous ones, then zeros.
+    pub netmask: Given<Ipv4Addr>,
+    /// In the address's subnet, not the address itself.
+    pub gateway: Given<Ipv4Addr>,
+    /// The name servers.
+    pub dns: [Given<Ipv4Addr>; 2],
+    /// The HTTP port: 80 or 1000-65535.
+    pub port: Given<i64>,
+}
+
+impl NetworkChange {
+    /// `/cgi-bin/network`'s parameters.
+    pub fn from_params(p: &Params) -> NetworkChange {
+        let address = |name| match p.get(name) {
+            None => Given::Absent,
+            Some(v) => v.parse().map_or(Given::Unreadable, Given::Value),
+        };
+        NetworkChange {
+            dhcp: given_flag(p, "dhcp"),
+            ipaddr: address("ipaddr"),
+            netmask: address("netmask"),
+            gateway: address("gateway"),
+            dns: [address("dns1"), address("dns2")],
+            port: given_int(p, "port"),
+        }
     }
+}
+
+/// An address `ok` accepts, or `current` when absent: `NAME error`.
+fn address(given: Given<Ipv4Addr>, name: &str, ok: fn(Ipv4Addr) -> bool, current: Ipv4Addr) -> Result<Ipv4Addr, Fault> {
+    given.or_keep(current, |a| ok(*a), || Fault::error(name))
+}
+
+/// Checks a change, applies it to the interface and writes it; a fault
+/// changes nothing. A new port is bound before anything changes, so a port
+/// in use is a fault and not a lost camera: the listener is returned for the
+/// server to move to.
+pub fn set(app: &Shared, network: &Mutex<NetworkUnit>, change: NetworkChange) -> Result<(NetworkConfig, Option<TcpListener>), Fault> {
+    let mut unit = lock(network);
+    let mut new = unit.config.clone();
+    new.dhcp = flag_or(change.dhcp, "dhcp", new.dhcp)?;
+    new.ipaddr = address(change.ipaddr, "ipaddr", valid_host, new.ipaddr)?;
+    new.netmask = address(change.netmask, "netmask", valid_netmask, new.netmask)?;
+    new.gateway = address(change.gateway, "gateway", valid_host, new.gateway)?;
+    let subnet = |a: Ipv4Addr| u32::from(a) & u32::from(new.netmask);
+    if subnet(new.gateway) != subnet(new.ipaddr) || new.gateway == new.ipaddr {
+        return Err(Fault::error("gateway"));
+    }
+    let [dns1, dns2] = change.dns;
+    new.dns1 = address(dns1, "dns1", valid_host, new.dns1)?;
+    new.dns2 = address(dns2, "dns2", valid_host, new.dns2)?;
+    new.port =
+        change.port.map(|n| u16::try_from(n).ok()).or_keep(new.port, |p| valid_port(*p), || Fault::bad("port range: 80,1000-65535"))?;
+    let mut rebind = None;
+    if new.port != unit.config.port {
+        let listener = TcpListener::bind(SocketAddr::new(app.listen.ip(), new.port))
+            .map_err(|e| Fault::device(&DeviceError::new("network", ErrorKind::Busy, format!("port {}: {e}", new.port))))?;
+        rebind = Some(listener);
+    }
+    unit.commit(&app.store, FILE, new, apply)?;
+    Ok((unit.config.clone(), rebind))
 }
 
 /// `/cgi-bin/network`: query, or set addressing, DNS or the HTTP port.
 pub fn handle(app: &Shared, network: &Mutex<NetworkUnit>, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(network);
-    let mut rebind = None;
-    if call.is_set() {
-        let p = &call.params;
-        let mut new = unit.config.clone();
-        new.dhcp = flag(p, "dhcp")?.unwrap_or(new.dhcp);
-        new.ipaddr = address(p, "ipaddr", valid_host)?.unwrap_or(new.ipaddr);
-        new.netmask = address(p, "netmask", valid_netmask)?.unwrap_or(new.netmask);
-        new.gateway = address(p, "gateway", valid_host)?.unwrap_or(new.gateway);
-        let subnet = |a: Ipv4Addr| u32::from(a) & u32::from(new.netmask);
-        if subnet(new.gateway) != subnet(new.ipaddr) || new.gateway == new.ipaddr {
-            return Err(Fault::error("gateway"));
-        }
-        new.dns1 = address(p, "dns1", valid_host)?.unwrap_or(new.dns1);
-        new.dns2 = address(p, "dns2", valid_host)?.unwrap_or(new.dns2);
-        if let Some(v) = p.get("port") {
-            new.port = parse_int(v)
-                .and_then(|n| u16::try_from(n).ok())
-                .filter(|n| valid_port(*n))
-                .ok_or_else(|| Fault::bad("port range: 80,1000-65535"))?;
-        }
-        if new.port != unit.config.port {
-            // Bind before answering, so a port in use is a fault and not a lost camera.
-            let listener = TcpListener::bind(SocketAddr::new(app.listen.ip(), new.port))
-                .map_err(|e| Fault::device(&DeviceError::new("network", ErrorKind::Busy, format!("port {}: {e}", new.port))))?;
-            rebind = Some(listener);
-        }
-        unit.commit(&app.store, FILE, new, apply)?;
-    }
-    let mut c = unit.config.clone();
+    let (mut c, rebind) =
+        if call.is_set() { set(app, network, NetworkChange::from_params(&call.params))? } else { (lock(network).config.clone(), None) };
+    let unit = lock(network);
     // With DHCP the lease's address is the one that matters.
     if c.dhcp {
         if let Some((ipaddr, netmask)) = unit.hal.live_address().map_err(|e| Fault::device(&e))? {

@@ -1,6 +1,6 @@
 //! The OSD family: `/cgi-bin/osd` (title and time overlay).
 
-use crate::api::fields::{flag, small_option};
+use crate::api::fields::{flag_or, given_flag, given_int, in_range, option_or, Given};
 use crate::api::query::Params;
 use crate::api::xml::{Doc, Fault};
 use crate::interfaces::call::{Call, Reply};
@@ -103,50 +103,88 @@ pub fn reset(unit: &mut OsdUnit, store: &Store) {
     reset_unit(unit, store, FILE, defaults(), apply);
 }
 
-/// A position whose range follows the (merged) position type.
-fn position(p: &Params, name: &str, pos_type: u8, current: u8) -> Result<u8, Fault> {
-    let max = position_max(pos_type);
-    let value = match p.get(name) {
-        None => current,
-        Some(v) => crate::api::fields::parse_int(v).and_then(|n| u8::try_from(n).ok()).unwrap_or(u8::MAX),
-    };
-    if value > max {
-        return Err(Fault::range(name, 0, max));
-    }
-    Ok(value)
+/// A change to the overlay, each field given or not; `set` checks them in
+/// the table's order, positions against the resulting position types.
+#[derive(Debug, Clone, Default)]
+pub struct OsdChange {
+    /// Overlay on or off.
+    pub enable: Given<bool>,
+    /// Colour 0-3, font size 0-2.
+    pub color: Given<i64>,
+    /// Font size 0-2.
+    pub fontsize: Given<i64>,
+    /// The title's position: type (0 by direction, 1 by coordinate), x, y.
+    pub title_position: [Given<i64>; 3],
+    /// Which resolutions show the title (0-3).
+    pub show_res_bit: Given<i64>,
+    /// The time's position: type, x, y.
+    pub time_position: [Given<i64>; 3],
+    /// The weekday shown with the time.
+    pub show_week: Given<bool>,
+    /// One of `TIME_FORMATS`.
+    pub time_format: Option<String>,
+    /// The title, 1-64 bytes of printable text.
+    pub title: Option<String>,
 }
 
-/// `/cgi-bin/osd`: query, or set; positions are checked against the resulting types.
-pub fn handle(app: &Shared, osd: &Mutex<OsdUnit>, call: &Call) -> Result<Reply, Fault> {
-    let mut unit = lock(osd);
-    if call.is_set() {
-        let p = &call.params;
-        let mut n = unit.config.clone();
-        n.enable = flag(p, "enable")?.unwrap_or(n.enable);
-        n.color = small_option(p, "color", 4)?.unwrap_or(n.color);
-        n.fontsize = small_option(p, "fontsize", 3)?.unwrap_or(n.fontsize);
-        n.title_pos_type = small_option(p, "title_pos_type", 2)?.unwrap_or(n.title_pos_type);
-        n.title_pos_x = position(p, "title_pos_x", n.title_pos_type, n.title_pos_x)?;
-        n.title_pos_y = position(p, "title_pos_y", n.title_pos_type, n.title_pos_y)?;
-        n.show_res_bit = small_option(p, "show_res_bit", 4)?.unwrap_or(n.show_res_bit);
-        n.time_pos_type = small_option(p, "time_pos_type", 2)?.unwrap_or(n.time_pos_type);
-        n.time_pos_x = position(p, "time_pos_x", n.time_pos_type, n.time_pos_x)?;
-        n.time_pos_y = position(p, "time_pos_y", n.time_pos_type, n.time_pos_y)?;
-        n.show_week = flag(p, "show_week")?.unwrap_or(n.show_week);
-        if let Some(v) = p.get("time_format") {
-            // The URL form has `_` where the answer has a space.
-            let spaced = v.replace('_', " ");
-            n.time_format = TIME_FORMATS.iter().find(|f| **f == spaced).ok_or_else(|| Fault::error("time_format"))?.to_string();
+impl OsdChange {
+    /// `/cgi-bin/osd`'s parameters (the URL form of a time format has `_` where the answer has a space).
+    pub fn from_params(p: &Params) -> OsdChange {
+        let position = |prefix: &str| ["type", "x", "y"].map(|axis| given_int(p, &format!("{prefix}_pos_{axis}")));
+        OsdChange {
+            enable: given_flag(p, "enable"),
+            color: given_int(p, "color"),
+            fontsize: given_int(p, "fontsize"),
+            title_position: position("title"),
+            show_res_bit: given_int(p, "show_res_bit"),
+            time_position: position("time"),
+            show_week: given_flag(p, "show_week"),
+            time_format: p.get("time_format").map(|v| v.replace('_', " ")),
+            title: p.get("title_utf8").map(str::to_string),
         }
-        if let Some(v) = p.get("title_utf8") {
-            if !valid_title(v) {
-                return Err(Fault::error("title_utf8"));
-            }
-            n.title = v.to_string();
-        }
-        unit.commit(&app.store, FILE, n, apply)?;
     }
-    let c = &unit.config;
+}
+
+/// A position type, then x and y in the range it gives.
+fn position(given: [Given<i64>; 3], prefix: &str, current: (u8, u8, u8)) -> Result<(u8, u8, u8), Fault> {
+    let [kind, x, y] = given;
+    let kind = option_or(kind, &format!("{prefix}_pos_type"), 2, current.0)?;
+    let max = position_max(kind);
+    let axis = |given: Given<i64>, axis: &str, current: u8| {
+        let name = format!("{prefix}_pos_{axis}");
+        in_range(given, &name, 0, i64::from(max), current).and_then(|v| if v > max { Err(Fault::range(&name, 0, max)) } else { Ok(v) })
+    };
+    Ok((kind, axis(x, "x", current.1)?, axis(y, "y", current.2)?))
+}
+
+/// Checks a change, applies it to the overlay and writes it; a fault changes nothing.
+pub fn set(app: &Shared, osd: &Mutex<OsdUnit>, change: OsdChange) -> Result<OsdConfig, Fault> {
+    let mut unit = lock(osd);
+    let mut n = unit.config.clone();
+    n.enable = flag_or(change.enable, "enable", n.enable)?;
+    n.color = option_or(change.color, "color", 4, n.color)?;
+    n.fontsize = option_or(change.fontsize, "fontsize", 3, n.fontsize)?;
+    (n.title_pos_type, n.title_pos_x, n.title_pos_y) =
+        position(change.title_position, "title", (n.title_pos_type, n.title_pos_x, n.title_pos_y))?;
+    n.show_res_bit = option_or(change.show_res_bit, "show_res_bit", 4, n.show_res_bit)?;
+    (n.time_pos_type, n.time_pos_x, n.time_pos_y) = position(change.time_position, "time", (n.time_pos_type, n.time_pos_x, n.time_pos_y))?;
+    n.show_week = flag_or(change.show_week, "show_week", n.show_week)?;
+    if let Some(format) = change.time_format {
+        n.time_format = TIME_FORMATS.iter().find(|f| **f == format).ok_or_else(|| Fault::error("time_format"))?.to_string();
+    }
+    if let Some(title) = change.title {
+        if !valid_title(&title) {
+            return Err(Fault::error("title_utf8"));
+        }
+        n.title = title;
+    }
+    unit.commit(&app.store, FILE, n, apply)?;
+    Ok(unit.config.clone())
+}
+
+/// `/cgi-bin/osd`: query, or set.
+pub fn handle(app: &Shared, osd: &Mutex<OsdUnit>, call: &Call) -> Result<Reply, Fault> {
+    let c = if call.is_set() { set(app, osd, OsdChange::from_params(&call.params))? } else { lock(osd).config.clone() };
     let mut doc = Doc::new();
     doc.element("osd")
         .attr("enable", u8::from(c.enable))

@@ -2,7 +2,7 @@
 //! e-mail relay `snapshot.cgi?upload=1|2` sends to. Passwords are write-only:
 //! stored (the camera must send them) but never answered.
 
-use crate::api::fields::ranged;
+use crate::api::fields::{given_int, in_range, Given};
 use crate::api::query::Params;
 use crate::api::xml::{Doc, Fault};
 use crate::interfaces::call::{Call, Reply};
@@ -159,45 +159,92 @@ pub fn reset(targets: &mut Targets, store: &Store) {
     }
 }
 
-fn text(p: &Params, name: &str, ok: fn(&str) -> bool, current: &str) -> Result<String, Fault> {
-    match p.get(name) {
+/// A change to the targets, each field given or not; `set` checks them in the table's order.
+#[derive(Debug, Clone, Default)]
+pub struct TargetsChange {
+    /// The FTP server's host name or address (empty: no FTP).
+    pub ftp_server: Option<String>,
+    /// 1-65535.
+    pub ftp_port: Given<i64>,
+    /// The FTP login.
+    pub ftp_user: Option<String>,
+    /// Its password (stored, never answered).
+    pub ftp_password: Option<String>,
+    /// A directory below the login directory.
+    pub ftp_dir: Option<String>,
+    /// The mail relay (empty: no e-mail).
+    pub smtp_server: Option<String>,
+    /// 1-65535.
+    pub smtp_port: Given<i64>,
+    /// The relay's login.
+    pub smtp_user: Option<String>,
+    /// Its password (stored, never answered).
+    pub smtp_password: Option<String>,
+    /// The sender's address.
+    pub email_from: Option<String>,
+    /// Up to 8 addresses, separated by commas.
+    pub email_to: Option<String>,
+}
+
+impl TargetsChange {
+    /// `/cgi-bin/upload_targets`' parameters.
+    pub fn from_params(p: &Params) -> TargetsChange {
+        let text = |name| p.get(name).map(str::to_string);
+        TargetsChange {
+            ftp_server: text("ftp_server"),
+            ftp_port: given_int(p, "ftp_port"),
+            ftp_user: text("ftp_user"),
+            ftp_password: text("ftp_password"),
+            ftp_dir: text("ftp_dir"),
+            smtp_server: text("smtp_server"),
+            smtp_port: given_int(p, "smtp_port"),
+            smtp_user: text("smtp_user"),
+            smtp_password: text("smtp_password"),
+            email_from: text("email_from"),
+            email_to: text("email_to"),
+        }
+    }
+}
+
+/// A text `ok` accepts, or `current` when absent: `NAME error`.
+fn text(given: Option<String>, name: &str, ok: fn(&str) -> bool, current: &str) -> Result<String, Fault> {
+    match given {
         None => Ok(current.to_string()),
-        Some(v) if ok(v) => Ok(v.to_string()),
+        Some(v) if ok(&v) => Ok(v),
         Some(_) => Err(Fault::error(name)),
     }
 }
 
+fn recipient_list(s: &str) -> bool {
+    let list = recipients(s);
+    list.len() <= MAX_RECIPIENTS && list.iter().all(|a| address(a))
+}
+
+/// Checks a change and writes it; a fault changes nothing.
+pub fn set(app: &Shared, targets: &Mutex<Targets>, c: TargetsChange) -> Result<Targets, Fault> {
+    let mut targets = lock(targets);
+    let t = &*targets;
+    let new = Targets {
+        ftp_server: text(c.ftp_server, "ftp_server", host, &t.ftp_server)?,
+        ftp_port: in_range(c.ftp_port, "ftp_port", 1, 65535, t.ftp_port)?,
+        ftp_user: text(c.ftp_user, "ftp_user", token, &t.ftp_user)?,
+        ftp_password: text(c.ftp_password, "ftp_password", token, &t.ftp_password)?,
+        ftp_dir: text(c.ftp_dir, "ftp_dir", directory, &t.ftp_dir)?,
+        smtp_server: text(c.smtp_server, "smtp_server", host, &t.smtp_server)?,
+        smtp_port: in_range(c.smtp_port, "smtp_port", 1, 65535, t.smtp_port)?,
+        smtp_user: text(c.smtp_user, "smtp_user", token, &t.smtp_user)?,
+        smtp_password: text(c.smtp_password, "smtp_password", token, &t.smtp_password)?,
+        email_from: text(c.email_from, "email_from", |s| s.is_empty() || address(s), &t.email_from)?,
+        email_to: text(c.email_to, "email_to", recipient_list, &t.email_to)?,
+    };
+    app.store.save(FILE, &new).map_err(|e| Fault::storage(&e))?;
+    *targets = new;
+    Ok(targets.clone())
+}
+
 /// `/cgi-bin/upload_targets`: query, or set (Administrator).
 pub fn handle(app: &Shared, targets: &Mutex<Targets>, call: &Call) -> Result<Reply, Fault> {
-    let mut targets = lock(targets);
-    if call.is_set() {
-        let p = &call.params;
-        let t = &*targets;
-        let new = Targets {
-            ftp_server: text(p, "ftp_server", host, &t.ftp_server)?,
-            ftp_port: ranged::<u16>(p, "ftp_port", 1, 65535)?.unwrap_or(t.ftp_port),
-            ftp_user: text(p, "ftp_user", token, &t.ftp_user)?,
-            ftp_password: text(p, "ftp_password", token, &t.ftp_password)?,
-            ftp_dir: text(p, "ftp_dir", directory, &t.ftp_dir)?,
-            smtp_server: text(p, "smtp_server", host, &t.smtp_server)?,
-            smtp_port: ranged::<u16>(p, "smtp_port", 1, 65535)?.unwrap_or(t.smtp_port),
-            smtp_user: text(p, "smtp_user", token, &t.smtp_user)?,
-            smtp_password: text(p, "smtp_password", token, &t.smtp_password)?,
-            email_from: text(p, "email_from", |s| s.is_empty() || address(s), &t.email_from)?,
-            email_to: text(
-                p,
-                "email_to",
-                |s| {
-                    let list = recipients(s);
-                    list.len() <= MAX_RECIPIENTS && list.iter().all(|a| address(a))
-                },
-                &t.email_to,
-            )?,
-        };
-        app.store.save(FILE, &new).map_err(|e| Fault::storage(&e))?;
-        *targets = new;
-    }
-    let t = &*targets;
+    let t = if call.is_set() { set(app, targets, TargetsChange::from_params(&call.params))? } else { lock(targets).clone() };
     let mut doc = Doc::new();
     doc.element("upload_targets")
         .attr("ftp_server", &t.ftp_server)
