@@ -1,7 +1,7 @@
 //! Reading typed parameter values, with the fault texts of behaviour.md section 2.
 
 use crate::api::query::Params;
-use crate::api::xml::Fault;
+use crate::api::refusal::Refusal;
 
 /// A whole number as the documents write them: optional `-`, digits only.
 pub fn parse_int(s: &str) -> Option<i64> {
@@ -43,7 +43,7 @@ impl<T> Given<T> {
 
     /// The value, or `current` when absent; `fault` when unreadable or not
     /// what `accept` takes.
-    pub fn or_keep(self, current: T, accept: impl FnOnce(&T) -> bool, fault: impl FnOnce() -> Fault) -> Result<T, Fault> {
+    pub fn or_keep(self, current: T, accept: impl FnOnce(&T) -> bool, fault: impl FnOnce() -> Refusal) -> Result<T, Refusal> {
         match self {
             Given::Absent => Ok(current),
             Given::Value(v) if accept(&v) => Ok(v),
@@ -66,11 +66,11 @@ pub fn given_int_text(text: Option<&str>) -> Given<i64> {
 }
 
 /// A number in `lo..=hi` as a `T`, or `current` when absent: `NAME range: LO-HI`.
-pub fn in_range<T: TryFrom<i64>>(given: Given<i64>, name: &str, lo: i64, hi: i64, current: T) -> Result<T, Fault> {
+pub fn in_range<T: TryFrom<i64>>(given: Given<i64>, name: &str, lo: i64, hi: i64, current: T) -> Result<T, Refusal> {
     match given {
         Given::Absent => Ok(current),
-        Given::Value(v) if (lo..=hi).contains(&v) => T::try_from(v).map_err(|_| Fault::range(name, lo, hi)),
-        _ => Err(Fault::range(name, lo, hi)),
+        Given::Value(v) if (lo..=hi).contains(&v) => T::try_from(v).map_err(|_| Refusal::range(name, lo, hi)),
+        _ => Err(Refusal::range(name, lo, hi)),
     }
 }
 
@@ -85,57 +85,57 @@ pub fn given_flag(p: &Params, name: &str) -> Given<bool> {
 }
 
 /// A flag, or `current` when absent: `NAME: 0 or 1`.
-pub fn flag_or(given: Given<bool>, name: &str, current: bool) -> Result<bool, Fault> {
-    given.or_keep(current, |_| true, || Fault::option(name, "0 or 1"))
+pub fn flag_or(given: Given<bool>, name: &str, current: bool) -> Result<bool, Refusal> {
+    given.or_keep(current, |_| true, || Refusal::option(name, "0 or 1"))
 }
 
 /// A non-negative number checked later against a capability set, or
 /// `current` when absent: `NAME error`.
-pub fn count_or(given: Given<i64>, name: &str, current: u32) -> Result<u32, Fault> {
+pub fn count_or(given: Given<i64>, name: &str, current: u32) -> Result<u32, Refusal> {
     match given {
         Given::Absent => Ok(current),
-        Given::Value(v) => u32::try_from(v).map_err(|_| Fault::error(name)),
-        Given::Unreadable => Err(Fault::error(name)),
+        Given::Value(v) => u32::try_from(v).map_err(|_| Refusal::error(name)),
+        Given::Unreadable => Err(Refusal::error(name)),
     }
 }
 
 /// One of the numbered options `0..count`, or `current` when absent: `NAME: 0 or 1 or …`.
-pub fn option_or(given: Given<i64>, name: &str, count: u8, current: u8) -> Result<u8, Fault> {
+pub fn option_or(given: Given<i64>, name: &str, count: u8, current: u8) -> Result<u8, Refusal> {
     given.map(|n| u8::try_from(n).ok().filter(|n| *n < count)).or_keep(current, |_| true, || options(name, count))
 }
 
-fn options(name: &str, count: u8) -> Fault {
+fn options(name: &str, count: u8) -> Refusal {
     let choices: Vec<String> = (0..count).map(|n| n.to_string()).collect();
-    Fault::option(name, &choices.join(" or "))
+    Refusal::option(name, &choices.join(" or "))
 }
 
 /// A 0/1 flag: `NAME: 0 or 1`.
-pub fn flag(p: &Params, name: &str) -> Result<Option<bool>, Fault> {
+pub fn flag(p: &Params, name: &str) -> Result<Option<bool>, Refusal> {
     match p.get(name) {
         None => Ok(None),
         Some("0") => Ok(Some(false)),
         Some("1") => Ok(Some(true)),
-        Some(_) => Err(Fault::option(name, "0 or 1")),
+        Some(_) => Err(Refusal::option(name, "0 or 1")),
     }
 }
 
 /// A number in `lo..=hi`: `NAME range: LO-HI`.
-pub fn ranged<T: TryFrom<i64>>(p: &Params, name: &str, lo: i64, hi: i64) -> Result<Option<T>, Fault> {
+pub fn ranged<T: TryFrom<i64>>(p: &Params, name: &str, lo: i64, hi: i64) -> Result<Option<T>, Refusal> {
     match p.get(name) {
         None => Ok(None),
         Some(v) => parse_int(v)
             .filter(|n| (lo..=hi).contains(n))
             .and_then(|n| T::try_from(n).ok())
             .map(Some)
-            .ok_or_else(|| Fault::range(name, lo, hi)),
+            .ok_or_else(|| Refusal::range(name, lo, hi)),
     }
 }
 
 /// A non-negative number checked later against a capability set: `NAME error`.
-pub fn count(p: &Params, name: &str) -> Result<Option<u32>, Fault> {
+pub fn count(p: &Params, name: &str) -> Result<Option<u32>, Refusal> {
     match p.get(name) {
         None => Ok(None),
-        Some(v) => parse_int(v).and_then(|n| u32::try_from(n).ok()).map(Some).ok_or_else(|| Fault::error(name)),
+        Some(v) => parse_int(v).and_then(|n| u32::try_from(n).ok()).map(Some).ok_or_else(|| Refusal::error(name)),
     }
 }
 

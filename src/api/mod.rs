@@ -6,4 +6,5 @@ pub mod digest;
 pub mod fields;
 pub mod origin;
 pub mod query;
+pub mod refusal;
 pub mod xml;

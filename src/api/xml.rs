@@ -126,65 +126,6 @@ pub fn simple(name: &'static str, text: impl Display) -> Vec<u8> {
     doc.finish()
 }
 
-/// A refused request: its HTTP status and its `<reason>` text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fault {
-    /// 400 for bad input, 401, 404, 405, 500 for device failures.
-    pub status: u16,
-    /// The `<reason>` text clients match on.
-    pub reason: Cow<'static, str>,
-}
-
-impl Fault {
-    /// A fault with another status than 400 (401, 404, 405, 409, 411, 413, 500).
-    pub fn new(status: u16, reason: impl Into<Cow<'static, str>>) -> Fault {
-        Fault { status, reason: reason.into() }
-    }
-
-    /// A 400 fault with a fixed text.
-    pub fn bad(reason: &'static str) -> Fault {
-        Fault { status: 400, reason: Cow::Borrowed(reason) }
-    }
-
-    /// A 400 fault with a composed text.
-    pub fn bad_owned(reason: String) -> Fault {
-        Fault { status: 400, reason: Cow::Owned(reason) }
-    }
-
-    /// `NAME: A or B` for a flag or named option.
-    pub fn option(name: &str, choices: &str) -> Fault {
-        Fault::bad_owned(format!("{name}: {choices}"))
-    }
-
-    /// `NAME range: LO-HI` for a number out of range.
-    pub fn range(name: &str, lo: impl Display, hi: impl Display) -> Fault {
-        Fault::bad_owned(format!("{name} range: {lo}-{hi}"))
-    }
-
-    /// `NAME error` for a value outside a list or capability set.
-    pub fn error(name: &str) -> Fault {
-        Fault::bad_owned(format!("{name} error"))
-    }
-
-    /// 500 `device error: …` for a hardware failure.
-    pub fn device(e: &camcgi_hal::DeviceError) -> Fault {
-        Fault { status: 500, reason: Cow::Owned(format!("device error: {e}")) }
-    }
-
-    /// 500 `device error: storage …` when settings could not be written.
-    pub fn storage(e: &std::io::Error) -> Fault {
-        Fault { status: 500, reason: Cow::Owned(format!("device error: settings storage ({e})")) }
-    }
-
-    /// The `<fault>` document for an interface path.
-    pub fn document(&self, path: &str) -> Vec<u8> {
-        let mut doc = Doc::new();
-        doc.element("fault").open();
-        doc.text_element("value", path).text_element("reason", &self.reason).close("fault");
-        doc.finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use crate::api::origin::Browser;
 use crate::api::query::redacted;
-use crate::api::xml::Fault;
+use crate::api::refusal::Refusal;
 use crate::interfaces::call::{After, Body, Reply};
 use crate::interfaces::camera::App;
 use crate::interfaces::firmware::{self, Length};
@@ -41,7 +41,7 @@ pub(super) fn answer(app: &App, mut request: camcgi_http::Request) -> Option<Aft
     let routed = catch_unwind(AssertUnwindSafe(|| router::route(app, &incoming))).unwrap_or_else(|_| {
         log::error!("handler panicked on {}", redacted(request.url()));
         let path = request.url().split(['?', '&']).next().unwrap_or("");
-        Routed::Reply(Reply::fault(path, &Fault::new(500, "internal error")))
+        Routed::Reply(Reply::fault(path, &Refusal::new(500, "internal error")))
     });
     match routed {
         Routed::Reply(reply) => {
@@ -123,7 +123,7 @@ fn page(mut request: camcgi_http::Request, asset: &'static crate::interfaces::we
     let header = |name: &'static str| request_header(&request, name);
     if !header("Accept-Encoding").is_some_and(crate::interfaces::web::accepts_gzip) {
         // Every browser takes gzip; only the compressed files are kept.
-        respond(request, Reply::fault(asset.path, &Fault::new(406, "the page is sent gzip-compressed: open it in a browser")));
+        respond(request, Reply::fault(asset.path, &Refusal::new(406, "the page is sent gzip-compressed: open it in a browser")));
         return;
     }
     let fresh = header("If-None-Match").is_some_and(|tags| tags.split(',').any(|t| t.trim() == asset.etag));

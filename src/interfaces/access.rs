@@ -2,7 +2,8 @@
 //! WS-Discovery and HTTP Basic (Administrator only; all on by default).
 
 use crate::api::fields::flag;
-use crate::api::xml::{Doc, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::Doc;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::access::{Access, FILE};
 use crate::state::app::{lock, Shared};
@@ -11,19 +12,19 @@ use crate::state::app::{lock, Shared};
 pub const PARAMS: &[&str] = &["enable", "auth", "discoverable", "basic_auth"];
 
 /// Changes the switches and writes them.
-pub fn change(app: &Shared, change: impl FnOnce(&mut Access)) -> Result<Access, Fault> {
+pub fn change(app: &Shared, change: impl FnOnce(&mut Access)) -> Result<Access, Refusal> {
     let mut access = lock(&app.access);
     let mut new = *access;
     change(&mut new);
     if new != *access {
-        app.store.save_guarded(FILE, &new).map_err(|e| Fault::storage(&e))?;
+        app.store.save_guarded(FILE, &new).map_err(|e| Refusal::storage(&e))?;
         *access = new;
     }
     Ok(new)
 }
 
 /// `/cgi-bin/onvif`: query, or set any of the switches.
-pub fn handle(app: &Shared, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Shared, call: &Call) -> Result<Reply, Refusal> {
     let p = &call.params;
     let (onvif, auth) = (flag(p, "enable")?, flag(p, "auth")?);
     let (discoverable, basic) = (flag(p, "discoverable")?, flag(p, "basic_auth")?);

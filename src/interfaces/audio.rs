@@ -2,7 +2,8 @@
 
 use crate::api::fields::{count_or, flag_or, given_flag, given_int, in_range, Given};
 use crate::api::query::Params;
-use crate::api::xml::{Doc, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::Doc;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::state::store::Store;
@@ -62,7 +63,7 @@ pub fn reset(unit: &mut AudioUnit, store: &Store) {
 }
 
 /// `/cgi-bin/audioencoder`: query, or set; the encoding is merged and checked whole.
-pub fn handle(app: &Shared, audio: &Mutex<AudioUnit>, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Shared, audio: &Mutex<AudioUnit>, call: &Call) -> Result<Reply, Refusal> {
     if call.is_set() {
         set(app, audio, AudioChange::from_params(&call.params))?;
     }
@@ -116,21 +117,21 @@ impl AudioChange {
 }
 
 /// Checks a change, applies it to the encoder and writes it; a fault changes nothing.
-pub fn set(app: &Shared, audio: &Mutex<AudioUnit>, change: AudioChange) -> Result<(), Fault> {
+pub fn set(app: &Shared, audio: &Mutex<AudioUnit>, change: AudioChange) -> Result<(), Refusal> {
     let mut unit = lock(audio);
     let caps = unit.hal.capabilities();
     let mut new = unit.config.clone();
     new.enable = flag_or(change.enable, "enable", new.enable)?;
     if let Some(v) = change.encode_type {
-        let kind = caps.iter().find(|k| k.name.eq_ignore_ascii_case(&v)).ok_or_else(|| Fault::error("encode_type"))?;
+        let kind = caps.iter().find(|k| k.name.eq_ignore_ascii_case(&v)).ok_or_else(|| Refusal::error("encode_type"))?;
         new.encode_type = kind.name.clone();
     }
-    let kind = caps.iter().find(|k| k.name == new.encode_type).ok_or_else(|| Fault::error("encode_type"))?;
+    let kind = caps.iter().find(|k| k.name == new.encode_type).ok_or_else(|| Refusal::error("encode_type"))?;
     new.samplerate = count_or(change.samplerate, "samplerate", new.samplerate)?;
-    let rate = kind.samplerates.iter().find(|r| r.rate == new.samplerate).ok_or_else(|| Fault::error("samplerate"))?;
+    let rate = kind.samplerates.iter().find(|r| r.rate == new.samplerate).ok_or_else(|| Refusal::error("samplerate"))?;
     new.bitrate = count_or(change.bitrate, "bitrate", new.bitrate)?;
     if !rate.bitrates.contains(&new.bitrate) {
-        return Err(Fault::error("bitrate"));
+        return Err(Refusal::error("bitrate"));
     }
     new.input_volume = in_range(change.input_volume, "input_volume", 1, 100, new.input_volume)?;
     new.output_volume = in_range(change.output_volume, "output_volume", 1, 100, new.output_volume)?;
@@ -139,7 +140,7 @@ pub fn set(app: &Shared, audio: &Mutex<AudioUnit>, change: AudioChange) -> Resul
 }
 
 /// `/cgi-bin/audioencoder/getcapabilities`.
-pub fn capabilities(audio: &Mutex<AudioUnit>, _call: &Call) -> Result<Reply, Fault> {
+pub fn capabilities(audio: &Mutex<AudioUnit>, _call: &Call) -> Result<Reply, Refusal> {
     let caps = lock(audio).hal.capabilities();
     let mut doc = Doc::new();
     doc.element("audio_capabilities").open().newline();

@@ -2,7 +2,8 @@
 //! and the PTZ document's `/cgi/auth.cgi`.
 
 use crate::api::query::Params;
-use crate::api::xml::{simple, Doc, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::{simple, Doc};
 use crate::interfaces::call::{Body, Call, Reply};
 use crate::state::accounts::{Account, Accounts};
 use crate::state::app::{lock, Shared};
@@ -21,27 +22,27 @@ const MAX_DATA: usize = 1024;
 
 /// Why a login was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub enum LoginRefusal {
     /// Too many failures from this address lately.
     LockedOut,
     /// Unknown account, disabled account or wrong password: never said which.
     Wrong,
 }
 
-impl Refusal {
+impl LoginRefusal {
     /// The `/cgi-bin` fault for it.
-    pub fn fault(self, status: u16) -> Fault {
+    pub fn fault(self, status: u16) -> Refusal {
         let reason = match self {
-            Refusal::LockedOut => "too many failed logins",
-            Refusal::Wrong => "password error",
+            LoginRefusal::LockedOut => "too many failed logins",
+            LoginRefusal::Wrong => "password error",
         };
-        Fault::new(status, reason)
+        Refusal::new(status, reason)
     }
 }
 
 /// Checks credentials from `peer` with the lockout applied; `claim` is what
 /// the login named (see [`crate::state::lockout`]).
-pub fn login(app: &Shared, peer: IpAddr, claim: Claim, check: impl FnOnce(&Accounts) -> Option<&Account>) -> Result<Account, Refusal> {
+pub fn login(app: &Shared, peer: IpAddr, claim: Claim, check: impl FnOnce(&Accounts) -> Option<&Account>) -> Result<Account, LoginRefusal> {
     login_confirmed(app, peer, claim, |accounts| check(accounts).cloned(), || Ok(()), |refusal| refusal)
 }
 
@@ -55,11 +56,11 @@ pub fn login_confirmed<E>(
     claim: Claim,
     check: impl FnOnce(&Accounts) -> Option<Account>,
     confirm: impl FnOnce() -> Result<(), E>,
-    refused: impl Fn(Refusal) -> E,
+    refused: impl Fn(LoginRefusal) -> E,
 ) -> Result<Account, E> {
     let now = app.now();
     if lock(&app.lockout).is_locked(peer, claim, now) {
-        return Err(refused(Refusal::LockedOut));
+        return Err(refused(LoginRefusal::LockedOut));
     }
     let account = check(&lock(&app.accounts));
     match account {
@@ -71,7 +72,7 @@ pub fn login_confirmed<E>(
         None => {
             lock(&app.lockout).failure(peer, claim, now);
             log::info!("{peer}: failed login");
-            Err(refused(Refusal::Wrong))
+            Err(refused(LoginRefusal::Wrong))
         }
     }
 }
@@ -81,13 +82,13 @@ fn open_session(app: &Shared, account: &Account, kind: Kind) -> Token {
 }
 
 /// `/cgi-bin/getuid?username=…&password=…`.
-pub fn getuid(app: &Shared, call: &Call) -> Result<Reply, Fault> {
+pub fn getuid(app: &Shared, call: &Call) -> Result<Reply, Refusal> {
     let p = &call.params;
     if p.is_empty() {
-        return Err(Fault::bad("error, parse parameters"));
+        return Err(Refusal::bad("error, parse parameters"));
     }
-    let username = p.get("username").filter(|s| !s.is_empty()).ok_or(Fault::bad("error, parse username"))?;
-    let password = p.get("password").filter(|s| !s.is_empty()).ok_or(Fault::bad("error, parse password"))?;
+    let username = p.get("username").filter(|s| !s.is_empty()).ok_or(Refusal::bad("error, parse username"))?;
+    let password = p.get("password").filter(|s| !s.is_empty()).ok_or(Refusal::bad("error, parse password"))?;
     let account = login(app, call.peer, Claim::Account(username), |a| a.login(username, password)).map_err(|r| r.fault(400))?;
     app.seal_on_login(username, password);
     let token = open_session(app, &account, Kind::Uid);
@@ -95,7 +96,7 @@ pub fn getuid(app: &Shared, call: &Call) -> Result<Reply, Fault> {
 }
 
 /// `/cgi-bin/keep_alive?uid=…`: the session was renewed by the router.
-pub fn keep_alive(_app: &Shared, _call: &Call) -> Result<Reply, Fault> {
+pub fn keep_alive(_app: &Shared, _call: &Call) -> Result<Reply, Refusal> {
     Ok(Reply::xml(simple("keep_alive", "true")))
 }
 
@@ -158,8 +159,8 @@ pub fn auth_cgi(app: &Shared, raw_query: &str, peer: IpAddr) -> Reply {
                 doc.text_element("version", env!("CARGO_PKG_VERSION")).newline().close("root");
                 Reply::with_kind(Body::PlainXml, doc.finish())
             }
-            Err(Refusal::LockedOut) => code_reply(Code::AuthenticationFailed, "too many failed logins"),
-            Err(Refusal::Wrong) => code(Code::AuthenticationFailed),
+            Err(LoginRefusal::LockedOut) => code_reply(Code::AuthenticationFailed, "too many failed logins"),
+            Err(LoginRefusal::Wrong) => code(Code::AuthenticationFailed),
         },
         "keep_alive" => {
             let live = lock(&app.sessions).find(&value, app.now());

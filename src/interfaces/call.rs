@@ -3,7 +3,8 @@
 //! the interface modules.
 
 use crate::api::query::Params;
-use crate::api::xml::Fault;
+use crate::api::refusal::Refusal;
+use crate::api::xml::Doc;
 use crate::state::session::Session;
 use std::net::IpAddr;
 
@@ -70,9 +71,12 @@ impl Reply {
         self
     }
 
-    /// The `<fault>` answer for an interface path.
-    pub fn fault(path: &str, fault: &Fault) -> Reply {
-        Reply { status: fault.status, ..Reply::xml(fault.document(path)) }
+    /// The `<fault>` answer for an interface path: `<value>` the path, `<reason>` the refusal's.
+    pub fn fault(path: &str, refusal: &Refusal) -> Reply {
+        let mut doc = Doc::new();
+        doc.element("fault").open();
+        doc.text_element("value", path).text_element("reason", &refusal.reason).close("fault");
+        Reply { status: refusal.status, ..Reply::xml(doc.finish()) }
     }
 }
 

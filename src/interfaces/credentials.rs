@@ -5,8 +5,8 @@
 
 use crate::api::digest::{self, REALM};
 use crate::api::query::Params;
-use crate::api::xml::Fault;
-use crate::interfaces::auth::{login, login_confirmed, Refusal};
+use crate::api::refusal::Refusal;
+use crate::interfaces::auth::{login, login_confirmed, LoginRefusal};
 use crate::state::accounts::{Account, Accounts};
 use crate::state::app::{lock, Shared};
 use crate::state::lockout::Claim;
@@ -53,7 +53,7 @@ pub fn any_presented(p: &Params, presented: &Presented) -> bool {
 
 /// Logs in by a password, and seals it for Digest if the account's file
 /// predates sealing.
-pub fn password_login(app: &Shared, peer: IpAddr, user: &str, password: &str) -> Result<Account, Refusal> {
+pub fn password_login(app: &Shared, peer: IpAddr, user: &str, password: &str) -> Result<Account, LoginRefusal> {
     let account = login(app, peer, Claim::Account(user), |a| a.login(user, password))?;
     app.seal_on_login(user, password);
     Ok(account)
@@ -64,7 +64,7 @@ pub fn password_login(app: &Shared, peer: IpAddr, user: &str, password: &str) ->
 /// A Digest answer: a right one is a success only on a fresh nonce count;
 /// one that is replayed or to a stale nonce earns nothing (no trust, no
 /// forgiven failures) and fails nobody.
-fn digest_login(app: &Shared, answer: &digest::Answer, presented: &Presented) -> Result<Account, Fault> {
+fn digest_login(app: &Shared, answer: &digest::Answer, presented: &Presented) -> Result<Account, Refusal> {
     let fresh = || {
         let nonce_use = match answer.count() {
             Some(nc) => lock(&app.nonces).take(answer.nonce, nc, app.now()),
@@ -72,10 +72,10 @@ fn digest_login(app: &Shared, answer: &digest::Answer, presented: &Presented) ->
         };
         match nonce_use {
             Use::Fresh => Ok(()),
-            Use::Stale => Err(Fault::new(401, STALE_NONCE)),
+            Use::Stale => Err(Refusal::new(401, STALE_NONCE)),
             Use::Replayed => {
                 log::info!("{}: a Digest nonce count used again", presented.peer);
-                Err(Fault::new(401, REPLAYED_NONCE))
+                Err(Refusal::new(401, REPLAYED_NONCE))
             }
         }
     };
@@ -95,7 +95,7 @@ fn digest_login(app: &Shared, answer: &digest::Answer, presented: &Presented) ->
 
 /// The account an `Authorization` header names, by Digest or (when
 /// allowed) Basic; `None` when it has neither.
-pub fn from_header(app: &Shared, presented: &Presented) -> Option<Result<Account, Fault>> {
+pub fn from_header(app: &Shared, presented: &Presented) -> Option<Result<Account, Refusal>> {
     let header = presented.authorization?;
     if let Some(answer) = digest::parse(header) {
         return Some(digest_login(app, &answer, presented));
@@ -110,18 +110,18 @@ pub fn from_header(app: &Shared, presented: &Presented) -> Option<Result<Account
 
 /// Authenticates by `uid`, by `username`+`password`, by HTTP Digest or by
 /// HTTP Basic; 401 otherwise.
-pub fn authenticate(app: &Shared, p: &Params, presented: &Presented) -> Result<Session, Fault> {
+pub fn authenticate(app: &Shared, p: &Params, presented: &Presented) -> Result<Session, Refusal> {
     if let Some(uid) = p.get("uid") {
-        return app.session(Some(uid)).map_err(|f| Fault { status: 401, ..f });
+        return app.session(Some(uid)).map_err(|f| Refusal { status: 401, ..f });
     }
     let account = match p.get("username") {
         Some(user) => {
-            let password = p.get("password").ok_or(Fault::new(401, "error, parse password"))?;
+            let password = p.get("password").ok_or(Refusal::new(401, "error, parse password"))?;
             password_login(app, presented.peer, user, password).map_err(|r| r.fault(401))?
         }
         None => match from_header(app, presented) {
             Some(result) => result?,
-            None => return Err(Fault::new(401, "error, parse username")),
+            None => return Err(Refusal::new(401, "error, parse username")),
         },
     };
     Ok(Session::for_request(account))

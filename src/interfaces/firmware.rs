@@ -4,7 +4,8 @@
 //! `OPTIONS` answers a CORS preflight.
 
 use crate::api::origin::Sites;
-use crate::api::xml::{simple, Doc, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::{simple, Doc};
 use crate::interfaces::call::{After, Call, Reply};
 use crate::interfaces::updater::FirmwareUnit;
 use crate::interfaces::updater::{running_version, Updater, UpdaterError};
@@ -94,7 +95,7 @@ pub struct Status {
 }
 
 /// `GET /cgi-bin/upgrade_status`.
-pub fn status(app: &Upgrades, _call: &Call) -> Result<Reply, Fault> {
+pub fn status(app: &Upgrades, _call: &Call) -> Result<Reply, Refusal> {
     let s = lock(&app.status).clone();
     let percent = s.received.saturating_mul(100).checked_div(s.total).unwrap_or(0);
     let mut doc = Doc::new();
@@ -147,16 +148,16 @@ fn set_status(app: &Upgrades, phase: Phase, received: u64, total: u64, reason: &
     *s = Status { phase, received, total, reason: reason.to_string() };
 }
 
-fn receive(app: &Upgrades, length: Length, body: &mut dyn Body) -> Result<Reply, Fault> {
+fn receive(app: &Upgrades, length: Length, body: &mut dyn Body) -> Result<Reply, Refusal> {
     if app.running.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_err() {
-        return Err(Fault::new(409, "upgrade in progress"));
+        return Err(Refusal::new(409, "upgrade in progress"));
     }
     let _busy = Busy(app);
     // Until the image is under way, the status shows nothing received of
     // nothing: a refusal never leaves the last upgrade's figures standing.
     set_status(app, Phase::Receiving, 0, 0, "");
     let result = match length {
-        Length::Missing => Err(Fault::new(411, "length required")),
+        Length::Missing => Err(Refusal::new(411, "length required")),
         Length::Bytes(total) => stream(app, total, body),
     };
     match &result {
@@ -177,11 +178,11 @@ fn receive(app: &Upgrades, length: Length, body: &mut dyn Body) -> Result<Reply,
     result.map(|_| Reply::xml(simple("firmware_upgrade", "OK")).then(After::Reboot))
 }
 
-fn device(e: UpdaterError) -> Fault {
+fn device(e: UpdaterError) -> Refusal {
     match e {
-        UpdaterError::Device(e) => Fault::device(&e),
-        UpdaterError::Verification => Fault::new(500, "verification failed"),
-        UpdaterError::BadState => Fault::new(500, "internal error"),
+        UpdaterError::Device(e) => Refusal::device(&e),
+        UpdaterError::Verification => Refusal::new(500, "verification failed"),
+        UpdaterError::BadState => Refusal::new(500, "internal error"),
     }
 }
 
@@ -199,46 +200,46 @@ fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> usize {
     got
 }
 
-fn stream(app: &Upgrades, total: u64, body: &mut dyn Body) -> Result<(), Fault> {
+fn stream(app: &Upgrades, total: u64, body: &mut dyn Body) -> Result<(), Refusal> {
     let mut unit = lock(&app.unit);
-    let state = unit.boot.state().map_err(|e| Fault::device(&e))?;
-    let running = running_version(&mut unit, state.running).map_err(|e| Fault::device(&e))?;
+    let state = unit.boot.state().map_err(|e| Refusal::device(&e))?;
+    let running = running_version(&mut unit, state.running).map_err(|e| Refusal::device(&e))?;
     let geometry = unit.flash.geometry(state.running.other());
     // Refusals that need no body come before the body is opened.
     if total < HEADER_LEN as u64 {
-        return Err(Fault::new(400, "truncated image"));
+        return Err(Refusal::new(400, "truncated image"));
     }
     if total > geometry.capacity {
-        return Err(Fault::new(413, "image too large"));
+        return Err(Refusal::new(413, "image too large"));
     }
     set_status(app, Phase::Receiving, 0, total, "");
     let reader = body.open();
     let mut buf = vec![0u8; usize::try_from(geometry.erase_size).unwrap_or(1 << 16).max(HEADER_LEN)];
     let first = fill(reader, &mut buf);
-    let header_bytes = buf.get(..HEADER_LEN).filter(|_| first >= HEADER_LEN).ok_or(Fault::new(400, "truncated image"))?;
+    let header_bytes = buf.get(..HEADER_LEN).filter(|_| first >= HEADER_LEN).ok_or(Refusal::new(400, "truncated image"))?;
     let header = Header::parse(header_bytes).map_err(|e| match e {
-        HeaderError::Short => Fault::new(400, "truncated image"),
-        HeaderError::BadMagic => Fault::new(400, "bad magic"),
-        HeaderError::UnsupportedFormat => Fault::new(400, "unsupported image format"),
-        HeaderError::BadBoardId => Fault::new(400, "wrong board"),
+        HeaderError::Short => Refusal::new(400, "truncated image"),
+        HeaderError::BadMagic => Refusal::new(400, "bad magic"),
+        HeaderError::UnsupportedFormat => Refusal::new(400, "unsupported image format"),
+        HeaderError::BadBoardId => Refusal::new(400, "wrong board"),
     })?;
     if header.board_id != unit.flash.board_id() {
-        return Err(Fault::new(400, "wrong board"));
+        return Err(Refusal::new(400, "wrong board"));
     }
     if header.payload_len.checked_add(HEADER_LEN as u64) != Some(total) {
-        return Err(Fault::new(400, "length mismatch"));
+        return Err(Refusal::new(400, "length mismatch"));
     }
     if let Some(running) = running {
         if header.version < running && !app.policy.allow_downgrade {
-            return Err(Fault::new(400, "older version"));
+            return Err(Refusal::new(400, "older version"));
         }
     }
     if let Some(key) = &app.policy.public_key {
         if header.signature.is_none() {
-            return Err(Fault::new(400, "signature required"));
+            return Err(Refusal::new(400, "signature required"));
         }
         if !header.signature_valid(key) {
-            return Err(Fault::new(400, "bad signature"));
+            return Err(Refusal::new(400, "bad signature"));
         }
     }
     log::info!("firmware {} for {}: {} bytes arriving", header.version, header.board_id, total);
@@ -263,12 +264,12 @@ fn stream(app: &Upgrades, total: u64, body: &mut dyn Body) -> Result<(), Fault> 
         let want = usize::try_from(total - received).unwrap_or(usize::MAX).min(buf.len());
         chunk = fill(reader, buf.get_mut(..want).unwrap_or_default());
         if chunk == 0 {
-            return Err(Fault::new(400, "truncated image"));
+            return Err(Refusal::new(400, "truncated image"));
         }
         received += chunk as u64;
     }
     if payload.finish() != header.sha256 {
-        return Err(Fault::new(400, "hash mismatch"));
+        return Err(Refusal::new(400, "hash mismatch"));
     }
     set_status(app, Phase::Verifying, received, total, "");
     updater.verify(0, total, &written.finish(), &mut buf).map_err(device)?;
@@ -285,7 +286,7 @@ pub fn preflight(sites: &Sites, path: &str, origin: Option<&str>) -> Reply {
             reply.cors = Some(origin.to_string());
             reply
         }
-        None => Reply::fault(path, &Fault::new(403, "origin not allowed")),
+        None => Reply::fault(path, &Refusal::new(403, "origin not allowed")),
     }
 }
 

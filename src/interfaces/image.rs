@@ -2,7 +2,8 @@
 
 use crate::api::fields::{given_int, in_range, Given};
 use crate::api::query::Params;
-use crate::api::xml::{Doc, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::Doc;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::state::store::Store;
@@ -69,7 +70,7 @@ pub fn reset(unit: &mut ImageUnit, store: &Store) {
 }
 
 /// `/cgi-bin/image`: query, or set any of the four controls.
-pub fn handle(app: &Shared, image: &Mutex<ImageUnit>, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Shared, image: &Mutex<ImageUnit>, call: &Call) -> Result<Reply, Refusal> {
     let s = if call.is_set() { set(app, image, ImageChange::from_params(&call.params))? } else { lock(image).config };
     let mut doc = Doc::new();
     doc.element("image")
@@ -111,7 +112,7 @@ fn name(control: ImageControl) -> &'static str {
 }
 
 /// Checks a change, applies it to the ISP and writes it; a fault changes nothing.
-pub fn set(app: &Shared, image: &Mutex<ImageUnit>, change: ImageChange) -> Result<ImageSettings, Fault> {
+pub fn set(app: &Shared, image: &Mutex<ImageUnit>, change: ImageChange) -> Result<ImageSettings, Refusal> {
     let mut unit = lock(image);
     let mut new = unit.config;
     for (control, given) in ImageControl::ALL.into_iter().zip(change.controls) {

@@ -2,7 +2,8 @@
 
 use crate::api::fields::{flag_or, given_flag, given_int, in_range, Given};
 use crate::api::query::Params;
-use crate::api::xml::{Doc, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::Doc;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::state::store::Store;
@@ -159,7 +160,7 @@ fn blockcount(grid: MotionGrid) -> String {
 }
 
 /// Checks a change, applies it to the detector and writes it; a fault changes nothing.
-pub fn set(app: &Shared, motion: &Mutex<MotionUnit>, change: MotionChange) -> Result<MotionSettings, Fault> {
+pub fn set(app: &Shared, motion: &Mutex<MotionUnit>, change: MotionChange) -> Result<MotionSettings, Refusal> {
     let mut unit = lock(motion);
     let grid = unit.hal.grid();
     let mut n = unit.config.clone();
@@ -170,11 +171,11 @@ pub fn set(app: &Shared, motion: &Mutex<MotionUnit>, change: MotionChange) -> Re
     n.night_sensitivity = in_range(change.night_sensitivity, "night_sensitivity", 1, 100, n.night_sensitivity)?;
     n.night_alarmthreshold = in_range(change.night_alarmthreshold, "night_alarmthreshold", 1, 100, n.night_alarmthreshold)?;
     if change.blockcount.is_some_and(|b| !b.eq_ignore_ascii_case(&blockcount(grid))) {
-        return Err(Fault::error("blockcount"));
+        return Err(Refusal::error("blockcount"));
     }
     if let Some(area) = change.areavalue {
         if decode_area(grid, &area).is_none() {
-            return Err(Fault::error("areavalue"));
+            return Err(Refusal::error("areavalue"));
         }
         n.areavalue = area.to_ascii_lowercase();
     }
@@ -183,7 +184,7 @@ pub fn set(app: &Shared, motion: &Mutex<MotionUnit>, change: MotionChange) -> Re
 }
 
 /// `/cgi-bin/motion`: query, or set; `blockcount` must be the board's grid.
-pub fn handle(app: &Shared, motion: &Mutex<MotionUnit>, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Shared, motion: &Mutex<MotionUnit>, call: &Call) -> Result<Reply, Refusal> {
     let grid = lock(motion).hal.grid();
     let s = if call.is_set() { set(app, motion, MotionChange::from_params(&call.params))? } else { lock(motion).config.clone() };
     let mut doc = Doc::new();

@@ -2,7 +2,8 @@
 
 use crate::api::fields::{flag_or, given_flag, given_int, Given};
 use crate::api::query::Params;
-use crate::api::xml::{Doc, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::Doc;
 use crate::interfaces::call::{After, Call, Reply};
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::state::store::Store;
@@ -98,15 +99,15 @@ impl NetworkChange {
 }
 
 /// An address `ok` accepts, or `current` when absent: `NAME error`.
-fn address(given: Given<Ipv4Addr>, name: &str, ok: fn(Ipv4Addr) -> bool, current: Ipv4Addr) -> Result<Ipv4Addr, Fault> {
-    given.or_keep(current, |a| ok(*a), || Fault::error(name))
+fn address(given: Given<Ipv4Addr>, name: &str, ok: fn(Ipv4Addr) -> bool, current: Ipv4Addr) -> Result<Ipv4Addr, Refusal> {
+    given.or_keep(current, |a| ok(*a), || Refusal::error(name))
 }
 
 /// Checks a change, applies it to the interface and writes it; a fault
 /// changes nothing. A new port is bound before anything changes, so a port
 /// in use is a fault and not a lost camera: the listener is returned for the
 /// server to move to.
-pub fn set(app: &Shared, network: &Mutex<NetworkUnit>, change: NetworkChange) -> Result<(NetworkConfig, Option<TcpListener>), Fault> {
+pub fn set(app: &Shared, network: &Mutex<NetworkUnit>, change: NetworkChange) -> Result<(NetworkConfig, Option<TcpListener>), Refusal> {
     let mut unit = lock(network);
     let mut new = unit.config.clone();
     new.dhcp = flag_or(change.dhcp, "dhcp", new.dhcp)?;
@@ -115,17 +116,17 @@ pub fn set(app: &Shared, network: &Mutex<NetworkUnit>, change: NetworkChange) ->
     new.gateway = address(change.gateway, "gateway", valid_host, new.gateway)?;
     let subnet = |a: Ipv4Addr| u32::from(a) & u32::from(new.netmask);
     if subnet(new.gateway) != subnet(new.ipaddr) || new.gateway == new.ipaddr {
-        return Err(Fault::error("gateway"));
+        return Err(Refusal::error("gateway"));
     }
     let [dns1, dns2] = change.dns;
     new.dns1 = address(dns1, "dns1", valid_host, new.dns1)?;
     new.dns2 = address(dns2, "dns2", valid_host, new.dns2)?;
     new.port =
-        change.port.map(|n| u16::try_from(n).ok()).or_keep(new.port, |p| valid_port(*p), || Fault::bad("port range: 80,1000-65535"))?;
+        change.port.map(|n| u16::try_from(n).ok()).or_keep(new.port, |p| valid_port(*p), || Refusal::bad("port range: 80,1000-65535"))?;
     let mut rebind = None;
     if new.port != unit.config.port {
         let listener = TcpListener::bind(SocketAddr::new(app.listen.ip(), new.port))
-            .map_err(|e| Fault::device(&DeviceError::new("network", ErrorKind::Busy, format!("port {}: {e}", new.port))))?;
+            .map_err(|e| Refusal::device(&DeviceError::new("network", ErrorKind::Busy, format!("port {}: {e}", new.port))))?;
         rebind = Some(listener);
     }
     unit.commit(&app.store, FILE, new, apply)?;
@@ -133,18 +134,18 @@ pub fn set(app: &Shared, network: &Mutex<NetworkUnit>, change: NetworkChange) ->
 }
 
 /// `/cgi-bin/network`: query, or set addressing, DNS or the HTTP port.
-pub fn handle(app: &Shared, network: &Mutex<NetworkUnit>, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Shared, network: &Mutex<NetworkUnit>, call: &Call) -> Result<Reply, Refusal> {
     let (mut c, rebind) =
         if call.is_set() { set(app, network, NetworkChange::from_params(&call.params))? } else { (lock(network).config.clone(), None) };
     let unit = lock(network);
     // With DHCP the lease's address is the one that matters.
     if c.dhcp {
-        if let Some((ipaddr, netmask)) = unit.hal.live_address().map_err(|e| Fault::device(&e))? {
+        if let Some((ipaddr, netmask)) = unit.hal.live_address().map_err(|e| Refusal::device(&e))? {
             c.ipaddr = ipaddr;
             c.netmask = netmask;
         }
     }
-    let mac = unit.hal.mac_address().map_err(|e| Fault::device(&e))?;
+    let mac = unit.hal.mac_address().map_err(|e| Refusal::device(&e))?;
     let mac: Vec<String> = mac.iter().map(|b| format!("{b:02X}")).collect();
     let mut doc = Doc::new();
     doc.element("network")

@@ -2,7 +2,8 @@
 
 use crate::api::fields::{flag_or, given_flag, given_int, in_range, option_or, Given};
 use crate::api::query::Params;
-use crate::api::xml::{Doc, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::Doc;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::state::store::Store;
@@ -146,19 +147,19 @@ impl OsdChange {
 }
 
 /// A position type, then x and y in the range it gives.
-fn position(given: [Given<i64>; 3], prefix: &str, current: (u8, u8, u8)) -> Result<(u8, u8, u8), Fault> {
+fn position(given: [Given<i64>; 3], prefix: &str, current: (u8, u8, u8)) -> Result<(u8, u8, u8), Refusal> {
     let [kind, x, y] = given;
     let kind = option_or(kind, &format!("{prefix}_pos_type"), 2, current.0)?;
     let max = position_max(kind);
     let axis = |given: Given<i64>, axis: &str, current: u8| {
         let name = format!("{prefix}_pos_{axis}");
-        in_range(given, &name, 0, i64::from(max), current).and_then(|v| if v > max { Err(Fault::range(&name, 0, max)) } else { Ok(v) })
+        in_range(given, &name, 0, i64::from(max), current).and_then(|v| if v > max { Err(Refusal::range(&name, 0, max)) } else { Ok(v) })
     };
     Ok((kind, axis(x, "x", current.1)?, axis(y, "y", current.2)?))
 }
 
 /// Checks a change, applies it to the overlay and writes it; a fault changes nothing.
-pub fn set(app: &Shared, osd: &Mutex<OsdUnit>, change: OsdChange) -> Result<OsdConfig, Fault> {
+pub fn set(app: &Shared, osd: &Mutex<OsdUnit>, change: OsdChange) -> Result<OsdConfig, Refusal> {
     let mut unit = lock(osd);
     let mut n = unit.config.clone();
     n.enable = flag_or(change.enable, "enable", n.enable)?;
@@ -170,11 +171,11 @@ pub fn set(app: &Shared, osd: &Mutex<OsdUnit>, change: OsdChange) -> Result<OsdC
     (n.time_pos_type, n.time_pos_x, n.time_pos_y) = position(change.time_position, "time", (n.time_pos_type, n.time_pos_x, n.time_pos_y))?;
     n.show_week = flag_or(change.show_week, "show_week", n.show_week)?;
     if let Some(format) = change.time_format {
-        n.time_format = TIME_FORMATS.iter().find(|f| **f == format).ok_or_else(|| Fault::error("time_format"))?.to_string();
+        n.time_format = TIME_FORMATS.iter().find(|f| **f == format).ok_or_else(|| Refusal::error("time_format"))?.to_string();
     }
     if let Some(title) = change.title {
         if !valid_title(&title) {
-            return Err(Fault::error("title_utf8"));
+            return Err(Refusal::error("title_utf8"));
         }
         n.title = title;
     }
@@ -183,7 +184,7 @@ pub fn set(app: &Shared, osd: &Mutex<OsdUnit>, change: OsdChange) -> Result<OsdC
 }
 
 /// `/cgi-bin/osd`: query, or set.
-pub fn handle(app: &Shared, osd: &Mutex<OsdUnit>, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Shared, osd: &Mutex<OsdUnit>, call: &Call) -> Result<Reply, Refusal> {
     let c = if call.is_set() { set(app, osd, OsdChange::from_params(&call.params))? } else { lock(osd).config.clone() };
     let mut doc = Doc::new();
     doc.element("osd")

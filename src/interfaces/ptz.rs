@@ -1,7 +1,8 @@
 //! The PTZ family: `/cgi-bin/ptz_ctrl`, presets, and the move watchdog.
 
 use crate::api::query::Params;
-use crate::api::xml::{simple, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::simple;
 use crate::interfaces::call::{Call, Reply};
 use crate::interfaces::system::SystemLock;
 use crate::state::app::{lock, Shared, Unit};
@@ -77,14 +78,14 @@ pub fn watchdog(app: &Shared, ptz: &Mutex<PtzUnit>) {
 
 /// Sends a command to the head as `ptz_ctrl` would, the watchdog watching;
 /// a move given `stop_after` stops by itself then (at the next tick).
-pub fn drive(app: &Shared, ptz: &Mutex<PtzUnit>, command: PtzCommand, stop_after: Option<Duration>) -> Result<(), Fault> {
+pub fn drive(app: &Shared, ptz: &Mutex<PtzUnit>, command: PtzCommand, stop_after: Option<Duration>) -> Result<(), Refusal> {
     lock(ptz).send(command, app.now(), stop_after)
 }
 
 impl PtzUnit {
     /// Sends a command and notes, for the watchdog, whether a motor runs on.
-    fn send(&mut self, command: PtzCommand, now: Duration, stop_after: Option<Duration>) -> Result<(), Fault> {
-        self.unit.hal.execute(command).map_err(|e| Fault::device(&e))?;
+    fn send(&mut self, command: PtzCommand, now: Duration, stop_after: Option<Duration>) -> Result<(), Refusal> {
+        self.unit.hal.execute(command).map_err(|e| Refusal::device(&e))?;
         let moving = keeps_moving(command);
         self.moving_since = moving.then_some(now);
         self.stop_at = stop_after.filter(|_| moving).map(|d| now + d);
@@ -99,27 +100,27 @@ pub fn status(ptz: &Mutex<PtzUnit>) -> (Vec<u8>, bool) {
 }
 
 /// Where the head points, when the board reports it.
-pub fn position(ptz: &Mutex<PtzUnit>) -> Result<Option<camcgi_hal::Spot>, Fault> {
-    lock(ptz).unit.hal.position().map_err(|e| Fault::device(&e))
+pub fn position(ptz: &Mutex<PtzUnit>) -> Result<Option<camcgi_hal::Spot>, Refusal> {
+    lock(ptz).unit.hal.position().map_err(|e| Refusal::device(&e))
 }
 
 /// The field of view at the current zoom, when the board knows its lens.
-pub fn field_of_view(ptz: &Mutex<PtzUnit>) -> Result<Option<camcgi_hal::FieldOfView>, Fault> {
-    lock(ptz).unit.hal.field_of_view().map_err(|e| Fault::device(&e))
+pub fn field_of_view(ptz: &Mutex<PtzUnit>) -> Result<Option<camcgi_hal::FieldOfView>, Refusal> {
+    lock(ptz).unit.hal.field_of_view().map_err(|e| Refusal::device(&e))
 }
 
-fn dir(p: &Params, name: &str, allow_still: bool) -> Result<Option<Dir>, Fault> {
+fn dir(p: &Params, name: &str, allow_still: bool) -> Result<Option<Dir>, Refusal> {
     let reason = if allow_still { format!("{name} range: -1,0,1") } else { format!("{name} range: -1,1") };
     match p.get(name) {
         None => Ok(None),
         Some("-1") => Ok(Some(Dir::Negative)),
         Some("0") if allow_still => Ok(Some(Dir::Still)),
         Some("1") => Ok(Some(Dir::Positive)),
-        Some(_) => Err(Fault::bad_owned(reason)),
+        Some(_) => Err(Refusal::bad_owned(reason)),
     }
 }
 
-fn number(p: &Params, name: &str, lo: i64, hi: i64) -> Result<Option<u8>, Fault> {
+fn number(p: &Params, name: &str, lo: i64, hi: i64) -> Result<Option<u8>, Refusal> {
     crate::api::fields::ranged::<u8>(p, name, lo, hi)
 }
 
@@ -135,9 +136,9 @@ pub enum Action {
 }
 
 /// Reads the one action a request carries; every value is checked first, in table order.
-fn action(p: &Params) -> Result<Action, Fault> {
+fn action(p: &Params) -> Result<Action, Refusal> {
     if p.get("stop").is_some_and(|v| v != "1") {
-        return Err(Fault::bad("stop: 1"));
+        return Err(Refusal::bad("stop: 1"));
     }
     let move_x = dir(p, "move_x", true)?;
     let move_y = dir(p, "move_y", true)?;
@@ -169,8 +170,8 @@ fn action(p: &Params) -> Result<Action, Fault> {
     let mut actions = actions.into_iter();
     match (actions.next(), actions.next()) {
         (Some((_, action)), None) => Ok(action),
-        (None, _) => Err(Fault::bad("error, parse parameters")),
-        (Some(_), Some((second, _))) => Err(Fault::bad_owned(format!("{second}: one action per request"))),
+        (None, _) => Err(Refusal::bad("error, parse parameters")),
+        (Some(_), Some((second, _))) => Err(Refusal::bad_owned(format!("{second}: one action per request"))),
     }
 }
 
@@ -184,9 +185,9 @@ fn keeps_moving(command: PtzCommand) -> bool {
 }
 
 /// `/cgi-bin/ptz_ctrl`: one action per request.
-pub fn handle(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, call: &Call) -> Result<Reply, Refusal> {
     if !lock(system).capabilities().ptz {
-        return Err(Fault::bad("ptz not supported"));
+        return Err(Refusal::bad("ptz not supported"));
     }
     act(app, ptz, system, action(&call.params)?)?;
     Ok(Reply::xml(simple("ptz_ctrl", "true")))
@@ -195,9 +196,9 @@ pub fn handle(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, call: &Ca
 /// Carries out one action: a preset must be set to be called or deleted;
 /// a preset stored or cleared is written, and undone on the controller
 /// when it cannot be.
-pub fn act(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, action: Action) -> Result<(), Fault> {
+pub fn act(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, action: Action) -> Result<(), Refusal> {
     if !lock(system).capabilities().ptz {
-        return Err(Fault::bad("ptz not supported"));
+        return Err(Refusal::bad("ptz not supported"));
     }
     let now = app.now();
     let mut ptz = lock(ptz);
@@ -206,7 +207,7 @@ pub fn act(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, action: Acti
         Action::Command(command) => {
             if let PtzCommand::CallPreset(n) = command {
                 if !set.contains(&n) {
-                    return Err(Fault::bad("call_preset: preset not set"));
+                    return Err(Refusal::bad("call_preset: preset not set"));
                 }
             }
             ptz.send(command, now, None)?;
@@ -217,17 +218,17 @@ pub fn act(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, action: Acti
                 new.set.push(n);
                 new.set.sort_unstable();
             }
-            ptz.unit.hal.execute(PtzCommand::SetPreset(n)).map_err(|e| Fault::device(&e))?;
+            ptz.unit.hal.execute(PtzCommand::SetPreset(n)).map_err(|e| Refusal::device(&e))?;
             let undo = (!set.contains(&n)).then_some(PtzCommand::ClearPreset(n));
             save(&mut ptz, &app.store, new, undo)?;
         }
         Action::DeletePreset(n) => {
             if !set.contains(&n) {
-                return Err(Fault::bad("delete_preset: preset not set"));
+                return Err(Refusal::bad("delete_preset: preset not set"));
             }
             let mut new = ptz.unit.config.clone();
             new.set.retain(|p| *p != n);
-            ptz.unit.hal.execute(PtzCommand::ClearPreset(n)).map_err(|e| Fault::device(&e))?;
+            ptz.unit.hal.execute(PtzCommand::ClearPreset(n)).map_err(|e| Refusal::device(&e))?;
             // A cleared preset cannot be restored on the controller, so nothing to undo.
             save(&mut ptz, &app.store, new, None)?;
         }
@@ -240,14 +241,14 @@ pub fn act(app: &Shared, ptz: &Mutex<PtzUnit>, system: &SystemLock, action: Acti
 }
 
 /// Writes the preset list; on failure sends `undo` to the controller.
-fn save(ptz: &mut PtzUnit, store: &Store, new: Presets, undo: Option<PtzCommand>) -> Result<(), Fault> {
+fn save(ptz: &mut PtzUnit, store: &Store, new: Presets, undo: Option<PtzCommand>) -> Result<(), Refusal> {
     if let Err(e) = store.save(FILE, &new) {
         if let Some(undo) = undo {
             if let Err(e) = ptz.unit.hal.execute(undo) {
                 log::error!("ptz: preset not undone: {e}");
             }
         }
-        return Err(Fault::storage(&e));
+        return Err(Refusal::storage(&e));
     }
     ptz.unit.config = new;
     Ok(())

@@ -1,6 +1,7 @@
 //! The snapshot family: `/cgi-bin/snapshot.cgi` (a JPEG, answered or stored on a target).
 
-use crate::api::xml::{simple, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::simple;
 use crate::interfaces::call::{Body, Call, Reply};
 use crate::interfaces::targets::Targets;
 use crate::interfaces::time::{now_local, TimeUnit};
@@ -23,8 +24,8 @@ fn target(upload: &str) -> Option<StorageTarget> {
 }
 
 /// The document's fault for a target that is not there.
-fn absent(target: StorageTarget) -> Fault {
-    Fault::bad(match target {
+fn absent(target: StorageTarget) -> Refusal {
+    Refusal::bad(match target {
         StorageTarget::SdCard => "sd card not mounted",
         StorageTarget::Ftp => "Ftp not deploy",
         StorageTarget::Email => "Email not deploy",
@@ -57,21 +58,21 @@ pub struct Sources<'a> {
 }
 
 /// `/cgi-bin/snapshot.cgi?stream=0|1[&upload=0-3]`.
-pub fn handle(app: &Sources, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Sources, call: &Call) -> Result<Reply, Refusal> {
     let p = &call.params;
     let (stream, number) = match p.get("stream") {
         None | Some("0") => (StreamId::Sub, 0),
         Some("1") => (StreamId::Main, 1),
-        Some(_) => return Err(Fault::option("stream", "0 or 1")),
+        Some(_) => return Err(Refusal::option("stream", "0 or 1")),
     };
-    let target = p.get("upload").map(|u| target(u).ok_or(Fault::bad("upload 0 or 1 or 2 or 3"))).transpose()?;
+    let target = p.get("upload").map(|u| target(u).ok_or(Refusal::bad("upload 0 or 1 or 2 or 3"))).transpose()?;
     let mut jpeg = Vec::new();
     // No lock: the board takes snapshots from any thread at once.
-    app.snapshots.snapshot(stream, &mut jpeg).map_err(|e| Fault::device(&e))?;
+    app.snapshots.snapshot(stream, &mut jpeg).map_err(|e| Refusal::device(&e))?;
     let Some(target) = target else {
         return Ok(Reply::with_kind(Body::Jpeg, jpeg));
     };
-    let [y, mo, d, h, mi, s] = now_local(&lock(app.time)).map_err(|e| Fault::device(&e))?;
+    let [y, mo, d, h, mi, s] = now_local(&lock(app.time)).map_err(|e| Refusal::device(&e))?;
     let name = format!("snapshot_{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}_stream{number}.jpg");
     let what = protocol(target);
     match target {
@@ -86,7 +87,7 @@ pub fn handle(app: &Sources, call: &Call) -> Result<Reply, Fault> {
                 Some(Ok(())) => Ok(()),
                 Some(Err(f)) => {
                     log::warn!("snapshot upload by {what} failed at {}: {}", f.step, f.detail);
-                    Err(Fault::new(500, format!("upload failed: {what} {} ({})", f.step, f.detail)))
+                    Err(Refusal::new(500, format!("upload failed: {what} {} ({})", f.step, f.detail)))
                 }
             })?
         }
@@ -95,7 +96,7 @@ pub fn handle(app: &Sources, call: &Call) -> Result<Reply, Fault> {
             app.uploads.run(what, move |_| match storage.store(target, &name, &jpeg) {
                 Ok(()) => Ok(()),
                 Err(e) if matches!(camcgi_hal::Error::kind(&e), ErrorKind::NotMounted | ErrorKind::NotConfigured) => Err(absent(target)),
-                Err(e) => Err(Fault::device(&e)),
+                Err(e) => Err(Refusal::device(&e)),
             })?
         }
     }

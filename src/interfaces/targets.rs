@@ -4,7 +4,8 @@
 
 use crate::api::fields::{given_int, in_range, Given};
 use crate::api::query::Params;
-use crate::api::xml::{Doc, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::Doc;
 use crate::interfaces::call::{Call, Reply};
 use crate::outbound::ftp::Server;
 use crate::outbound::ftp::{Deadline, Failure};
@@ -207,11 +208,11 @@ impl TargetsChange {
 }
 
 /// A text `ok` accepts, or `current` when absent: `NAME error`.
-fn text(given: Option<String>, name: &str, ok: fn(&str) -> bool, current: &str) -> Result<String, Fault> {
+fn text(given: Option<String>, name: &str, ok: fn(&str) -> bool, current: &str) -> Result<String, Refusal> {
     match given {
         None => Ok(current.to_string()),
         Some(v) if ok(&v) => Ok(v),
-        Some(_) => Err(Fault::error(name)),
+        Some(_) => Err(Refusal::error(name)),
     }
 }
 
@@ -221,7 +222,7 @@ fn recipient_list(s: &str) -> bool {
 }
 
 /// Checks a change and writes it; a fault changes nothing.
-pub fn set(app: &Shared, targets: &Mutex<Targets>, c: TargetsChange) -> Result<Targets, Fault> {
+pub fn set(app: &Shared, targets: &Mutex<Targets>, c: TargetsChange) -> Result<Targets, Refusal> {
     let mut targets = lock(targets);
     let t = &*targets;
     let new = Targets {
@@ -237,13 +238,13 @@ pub fn set(app: &Shared, targets: &Mutex<Targets>, c: TargetsChange) -> Result<T
         email_from: text(c.email_from, "email_from", |s| s.is_empty() || address(s), &t.email_from)?,
         email_to: text(c.email_to, "email_to", recipient_list, &t.email_to)?,
     };
-    app.store.save(FILE, &new).map_err(|e| Fault::storage(&e))?;
+    app.store.save(FILE, &new).map_err(|e| Refusal::storage(&e))?;
     *targets = new;
     Ok(targets.clone())
 }
 
 /// `/cgi-bin/upload_targets`: query, or set (Administrator).
-pub fn handle(app: &Shared, targets: &Mutex<Targets>, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Shared, targets: &Mutex<Targets>, call: &Call) -> Result<Reply, Refusal> {
     let t = if call.is_set() { set(app, targets, TargetsChange::from_params(&call.params))? } else { lock(targets).clone() };
     let mut doc = Doc::new();
     doc.element("upload_targets")

@@ -2,7 +2,8 @@
 
 use crate::api::calendar::{civil, days_from_civil, days_in_month, Civil};
 use crate::api::fields::{given_int, in_range, Given};
-use crate::api::xml::{Doc, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::Doc;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::state::store::Store;
@@ -212,40 +213,40 @@ impl TimeChange {
 }
 
 /// The UTC time a manual set asks for, in the zone being set.
-fn manual_time(unit: &TimeUnit, manual: ManualTime, zone: &str) -> Result<i64, Fault> {
+fn manual_time(unit: &TimeUnit, manual: ManualTime, zone: &str) -> Result<i64, Refusal> {
     let fields = match manual {
         ManualTime::Utc(unix) => {
             let [year, ..] = local_time(unix, zone);
             let (_, lo, hi) = MANUAL_FIELDS[0];
             if !(lo..=hi).contains(&year) {
-                return Err(Fault::range("year", lo, hi));
+                return Err(Refusal::range("year", lo, hi));
             }
             return Ok(unix);
         }
         ManualTime::Local(fields) => fields,
     };
-    let mut t = local_time(unit.hal.now().map_err(|e| Fault::device(&e))?, zone);
+    let mut t = local_time(unit.hal.now().map_err(|e| Refusal::device(&e))?, zone);
     for ((slot, (name, lo, hi)), given) in t.iter_mut().zip(MANUAL_FIELDS).zip(fields) {
         *slot = in_range(given, name, lo, hi, *slot)?;
     }
     let [y, mo, d, h, mi, s] = t;
     let month_days = days_in_month(y, mo);
     if d > month_days {
-        return Err(Fault::range("day", 1, month_days));
+        return Err(Refusal::range("day", 1, month_days));
     }
     Ok((days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s) - i64::from(offset_minutes(zone)) * 60)
 }
 
 /// Checks a change and applies it: the zone and synchronisation (to the
 /// board, then to disk), then the clock; a fault changes nothing.
-pub fn set(app: &Shared, time: &Mutex<TimeUnit>, change: TimeChange) -> Result<(), Fault> {
+pub fn set(app: &Shared, time: &Mutex<TimeUnit>, change: TimeChange) -> Result<(), Refusal> {
     let mut unit = lock(time);
     let mut new = unit.config.clone();
     if let Some(zone) = change.timezone {
-        new.timezone = ZONES.iter().find(|z| **z == zone).ok_or_else(|| Fault::error("timezone"))?.to_string();
+        new.timezone = ZONES.iter().find(|z| **z == zone).ok_or_else(|| Refusal::error("timezone"))?.to_string();
     }
     if let Some(method) = change.update_method {
-        new.update_method = UpdateMethod::parse(&method).ok_or_else(|| Fault::error("update_method"))?;
+        new.update_method = UpdateMethod::parse(&method).ok_or_else(|| Refusal::error("update_method"))?;
     }
     let when = match change.manual {
         Some(manual) => Some(manual_time(&unit, manual, &new.timezone)?),
@@ -253,7 +254,7 @@ pub fn set(app: &Shared, time: &Mutex<TimeUnit>, change: TimeChange) -> Result<(
     };
     if let Some(addr) = change.ntpaddr {
         if !valid_host_name(&addr) {
-            return Err(Fault::error("ntpaddr"));
+            return Err(Refusal::error("ntpaddr"));
         }
         new.ntpaddr = addr;
     }
@@ -266,7 +267,7 @@ pub fn set(app: &Shared, time: &Mutex<TimeUnit>, change: TimeChange) -> Result<(
             if let Err(again) = unit.commit(&app.store, FILE, old, apply) {
                 log::error!("time settings not restored: {}", again.reason);
             }
-            return Err(Fault::device(&e));
+            return Err(Refusal::device(&e));
         }
         log::info!("clock set by hand");
         app.forward_clock(unix);
@@ -275,13 +276,13 @@ pub fn set(app: &Shared, time: &Mutex<TimeUnit>, change: TimeChange) -> Result<(
 }
 
 /// `/cgi-bin/time`: query, or set zone, synchronisation, or the clock by hand.
-pub fn handle(app: &Shared, time: &Mutex<TimeUnit>, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Shared, time: &Mutex<TimeUnit>, call: &Call) -> Result<Reply, Refusal> {
     if call.is_set() {
         set(app, time, TimeChange::from_params(&call.params))?;
     }
     let unit = lock(time);
     let c = &unit.config;
-    let [y, mo, d, h, mi, s] = now_local(&unit).map_err(|e| Fault::device(&e))?;
+    let [y, mo, d, h, mi, s] = now_local(&unit).map_err(|e| Refusal::device(&e))?;
     let mut doc = Doc::new();
     doc.element("time")
         .attr("timezone", &c.timezone)

@@ -1,7 +1,8 @@
 //! The users family: `/cgi-bin/user_management` (add, delete, edit, get_user).
 
 use crate::api::query::Params;
-use crate::api::xml::{simple, Doc, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::{simple, Doc};
 use crate::interfaces::call::{Call, Reply};
 use crate::state::accounts::{self, valid_name, valid_password, Account, Accounts, Privilege, MAX_ACCOUNTS};
 use crate::state::app::{lock, Shared};
@@ -21,22 +22,22 @@ pub const NO_SUCH_USER: &str = "error username";
 /// The account to edit is not there.
 pub const NO_USER_TO_EDIT: &str = "username none exist to edit";
 
-fn privilege(p: &Params) -> Result<Option<Privilege>, Fault> {
-    p.get("privilege").map(|v| Privilege::parse(v).ok_or(Fault::bad("privilege: User or Administrator or Operator"))).transpose()
+fn privilege(p: &Params) -> Result<Option<Privilege>, Refusal> {
+    p.get("privilege").map(|v| Privilege::parse(v).ok_or(Refusal::bad("privilege: User or Administrator or Operator"))).transpose()
 }
 
-fn enable(p: &Params) -> Result<Option<bool>, Fault> {
+fn enable(p: &Params) -> Result<Option<bool>, Refusal> {
     match p.get("enable") {
         None => Ok(None),
         Some("Enable") => Ok(Some(true)),
         Some("Disable") => Ok(Some(false)),
-        Some(_) => Err(Fault::bad("enable: Enable or Disable")),
+        Some(_) => Err(Refusal::bad("enable: Enable or Disable")),
     }
 }
 
-fn password(p: &Params) -> Result<Option<&str>, Fault> {
+fn password(p: &Params) -> Result<Option<&str>, Refusal> {
     match p.get("newpasswd") {
-        Some(v) if !valid_password(v) => Err(Fault::error("newpasswd")),
+        Some(v) if !valid_password(v) => Err(Refusal::error("newpasswd")),
         v => Ok(v),
     }
 }
@@ -81,16 +82,16 @@ pub enum Change<'a> {
     Edit(AccountChange<'a>),
 }
 
-fn add(accounts: &mut Accounts, wanted: &AccountChange, key: &DeviceKey) -> Result<Outcome, Fault> {
+fn add(accounts: &mut Accounts, wanted: &AccountChange, key: &DeviceKey) -> Result<Outcome, Refusal> {
     if !valid_name(wanted.name) {
-        return Err(Fault::error("name"));
+        return Err(Refusal::error("name"));
     }
-    let password = wanted.password.ok_or(Fault::error("newpasswd"))?;
+    let password = wanted.password.ok_or(Refusal::error("newpasswd"))?;
     if accounts.get(wanted.name).is_some() {
-        return Err(Fault::bad(DUPLICATED));
+        return Err(Refusal::bad(DUPLICATED));
     }
     if accounts.users.len() >= MAX_ACCOUNTS {
-        return Err(Fault::bad(TOO_MANY));
+        return Err(Refusal::bad(TOO_MANY));
     }
     let privilege = wanted.privilege.unwrap_or(Privilege::User);
     accounts.users.push(Account::new(wanted.name, password, privilege, wanted.enabled.unwrap_or(true), key));
@@ -101,23 +102,23 @@ fn is_last_admin(accounts: &Accounts, account: &Account) -> bool {
     account.enabled && account.privilege == Privilege::Administrator && accounts.enabled_admins() == 1
 }
 
-fn delete(accounts: &mut Accounts, name: &str) -> Result<Outcome, Fault> {
-    let account = accounts.get(name).ok_or(Fault::bad(NO_SUCH_USER))?;
+fn delete(accounts: &mut Accounts, name: &str) -> Result<Outcome, Refusal> {
+    let account = accounts.get(name).ok_or(Refusal::bad(NO_SUCH_USER))?;
     if is_last_admin(accounts, account) {
-        return Err(Fault::bad(LAST_ADMIN));
+        return Err(Refusal::bad(LAST_ADMIN));
     }
     accounts.users.retain(|a| a.name != name);
     Ok(Outcome::Revoke(name.to_string()))
 }
 
-fn edit(accounts: &mut Accounts, wanted: &AccountChange, key: &DeviceKey) -> Result<Outcome, Fault> {
+fn edit(accounts: &mut Accounts, wanted: &AccountChange, key: &DeviceKey) -> Result<Outcome, Refusal> {
     let name = wanted.name;
-    let current = accounts.get(name).ok_or(Fault::bad(NO_USER_TO_EDIT))?.clone();
+    let current = accounts.get(name).ok_or(Refusal::bad(NO_USER_TO_EDIT))?.clone();
     let privilege = wanted.privilege.unwrap_or(current.privilege);
     let enabled = wanted.enabled.unwrap_or(current.enabled);
     let demoted = privilege != Privilege::Administrator || !enabled;
     if demoted && is_last_admin(accounts, &current) {
-        return Err(Fault::bad(LAST_ADMIN));
+        return Err(Refusal::bad(LAST_ADMIN));
     }
     let mut updated = current.clone();
     updated.privilege = privilege;
@@ -137,7 +138,7 @@ fn edit(accounts: &mut Accounts, wanted: &AccountChange, key: &DeviceKey) -> Res
 
 /// Makes changes to the accounts, all or none, and ends the sessions of
 /// the accounts changed.
-pub fn change_accounts(app: &Shared, changes: &[Change]) -> Result<(), Fault> {
+pub fn change_accounts(app: &Shared, changes: &[Change]) -> Result<(), Refusal> {
     // Changes are made one at a time, on a copy: the accounts' own lock, which
     // every login takes, is never held while the file is written and fsynced.
     let _writing = lock(&app.accounts_writer);
@@ -153,7 +154,7 @@ pub fn change_accounts(app: &Shared, changes: &[Change]) -> Result<(), Fault> {
             revoked.push(name);
         }
     }
-    app.store.save_guarded(accounts::FILE, &new).map_err(|e| Fault::storage(&e))?;
+    app.store.save_guarded(accounts::FILE, &new).map_err(|e| Refusal::storage(&e))?;
     *lock(&app.accounts) = new;
     for name in revoked {
         log::info!("account {name} changed: its sessions end");
@@ -178,22 +179,22 @@ fn list(accounts: &Accounts) -> Vec<u8> {
 }
 
 /// `/cgi-bin/user_management?action=…`.
-pub fn handle(app: &Shared, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Shared, call: &Call) -> Result<Reply, Refusal> {
     let p = &call.params;
-    let wanted = || -> Result<AccountChange, Fault> {
+    let wanted = || -> Result<AccountChange, Refusal> {
         Ok(AccountChange { name: p.get("name").unwrap_or_default(), password: password(p)?, privilege: privilege(p)?, enabled: enable(p)? })
     };
     let change = match p.get("action") {
         Some("get_user") => return Ok(Reply::xml(list(&lock(&app.accounts)))),
         Some("add") => {
             if !["name", "newpasswd", "privilege", "enable"].iter().all(|n| p.get(n).is_some_and(|v| !v.is_empty())) {
-                return Err(Fault::bad("The parameters must Correct include name,newpasswd,privilege,enable"));
+                return Err(Refusal::bad("The parameters must Correct include name,newpasswd,privilege,enable"));
             }
             Change::Add(wanted()?)
         }
         Some("delete") => Change::Delete(p.get("name").unwrap_or_default()),
         Some("edit") => Change::Edit(wanted()?),
-        _ => return Err(Fault::bad("action: add or edit or delete")),
+        _ => return Err(Refusal::bad("action: add or edit or delete")),
     };
     change_accounts(app, &[change])?;
     Ok(Reply::xml(simple("user_management", "OK")))

@@ -2,7 +2,8 @@
 
 use crate::api::fields::{count_or, given_int, in_range, Given};
 use crate::api::query::Params;
-use crate::api::xml::{Doc, Fault};
+use crate::api::refusal::Refusal;
+use crate::api::xml::Doc;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::state::store::Store;
@@ -127,30 +128,30 @@ impl StreamChange {
 }
 
 /// Merges a change into a stream's settings and validates the result.
-fn merged(modes: &[EncodeModeCaps], current: &StreamConfig, change: StreamChange) -> Result<StreamConfig, Fault> {
+fn merged(modes: &[EncodeModeCaps], current: &StreamConfig, change: StreamChange) -> Result<StreamConfig, Refusal> {
     let mut s = current.clone();
     if let Some(v) = change.encode_mode {
-        s.encode_mode = canonical(modes.iter().map(|m| &m.name), &v).ok_or_else(|| Fault::error("encode_mode"))?;
+        s.encode_mode = canonical(modes.iter().map(|m| &m.name), &v).ok_or_else(|| Refusal::error("encode_mode"))?;
     }
-    let mode = modes.iter().find(|m| m.name == s.encode_mode).ok_or_else(|| Fault::error("encode_mode"))?;
+    let mode = modes.iter().find(|m| m.name == s.encode_mode).ok_or_else(|| Refusal::error("encode_mode"))?;
     if let Some(v) = change.resolution {
-        s.resolution = canonical(mode.resolutions.iter().map(|r| &r.name), &v).ok_or_else(|| Fault::error("resolution"))?;
+        s.resolution = canonical(mode.resolutions.iter().map(|r| &r.name), &v).ok_or_else(|| Refusal::error("resolution"))?;
     }
-    let res = mode.resolutions.iter().find(|r| r.name == s.resolution).ok_or_else(|| Fault::error("resolution"))?;
+    let res = mode.resolutions.iter().find(|r| r.name == s.resolution).ok_or_else(|| Refusal::error("resolution"))?;
     s.framerate = count_or(change.framerate, "framerate", s.framerate)?;
     if !res.framerate.contains(s.framerate) {
-        return Err(Fault::error("framerate"));
+        return Err(Refusal::error("framerate"));
     }
     s.govlength = in_range(change.govlength, "govlength", GOVLENGTH.0.into(), GOVLENGTH.1.into(), s.govlength)?;
     s.bitrate = count_or(change.bitrate, "bitrate", s.bitrate)?;
     if !res.bitrate.contains(s.bitrate) {
-        return Err(Fault::error("bitrate"));
+        return Err(Refusal::error("bitrate"));
     }
     if let Some(v) = change.bitrate_control {
         s.bitrate_control = match v.to_ascii_uppercase().as_str() {
             "CBR" => BitrateControl::Cbr,
             "VBR" => BitrateControl::Vbr,
-            _ => return Err(Fault::option("bitrate_control", "CBR or VBR")),
+            _ => return Err(Refusal::option("bitrate_control", "CBR or VBR")),
         };
     }
     Ok(s)
@@ -158,7 +159,7 @@ fn merged(modes: &[EncodeModeCaps], current: &StreamConfig, change: StreamChange
 
 /// Checks a change to one stream, applies it to the encoder and writes it;
 /// a fault changes nothing.
-pub fn set_stream(app: &Shared, video: &Mutex<VideoUnit>, stream: StreamId, change: StreamChange) -> Result<(), Fault> {
+pub fn set_stream(app: &Shared, video: &Mutex<VideoUnit>, stream: StreamId, change: StreamChange) -> Result<(), Refusal> {
     let mut unit = lock(video);
     let caps = unit.hal.capabilities();
     let mut new = unit.config.clone();
@@ -174,12 +175,12 @@ fn control_name(c: BitrateControl) -> &'static str {
 }
 
 /// `/cgi-bin/videoencoder[/streamN]`: query both streams, or set one.
-pub fn handle(app: &Shared, video: &Mutex<VideoUnit>, call: &Call) -> Result<Reply, Fault> {
+pub fn handle(app: &Shared, video: &Mutex<VideoUnit>, call: &Call) -> Result<Reply, Refusal> {
     if call.is_set() {
         let stream = match call.path.rsplit('/').next() {
             Some("stream1") => StreamId::Main,
             Some("stream2") => StreamId::Sub,
-            _ => return Err(Fault::option("stream", "stream1 or stream2")),
+            _ => return Err(Refusal::option("stream", "stream1 or stream2")),
         };
         set_stream(app, video, stream, StreamChange::from_params(&call.params))?;
     }
@@ -203,7 +204,7 @@ pub fn handle(app: &Shared, video: &Mutex<VideoUnit>, call: &Call) -> Result<Rep
 }
 
 /// `/cgi-bin/videoencoder/getcapabilities`.
-pub fn capabilities(video: &Mutex<VideoUnit>, _call: &Call) -> Result<Reply, Fault> {
+pub fn capabilities(video: &Mutex<VideoUnit>, _call: &Call) -> Result<Reply, Refusal> {
     let caps = lock(video).hal.capabilities();
     let mut doc = Doc::new();
     doc.element("video_capabilities").open().newline();

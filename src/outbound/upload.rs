@@ -6,7 +6,7 @@
 //! more than one: a second upload meanwhile is refused with `upload busy`
 //! rather than queued behind the first.
 
-use crate::api::xml::Fault;
+use crate::api::refusal::Refusal;
 use crate::outbound::deadline::{in_thread, Deadline};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -39,9 +39,9 @@ impl Uploads {
     /// upload's deadline. `what` names the target in a timeout fault. The slot
     /// stays taken until the job really ends, even when the request has been
     /// answered already.
-    pub fn run(&self, what: &str, job: impl FnOnce(Deadline) -> Result<(), Fault> + Send + 'static) -> Result<(), Fault> {
+    pub fn run(&self, what: &str, job: impl FnOnce(Deadline) -> Result<(), Refusal> + Send + 'static) -> Result<(), Refusal> {
         if self.running.swap(true, Ordering::SeqCst) {
-            return Err(Fault::new(503, BUSY));
+            return Err(Refusal::new(503, BUSY));
         }
         let slot = Running(self.running.clone());
         let deadline = Deadline { step: STEP, end: Instant::now() + WHOLE };
@@ -53,8 +53,8 @@ impl Uploads {
         });
         match done {
             Ok(Some(result)) => result,
-            Ok(None) => Err(Fault::new(500, format!("upload failed: {what} (no end within {} s)", WHOLE.as_secs()))),
-            Err(e) => Err(Fault::new(500, format!("upload failed: {what} ({e})"))),
+            Ok(None) => Err(Refusal::new(500, format!("upload failed: {what} (no end within {} s)", WHOLE.as_secs()))),
+            Err(e) => Err(Refusal::new(500, format!("upload failed: {what} ({e})"))),
         }
     }
 }

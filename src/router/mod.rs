@@ -8,7 +8,7 @@ mod routes;
 
 use crate::api::origin::{Browser, CROSS_SITE_REFUSED, HOST_REFUSED};
 use crate::api::query::{Params, QueryError};
-use crate::api::xml::Fault;
+use crate::api::refusal::Refusal;
 use crate::interfaces::call::{sets_something, Call, Reply};
 use crate::interfaces::camera::App;
 use crate::interfaces::credentials::{self, Presented};
@@ -132,9 +132,9 @@ enum Found {
 pub fn route(app: &App, incoming: &Incoming) -> Routed {
     let (path, raw_query) = split_url(incoming.url);
     let refusal = if !app.sites.host_allowed(incoming.browser.host) {
-        Some(Fault::new(403, HOST_REFUSED))
+        Some(Refusal::new(403, HOST_REFUSED))
     } else if incoming.bad_framing {
-        Some(Fault::new(400, "content length error"))
+        Some(Refusal::new(400, "content length error"))
     } else {
         None
     };
@@ -145,7 +145,7 @@ pub fn route(app: &App, incoming: &Incoming) -> Routed {
         Some(route) => Found::Route(route),
         None => match crate::interfaces::web::find(path) {
             Some(asset) => Found::Page(asset),
-            None => return Routed::Reply(Reply::fault(path, &Fault::new(404, "not found"))),
+            None => return Routed::Reply(Reply::fault(path, &Refusal::new(404, "not found"))),
         },
     };
     let (methods, fault_path) = match found {
@@ -160,7 +160,7 @@ pub fn route(app: &App, incoming: &Incoming) -> Routed {
         } else {
             "GET, HEAD"
         };
-        return Routed::Reply(Reply { allow: Some(allow), ..Reply::fault(fault_path, &Fault::new(405, "method not allowed")) });
+        return Routed::Reply(Reply { allow: Some(allow), ..Reply::fault(fault_path, &Refusal::new(405, "method not allowed")) });
     }
     let route = match found {
         Found::Route(route) => route,
@@ -168,13 +168,13 @@ pub fn route(app: &App, incoming: &Incoming) -> Routed {
     };
     match route.answer {
         Answer::AuthCgi if !app.sites.same_site(&incoming.browser) => {
-            Routed::Reply(Reply::fault(route.path, &Fault::new(403, CROSS_SITE_REFUSED)))
+            Routed::Reply(Reply::fault(route.path, &Refusal::new(403, CROSS_SITE_REFUSED)))
         }
         Answer::AuthCgi => Routed::Reply(auth::auth_cgi(app, raw_query, incoming.peer)),
         // A browser page of another site could post with the browser's
         // cached Digest or Basic credentials.
         Answer::Onvif(_) if !app.sites.same_site(&incoming.browser) => {
-            Routed::Reply(Reply::fault(route.path, &Fault::new(403, CROSS_SITE_REFUSED)))
+            Routed::Reply(Reply::fault(route.path, &Refusal::new(403, CROSS_SITE_REFUSED)))
         }
         Answer::Onvif(service) => Routed::Soap(service),
         Answer::FirmwareUpload if incoming.method == Method::Options => {
@@ -205,7 +205,7 @@ pub fn route(app: &App, incoming: &Incoming) -> Routed {
 }
 
 /// A route's fault, asking for credentials on a 401.
-fn refused(app: &App, route: &Route, fault: &Fault) -> Reply {
+fn refused(app: &App, route: &Route, fault: &Refusal) -> Reply {
     let mut reply = Reply::fault(route.fault_path, fault);
     if fault.status == 405 {
         reply.allow = Some("GET");
@@ -218,10 +218,10 @@ fn refused(app: &App, route: &Route, fault: &Fault) -> Reply {
 
 /// The checks an interface or the upload passes before it runs: query,
 /// origin, session or credentials, unknown parameters, privilege.
-fn admit<'a>(app: &App, route: &Route, raw_query: &str, incoming: &Incoming<'a>) -> Result<Call<'a>, Fault> {
+fn admit<'a>(app: &App, route: &Route, raw_query: &str, incoming: &Incoming<'a>) -> Result<Call<'a>, Refusal> {
     let params = Params::parse(raw_query).map_err(|e| match e {
-        QueryError::Undecodable => Fault::bad("error, parse parameters"),
-        QueryError::Duplicated(name) => Fault::bad_owned(format!("{name}: duplicated")),
+        QueryError::Undecodable => Refusal::bad("error, parse parameters"),
+        QueryError::Duplicated(name) => Refusal::bad_owned(format!("{name}: duplicated")),
     })?;
     let changes = match route.changes {
         Changes::WhenSet => sets_something(&params),
@@ -231,10 +231,10 @@ fn admit<'a>(app: &App, route: &Route, raw_query: &str, incoming: &Incoming<'a>)
     // HEAD is a read: one that would change something (a set, an act, a
     // login) is refused before anything is done.
     if changes && incoming.method == Method::Head {
-        return Err(Fault::new(405, "method not allowed"));
+        return Err(Refusal::new(405, "method not allowed"));
     }
     if changes && !app.sites.same_site(&incoming.browser) {
-        return Err(Fault::new(403, CROSS_SITE_REFUSED));
+        return Err(Refusal::new(403, CROSS_SITE_REFUSED));
     }
     let session = match route.guard {
         Guard::Session => Some(app.session(params.get("uid"))?),
@@ -250,13 +250,13 @@ fn admit<'a>(app: &App, route: &Route, raw_query: &str, incoming: &Incoming<'a>)
     };
     if let Some(unknown) = params.names().find(|n| *n != "uid" && !route.params.contains(n) || (*n == "uid" && route.guard == Guard::Login))
     {
-        return Err(Fault::bad_owned(format!("{unknown}: unknown parameter")));
+        return Err(Refusal::bad_owned(format!("{unknown}: unknown parameter")));
     }
     let call = Call { path: route.path, params, session, peer: incoming.peer, authorization: incoming.authorization };
     if let Some(session) = &call.session {
         let needed = if call.is_set() { route.set } else { route.query }.privilege();
         if session.privilege < needed {
-            return Err(Fault::bad(route.denied));
+            return Err(Refusal::bad(route.denied));
         }
     }
     Ok(call)

@@ -2,7 +2,7 @@
 //! authenticates, its parameters, and what querying and setting it are.
 
 use super::Method;
-use crate::api::xml::Fault;
+use crate::api::refusal::Refusal;
 use crate::interfaces::call::{Call, Reply};
 use crate::interfaces::camera::App;
 use crate::interfaces::{
@@ -10,7 +10,7 @@ use crate::interfaces::{
 };
 use crate::state::acts::Act;
 
-pub(super) type Handler = fn(&App, &Call) -> Result<Reply, Fault>;
+pub(super) type Handler = fn(&App, &Call) -> Result<Reply, Refusal>;
 
 /// What answers a route once its checks have passed.
 #[derive(Clone, Copy)]

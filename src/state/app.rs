@@ -3,7 +3,7 @@
 //! family keeps: its hardware and the configuration in force on it.
 
 use crate::api::origin::Sites;
-use crate::api::xml::Fault;
+use crate::api::refusal::Refusal;
 use crate::state::access::{self, Access};
 use crate::state::accounts::{self, Accounts};
 use crate::state::lockout::Lockout;
@@ -35,20 +35,20 @@ impl<H: ?Sized, C: Serialize + Clone> Unit<H, C> {
         file: &str,
         new: C,
         apply: impl Fn(&mut H, &C) -> Result<(), DeviceError>,
-    ) -> Result<(), Fault> {
+    ) -> Result<(), Refusal> {
         if let Err(e) = apply(&mut self.hal, &new) {
             log::error!("{file}: {e}; restoring the previous configuration");
             if let Err(e) = apply(&mut self.hal, &self.config) {
                 log::error!("{file}: restoring failed too: {e}");
             }
-            return Err(Fault::device(&e));
+            return Err(Refusal::device(&e));
         }
         if let Err(e) = store.save(file, &new) {
             log::error!("{file}: not saved ({e}); restoring the previous configuration");
             if let Err(e) = apply(&mut self.hal, &self.config) {
                 log::error!("{file}: restoring failed too: {e}");
             }
-            return Err(Fault::storage(&e));
+            return Err(Refusal::storage(&e));
         }
         self.config = new;
         Ok(())
@@ -145,10 +145,10 @@ impl Shared {
     }
 
     /// The live session a `uid` names, or the documents' faults.
-    pub fn session(&self, uid: Option<&str>) -> Result<Session, Fault> {
+    pub fn session(&self, uid: Option<&str>) -> Result<Session, Refusal> {
         match uid {
-            None | Some("") => Err(Fault::bad("error, parse uid")),
-            Some(uid) => lock(&self.sessions).find(uid, self.now()).ok_or(Fault::bad("uid error")),
+            None | Some("") => Err(Refusal::bad("error, parse uid")),
+            Some(uid) => lock(&self.sessions).find(uid, self.now()).ok_or(Refusal::bad("uid error")),
         }
     }
 

@@ -38,7 +38,7 @@ pub struct Mark {
 
 /// Why a token is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub enum TokenRefusal {
     /// `Created` is more than the skew from the wall clock.
     TooFar,
     /// `Created` is older than the skew on the forward clock.
@@ -51,15 +51,15 @@ pub enum Refusal {
     Forgotten,
 }
 
-impl Refusal {
+impl TokenRefusal {
     /// The fault's reason.
     pub fn reason(self) -> &'static str {
         match self {
-            Refusal::TooFar => "the token's Created is too far from the camera's clock",
-            Refusal::ClockSetBack => "the token was created before the camera's clock was set back",
-            Refusal::BeforeStart => "the token was created before the camera started",
-            Refusal::UsedBefore => "the token's nonce was used before",
-            Refusal::Forgotten => "the token is older than the nonces the camera remembers",
+            TokenRefusal::TooFar => "the token's Created is too far from the camera's clock",
+            TokenRefusal::ClockSetBack => "the token was created before the camera's clock was set back",
+            TokenRefusal::BeforeStart => "the token was created before the camera started",
+            TokenRefusal::UsedBefore => "the token's nonce was used before",
+            TokenRefusal::Forgotten => "the token is older than the nonces the camera remembers",
         }
     }
 }
@@ -133,23 +133,23 @@ impl Tokens {
 
     /// Checks a token before its password is: its `Created` (if it has
     /// one) at wall time `wall` and forward time `forward`, and its nonce.
-    pub fn check(&self, created: Option<i64>, nonce: Option<&[u8]>, wall: i64, forward: i64) -> Result<(), Refusal> {
+    pub fn check(&self, created: Option<i64>, nonce: Option<&[u8]>, wall: i64, forward: i64) -> Result<(), TokenRefusal> {
         if let Some(at) = created {
             if at.saturating_sub(wall).saturating_abs() > SKEW_SECONDS {
-                return Err(Refusal::TooFar);
+                return Err(TokenRefusal::TooFar);
             }
             if at < forward.saturating_sub(SKEW_SECONDS) {
-                return Err(Refusal::ClockSetBack);
+                return Err(TokenRefusal::ClockSetBack);
             }
             if at < self.started {
-                return Err(Refusal::BeforeStart);
+                return Err(TokenRefusal::BeforeStart);
             }
             if self.forgotten_up_to.is_some_and(|f| at <= f) {
-                return Err(Refusal::Forgotten);
+                return Err(TokenRefusal::Forgotten);
             }
         }
         match nonce {
-            Some(n) if self.seen.iter().any(|s| s.key == key(n)) => Err(Refusal::UsedBefore),
+            Some(n) if self.seen.iter().any(|s| s.key == key(n)) => Err(TokenRefusal::UsedBefore),
             _ => Ok(()),
         }
     }
@@ -159,10 +159,10 @@ impl Tokens {
     /// verified first. When full, the entry created first makes room; if
     /// that token is still fresh, tokens created up to it are refused from
     /// then on.
-    pub fn record(&mut self, nonce: &[u8], created: Option<i64>, forward: i64) -> Result<(), Refusal> {
+    pub fn record(&mut self, nonce: &[u8], created: Option<i64>, forward: i64) -> Result<(), TokenRefusal> {
         let key = key(nonce);
         if self.seen.iter().any(|s| s.key == key) {
-            return Err(Refusal::UsedBefore);
+            return Err(TokenRefusal::UsedBefore);
         }
         if self.seen.len() >= CAPACITY {
             let oldest = self.seen.iter().enumerate().min_by_key(|(_, s)| s.created).map(|(i, s)| (i, s.created));
@@ -201,22 +201,22 @@ mod tests {
         let (forward, _) = t.forward(T0 + 3600, S(0));
         assert_eq!(t.check(Some(T0 + 3600), Some(b"a"), T0 + 3600, forward), Ok(()));
         let (forward, _) = t.forward(T0 + 10, S(1));
-        assert_eq!(t.check(Some(T0 + 10), Some(b"b"), T0 + 10, forward), Err(Refusal::ClockSetBack));
-        assert_eq!(t.check(Some(T0 + 4000), Some(b"b"), T0 + 10, forward), Err(Refusal::TooFar));
-        assert_eq!(t.check(Some(T0 - 1), None, T0, T0), Err(Refusal::BeforeStart));
+        assert_eq!(t.check(Some(T0 + 10), Some(b"b"), T0 + 10, forward), Err(TokenRefusal::ClockSetBack));
+        assert_eq!(t.check(Some(T0 + 4000), Some(b"b"), T0 + 10, forward), Err(TokenRefusal::TooFar));
+        assert_eq!(t.check(Some(T0 - 1), None, T0, T0), Err(TokenRefusal::BeforeStart));
         let later = Tokens::new(T0, Some(Mark { forward: T0 + 3600 }), S(0));
-        assert_eq!(later.check(Some(T0), None, T0, T0 + 3600), Err(Refusal::ClockSetBack), "the mark outlives a restart");
+        assert_eq!(later.check(Some(T0), None, T0, T0 + 3600), Err(TokenRefusal::ClockSetBack), "the mark outlives a restart");
     }
 
     #[test]
     fn a_fresh_nonce_is_forgotten_only_with_every_token_up_to_it() {
         let mut t = Tokens::new(T0, None, S(0));
         t.record(b"first", Some(T0), T0).unwrap();
-        assert_eq!(t.record(b"first", Some(T0), T0), Err(Refusal::UsedBefore));
+        assert_eq!(t.record(b"first", Some(T0), T0), Err(TokenRefusal::UsedBefore));
         for i in 0..CAPACITY as u32 {
             t.record(&i.to_le_bytes(), Some(T0 + 1), T0 + 1).unwrap();
         }
-        assert_eq!(t.check(Some(T0), Some(b"first"), T0 + 1, T0 + 1), Err(Refusal::Forgotten));
+        assert_eq!(t.check(Some(T0), Some(b"first"), T0 + 1, T0 + 1), Err(TokenRefusal::Forgotten));
         assert_eq!(t.check(Some(T0 + 2), Some(b"new"), T0 + 2, T0 + 2), Ok(()));
         let mut quiet = Tokens::new(T0, None, S(0));
         quiet.record(b"old", Some(T0), T0).unwrap();

@@ -2,7 +2,7 @@
 //! `SetSystemDateAndTime`, with the zone written in POSIX's form.
 
 use super::soap::{Envelope, SoapFault};
-use super::{device_fault, from_cgi, Answer, App, Context};
+use super::{device_fault, from_refusal, Answer, App, Context};
 use crate::api::calendar::{civil, days_from_civil, days_in_month, Civil};
 use crate::interfaces::time::{self, ManualTime, TimeChange};
 use crate::state::app::lock;
@@ -78,7 +78,7 @@ fn set_date_time(cam: &App, env: &Envelope) -> Result<Answer, SoapFault> {
         }
         _ => return Err(SoapFault::invalid("DateTimeType: Manual or NTP")),
     }
-    time::set(&cam.shared, &cam.time, change).map_err(from_cgi)?;
+    time::set(&cam.shared, &cam.time, change).map_err(from_refusal)?;
     Ok(Answer::new("<tds:SetSystemDateAndTimeResponse/>".into()))
 }
 

@@ -3,7 +3,7 @@
 
 use super::soap::{esc, Envelope, SoapFault};
 use super::{clock, device_fault, Operation};
-use super::{enc, from_cgi, Answer, App, Context};
+use super::{enc, from_refusal, Answer, App, Context};
 use crate::interfaces::access;
 use crate::interfaces::call::After;
 use crate::interfaces::users::{self, change_accounts, AccountChange, Change};
@@ -319,7 +319,7 @@ fn set_discovery_mode(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answe
             Some("NonDiscoverable") => false,
             _ => return Err(SoapFault::invalid("DiscoveryMode: Discoverable or NonDiscoverable")),
         };
-        access::change(&cam.shared, |a| a.discoverable = on).map_err(from_cgi)?;
+        access::change(&cam.shared, |a| a.discoverable = on).map_err(from_refusal)?;
         "<tds:SetDiscoveryModeResponse/>".to_string()
     };
     Ok(Answer::new(body))

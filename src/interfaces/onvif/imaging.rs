@@ -3,7 +3,7 @@
 
 use super::soap::{Envelope, SoapFault};
 use super::Operation;
-use super::{from_cgi, Answer, App, Context};
+use super::{from_refusal, Answer, App, Context};
 use crate::api::fields::given_int_text;
 use crate::interfaces::image::ImageChange;
 use crate::interfaces::{image, ptz as cgi};
@@ -69,7 +69,7 @@ fn set_imaging_settings(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Ans
             }
         }
         if !change.is_empty() {
-            image::set(&cam.shared, &cam.image, change).map_err(from_cgi)?;
+            image::set(&cam.shared, &cam.image, change).map_err(from_refusal)?;
         }
         "<timg:SetImagingSettingsResponse/>".to_string()
     };
@@ -108,7 +108,7 @@ fn move_focus(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapF
             Dir::Still => PtzCommand::Stop,
             dir => PtzCommand::Lens { part: LensPart::Focus, dir, speed: super::ptz::speed(speed) },
         };
-        cgi::drive(&cam.shared, &cam.ptz, command, None).map_err(from_cgi)?;
+        cgi::drive(&cam.shared, &cam.ptz, command, None).map_err(from_refusal)?;
         "<timg:MoveResponse/>".to_string()
     };
     Ok(Answer::new(body))
@@ -117,7 +117,7 @@ fn move_focus(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapF
 fn stop(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     source(env)?;
     let body = {
-        cgi::drive(&cam.shared, &cam.ptz, PtzCommand::Stop, None).map_err(from_cgi)?;
+        cgi::drive(&cam.shared, &cam.ptz, PtzCommand::Stop, None).map_err(from_refusal)?;
         "<timg:StopResponse/>".to_string()
     };
     Ok(Answer::new(body))

@@ -5,7 +5,7 @@
 use super::profiles::{profile_stream, stream_of, PROFILES};
 use super::soap::{esc, Envelope, SoapFault};
 use super::Operation;
-use super::{from_cgi, Answer, App, Context};
+use super::{from_refusal, Answer, App, Context};
 use crate::api::fields::{given_int_text, Given};
 use crate::interfaces::audio::AudioChange;
 use crate::interfaces::video::StreamChange;
@@ -143,7 +143,7 @@ fn set_encoder(cam: &App, env: &Envelope) -> Result<Answer, SoapFault> {
     change.govlength = given_int_text(env.text("GovLength"));
     let sets = change.encode_mode.is_some() || change.resolution.is_some();
     if sets || !(change.framerate.is_absent() && change.bitrate.is_absent() && change.govlength.is_absent()) {
-        video::set_stream(&cam.shared, &cam.video, id, change).map_err(from_cgi)?;
+        video::set_stream(&cam.shared, &cam.video, id, change).map_err(from_refusal)?;
     }
     Ok(Answer::new("<trt:SetVideoEncoderConfigurationResponse/>".into()))
 }
@@ -189,7 +189,7 @@ fn set_audio(cam: &App, env: &Envelope) -> Result<Answer, SoapFault> {
         }
     }
     if change.encode_type.is_some() || !change.bitrate.is_absent() || !change.samplerate.is_absent() {
-        audio::set(&cam.shared, &cam.audio, change).map_err(from_cgi)?;
+        audio::set(&cam.shared, &cam.audio, change).map_err(from_refusal)?;
     }
     Ok(Answer::new("<trt:SetAudioEncoderConfigurationResponse/>".into()))
 }

@@ -17,7 +17,7 @@ pub mod soap;
 pub mod subscriptions;
 pub mod xsd;
 
-use crate::api::xml::Fault;
+use crate::api::refusal::Refusal;
 use crate::interfaces::call::{After, Body, Reply};
 use crate::interfaces::camera::App;
 use crate::interfaces::credentials::{self, Presented};
@@ -98,12 +98,13 @@ impl Answer {
     }
 }
 
-/// A CGI fault as ONVIF's: a bad value is `ter:InvalidArgVal` with the
-/// CGI's reason; a device or storage failure is the camera's. (Privileges
-/// are checked before an operation calls the CGI.)
-pub fn from_cgi(fault: Fault) -> SoapFault {
-    let reason = fault.reason.into_owned();
-    match fault.status {
+/// A refusal of the camera's as ONVIF's fault: a bad value is
+/// `ter:InvalidArgVal` with the refusal's reason (the CGI's words); a device
+/// or storage failure is the camera's. (Privileges are checked before an
+/// operation runs.)
+pub fn from_refusal(refusal: Refusal) -> SoapFault {
+    let reason = refusal.reason.into_owned();
+    match refusal.status {
         400..=499 => SoapFault::invalid(reason),
         _ => SoapFault::receiver(&["ter:Action"], reason),
     }
@@ -112,7 +113,7 @@ pub fn from_cgi(fault: Fault) -> SoapFault {
 /// A hardware failure while reading what the camera is: the CGI's
 /// `device error: …`, as a failed change gives it.
 pub fn device_fault(e: camcgi_hal::DeviceError) -> SoapFault {
-    from_cgi(crate::api::xml::Fault::device(&e))
+    from_refusal(crate::api::refusal::Refusal::device(&e))
 }
 
 /// A value percent-encoded for a URI (a scope).
@@ -187,7 +188,7 @@ pub fn answer(cam: &App, request: &Request) -> Reply {
     let app = &cam.shared;
     let access = *lock(&app.access);
     if !access.onvif {
-        return Reply::fault(request.service.path(), &Fault::new(404, "not found"));
+        return Reply::fault(request.service.path(), &Refusal::new(404, "not found"));
     }
     // curl --digest and others send the body only once challenged.
     if request.body.iter().all(u8::is_ascii_whitespace) && !matches!(credentials::from_header(app, &request.presented), Some(Ok(_))) {

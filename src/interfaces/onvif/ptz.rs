@@ -6,7 +6,7 @@
 use super::soap::{Envelope, SoapFault};
 use super::xsd::{duration_ms, format_datetime};
 use super::Operation;
-use super::{from_cgi, Answer, App, Context};
+use super::{from_refusal, Answer, App, Context};
 use crate::interfaces::ptz as cgi;
 use crate::state::acts::Act::{Move, Read};
 use crate::state::app::lock;
@@ -49,8 +49,8 @@ struct Abilities {
 }
 
 fn abilities(cam: &App) -> Result<Abilities, SoapFault> {
-    let positions = cgi::position(&cam.ptz).map_err(from_cgi)?.is_some();
-    let fov = positions && cgi::field_of_view(&cam.ptz).map_err(from_cgi)?.is_some();
+    let positions = cgi::position(&cam.ptz).map_err(from_refusal)?.is_some();
+    let fov = positions && cgi::field_of_view(&cam.ptz).map_err(from_refusal)?.is_some();
     Ok(Abilities { positions, fov })
 }
 
@@ -139,11 +139,11 @@ fn preset_number(token: Option<&str>) -> Result<u8, SoapFault> {
 }
 
 fn act(cam: &App, action: cgi::Action) -> Result<(), SoapFault> {
-    cgi::act(&cam.shared, &cam.ptz, &cam.system, action).map_err(from_cgi)
+    cgi::act(&cam.shared, &cam.ptz, &cam.system, action).map_err(from_refusal)
 }
 
 fn go_to(cam: &App, spot: Spot) -> Result<(), SoapFault> {
-    cgi::drive(&cam.shared, &cam.ptz, PtzCommand::GoTo(spot), None).map_err(from_cgi)
+    cgi::drive(&cam.shared, &cam.ptz, PtzCommand::GoTo(spot), None).map_err(from_refusal)
 }
 
 /// What the head can do; every operation but `GetServiceCapabilities`
@@ -231,7 +231,7 @@ fn continuous_move(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, 
             (_, Some(z)) if z != 0.0 => PtzCommand::Lens { part: LensPart::Zoom, dir: direction(z), speed: speed(z) },
             _ => PtzCommand::Stop,
         };
-        cgi::drive(&cam.shared, &cam.ptz, command, timeout).map_err(from_cgi)?;
+        cgi::drive(&cam.shared, &cam.ptz, command, timeout).map_err(from_refusal)?;
         "<tptz:ContinuousMoveResponse/>".to_string()
     };
     Ok(Answer::new(body))
@@ -241,7 +241,7 @@ fn stop(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> 
     head(cam)?;
     let body = {
         super::profiles::profile_stream(env.text("ProfileToken"))?;
-        cgi::drive(&cam.shared, &cam.ptz, PtzCommand::Stop, None).map_err(from_cgi)?;
+        cgi::drive(&cam.shared, &cam.ptz, PtzCommand::Stop, None).map_err(from_refusal)?;
         "<tptz:StopResponse/>".to_string()
     };
     Ok(Answer::new(body))
@@ -252,7 +252,7 @@ fn positioned_move(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, 
     let operation = env.operation();
     let body = {
         super::profiles::profile_stream(env.text("ProfileToken"))?;
-        let at = cgi::position(&cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
+        let at = cgi::position(&cam.ptz).map_err(from_refusal)?.ok_or_else(not_positioned)?;
         let full = f32::from(Spot::FULL);
         let spot = if operation == "AbsoluteMove" {
             let Vector { pan_tilt, zoom, .. } = vector(env, "Position", 0.0)?;
@@ -264,7 +264,7 @@ fn positioned_move(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, 
             if in_fov {
                 // A field of view across is that many degrees of the
                 // generic space's 180 (pan) and 90 (tilt).
-                let fov = cgi::field_of_view(&cam.ptz).map_err(from_cgi)?.ok_or_else(not_positioned)?;
+                let fov = cgi::field_of_view(&cam.ptz).map_err(from_refusal)?.ok_or_else(not_positioned)?;
                 dx *= f32::from(fov.horizontal) / 100.0 / 180.0;
                 dy *= f32::from(fov.vertical) / 100.0 / 90.0;
             }
@@ -294,7 +294,7 @@ fn get_status(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapF
     let body = {
         super::profiles::profile_stream(env.text("ProfileToken"))?;
         let (_, moving) = cgi::status(&cam.ptz);
-        let position = cgi::position(&cam.ptz).map_err(from_cgi)?.map(|s| {
+        let position = cgi::position(&cam.ptz).map_err(from_refusal)?.map(|s| {
             let full = f32::from(Spot::FULL);
             format!(
                 "<tt:Position><tt:PanTilt x=\"{}\" y=\"{}\" space=\"{SPACE}/PanTiltSpaces/PositionGenericSpace\"/><tt:Zoom x=\"{}\" space=\"{SPACE}/ZoomSpaces/PositionGenericSpace\"/></tt:Position>",

@@ -9,7 +9,7 @@ use crate::interfaces::auth::login;
 use crate::state::accounts::Account;
 use crate::state::app::{lock, Shared};
 use crate::state::lockout::Claim;
-use crate::state::tokens::Refusal;
+use crate::state::tokens::TokenRefusal;
 use base64::Engine;
 use sha1::{Digest, Sha1};
 use std::net::IpAddr;
@@ -36,8 +36,8 @@ pub fn username_token(app: &Shared, env: &Envelope, peer: IpAddr, now: i64) -> R
         return Err(SoapFault::not_authorized("a password digest needs a nonce and a creation time"));
     }
     let forward = app.forward_clock(now);
-    let refused = |r: Refusal| {
-        if matches!(r, Refusal::UsedBefore | Refusal::Forgotten) {
+    let refused = |r: TokenRefusal| {
+        if matches!(r, TokenRefusal::UsedBefore | TokenRefusal::Forgotten) {
             log::info!("{peer}: a UsernameToken replayed: {}", r.reason());
         }
         SoapFault::not_authorized(r.reason())

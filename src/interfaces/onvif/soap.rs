@@ -82,7 +82,7 @@ impl SoapFault {
 
     /// The fault as an envelope.
     pub fn document(&self) -> Vec<u8> {
-        let mut body = String::from("<env:Fault><env:Code><env:Value>");
+        let mut body = String::from("<env:Refusal><env:Code><env:Value>");
         body.push_str(self.code);
         body.push_str("</env:Value>");
         for sub in self.subcodes {
@@ -91,7 +91,8 @@ impl SoapFault {
         for _ in self.subcodes {
             body.push_str("</env:Subcode>");
         }
-        let _ = write!(body, "</env:Code><env:Reason><env:Text xml:lang=\"en\">{}</env:Text></env:Reason></env:Fault>", esc(&self.reason));
+        let _ =
+            write!(body, "</env:Code><env:Reason><env:Text xml:lang=\"en\">{}</env:Text></env:Reason></env:Refusal>", esc(&self.reason));
         envelope(&body)
     }
 }
