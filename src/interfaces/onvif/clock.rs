@@ -9,7 +9,8 @@ use crate::state::app::lock;
 
 fn date_time([y, mo, d, h, mi, s]: Civil) -> String {
     format!(
-        "<tt:Time><tt:Hour>{h}</tt:Hour><tt:Minute>{mi}</tt:Minute><tt:Second>{s}</tt:Second></tt:Time><tt:Date><tt:Year>{y}</tt:Year><tt:Month>{mo}</tt:Month><tt:Day>{d}</tt:Day></tt:Date>"
+        "<tt:Time><tt:Hour>{h}</tt:Hour><tt:Minute>{mi}</tt:Minute><tt:Second>{s}</tt:Second></tt:Time><tt:Date>\
+            <tt:Year>{y}</tt:Year><tt:Month>{mo}</tt:Month><tt:Day>{d}</tt:Day></tt:Date>"
     )
 }
 
@@ -89,7 +90,10 @@ pub fn get_system_date_and_time(cam: &App, _ctx: &Context, _env: &Envelope) -> R
         let zone = unit.config.timezone();
         let kind = if unit.config.ntp().is_some() { "NTP" } else { "Manual" };
         format!(
-            "<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>{kind}</tt:DateTimeType><tt:DaylightSavings>false</tt:DaylightSavings><tt:TimeZone><tt:TZ>{}</tt:TZ></tt:TimeZone><tt:UTCDateTime>{}</tt:UTCDateTime><tt:LocalDateTime>{}</tt:LocalDateTime></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>",
+            "<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>{kind}</tt:DateTimeType>\
+                <tt:DaylightSavings>false</tt:DaylightSavings><tt:TimeZone><tt:TZ>{}</tt:TZ></tt:TimeZone>\
+                <tt:UTCDateTime>{}</tt:UTCDateTime><tt:LocalDateTime>{}</tt:LocalDateTime></tds:SystemDateAndTime>\
+                </tds:GetSystemDateAndTimeResponse>",
             posix_zone(zone),
             date_time(civil(now)),
             date_time(time::local_time(now, zone))

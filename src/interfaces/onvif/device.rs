@@ -154,7 +154,9 @@ fn get_device_information(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<
         let info = system.info().map_err(device_fault)?;
         let model = system.model().unwrap_or_default();
         format!(
-            "<tds:GetDeviceInformationResponse><tds:Manufacturer>camcgi</tds:Manufacturer><tds:Model>{m}</tds:Model><tds:FirmwareVersion>{}</tds:FirmwareVersion><tds:SerialNumber>{}</tds:SerialNumber><tds:HardwareId>{m}</tds:HardwareId></tds:GetDeviceInformationResponse>",
+            "<tds:GetDeviceInformationResponse><tds:Manufacturer>camcgi</tds:Manufacturer><tds:Model>{m}</tds:Model>\
+                <tds:FirmwareVersion>{}</tds:FirmwareVersion><tds:SerialNumber>{}</tds:SerialNumber>\
+                <tds:HardwareId>{m}</tds:HardwareId></tds:GetDeviceInformationResponse>",
             esc(&info.filesystem),
             esc(&info.serial),
             m = esc(&model)
@@ -170,12 +172,27 @@ fn get_capabilities(cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer,
         let ptz = if ptz { format!("<tt:PTZ><tt:XAddr>{base}/onvif/ptz_service</tt:XAddr></tt:PTZ>") } else { String::new() };
         format!(
             "<tds:GetCapabilitiesResponse><tds:Capabilities>\
-             <tt:Device><tt:XAddr>{base}/onvif/device_service</tt:XAddr><tt:Network><tt:IPFilter>false</tt:IPFilter><tt:ZeroConfiguration>false</tt:ZeroConfiguration><tt:IPVersion6>false</tt:IPVersion6><tt:DynDNS>false</tt:DynDNS></tt:Network>\
-             <tt:System><tt:DiscoveryResolve>false</tt:DiscoveryResolve><tt:DiscoveryBye>true</tt:DiscoveryBye><tt:RemoteDiscovery>false</tt:RemoteDiscovery><tt:SystemBackup>false</tt:SystemBackup><tt:SystemLogging>false</tt:SystemLogging><tt:FirmwareUpgrade>true</tt:FirmwareUpgrade><tt:SupportedVersions><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tt:SupportedVersions></tt:System>\
-             <tt:Security><tt:TLS1.1>false</tt:TLS1.1><tt:TLS1.2>false</tt:TLS1.2><tt:OnboardKeyGeneration>false</tt:OnboardKeyGeneration><tt:AccessPolicyConfig>false</tt:AccessPolicyConfig><tt:X.509Token>false</tt:X.509Token><tt:SAMLToken>false</tt:SAMLToken><tt:KerberosToken>false</tt:KerberosToken><tt:RELToken>false</tt:RELToken></tt:Security></tt:Device>\
-             <tt:Events><tt:XAddr>{base}/onvif/events_service</tt:XAddr><tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport><tt:WSPullPointSupport>true</tt:WSPullPointSupport><tt:WSPausableSubscriptionManagerInterfaceSupport>false</tt:WSPausableSubscriptionManagerInterfaceSupport></tt:Events>\
+             <tt:Device><tt:XAddr>{base}/onvif/device_service</tt:XAddr><tt:Network><tt:IPFilter>false</tt:IPFilter>\
+             <tt:ZeroConfiguration>false</tt:ZeroConfiguration><tt:IPVersion6>false</tt:IPVersion6>\
+             <tt:DynDNS>false</tt:DynDNS></tt:Network>\
+             <tt:System><tt:DiscoveryResolve>false</tt:DiscoveryResolve><tt:DiscoveryBye>true</tt:DiscoveryBye>\
+             <tt:RemoteDiscovery>false</tt:RemoteDiscovery><tt:SystemBackup>false</tt:SystemBackup>\
+             <tt:SystemLogging>false</tt:SystemLogging><tt:FirmwareUpgrade>true</tt:FirmwareUpgrade>\
+             <tt:SupportedVersions><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tt:SupportedVersions></tt:System>\
+             <tt:Security><tt:TLS1.1>false</tt:TLS1.1><tt:TLS1.2>false</tt:TLS1.2>\
+             <tt:OnboardKeyGeneration>false</tt:OnboardKeyGeneration>\
+             <tt:AccessPolicyConfig>false</tt:AccessPolicyConfig><tt:X.509Token>false</tt:X.509Token>\
+             <tt:SAMLToken>false</tt:SAMLToken><tt:KerberosToken>false</tt:KerberosToken>\
+             <tt:RELToken>false</tt:RELToken></tt:Security></tt:Device>\
+             <tt:Events><tt:XAddr>{base}/onvif/events_service</tt:XAddr>\
+             <tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport>\
+             <tt:WSPullPointSupport>true</tt:WSPullPointSupport>\
+             <tt:WSPausableSubscriptionManagerInterfaceSupport>false</tt:WSPausableSubscriptionManagerInterfaceSupport>\
+             </tt:Events>\
              <tt:Imaging><tt:XAddr>{base}/onvif/imaging_service</tt:XAddr></tt:Imaging>\
-             <tt:Media><tt:XAddr>{base}/onvif/media_service</tt:XAddr><tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP><tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>\
+             <tt:Media><tt:XAddr>{base}/onvif/media_service</tt:XAddr><tt:StreamingCapabilities>\
+             <tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP>\
+             <tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>\
              {ptz}</tds:Capabilities></tds:GetCapabilitiesResponse>"
         )
     };
@@ -187,7 +204,11 @@ fn get_services(cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer, Soa
     let body = {
         let mut body = String::from("<tds:GetServicesResponse>");
         for (namespace, xaddr) in services(base, identity(cam).ptz) {
-            let _ = write!(body, "<tds:Service><tds:Namespace>{namespace}</tds:Namespace><tds:XAddr>{xaddr}</tds:XAddr><tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>");
+            let _ = write!(
+                body,
+                "<tds:Service><tds:Namespace>{namespace}</tds:Namespace><tds:XAddr>{xaddr}</tds:XAddr><tds:Version>\
+                <tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>"
+            );
         }
         body.push_str("</tds:GetServicesResponse>");
         body
@@ -196,7 +217,14 @@ fn get_services(cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer, Soa
 }
 
 fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = "<tds:GetServiceCapabilitiesResponse><tds:Capabilities><tds:Network IPFilter=\"false\" ZeroConfiguration=\"false\" IPVersion6=\"false\" DynDNS=\"false\" NTP=\"1\" HostnameFromDHCP=\"false\"/><tds:Security UsernameToken=\"true\" HttpDigest=\"true\" DefaultAccessPolicy=\"false\" TLS1.2=\"false\"/><tds:System DiscoveryResolve=\"false\" DiscoveryBye=\"true\" RemoteDiscovery=\"false\" SystemBackup=\"false\" SystemLogging=\"false\" FirmwareUpgrade=\"true\"/></tds:Capabilities></tds:GetServiceCapabilitiesResponse>".to_string();
+    let body = "<tds:GetServiceCapabilitiesResponse><tds:Capabilities>\
+        <tds:Network IPFilter=\"false\" ZeroConfiguration=\"false\" IPVersion6=\"false\" DynDNS=\"false\" \
+            NTP=\"1\" HostnameFromDHCP=\"false\"/>\
+        <tds:Security UsernameToken=\"true\" HttpDigest=\"true\" DefaultAccessPolicy=\"false\" TLS1.2=\"false\"/>\
+        <tds:System DiscoveryResolve=\"false\" DiscoveryBye=\"true\" RemoteDiscovery=\"false\" \
+            SystemBackup=\"false\" SystemLogging=\"false\" FirmwareUpgrade=\"true\"/>\
+        </tds:Capabilities></tds:GetServiceCapabilitiesResponse>"
+        .to_string();
     Ok(Answer::new(body))
 }
 
@@ -226,7 +254,8 @@ fn get_scopes(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, Soap
 
 fn get_hostname(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = format!(
-        "<tds:GetHostnameResponse><tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP><tt:Name>{}</tt:Name></tds:HostnameInformation></tds:GetHostnameResponse>",
+        "<tds:GetHostnameResponse><tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP><tt:Name>{}</tt:Name>\
+            </tds:HostnameInformation></tds:GetHostnameResponse>",
         esc(&crate::api::origin::own_name().unwrap_or_default())
     );
     Ok(Answer::new(body))
@@ -250,7 +279,10 @@ fn get_network_interfaces(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<
             (format!("<tt:Manual><tt:Address>{address}</tt:Address><tt:PrefixLength>{prefix}</tt:PrefixLength></tt:Manual>"), String::new())
         };
         format!(
-            "<tds:GetNetworkInterfacesResponse><tds:NetworkInterfaces token=\"eth0\"><tt:Enabled>true</tt:Enabled><tt:Info><tt:Name>eth0</tt:Name><tt:HwAddress>{}</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info><tt:IPv4><tt:Enabled>true</tt:Enabled><tt:Config>{manual}{dhcp}<tt:DHCP>{}</tt:DHCP></tt:Config></tt:IPv4></tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>",
+            "<tds:GetNetworkInterfacesResponse><tds:NetworkInterfaces token=\"eth0\"><tt:Enabled>true</tt:Enabled>\
+                <tt:Info><tt:Name>eth0</tt:Name><tt:HwAddress>{}</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info><tt:IPv4>\
+                <tt:Enabled>true</tt:Enabled><tt:Config>{manual}{dhcp}<tt:DHCP>{}</tt:DHCP></tt:Config></tt:IPv4>\
+                </tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>",
             mac_text(mac),
             c.dhcp
         )
@@ -262,7 +294,9 @@ fn get_dns(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFau
     let body = {
         let c = lock(&cam.network).config.clone();
         format!(
-            "<tds:GetDNSResponse><tds:DNSInformation><tt:FromDHCP>{}</tt:FromDHCP><tt:DNSManual><tt:Type>IPv4</tt:Type><tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual><tt:DNSManual><tt:Type>IPv4</tt:Type><tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual></tds:DNSInformation></tds:GetDNSResponse>",
+            "<tds:GetDNSResponse><tds:DNSInformation><tt:FromDHCP>{}</tt:FromDHCP><tt:DNSManual><tt:Type>IPv4</tt:Type>\
+                <tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual><tt:DNSManual><tt:Type>IPv4</tt:Type>\
+                <tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual></tds:DNSInformation></tds:GetDNSResponse>",
             c.dhcp, c.dns1, c.dns2
         )
     };

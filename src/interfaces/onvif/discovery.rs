@@ -13,7 +13,10 @@ pub const MULTICAST: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(std
 /// Probes longer than this are not read.
 pub const MAX_PROBE: usize = 8 * 1024;
 
-const NAMESPACES: &str = "xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" xmlns:d=\"http://schemas.xmlsoap.org/ws/2005/04/discovery\" xmlns:dn=\"http://www.onvif.org/ver10/network/wsdl\"";
+const NAMESPACES: &str = "xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" \
+    xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" \
+    xmlns:d=\"http://schemas.xmlsoap.org/ws/2005/04/discovery\" \
+    xmlns:dn=\"http://www.onvif.org/ver10/network/wsdl\"";
 const TO_ANYONE: &str = "urn:schemas-xmlsoap-org:ws:2005:04:discovery";
 
 fn message_id() -> String {
@@ -39,7 +42,10 @@ fn description(cam: &App, xaddr: Option<&str>) -> String {
 fn envelope(action: &str, relates_to: Option<&str>, body: &str) -> Vec<u8> {
     let relates = relates_to.map(|r| format!("<a:RelatesTo>{}</a:RelatesTo>", esc(r))).unwrap_or_default();
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><s:Envelope {NAMESPACES}><s:Header><a:MessageID>{}</a:MessageID>{relates}<a:To>{TO_ANYONE}</a:To><a:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/{action}</a:Action></s:Header><s:Body>{body}</s:Body></s:Envelope>",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><s:Envelope {NAMESPACES}><s:Header>\
+            <a:MessageID>{}</a:MessageID>{relates}<a:To>{TO_ANYONE}</a:To>\
+            <a:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/{action}</a:Action></s:Header><s:Body>{body}</s:Body>\
+            </s:Envelope>",
         message_id()
     )
     .into_bytes()
@@ -143,7 +149,8 @@ mod tests {
     fn only_a_namespaced_probe_with_its_action_is_a_probe() {
         let probe = |envelope_ns: &str, probe_ns: &str, action: &str| {
             format!(
-                "<s:Envelope xmlns:s=\"{envelope_ns}\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" xmlns:d=\"{probe_ns}\"><s:Header><a:Action>{action}</a:Action></s:Header><s:Body><d:Probe/></s:Body></s:Envelope>"
+                "<s:Envelope xmlns:s=\"{envelope_ns}\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" xmlns:d=\"{probe_ns}\">\
+                    <s:Header><a:Action>{action}</a:Action></s:Header><s:Body><d:Probe/></s:Body></s:Envelope>"
             )
         };
         let soap = "http://www.w3.org/2003/05/soap-envelope";

@@ -36,8 +36,21 @@ fn notification(out: &mut String, m: &Message) {
     let value = m.motion;
     let _ = write!(
         out,
-        "<wsnt:NotificationMessage><wsnt:Topic Dialect=\"http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet\">{MOTION}</wsnt:Topic><wsnt:Message><tt:Message UtcTime=\"{at}\" PropertyOperation=\"{op}\"><tt:Source><tt:SimpleItem Name=\"VideoSourceConfigurationToken\" Value=\"video_src_config\"/><tt:SimpleItem Name=\"VideoAnalyticsConfigurationToken\" Value=\"analytics\"/><tt:SimpleItem Name=\"Rule\" Value=\"MotionDetectorRule\"/></tt:Source><tt:Data><tt:SimpleItem Name=\"IsMotion\" Value=\"{value}\"/></tt:Data></tt:Message></wsnt:Message></wsnt:NotificationMessage>\
-         <wsnt:NotificationMessage><wsnt:Topic Dialect=\"http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet\">{ALARM}</wsnt:Topic><wsnt:Message><tt:Message UtcTime=\"{at}\" PropertyOperation=\"{op}\"><tt:Source><tt:SimpleItem Name=\"Source\" Value=\"video_src\"/></tt:Source><tt:Data><tt:SimpleItem Name=\"State\" Value=\"{value}\"/></tt:Data></tt:Message></wsnt:Message></wsnt:NotificationMessage>"
+        "<wsnt:NotificationMessage>\
+            <wsnt:Topic Dialect=\"http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet\">{MOTION}</wsnt:Topic>\
+            <wsnt:Message><tt:Message UtcTime=\"{at}\" PropertyOperation=\"{op}\"><tt:Source>\
+            <tt:SimpleItem Name=\"VideoSourceConfigurationToken\" Value=\"video_src_config\"/>\
+            <tt:SimpleItem Name=\"VideoAnalyticsConfigurationToken\" Value=\"analytics\"/>\
+            <tt:SimpleItem Name=\"Rule\" Value=\"MotionDetectorRule\"/></tt:Source><tt:Data>\
+            <tt:SimpleItem Name=\"IsMotion\" Value=\"{value}\"/></tt:Data></tt:Message></wsnt:Message>\
+            </wsnt:NotificationMessage>\
+         <wsnt:NotificationMessage>\
+         <wsnt:Topic Dialect=\"http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet\">{ALARM}</wsnt:Topic>\
+         <wsnt:Message>\
+             <tt:Message UtcTime=\"{at}\" PropertyOperation=\"{op}\"><tt:Source>\
+             <tt:SimpleItem Name=\"Source\" Value=\"video_src\"/></tt:Source><tt:Data>\
+             <tt:SimpleItem Name=\"State\" Value=\"{value}\"/></tt:Data></tt:Message></wsnt:Message>\
+             </wsnt:NotificationMessage>"
     );
 }
 
@@ -118,16 +131,37 @@ pub const OPERATIONS: &[Operation] = &[
 ];
 
 fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = "<tev:GetServiceCapabilitiesResponse><tev:Capabilities WSSubscriptionPolicySupport=\"false\" WSPullPointSupport=\"true\" WSPausableSubscriptionManagerInterfaceSupport=\"false\" MaxNotificationProducers=\"0\" MaxPullPoints=\"32\" PersistentNotificationStorage=\"false\"/></tev:GetServiceCapabilitiesResponse>".to_string();
+    let body = "<tev:GetServiceCapabilitiesResponse>\
+        <tev:Capabilities WSSubscriptionPolicySupport=\"false\" WSPullPointSupport=\"true\" \
+            WSPausableSubscriptionManagerInterfaceSupport=\"false\" MaxNotificationProducers=\"0\" MaxPullPoints=\"32\" \
+            PersistentNotificationStorage=\"false\"/>\
+        </tev:GetServiceCapabilitiesResponse>"
+        .to_string();
     Ok(Answer::new(body))
 }
 
 fn get_event_properties(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = "<tev:GetEventPropertiesResponse><tev:TopicNamespaceLocation>http://www.onvif.org/onvif/ver10/topics/topicns.xml</tev:TopicNamespaceLocation><wsnt:FixedTopicSet>true</wsnt:FixedTopicSet>\
-        <wstop:TopicSet xmlns:wstop=\"http://docs.oasis-open.org/wsn/t-1\"><tns1:RuleEngine><CellMotionDetector><Motion wstop:topic=\"true\"><tt:MessageDescription IsProperty=\"true\"><tt:Source><tt:SimpleItemDescription Name=\"VideoSourceConfigurationToken\" Type=\"tt:ReferenceToken\"/><tt:SimpleItemDescription Name=\"VideoAnalyticsConfigurationToken\" Type=\"tt:ReferenceToken\"/><tt:SimpleItemDescription Name=\"Rule\" Type=\"xs:string\"/></tt:Source><tt:Data><tt:SimpleItemDescription Name=\"IsMotion\" Type=\"xs:boolean\"/></tt:Data></tt:MessageDescription></Motion></CellMotionDetector></tns1:RuleEngine>\
-        <tns1:VideoSource><MotionAlarm wstop:topic=\"true\"><tt:MessageDescription IsProperty=\"true\"><tt:Source><tt:SimpleItemDescription Name=\"Source\" Type=\"tt:ReferenceToken\"/></tt:Source><tt:Data><tt:SimpleItemDescription Name=\"State\" Type=\"xs:boolean\"/></tt:Data></tt:MessageDescription></MotionAlarm></tns1:VideoSource></wstop:TopicSet>\
-        <wsnt:TopicExpressionDialect>http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet</wsnt:TopicExpressionDialect><wsnt:TopicExpressionDialect>http://docs.oasis-open.org/wsn/t-1/TopicExpression/Concrete</wsnt:TopicExpressionDialect>\
-        <tev:MessageContentFilterDialect>http://www.onvif.org/ver10/tev/messageContentFilter/ItemFilter</tev:MessageContentFilterDialect><tev:MessageContentSchemaLocation>http://www.onvif.org/onvif/ver10/schema/onvif.xsd</tev:MessageContentSchemaLocation></tev:GetEventPropertiesResponse>".to_string();
+    let body = "<tev:GetEventPropertiesResponse>\
+        <tev:TopicNamespaceLocation>http://www.onvif.org/onvif/ver10/topics/topicns.xml</tev:TopicNamespaceLocation>\
+        <wsnt:FixedTopicSet>true</wsnt:FixedTopicSet>\
+        <wstop:TopicSet xmlns:wstop=\"http://docs.oasis-open.org/wsn/t-1\"><tns1:RuleEngine><CellMotionDetector>\
+        <Motion wstop:topic=\"true\">\
+            <tt:MessageDescription IsProperty=\"true\"><tt:Source>\
+            <tt:SimpleItemDescription Name=\"VideoSourceConfigurationToken\" Type=\"tt:ReferenceToken\"/>\
+            <tt:SimpleItemDescription Name=\"VideoAnalyticsConfigurationToken\" Type=\"tt:ReferenceToken\"/>\
+            <tt:SimpleItemDescription Name=\"Rule\" Type=\"xs:string\"/></tt:Source><tt:Data>\
+            <tt:SimpleItemDescription Name=\"IsMotion\" Type=\"xs:boolean\"/></tt:Data></tt:MessageDescription></Motion>\
+            </CellMotionDetector></tns1:RuleEngine>\
+        <tns1:VideoSource><MotionAlarm wstop:topic=\"true\"><tt:MessageDescription IsProperty=\"true\"><tt:Source>\
+            <tt:SimpleItemDescription Name=\"Source\" Type=\"tt:ReferenceToken\"/></tt:Source><tt:Data>\
+            <tt:SimpleItemDescription Name=\"State\" Type=\"xs:boolean\"/></tt:Data></tt:MessageDescription></MotionAlarm>\
+            </tns1:VideoSource></wstop:TopicSet>\
+        <wsnt:TopicExpressionDialect>http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet</wsnt:TopicExpressionDialect>\
+        <wsnt:TopicExpressionDialect>http://docs.oasis-open.org/wsn/t-1/TopicExpression/Concrete</wsnt:TopicExpressionDialect>\
+        <tev:MessageContentFilterDialect>http://www.onvif.org/ver10/tev/messageContentFilter/ItemFilter</tev:MessageContentFilterDialect>\
+        <tev:MessageContentSchemaLocation>http://www.onvif.org/onvif/ver10/schema/onvif.xsd</tev:MessageContentSchemaLocation>\
+        </tev:GetEventPropertiesResponse>"
+        .to_string();
     Ok(Answer::new(body))
 }
 
@@ -151,7 +185,9 @@ fn create_pull_point_subscription(cam: &App, ctx: &Context, env: &Envelope) -> R
             return Err(SoapFault::receiver(&["ter:Action", "ter:TooManySubscriptions"], format!("{CAPACITY} subscriptions are live")));
         }
         format!(
-            "<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference><wsa:Address>{}/onvif/subscription?id={id}</wsa:Address></tev:SubscriptionReference>{}</tev:CreatePullPointSubscriptionResponse>",
+            "<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference>\
+                <wsa:Address>{}/onvif/subscription?id={id}</wsa:Address>\
+                </tev:SubscriptionReference>{}</tev:CreatePullPointSubscriptionResponse>",
             ctx.base,
             clocks.times(ends)
         )

@@ -90,7 +90,9 @@ fn get_options(_cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, Soa
 
 fn get_move_options(_cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     source(env)?;
-    let body = "<timg:GetMoveOptionsResponse><timg:MoveOptions><tt:Continuous><tt:Speed><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:Speed></tt:Continuous></timg:MoveOptions></timg:GetMoveOptionsResponse>".to_string();
+    let body = "<timg:GetMoveOptionsResponse><timg:MoveOptions><tt:Continuous><tt:Speed><tt:Min>-1</tt:Min><tt:Max>1</tt:Max>\
+        </tt:Speed></tt:Continuous></timg:MoveOptions></timg:GetMoveOptionsResponse>"
+        .to_string();
     Ok(Answer::new(body))
 }
 

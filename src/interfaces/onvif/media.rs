@@ -2,16 +2,21 @@
 //! two encoders (`stream1` is main, as the CGI numbers them), their
 //! configurations, the RTSP streamer's URIs and `snapshot.cgi`'s.
 
+mod audio_encoder;
+
 use super::profiles::{profile_stream, stream_of, PROFILES};
 use super::soap::{esc, Envelope, SoapFault};
 use super::Operation;
 use super::{from_refusal, Answer, App, Context};
-use crate::api::fields::{given_int_text, Given};
-use crate::interfaces::audio::AudioChange;
+use crate::api::fields::given_int_text;
+use crate::interfaces::video;
 use crate::interfaces::video::StreamChange;
-use crate::interfaces::{audio, video};
 use crate::state::acts::Act::{Configure, Read};
 use crate::state::app::lock;
+use audio_encoder::{
+    get_audio_encoder_configuration_options, get_audio_encoder_configurations, get_audio_source_configurations, get_audio_sources,
+    set_audio_encoder_configuration,
+};
 use camcgi_hal::{BitrateControl, StreamConfig, StreamId};
 use std::fmt::Write;
 
@@ -51,7 +56,8 @@ fn encoding(mode: &str) -> &'static str {
 
 fn source_configuration(width: u32, height: u32) -> String {
     format!(
-        "<tt:Name>VideoSource</tt:Name><tt:UseCount>2</tt:UseCount><tt:SourceToken>video_src</tt:SourceToken><tt:Bounds x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\"/>"
+        "<tt:Name>VideoSource</tt:Name><tt:UseCount>2</tt:UseCount><tt:SourceToken>video_src</tt:SourceToken>\
+            <tt:Bounds x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\"/>"
     )
 }
 
@@ -63,7 +69,12 @@ fn encoder_configuration(s: &StreamConfig) -> String {
         _ => String::new(),
     };
     format!(
-        "<tt:Name>{name}</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>{kind}</tt:Encoding><tt:Resolution><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution><tt:Quality>{q}</tt:Quality><tt:RateControl><tt:FrameRateLimit>{}</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>{}</tt:BitrateLimit></tt:RateControl>{specific}<tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout>",
+        "<tt:Name>{name}</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>{kind}</tt:Encoding><tt:Resolution>\
+            <tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution><tt:Quality>{q}</tt:Quality><tt:RateControl>\
+            <tt:FrameRateLimit>{}</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval>\
+            <tt:BitrateLimit>{}</tt:BitrateLimit></tt:RateControl>{specific}<tt:Multicast><tt:Address>\
+            <tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port>\
+            <tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout>",
         s.framerate,
         s.bitrate,
         name = esc(&s.encode_mode),
@@ -83,7 +94,9 @@ fn profile(cam: &App, token: &str, name: &str, id: StreamId, ptz: bool) -> Strin
         String::new()
     };
     format!(
-        "<trt:Profiles token=\"{token}\" fixed=\"true\"><tt:Name>{name}</tt:Name><tt:VideoSourceConfiguration token=\"video_src_config\">{}</tt:VideoSourceConfiguration><tt:VideoEncoderConfiguration token=\"video_encoder_{n}\">{}</tt:VideoEncoderConfiguration>{ptz}</trt:Profiles>",
+        "<trt:Profiles token=\"{token}\" fixed=\"true\"><tt:Name>{name}</tt:Name>\
+            <tt:VideoSourceConfiguration token=\"video_src_config\">{}</tt:VideoSourceConfiguration>\
+            <tt:VideoEncoderConfiguration token=\"video_encoder_{n}\">{}</tt:VideoEncoderConfiguration>{ptz}</trt:Profiles>",
         source_configuration(mw, mh),
         encoder_configuration(&config)
     )
@@ -112,7 +125,13 @@ fn encoder_options(cam: &App, id: StreamId) -> String {
         String::new()
     };
     format!(
-        "<trt:Options><tt:QualityRange><tt:Min>3</tt:Min><tt:Max>4</tt:Max></tt:QualityRange><tt:{tag}>{resolutions}{gov}<tt:FrameRateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:FrameRateRange><tt:EncodingIntervalRange><tt:Min>1</tt:Min><tt:Max>1</tt:Max></tt:EncodingIntervalRange>{profiles}</tt:{tag}><tt:Extension><tt:{tag}>{resolutions}{gov}<tt:FrameRateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:FrameRateRange><tt:EncodingIntervalRange><tt:Min>1</tt:Min><tt:Max>1</tt:Max></tt:EncodingIntervalRange>{profiles}<tt:BitrateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:BitrateRange></tt:{tag}></tt:Extension></trt:Options>",
+        "<trt:Options><tt:QualityRange><tt:Min>3</tt:Min><tt:Max>4</tt:Max></tt:QualityRange>\
+            <tt:{tag}>{resolutions}{gov}<tt:FrameRateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:FrameRateRange>\
+            <tt:EncodingIntervalRange><tt:Min>1</tt:Min><tt:Max>1</tt:Max></tt:EncodingIntervalRange>{profiles}</tt:{tag}>\
+            <tt:Extension><tt:{tag}>{resolutions}{gov}<tt:FrameRateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max>\
+            </tt:FrameRateRange><tt:EncodingIntervalRange><tt:Min>1</tt:Min><tt:Max>1</tt:Max>\
+            </tt:EncodingIntervalRange>{profiles}<tt:BitrateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:BitrateRange>\
+            </tt:{tag}></tt:Extension></trt:Options>",
         fps.0, fps.1, fps.0, fps.1, rates.0, rates.1
     )
 }
@@ -156,42 +175,6 @@ fn plural(operation: &str, singular: &str) -> (String, &'static str) {
     } else {
         (format!("{operation}Response"), "Configurations")
     }
-}
-
-/// ONVIF's name for an audio encoding of the board's.
-fn audio_encoding(name: &str) -> &'static str {
-    let n = name.to_ascii_uppercase();
-    if n.contains("AAC") {
-        "AAC"
-    } else if n.contains("726") {
-        "G726"
-    } else {
-        "G711"
-    }
-}
-
-fn set_audio(cam: &App, env: &Envelope) -> Result<Answer, SoapFault> {
-    if env.find("Configuration").and_then(|c| c.attr("token")) != Some("audio_encoder") {
-        return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoConfig"], "no such audio encoder configuration"));
-    }
-    let caps = lock(&cam.audio).hal.capabilities();
-    let mut change = AudioChange::default();
-    if let Some(kind) = env.text("Encoding") {
-        // The first of the board's encodings ONVIF calls by that name.
-        let name = caps.iter().find(|k| audio_encoding(&k.name) == kind).map(|k| k.name.clone());
-        let name = name.ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Encoding: not offered"))?;
-        change.encode_type = Some(name);
-    }
-    for (onvif, field) in [("Bitrate", &mut change.bitrate), ("SampleRate", &mut change.samplerate)] {
-        if let Some(v) = env.text(onvif) {
-            let kilo: u32 = v.parse().map_err(|_| SoapFault::invalid(format!("{onvif}: a whole number")))?;
-            *field = Given::Value(i64::from(kilo) * 1000);
-        }
-    }
-    if change.encode_type.is_some() || !change.bitrate.is_absent() || !change.samplerate.is_absent() {
-        audio::set(&cam.shared, &cam.audio, change).map_err(from_refusal)?;
-    }
-    Ok(Answer::new("<trt:SetAudioEncoderConfigurationResponse/>".into()))
 }
 
 /// The media service's operations: name, privilege, answered before authentication, handler.
@@ -244,7 +227,11 @@ fn get_video_sources(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answe
     let body = {
         let (w, h) = dimensions(&lock(&cam.video).config.stream(StreamId::Main).resolution);
         let fps = lock(&cam.video).config.stream(StreamId::Main).framerate;
-        format!("<trt:GetVideoSourcesResponse><trt:VideoSources token=\"video_src\"><tt:Framerate>{fps}</tt:Framerate><tt:Resolution><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution></trt:VideoSources></trt:GetVideoSourcesResponse>")
+        format!(
+            "<trt:GetVideoSourcesResponse><trt:VideoSources token=\"video_src\"><tt:Framerate>{fps}</tt:Framerate>\
+            <tt:Resolution><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution></trt:VideoSources>\
+            </trt:GetVideoSourcesResponse>"
+        )
     };
     Ok(Answer::new(body))
 }
@@ -280,7 +267,12 @@ fn get_video_encoder_configuration(cam: &App, _ctx: &Context, env: &Envelope) ->
     let body = {
         let id = stream_of(env.text("ConfigurationToken"), "video_encoder_")?;
         let config = lock(&cam.video).config.stream(id).clone();
-        format!("<trt:GetVideoEncoderConfigurationResponse><trt:Configuration token=\"video_encoder_{}\">{}</trt:Configuration></trt:GetVideoEncoderConfigurationResponse>", index(id), encoder_configuration(&config))
+        format!(
+            "<trt:GetVideoEncoderConfigurationResponse><trt:Configuration token=\"video_encoder_{}\">{}</trt:Configuration>\
+            </trt:GetVideoEncoderConfigurationResponse>",
+            index(id),
+            encoder_configuration(&config)
+        )
     };
     Ok(Answer::new(body))
 }
@@ -304,66 +296,18 @@ fn set_video_encoder_configuration(cam: &App, _ctx: &Context, env: &Envelope) ->
     set_encoder(cam, env)
 }
 
-fn get_audio_sources(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = "<trt:GetAudioSourcesResponse><trt:AudioSources token=\"audio_src\"><tt:Channels>1</tt:Channels></trt:AudioSources></trt:GetAudioSourcesResponse>".to_string();
-    Ok(Answer::new(body))
-}
-
-fn get_audio_source_configurations(_cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let operation = env.operation();
-    let body = {
-        let (outer, inner) = plural(operation, "GetAudioSourceConfiguration");
-        format!("<trt:{outer}><trt:{inner} token=\"audio_src_config\"><tt:Name>AudioSource</tt:Name><tt:UseCount>2</tt:UseCount><tt:SourceToken>audio_src</tt:SourceToken></trt:{inner}></trt:{outer}>")
-    };
-    Ok(Answer::new(body))
-}
-
-fn get_audio_encoder_configurations(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let operation = env.operation();
-    let body = {
-        let a = lock(&cam.audio).config.clone();
-        let (outer, inner) = plural(operation, "GetAudioEncoderConfiguration");
-        format!(
-            "<trt:{outer}><trt:{inner} token=\"audio_encoder\"><tt:Name>{}</tt:Name><tt:UseCount>2</tt:UseCount><tt:Encoding>{}</tt:Encoding><tt:Bitrate>{}</tt:Bitrate><tt:SampleRate>{}</tt:SampleRate><tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout></trt:{inner}></trt:{outer}>",
-            esc(&a.encode_type),
-            audio_encoding(&a.encode_type),
-            a.bitrate / 1000,
-            a.samplerate / 1000
-        )
-    };
-    Ok(Answer::new(body))
-}
-
-fn get_audio_encoder_configuration_options(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = {
-        let mut body = String::from("<trt:GetAudioEncoderConfigurationOptionsResponse><trt:Options>");
-        for kind in lock(&cam.audio).hal.capabilities() {
-            let mut bitrates = String::new();
-            let mut rates = String::new();
-            for rate in &kind.samplerates {
-                let _ = write!(rates, "<tt:Items>{}</tt:Items>", rate.rate / 1000);
-                for b in &rate.bitrates {
-                    let _ = write!(bitrates, "<tt:Items>{}</tt:Items>", b / 1000);
-                }
-            }
-            let _ = write!(body, "<tt:Options><tt:Encoding>{}</tt:Encoding><tt:BitrateList>{bitrates}</tt:BitrateList><tt:SampleRateList>{rates}</tt:SampleRateList></tt:Options>", audio_encoding(&kind.name));
-        }
-        body + "</trt:Options></trt:GetAudioEncoderConfigurationOptionsResponse>"
-    };
-    Ok(Answer::new(body))
-}
-
-fn set_audio_encoder_configuration(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    set_audio(cam, env)
-}
-
 fn get_stream_uri(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
         let id = profile_stream(env.text("ProfileToken"))?;
         let (port, path) = lock(&cam.video).hal.rtsp(id);
         let host = ctx.base.trim_start_matches("http://");
         let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
-        format!("<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://{host}:{port}{}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>", esc(&path))
+        format!(
+            "<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://{host}:{port}{}</tt:Uri>\
+            <tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot>\
+            <tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>",
+            esc(&path)
+        )
     };
     Ok(Answer::new(body))
 }
@@ -373,12 +317,22 @@ fn get_snapshot_uri(_cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer,
         let id = profile_stream(env.text("ProfileToken"))?;
         // The CGI numbers the main stream 1 and the sub stream 0.
         let stream = if id == StreamId::Main { 1 } else { 0 };
-        format!("<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>{}/cgi-bin/snapshot.cgi?stream={stream}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetSnapshotUriResponse>", ctx.base)
+        format!(
+            "<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>{}/cgi-bin/snapshot.cgi?stream={stream}</tt:Uri>\
+            <tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot>\
+            <tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetSnapshotUriResponse>",
+            ctx.base
+        )
     };
     Ok(Answer::new(body))
 }
 
 fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = "<trt:GetServiceCapabilitiesResponse><trt:Capabilities SnapshotUri=\"true\" Rotation=\"false\" VideoSourceMode=\"false\" OSD=\"false\"><trt:ProfileCapabilities MaximumNumberOfProfiles=\"2\"/><trt:StreamingCapabilities RTPMulticast=\"false\" RTP_TCP=\"true\" RTP_RTSP_TCP=\"true\"/></trt:Capabilities></trt:GetServiceCapabilitiesResponse>".to_string();
+    let body = "<trt:GetServiceCapabilitiesResponse>\
+        <trt:Capabilities SnapshotUri=\"true\" Rotation=\"false\" VideoSourceMode=\"false\" OSD=\"false\">\
+        <trt:ProfileCapabilities MaximumNumberOfProfiles=\"2\"/>\
+        <trt:StreamingCapabilities RTPMulticast=\"false\" RTP_TCP=\"true\" RTP_RTSP_TCP=\"true\"/></trt:Capabilities>\
+        </trt:GetServiceCapabilitiesResponse>"
+        .to_string();
     Ok(Answer::new(body))
 }

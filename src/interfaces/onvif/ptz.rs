@@ -22,17 +22,22 @@ pub fn configuration() -> String {
         "<tt:Name>PTZ</tt:Name><tt:UseCount>2</tt:UseCount><tt:NodeToken>ptz_node</tt:NodeToken>\
          <tt:DefaultAbsolutePantTiltPositionSpace>{SPACE}/PanTiltSpaces/PositionGenericSpace</tt:DefaultAbsolutePantTiltPositionSpace>\
          <tt:DefaultAbsoluteZoomPositionSpace>{SPACE}/ZoomSpaces/PositionGenericSpace</tt:DefaultAbsoluteZoomPositionSpace>\
-         <tt:DefaultRelativePanTiltTranslationSpace>{SPACE}/PanTiltSpaces/TranslationGenericSpace</tt:DefaultRelativePanTiltTranslationSpace>\
+         <tt:DefaultRelativePanTiltTranslationSpace>\
+         {SPACE}/PanTiltSpaces/TranslationGenericSpace</tt:DefaultRelativePanTiltTranslationSpace>\
          <tt:DefaultRelativeZoomTranslationSpace>{SPACE}/ZoomSpaces/TranslationGenericSpace</tt:DefaultRelativeZoomTranslationSpace>\
          <tt:DefaultContinuousPanTiltVelocitySpace>{SPACE}/PanTiltSpaces/VelocityGenericSpace</tt:DefaultContinuousPanTiltVelocitySpace>\
          <tt:DefaultContinuousZoomVelocitySpace>{SPACE}/ZoomSpaces/VelocityGenericSpace</tt:DefaultContinuousZoomVelocitySpace>\
-         <tt:DefaultPTZSpeed><tt:PanTilt x=\"0.5\" y=\"0.5\" space=\"{SPACE}/PanTiltSpaces/GenericSpeedSpace\"/><tt:Zoom x=\"0.5\" space=\"{SPACE}/ZoomSpaces/ZoomGenericSpeedSpace\"/></tt:DefaultPTZSpeed>\
+         <tt:DefaultPTZSpeed><tt:PanTilt x=\"0.5\" y=\"0.5\" space=\"{SPACE}/PanTiltSpaces/GenericSpeedSpace\"/>\
+             <tt:Zoom x=\"0.5\" space=\"{SPACE}/ZoomSpaces/ZoomGenericSpeedSpace\"/></tt:DefaultPTZSpeed>\
          <tt:DefaultPTZTimeout>PT60S</tt:DefaultPTZTimeout>"
     )
 }
 
 fn range(space: &str, kind: &str, lo: &str) -> String {
-    format!("<tt:{kind}><tt:URI>{SPACE}/{space}</tt:URI><tt:XRange><tt:Min>{lo}</tt:Min><tt:Max>1</tt:Max></tt:XRange><tt:YRange><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:YRange></tt:{kind}>")
+    format!(
+        "<tt:{kind}><tt:URI>{SPACE}/{space}</tt:URI><tt:XRange><tt:Min>{lo}</tt:Min><tt:Max>1</tt:Max></tt:XRange><tt:YRange>\
+        <tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:YRange></tt:{kind}>"
+    )
 }
 
 fn zoom_range(space: &str, kind: &str, lo: &str) -> String {
@@ -67,8 +72,14 @@ fn spaces(can: Abilities) -> String {
     }
     s += &range("PanTiltSpaces/VelocityGenericSpace", "ContinuousPanTiltVelocitySpace", "-1");
     s += &zoom_range("ZoomSpaces/VelocityGenericSpace", "ContinuousZoomVelocitySpace", "-1");
-    s += &format!("<tt:PanTiltSpeedSpace><tt:URI>{SPACE}/PanTiltSpaces/GenericSpeedSpace</tt:URI><tt:XRange><tt:Min>0</tt:Min><tt:Max>1</tt:Max></tt:XRange></tt:PanTiltSpeedSpace>");
-    s += &format!("<tt:ZoomSpeedSpace><tt:URI>{SPACE}/ZoomSpaces/ZoomGenericSpeedSpace</tt:URI><tt:XRange><tt:Min>0</tt:Min><tt:Max>1</tt:Max></tt:XRange></tt:ZoomSpeedSpace>");
+    s += &format!(
+        "<tt:PanTiltSpeedSpace><tt:URI>{SPACE}/PanTiltSpaces/GenericSpeedSpace</tt:URI><tt:XRange><tt:Min>0</tt:Min>\
+        <tt:Max>1</tt:Max></tt:XRange></tt:PanTiltSpeedSpace>"
+    );
+    s += &format!(
+        "<tt:ZoomSpeedSpace><tt:URI>{SPACE}/ZoomSpaces/ZoomGenericSpeedSpace</tt:URI><tt:XRange><tt:Min>0</tt:Min>\
+        <tt:Max>1</tt:Max></tt:XRange></tt:ZoomSpeedSpace>"
+    );
     s
 }
 
@@ -175,7 +186,11 @@ pub const OPERATIONS: &[Operation] = &[
 ];
 
 fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = "<tptz:GetServiceCapabilitiesResponse><tptz:Capabilities EFlip=\"false\" Reverse=\"false\" GetCompatibleConfigurations=\"false\" MoveStatus=\"true\" StatusPosition=\"true\"/></tptz:GetServiceCapabilitiesResponse>".to_string();
+    let body = "<tptz:GetServiceCapabilitiesResponse>\
+        <tptz:Capabilities EFlip=\"false\" Reverse=\"false\" GetCompatibleConfigurations=\"false\" \
+            MoveStatus=\"true\" StatusPosition=\"true\"/>\
+        </tptz:GetServiceCapabilitiesResponse>"
+        .to_string();
     Ok(Answer::new(body))
 }
 
@@ -185,7 +200,10 @@ fn get_nodes(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFa
     let body = {
         let (outer, inner) = if operation == "GetNodes" { ("GetNodesResponse", "PTZNode") } else { ("GetNodeResponse", "PTZNode") };
         format!(
-            "<tptz:{outer}><tptz:{inner} token=\"ptz_node\" FixedHomePosition=\"false\" GeoMove=\"false\"><tt:Name>PTZ</tt:Name><tt:SupportedPTZSpaces>{}</tt:SupportedPTZSpaces><tt:MaximumNumberOfPresets>255</tt:MaximumNumberOfPresets><tt:HomeSupported>false</tt:HomeSupported></tptz:{inner}></tptz:{outer}>",
+            "<tptz:{outer}><tptz:{inner} token=\"ptz_node\" FixedHomePosition=\"false\" GeoMove=\"false\">\
+                <tt:Name>PTZ</tt:Name><tt:SupportedPTZSpaces>{}</tt:SupportedPTZSpaces>\
+                <tt:MaximumNumberOfPresets>255</tt:MaximumNumberOfPresets><tt:HomeSupported>false</tt:HomeSupported>\
+                </tptz:{inner}></tptz:{outer}>",
             spaces(can)
         )
     };
@@ -194,20 +212,30 @@ fn get_nodes(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFa
 
 fn get_configurations(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
-    let body = format!("<tptz:GetConfigurationsResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration></tptz:GetConfigurationsResponse>", configuration());
+    let body = format!(
+        "<tptz:GetConfigurationsResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration>\
+        </tptz:GetConfigurationsResponse>",
+        configuration()
+    );
     Ok(Answer::new(body))
 }
 
 fn get_configuration(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
-    let body = format!("<tptz:GetConfigurationResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration></tptz:GetConfigurationResponse>", configuration());
+    let body = format!(
+        "<tptz:GetConfigurationResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration>\
+        </tptz:GetConfigurationResponse>",
+        configuration()
+    );
     Ok(Answer::new(body))
 }
 
 fn get_configuration_options(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let can = head(cam)?;
     let body = format!(
-        "<tptz:GetConfigurationOptionsResponse><tptz:PTZConfigurationOptions><tt:Spaces>{}</tt:Spaces><tt:PTZTimeout><tt:Min>PT1S</tt:Min><tt:Max>PT60S</tt:Max></tt:PTZTimeout></tptz:PTZConfigurationOptions></tptz:GetConfigurationOptionsResponse>",
+        "<tptz:GetConfigurationOptionsResponse><tptz:PTZConfigurationOptions><tt:Spaces>{}</tt:Spaces><tt:PTZTimeout>\
+            <tt:Min>PT1S</tt:Min><tt:Max>PT60S</tt:Max></tt:PTZTimeout></tptz:PTZConfigurationOptions>\
+            </tptz:GetConfigurationOptionsResponse>",
         spaces(can)
     );
     Ok(Answer::new(body))
@@ -297,7 +325,8 @@ fn get_status(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapF
         let position = cgi::position(&cam.ptz).map_err(from_refusal)?.map(|s| {
             let full = f32::from(Spot::FULL);
             format!(
-                "<tt:Position><tt:PanTilt x=\"{}\" y=\"{}\" space=\"{SPACE}/PanTiltSpaces/PositionGenericSpace\"/><tt:Zoom x=\"{}\" space=\"{SPACE}/ZoomSpaces/PositionGenericSpace\"/></tt:Position>",
+                "<tt:Position><tt:PanTilt x=\"{}\" y=\"{}\" space=\"{SPACE}/PanTiltSpaces/PositionGenericSpace\"/>\
+                    <tt:Zoom x=\"{}\" space=\"{SPACE}/ZoomSpaces/PositionGenericSpace\"/></tt:Position>",
                 f32::from(s.pan) / full,
                 f32::from(s.tilt) / full,
                 f32::from(s.zoom) / full
@@ -306,7 +335,9 @@ fn get_status(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapF
         let state = if moving { "MOVING" } else { "IDLE" };
         let now = lock(&cam.time).hal.now().unwrap_or(0);
         format!(
-            "<tptz:GetStatusResponse><tptz:PTZStatus>{}<tt:MoveStatus><tt:PanTilt>{state}</tt:PanTilt><tt:Zoom>{state}</tt:Zoom></tt:MoveStatus><tt:UtcTime>{}</tt:UtcTime></tptz:PTZStatus></tptz:GetStatusResponse>",
+            "<tptz:GetStatusResponse><tptz:PTZStatus>{}<tt:MoveStatus><tt:PanTilt>{state}</tt:PanTilt>\
+                <tt:Zoom>{state}</tt:Zoom></tt:MoveStatus><tt:UtcTime>{}</tt:UtcTime></tptz:PTZStatus>\
+                </tptz:GetStatusResponse>",
             position.unwrap_or_default(),
             format_datetime(now)
         )

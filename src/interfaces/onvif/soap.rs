@@ -308,7 +308,12 @@ mod tests {
 
     #[test]
     fn envelopes_are_read_and_bounded() {
-        let doc = br#"<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header><Security><UsernameToken><Username>admin</Username></UsernameToken></Security></s:Header><s:Body><GetProfile xmlns="x"><ProfileToken>main &amp; more</ProfileToken></GetProfile></s:Body></s:Envelope>"#;
+        let doc = concat!(
+            r#"<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header>"#,
+            r#"<Security><UsernameToken><Username>admin</Username></UsernameToken></Security></s:Header><s:Body>"#,
+            r#"<GetProfile xmlns="x"><ProfileToken>main &amp; more</ProfileToken></GetProfile></s:Body></s:Envelope>"#
+        )
+        .as_bytes();
         let e = Envelope::parse(doc).expect("parsed");
         assert_eq!(e.operation(), "GetProfile");
         assert_eq!(e.text("ProfileToken"), Some("main & more"));
