@@ -3,6 +3,7 @@
 
 use crate::bounds::{discoverable_camera, probe};
 use crate::common::*;
+use camcgi::interfaces::onvif::{operations, Service};
 use camcgi_hal::mock::Call as MockCall;
 use camcgi_hal::PtzCommand;
 use std::io::{BufRead, BufReader, Write};
@@ -367,4 +368,23 @@ fn wsdiscovery_finds_the_camera_from_another_host_over_ipv4_and_ipv6() {
     assert!(v4.contains("onvif://www.onvif.org/type/ptz"), "{text}");
     let v6 = lines.next().unwrap_or_default();
     assert!(v6.starts_with("http://[fe80::") && v6.ends_with("]:8080/onvif/device_service"), "{text}");
+}
+
+#[test]
+fn every_onvif_answer_is_valid_against_the_onvif_schemas() {
+    if !python_has("onvif::every_onvif_answer_is_valid_against_the_onvif_schemas", "onvif, lxml, requests") {
+        return;
+    }
+    let cam = Cam::start();
+    let mut command = Command::new("python3");
+    command.arg(script("schema_walk.py")).arg(cam.port().to_string());
+    let services = [Service::Device, Service::Media, Service::Ptz, Service::Imaging, Service::Events];
+    for service in services {
+        for op in operations(service) {
+            command.arg(format!("{}/{}", service.path(), op.name));
+        }
+    }
+    let out = output(&mut command).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("DONE"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -73,7 +73,8 @@ impl Clocks {
         format_datetime(self.wall + i64::try_from(t.saturating_sub(self.now).as_secs()).unwrap_or(0))
     }
 
-    /// `CurrentTime` and `TerminationTime` for a subscription ending at `ends`.
+    /// `CurrentTime` and `TerminationTime` for a subscription ending at `ends`,
+    /// in the order of `CreatePullPointSubscriptionResponse`.
     fn times(&self, ends: Duration) -> String {
         format!(
             "<wsnt:CurrentTime>{}</wsnt:CurrentTime><wsnt:TerminationTime>{}</wsnt:TerminationTime>",
@@ -247,7 +248,12 @@ fn renew(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> 
         let me = holder(ctx);
         let s = table.subscriptions.iter_mut().find(|s| s.id == id && s.ends > now && ours(ctx, &me, s)).ok_or_else(unknown)?;
         s.ends = ends;
-        format!("<wsnt:RenewResponse>{}</wsnt:RenewResponse>", clocks.times(ends))
+        // WS-BaseNotification's order: TerminationTime, then CurrentTime.
+        format!(
+            "<wsnt:RenewResponse><wsnt:TerminationTime>{}</wsnt:TerminationTime><wsnt:CurrentTime>{}</wsnt:CurrentTime></wsnt:RenewResponse>",
+            clocks.wall_at(ends),
+            format_datetime(wall)
+        )
     };
     Ok(Answer::new(body))
 }

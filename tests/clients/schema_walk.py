@@ -1,0 +1,214 @@
+"""Calls every ONVIF operation camcgi implements and validates the body of
+each answer against the ONVIF schemas (the WSDLs and XSDs onvif-zeep-async
+ships: the same files Home Assistant's library reads answers with).
+
+    python3 schema_walk.py PORT SERVICE/OPERATION...
+
+The operations are the camera's own tables, passed by the test; one this
+script has no request for fails the run, so a new operation cannot go
+unchecked. Prints DONE when every answer is valid."""
+
+import base64
+import datetime
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+
+import onvif
+import requests
+from lxml import etree
+
+from walk import check
+
+XS = "http://www.w3.org/2001/XMLSchema"
+ENV = "http://www.w3.org/2003/05/soap-envelope"
+NS = {
+    "tds": "http://www.onvif.org/ver10/device/wsdl",
+    "trt": "http://www.onvif.org/ver10/media/wsdl",
+    "tptz": "http://www.onvif.org/ver20/ptz/wsdl",
+    "timg": "http://www.onvif.org/ver20/imaging/wsdl",
+    "tev": "http://www.onvif.org/ver10/events/wsdl",
+    "wsnt": "http://docs.oasis-open.org/wsn/b-2",
+    "tt": "http://www.onvif.org/ver10/schema",
+    "wsa": "http://www.w3.org/2005/08/addressing",
+}
+USER, PASSWORD = "admin", "123456"
+
+
+def schema():
+    """One schema over every service's types: the types inside each WSDL are
+    written out as schemas of their own beside copies of the shipped files."""
+    src = os.path.join(os.path.dirname(onvif.__file__), "wsdl")
+    d = tempfile.mkdtemp()
+    for f in os.listdir(src):
+        p = os.path.join(src, f)
+        (shutil.copy if os.path.isfile(p) else lambda a, b: shutil.copytree(a, os.path.join(b, f)))(p, d)
+    imports = []
+    for wsdl in ["devicemgmt", "media", "ptz", "imaging", "events"]:
+        tree = etree.parse(os.path.join(d, wsdl + ".wsdl"))
+        for i, s in enumerate(tree.iter("{%s}schema" % XS)):
+            name = f"{wsdl}.{i}.xsd"
+            whole = etree.Element(s.tag, nsmap={**tree.getroot().nsmap, **s.nsmap}, attrib=dict(s.attrib))
+            whole.extend(list(s))
+            etree.ElementTree(whole).write(os.path.join(d, name))
+            imports.append((s.get("targetNamespace"), name))
+    imports.append((NS["wsnt"], "b-2.xsd"))
+    body = "".join(f'<xs:import namespace="{ns}" schemaLocation="{loc}"/>' for ns, loc in imports)
+    with open(os.path.join(d, "all.xsd"), "w") as f:
+        f.write(f'<xs:schema xmlns:xs="{XS}" targetNamespace="urn:camcgi:schema-walk">{body}</xs:schema>')
+    return etree.XMLSchema(etree.parse(os.path.join(d, "all.xsd")))
+
+
+def security():
+    nonce = os.urandom(16)
+    created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    digest = base64.b64encode(hashlib.sha1(nonce + created.encode() + PASSWORD.encode()).digest()).decode()
+    return (
+        '<Security xmlns="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">'
+        f"<UsernameToken><Username>{USER}</Username>"
+        '<Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest">'
+        f"{digest}</Password>"
+        '<Nonce EncodingType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary">'
+        f'{base64.b64encode(nonce).decode()}</Nonce><Created xmlns="http://docs.oasis-open.org/wss/2004/01/'
+        f'oasis-200401-wss-wssecurity-utility-1.0.xsd">{created}</Created></UsernameToken></Security>'
+    )
+
+
+class Camera:
+    def __init__(self, port, schema):
+        self.base = f"http://127.0.0.1:{port}"
+        self.schema = schema
+        self.valid = {}
+
+    def call(self, path, prefix, operation, inner="", url=None):
+        xmlns = " ".join(f'xmlns:{p}="{u}"' for p, u in NS.items())
+        envelope = (
+            f'<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="{ENV}" {xmlns}>'
+            f"<s:Header>{security()}</s:Header><s:Body><{prefix}:{operation}>{inner}</{prefix}:{operation}></s:Body></s:Envelope>"
+        )
+        r = requests.post(url or self.base + path, data=envelope.encode(), timeout=30,
+                          headers={"Content-Type": "application/soap+xml; charset=utf-8"})
+        doc = etree.fromstring(r.content)
+        answer = doc.find(f"{{{ENV}}}Body")[0]
+        check(f"{operation} is answered (HTTP {r.status_code}): {etree.tostring(answer)[:300]!r}", r.status_code == 200)
+        ok = self.schema.validate(etree.ElementTree(etree.fromstring(etree.tostring(answer))))
+        errors = "; ".join(f"line {e.line}: {e.message}" for e in self.schema.error_log)
+        self.valid[f"{path}/{operation}"] = ok
+        print(f"{'valid' if ok else 'INVALID'}: {path} {operation}{'' if ok else ': ' + errors}", flush=True)
+        return answer
+
+
+def text(element, path):
+    found = element.find(path, NS)
+    return None if found is None else found.text
+
+
+def walk(cam):
+    dev, med, ptz, img, evt = ("/onvif/device_service", "/onvif/media_service", "/onvif/ptz_service",
+                               "/onvif/imaging_service", "/onvif/events_service")
+    done = set()
+
+    def call(path, prefix, operation, inner="", url=None, service=None):
+        done.add(f"{service or path}/{operation}")
+        return cam.call(path, prefix, operation, inner, url)
+
+    for op in ["GetDeviceInformation", "GetSystemDateAndTime", "GetServiceCapabilities", "GetWsdlUrl",
+               "GetEndpointReference", "GetScopes", "GetHostname", "GetNetworkInterfaces", "GetDNS", "GetNTP",
+               "GetUsers", "GetDiscoveryMode"]:
+        call(dev, "tds", op)
+    call(dev, "tds", "GetCapabilities", "<tds:Category>All</tds:Category>")
+    call(dev, "tds", "GetServices", "<tds:IncludeCapability>false</tds:IncludeCapability>")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    call(dev, "tds", "SetSystemDateAndTime",
+         "<tds:DateTimeType>Manual</tds:DateTimeType><tds:DaylightSavings>false</tds:DaylightSavings>"
+         "<tds:TimeZone><tt:TZ>CST-8</tt:TZ></tds:TimeZone><tds:UTCDateTime>"
+         f"<tt:Date><tt:Year>{now.year}</tt:Year><tt:Month>{now.month}</tt:Month><tt:Day>{now.day}</tt:Day></tt:Date>"
+         f"<tt:Time><tt:Hour>{now.hour}</tt:Hour><tt:Minute>{now.minute}</tt:Minute><tt:Second>{now.second}</tt:Second></tt:Time>"
+         "</tds:UTCDateTime>")
+    call(dev, "tds", "CreateUsers", "<tds:User><tt:Username>schema</tt:Username><tt:Password>schema1</tt:Password>"
+                                    "<tt:UserLevel>User</tt:UserLevel></tds:User>")
+    call(dev, "tds", "SetUser", "<tds:User><tt:Username>schema</tt:Username><tt:UserLevel>Operator</tt:UserLevel></tds:User>")
+    call(dev, "tds", "DeleteUsers", "<tds:Username>schema</tds:Username>")
+    call(dev, "tds", "SetDiscoveryMode", "<tds:DiscoveryMode>Discoverable</tds:DiscoveryMode>")
+
+    profiles = call(med, "trt", "GetProfiles")
+    profile = profiles.find("trt:Profiles", NS).get("token")
+    call(med, "trt", "GetProfile", f"<trt:ProfileToken>{profile}</trt:ProfileToken>")
+    source = call(med, "trt", "GetVideoSources").find("trt:VideoSources", NS).get("token")
+    vsc = call(med, "trt", "GetVideoSourceConfigurations").find("trt:Configurations", NS).get("token")
+    call(med, "trt", "GetVideoSourceConfiguration", f"<trt:ConfigurationToken>{vsc}</trt:ConfigurationToken>")
+    vec = call(med, "trt", "GetVideoEncoderConfigurations").find("trt:Configurations", NS).get("token")
+    one = call(med, "trt", "GetVideoEncoderConfiguration", f"<trt:ConfigurationToken>{vec}</trt:ConfigurationToken>")
+    call(med, "trt", "GetVideoEncoderConfigurationOptions", f"<trt:ConfigurationToken>{vec}</trt:ConfigurationToken>")
+    same = etree.tostring(one.find("trt:Configuration", NS)).decode()
+    call(med, "trt", "SetVideoEncoderConfiguration", f"{same}<trt:ForcePersistence>true</trt:ForcePersistence>")
+    call(med, "trt", "GetAudioSources")
+    asc = call(med, "trt", "GetAudioSourceConfigurations").find("trt:Configurations", NS).get("token")
+    call(med, "trt", "GetAudioSourceConfiguration", f"<trt:ConfigurationToken>{asc}</trt:ConfigurationToken>")
+    aec = call(med, "trt", "GetAudioEncoderConfigurations").find("trt:Configurations", NS).get("token")
+    one = call(med, "trt", "GetAudioEncoderConfiguration", f"<trt:ConfigurationToken>{aec}</trt:ConfigurationToken>")
+    call(med, "trt", "GetAudioEncoderConfigurationOptions", f"<trt:ConfigurationToken>{aec}</trt:ConfigurationToken>")
+    same = etree.tostring(one.find("trt:Configuration", NS)).decode()
+    call(med, "trt", "SetAudioEncoderConfiguration", f"{same}<trt:ForcePersistence>true</trt:ForcePersistence>")
+    call(med, "trt", "GetStreamUri", "<trt:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream><tt:Transport>"
+                                     f"<tt:Protocol>RTSP</tt:Protocol></tt:Transport></trt:StreamSetup><trt:ProfileToken>{profile}</trt:ProfileToken>")
+    call(med, "trt", "GetSnapshotUri", f"<trt:ProfileToken>{profile}</trt:ProfileToken>")
+    call(med, "trt", "GetServiceCapabilities")
+
+    p = f"<tptz:ProfileToken>{profile}</tptz:ProfileToken>"
+    call(ptz, "tptz", "GetServiceCapabilities")
+    node = call(ptz, "tptz", "GetNodes").find("tptz:PTZNode", NS).get("token")
+    call(ptz, "tptz", "GetNode", f"<tptz:NodeToken>{node}</tptz:NodeToken>")
+    conf = call(ptz, "tptz", "GetConfigurations").find("tptz:PTZConfiguration", NS).get("token")
+    call(ptz, "tptz", "GetConfiguration", f"<tptz:PTZConfigurationToken>{conf}</tptz:PTZConfigurationToken>")
+    call(ptz, "tptz", "GetConfigurationOptions", f"<tptz:ConfigurationToken>{conf}</tptz:ConfigurationToken>")
+    call(ptz, "tptz", "ContinuousMove", f'{p}<tptz:Velocity><tt:PanTilt x="0.5" y="0"/></tptz:Velocity>')
+    call(ptz, "tptz", "GetStatus", p)
+    call(ptz, "tptz", "Stop", f"{p}<tptz:PanTilt>true</tptz:PanTilt><tptz:Zoom>true</tptz:Zoom>")
+    call(ptz, "tptz", "AbsoluteMove", f'{p}<tptz:Position><tt:PanTilt x="0" y="0"/></tptz:Position>')
+    call(ptz, "tptz", "RelativeMove", f'{p}<tptz:Translation><tt:PanTilt x="0.1" y="0"/></tptz:Translation>')
+    preset = text(call(ptz, "tptz", "SetPreset", f"{p}<tptz:PresetName>schema</tptz:PresetName>"), "tptz:PresetToken")
+    call(ptz, "tptz", "GetPresets", p)
+    call(ptz, "tptz", "GotoPreset", f"{p}<tptz:PresetToken>{preset}</tptz:PresetToken>")
+    call(ptz, "tptz", "RemovePreset", f"{p}<tptz:PresetToken>{preset}</tptz:PresetToken>")
+
+    v = f"<timg:VideoSourceToken>{source}</timg:VideoSourceToken>"
+    call(img, "timg", "GetServiceCapabilities")
+    call(img, "timg", "GetImagingSettings", v)
+    call(img, "timg", "SetImagingSettings", f"{v}<timg:ImagingSettings><tt:Brightness>50</tt:Brightness></timg:ImagingSettings>")
+    call(img, "timg", "GetOptions", v)
+    call(img, "timg", "GetMoveOptions", v)
+    call(img, "timg", "Move", f"{v}<timg:Focus><tt:Continuous><tt:Speed>0.5</tt:Speed></tt:Continuous></timg:Focus>")
+    call(img, "timg", "Stop", v)
+
+    call(evt, "tev", "GetServiceCapabilities")
+    call(evt, "tev", "GetEventProperties")
+    created = call(evt, "tev", "CreatePullPointSubscription", "<tev:InitialTerminationTime>PT60S</tev:InitialTerminationTime>")
+    address = text(created, "tev:SubscriptionReference/wsa:Address")
+    sub = "/onvif/events_service"
+    call(sub, "tev", "PullMessages", "<tev:Timeout>PT1S</tev:Timeout><tev:MessageLimit>10</tev:MessageLimit>", address, evt)
+    call(sub, "wsnt", "Renew", "<wsnt:TerminationTime>PT120S</wsnt:TerminationTime>", address, evt)
+    call(sub, "tev", "SetSynchronizationPoint", "", address, evt)
+    call(sub, "wsnt", "Unsubscribe", "", address, evt)
+
+    # Last: they end the camera's settings or its run.
+    call(dev, "tds", "SetSystemFactoryDefault", "<tds:FactoryDefault>Soft</tds:FactoryDefault>")
+    call(dev, "tds", "SystemReboot")
+    return done
+
+
+def main():
+    port, wanted = sys.argv[1], sys.argv[2:]
+    cam = Camera(port, schema())
+    done = walk(cam)
+    missing = [w for w in wanted if w not in done]
+    check(f"every operation of the camera's tables was called ({len(wanted)}); not called: {missing}", not missing)
+    invalid = [k for k, ok in cam.valid.items() if not ok]
+    check(f"every answer is valid against the ONVIF schemas ({len(cam.valid)} answers); invalid: {invalid}", not invalid)
+    print("DONE", flush=True)
+
+
+if __name__ == "__main__":
+    main()
