@@ -51,13 +51,17 @@ impl Algorithm {
     }
 }
 
-/// The `WWW-Authenticate` values for a new nonce, the preferred first.
-/// Both name the same nonce: clients that fold several challenges into one
-/// set of fields (requests, httpx, ffmpeg) then still answer a nonce given.
-pub fn challenges(nonce: &str, stale: bool) -> [String; 2] {
+/// The `WWW-Authenticate` values for a new nonce: MD5, SHA-256, MD5 again.
+/// Clients that take only the first challenge and know no other algorithm
+/// (Python's urllib raises on SHA-256, and so do older NVRs built the same
+/// way) find MD5 first; clients that fold every challenge into one set of
+/// fields, the last value winning (ffmpeg, requests, httpx), end on MD5;
+/// clients that choose the strongest they know find SHA-256. All name the
+/// same nonce, so a folded set of fields still answers a nonce given.
+pub fn challenges(nonce: &str, stale: bool) -> [String; 3] {
     let stale = if stale { ", stale=true" } else { "" };
     let one = |algorithm: &str| format!("Digest realm=\"{REALM}\", qop=\"auth\", algorithm={algorithm}, nonce=\"{nonce}\"{stale}");
-    [one("SHA-256"), one("MD5")]
+    [one("MD5"), one("SHA-256"), one("MD5")]
 }
 
 /// A client's Digest answer.

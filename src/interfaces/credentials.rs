@@ -127,8 +127,9 @@ pub fn authenticate(app: &Shared, p: &Params, presented: &Presented) -> Result<S
     Ok(Session::for_request(account))
 }
 
-/// The `WWW-Authenticate` values of a 401: Digest with SHA-256 and with
-/// MD5 on a new nonce, then Basic when it is allowed.
+/// The `WWW-Authenticate` values of a 401: Digest with MD5, SHA-256 and
+/// MD5 again on a new nonce (`digest::challenges` says why), then Basic when
+/// it is allowed.
 pub fn challenges(app: &Shared, stale: bool) -> Vec<String> {
     let nonce = lock(&app.nonces).issue(app.now());
     let mut all = digest::challenges(&nonce, stale).to_vec();

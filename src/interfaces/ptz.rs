@@ -35,13 +35,34 @@ pub struct PtzUnit {
     moving_since: Option<Duration>,
     /// When a move given a timeout (ONVIF's ContinuousMove) stops.
     stop_at: Option<Duration>,
+    /// Which motors the last command left running.
+    motion: Motion,
+}
+
+/// Which motors run: pan and tilt, the zoom (focus and iris are the lens's own).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Motion {
+    /// Panning or tilting.
+    pub pan_tilt: bool,
+    /// Zooming.
+    pub zoom: bool,
+}
+
+impl Motion {
+    fn of(command: PtzCommand) -> Motion {
+        match command {
+            PtzCommand::Move { pan, tilt, .. } => Motion { pan_tilt: pan != Dir::Still || tilt != Dir::Still, zoom: false },
+            PtzCommand::Lens { part: LensPart::Zoom, .. } => Motion { pan_tilt: false, zoom: true },
+            _ => Motion::default(),
+        }
+    }
 }
 
 /// Loads the preset list.
 pub fn load(hal: Box<dyn PtzDriver<Error = DeviceError> + Send>, store: &Store, present: bool) -> PtzUnit {
     let valid = |p: &Presets| p.set.iter().all(|n| *n >= 1);
     let presets = if present { store.load(FILE, valid).unwrap_or_default() } else { Presets::default() };
-    PtzUnit { unit: Unit { hal, config: presets }, moving_since: None, stop_at: None }
+    PtzUnit { unit: Unit { hal, config: presets }, moving_since: None, stop_at: None, motion: Motion::default() }
 }
 
 /// Factory defaults: motors stopped, no presets.
@@ -51,6 +72,7 @@ pub fn reset(ptz: &mut PtzUnit, store: &Store) {
     }
     ptz.moving_since = None;
     ptz.stop_at = None;
+    ptz.motion = Motion::default();
     ptz.unit.config = Presets::default();
     if let Err(e) = store.remove(FILE) {
         log::error!("{FILE}: not removed: {e}");
@@ -70,6 +92,7 @@ pub fn watchdog(app: &Shared, ptz: &Mutex<PtzUnit>) {
             Ok(()) => {
                 ptz.moving_since = None;
                 ptz.stop_at = None;
+                ptz.motion = Motion::default();
             }
             Err(e) => log::error!("ptz watchdog stop failed: {e}"),
         }
@@ -89,14 +112,15 @@ impl PtzUnit {
         let moving = keeps_moving(command);
         self.moving_since = moving.then_some(now);
         self.stop_at = stop_after.filter(|_| moving).map(|d| now + d);
+        self.motion = Motion::of(command);
         Ok(())
     }
 }
 
-/// The presets that are set, and whether a motor is running.
-pub fn status(ptz: &Mutex<PtzUnit>) -> (Vec<u8>, bool) {
+/// The presets that are set, and which motors are running.
+pub fn status(ptz: &Mutex<PtzUnit>) -> (Vec<u8>, Motion) {
     let ptz = lock(ptz);
-    (ptz.unit.config.set.clone(), ptz.moving_since.is_some())
+    (ptz.unit.config.set.clone(), ptz.motion)
 }
 
 /// Where the head points, when the board reports it.

@@ -579,15 +579,16 @@ pub fn client_missing(test: &str, why: &str) {
     say_skipped(test, why);
 }
 
-/// Asserts a 401's challenges: Digest with SHA-256, then with MD5, both on
-/// one nonce, then Basic.
+/// Asserts a 401's challenges: Digest with MD5, with SHA-256 and with MD5
+/// again, all on one nonce, then Basic.
 #[track_caller]
 pub fn assert_challenges(resp: &Resp) {
     let all: Vec<&str> = resp.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("WWW-Authenticate")).map(|(_, v)| v.as_str()).collect();
-    assert_eq!(all.len(), 3, "{all:?}");
-    assert!(all[0].starts_with("Digest realm=\"camcgi\", qop=\"auth\", algorithm=SHA-256, nonce=\""), "{all:?}");
-    assert_eq!(all[1], all[0].replace("SHA-256", "MD5"), "the same nonce");
-    assert_eq!(all[2], "Basic realm=\"camcgi\"");
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert!(all[0].starts_with("Digest realm=\"camcgi\", qop=\"auth\", algorithm=MD5, nonce=\""), "{all:?}");
+    assert_eq!(all[1], all[0].replace("MD5", "SHA-256"), "the same nonce");
+    assert_eq!(all[2], all[0], "MD5 last too, for clients where the last challenge's fields win");
+    assert_eq!(all[3], "Basic realm=\"camcgi\"");
 }
 
 /// A SOAP 1.2 envelope with an optional Header.
@@ -643,6 +644,7 @@ pub fn challenge_nonce(r: &Resp) -> String {
 pub fn assert_soap_fault(r: &Resp, status: u16, subcode: &str, reason: &str) {
     assert_eq!(r.status, status, "{}", r.text());
     assert_eq!(r.header("Content-Type"), Some("application/soap+xml; charset=utf-8"));
+    assert!(r.text().contains("<env:Body><env:Fault><env:Code><env:Value>env:"), "a SOAP 1.2 Fault: {}", r.text());
     assert!(r.text().contains(&format!("<env:Value>{subcode}</env:Value>")), "{}", r.text());
     assert!(r.text().contains(&format!("<env:Text xml:lang=\"en\">{reason}</env:Text>")), "{}", r.text());
 }

@@ -4,6 +4,7 @@ mod attacks;
 mod auth;
 mod bounds;
 mod common;
+mod conformance;
 mod event_loop;
 mod families;
 mod firmware;

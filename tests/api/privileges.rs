@@ -43,7 +43,9 @@ fn every_onvif_operation_refuses_the_privileges_below_its_act() {
     let mut checked = 0;
     for service in [Service::Device, Service::Media, Service::Ptz, Service::Imaging, Service::Events] {
         for op in operations(service) {
-            let body = format!("<{} xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>", op.name);
+            // WS-BaseNotification's operations are in its namespace, the others in their service's.
+            let namespace = service.namespaces()[usize::from(matches!(op.name, "Renew" | "Unsubscribe"))];
+            let body = format!("<{} xmlns=\"{namespace}\"/>", op.name);
             for (header, privilege) in &senders {
                 if *privilege < op.act.privilege() {
                     let r = soap(port, service.path(), &body, header);

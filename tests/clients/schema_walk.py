@@ -80,7 +80,7 @@ class Camera:
     def __init__(self, port, schema):
         self.base = f"http://127.0.0.1:{port}"
         self.schema = schema
-        self.valid = {}
+        self.valid = []
 
     def call(self, path, prefix, operation, inner="", url=None):
         xmlns = " ".join(f'xmlns:{p}="{u}"' for p, u in NS.items())
@@ -95,7 +95,7 @@ class Camera:
         check(f"{operation} is answered (HTTP {r.status_code}): {etree.tostring(answer)[:300]!r}", r.status_code == 200)
         ok = self.schema.validate(etree.ElementTree(etree.fromstring(etree.tostring(answer))))
         errors = "; ".join(f"line {e.line}: {e.message}" for e in self.schema.error_log)
-        self.valid[f"{path}/{operation}"] = ok
+        self.valid.append((f"{path}/{operation}", ok))
         print(f"{'valid' if ok else 'INVALID'}: {path} {operation}{'' if ok else ': ' + errors}", flush=True)
         return answer
 
@@ -120,6 +120,7 @@ def walk(cam):
         call(dev, "tds", op)
     call(dev, "tds", "GetCapabilities", "<tds:Category>All</tds:Category>")
     call(dev, "tds", "GetServices", "<tds:IncludeCapability>false</tds:IncludeCapability>")
+    call(dev, "tds", "GetServices", "<tds:IncludeCapability>true</tds:IncludeCapability>")
     now = datetime.datetime.now(datetime.timezone.utc)
     call(dev, "tds", "SetSystemDateAndTime",
          "<tds:DateTimeType>Manual</tds:DateTimeType><tds:DaylightSavings>false</tds:DaylightSavings>"
@@ -205,7 +206,7 @@ def main():
     done = walk(cam)
     missing = [w for w in wanted if w not in done]
     check(f"every operation of the camera's tables was called ({len(wanted)}); not called: {missing}", not missing)
-    invalid = [k for k, ok in cam.valid.items() if not ok]
+    invalid = [k for k, ok in cam.valid if not ok]
     check(f"every answer is valid against the ONVIF schemas ({len(cam.valid)} answers); invalid: {invalid}", not invalid)
     print("DONE", flush=True)
 

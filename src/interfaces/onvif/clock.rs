@@ -30,8 +30,14 @@ fn number(env: &Envelope, name: &str) -> Result<i64, SoapFault> {
 
 /// The CGI's zone (`GMT+08:00`) for a POSIX one (`CST-8`, `UTC-08:00`:
 /// POSIX counts west of Greenwich as positive); the daylight-saving part is
-/// not read.
+/// not read. `UTC`, `GMT` and `Z` alone (no offset, as Home Assistant sends
+/// its zone when it is UTC) are Greenwich; a zone by place name
+/// (`Europe/Berlin`) is not POSIX and is refused, so that a client falls back
+/// to the POSIX form.
 fn cgi_zone(posix: &str) -> Option<String> {
+    if ["UTC", "GMT", "Z", "UCT"].iter().any(|name| posix.eq_ignore_ascii_case(name)) {
+        return Some("GMT+00:00".to_string());
+    }
     let rest = match posix.strip_prefix('<') {
         Some(quoted) => quoted.split_once('>')?.1,
         None => posix.trim_start_matches(|c: char| c.is_ascii_alphabetic()),
@@ -119,5 +125,9 @@ mod tests {
         assert_eq!(cgi_zone("UTC0").as_deref(), Some("GMT+00:00"));
         assert_eq!(cgi_zone(&posix_zone("GMT-03:30")).as_deref(), Some("GMT-03:30"));
         assert_eq!(cgi_zone("nonsense"), None);
+        assert_eq!(cgi_zone("UTC").as_deref(), Some("GMT+00:00"));
+        assert_eq!(cgi_zone("gmt").as_deref(), Some("GMT+00:00"));
+        assert_eq!(cgi_zone("CET-1CEST,M3.5.0,M10.5.0/3").as_deref(), Some("GMT+01:00"));
+        assert_eq!(cgi_zone("Europe/Berlin"), None);
     }
 }

@@ -61,15 +61,16 @@ fn wanted_level(text: Option<&str>) -> Result<Option<Privilege>, SoapFault> {
 }
 
 /// The services and their addresses.
-fn services(base: &str, ptz: bool) -> Vec<(&'static str, String)> {
+/// Each service the camera has: its namespace, address and capabilities.
+fn services(base: &str, ptz: bool) -> Vec<(&'static str, String, &'static str)> {
     let mut all = vec![
-        ("http://www.onvif.org/ver10/device/wsdl", format!("{base}/onvif/device_service")),
-        ("http://www.onvif.org/ver10/media/wsdl", format!("{base}/onvif/media_service")),
-        ("http://www.onvif.org/ver10/events/wsdl", format!("{base}/onvif/events_service")),
-        ("http://www.onvif.org/ver20/imaging/wsdl", format!("{base}/onvif/imaging_service")),
+        ("http://www.onvif.org/ver10/device/wsdl", format!("{base}/onvif/device_service"), super::capabilities::DEVICE),
+        ("http://www.onvif.org/ver10/media/wsdl", format!("{base}/onvif/media_service"), super::capabilities::MEDIA),
+        ("http://www.onvif.org/ver10/events/wsdl", format!("{base}/onvif/events_service"), super::capabilities::EVENTS),
+        ("http://www.onvif.org/ver20/imaging/wsdl", format!("{base}/onvif/imaging_service"), super::capabilities::IMAGING),
     ];
     if ptz {
-        all.push(("http://www.onvif.org/ver20/ptz/wsdl", format!("{base}/onvif/ptz_service")));
+        all.push(("http://www.onvif.org/ver20/ptz/wsdl", format!("{base}/onvif/ptz_service"), super::capabilities::PTZ));
     }
     all
 }
@@ -199,16 +200,21 @@ fn get_capabilities(cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer,
     Ok(Answer::new(body))
 }
 
-fn get_services(cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_services(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let base = &ctx.base;
+    let with_capabilities = match env.text("IncludeCapability") {
+        Some("true" | "1") => true,
+        None | Some("false" | "0") => false,
+        Some(_) => return Err(SoapFault::invalid("IncludeCapability: true or false")),
+    };
     let body = {
         let mut body = String::from("<tds:GetServicesResponse>");
-        for (namespace, xaddr) in services(base, identity(cam).ptz) {
-            let _ = write!(
-                body,
-                "<tds:Service><tds:Namespace>{namespace}</tds:Namespace><tds:XAddr>{xaddr}</tds:XAddr><tds:Version>\
-                <tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>"
-            );
+        for (namespace, xaddr, capabilities) in services(base, identity(cam).ptz) {
+            let _ = write!(body, "<tds:Service><tds:Namespace>{namespace}</tds:Namespace><tds:XAddr>{xaddr}</tds:XAddr>");
+            if with_capabilities {
+                let _ = write!(body, "<tds:Capabilities>{capabilities}</tds:Capabilities>");
+            }
+            body.push_str("<tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>");
         }
         body.push_str("</tds:GetServicesResponse>");
         body
@@ -217,15 +223,7 @@ fn get_services(cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer, Soa
 }
 
 fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = "<tds:GetServiceCapabilitiesResponse><tds:Capabilities>\
-        <tds:Network IPFilter=\"false\" ZeroConfiguration=\"false\" IPVersion6=\"false\" DynDNS=\"false\" \
-            NTP=\"1\" HostnameFromDHCP=\"false\"/>\
-        <tds:Security UsernameToken=\"true\" HttpDigest=\"true\" DefaultAccessPolicy=\"false\" TLS1.2=\"false\"/>\
-        <tds:System DiscoveryResolve=\"false\" DiscoveryBye=\"true\" RemoteDiscovery=\"false\" \
-            SystemBackup=\"false\" SystemLogging=\"false\" FirmwareUpgrade=\"true\"/>\
-        </tds:Capabilities></tds:GetServiceCapabilitiesResponse>"
-        .to_string();
-    Ok(Answer::new(body))
+    Ok(Answer::new(format!("<tds:GetServiceCapabilitiesResponse>{}</tds:GetServiceCapabilitiesResponse>", super::capabilities::DEVICE)))
 }
 
 fn get_wsdl_url(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {

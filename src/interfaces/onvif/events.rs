@@ -132,13 +132,7 @@ pub const OPERATIONS: &[Operation] = &[
 ];
 
 fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = "<tev:GetServiceCapabilitiesResponse>\
-        <tev:Capabilities WSSubscriptionPolicySupport=\"false\" WSPullPointSupport=\"true\" \
-            WSPausableSubscriptionManagerInterfaceSupport=\"false\" MaxNotificationProducers=\"0\" MaxPullPoints=\"32\" \
-            PersistentNotificationStorage=\"false\"/>\
-        </tev:GetServiceCapabilitiesResponse>"
-        .to_string();
-    Ok(Answer::new(body))
+    Ok(Answer::new(format!("<tev:GetServiceCapabilitiesResponse>{}</tev:GetServiceCapabilitiesResponse>", super::capabilities::EVENTS)))
 }
 
 fn get_event_properties(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
@@ -250,7 +244,8 @@ fn renew(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> 
         s.ends = ends;
         // WS-BaseNotification's order: TerminationTime, then CurrentTime.
         format!(
-            "<wsnt:RenewResponse><wsnt:TerminationTime>{}</wsnt:TerminationTime><wsnt:CurrentTime>{}</wsnt:CurrentTime></wsnt:RenewResponse>",
+            "<wsnt:RenewResponse><wsnt:TerminationTime>{}</wsnt:TerminationTime>\
+                <wsnt:CurrentTime>{}</wsnt:CurrentTime></wsnt:RenewResponse>",
             clocks.wall_at(ends),
             format_datetime(wall)
         )

@@ -39,10 +39,7 @@ pub const OPERATIONS: &[Operation] = &[
 ];
 
 fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body =
-        "<timg:GetServiceCapabilitiesResponse><timg:Capabilities ImageStabilization=\"false\"/></timg:GetServiceCapabilitiesResponse>"
-            .to_string();
-    Ok(Answer::new(body))
+    Ok(Answer::new(format!("<timg:GetServiceCapabilitiesResponse>{}</timg:GetServiceCapabilitiesResponse>", super::capabilities::IMAGING)))
 }
 
 fn get_imaging_settings(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {

@@ -328,11 +328,5 @@ fn get_snapshot_uri(_cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer,
 }
 
 fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = "<trt:GetServiceCapabilitiesResponse>\
-        <trt:Capabilities SnapshotUri=\"true\" Rotation=\"false\" VideoSourceMode=\"false\" OSD=\"false\">\
-        <trt:ProfileCapabilities MaximumNumberOfProfiles=\"2\"/>\
-        <trt:StreamingCapabilities RTPMulticast=\"false\" RTP_TCP=\"true\" RTP_RTSP_TCP=\"true\"/></trt:Capabilities>\
-        </trt:GetServiceCapabilitiesResponse>"
-        .to_string();
-    Ok(Answer::new(body))
+    Ok(Answer::new(format!("<trt:GetServiceCapabilitiesResponse>{}</trt:GetServiceCapabilitiesResponse>", super::capabilities::MEDIA)))
 }

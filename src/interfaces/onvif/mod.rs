@@ -4,6 +4,7 @@
 //! Authentication is WS-Security's UsernameToken or HTTP Digest/Basic;
 //! failures count toward the same lockout.
 
+pub mod capabilities;
 pub mod clock;
 pub mod device;
 pub mod discovery;
@@ -44,7 +45,21 @@ pub enum Service {
 }
 
 impl Service {
-    /// The path.
+    /// The namespaces of its operations: an operation of the same name in
+    /// another namespace (Media 2's `GetProfiles` sent to Media 1) is not
+    /// one of this service's.
+    pub const fn namespaces(self) -> &'static [&'static str] {
+        match self {
+            Service::Device => &["http://www.onvif.org/ver10/device/wsdl"],
+            Service::Media => &["http://www.onvif.org/ver10/media/wsdl"],
+            Service::Ptz => &["http://www.onvif.org/ver20/ptz/wsdl"],
+            Service::Imaging => &["http://www.onvif.org/ver20/imaging/wsdl"],
+            // WS-BaseNotification's Renew and Unsubscribe are in its own.
+            Service::Events | Service::Subscription => &["http://www.onvif.org/ver10/events/wsdl", "http://docs.oasis-open.org/wsn/b-2"],
+        }
+    }
+
+    /// The service's path.
     pub const fn path(self) -> &'static str {
         match self {
             Service::Device => "/onvif/device_service",
@@ -199,7 +214,8 @@ pub fn answer(cam: &App, request: &Request) -> Reply {
         Err(fault) => return reply(fault.status, fault.document()),
     };
     let operation = env.operation().to_string();
-    let found = operations(request.service).iter().find(|o| o.name == operation);
+    let ours = env.namespace().is_some_and(|ns| request.service.namespaces().contains(&ns));
+    let found = operations(request.service).iter().find(|o| o.name == operation).filter(|_| ours);
     let anyone = Session::anonymous();
     let session = if found.is_some_and(|o| o.open) {
         anyone
@@ -223,6 +239,10 @@ pub fn answer(cam: &App, request: &Request) -> Reply {
     let ctx = Context { base, session, request };
     let result = match found {
         Some(op) => (op.run)(cam, &ctx, &env),
+        None if !ours => Err(SoapFault::receiver(
+            &["ter:ActionNotSupported"],
+            format!("{operation} in namespace {} is not an operation of {}", env.namespace().unwrap_or("(none)"), request.service.path()),
+        )),
         None => Err(SoapFault::not_supported(&operation)),
     };
     match result {

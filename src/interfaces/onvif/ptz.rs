@@ -186,12 +186,7 @@ pub const OPERATIONS: &[Operation] = &[
 ];
 
 fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = "<tptz:GetServiceCapabilitiesResponse>\
-        <tptz:Capabilities EFlip=\"false\" Reverse=\"false\" GetCompatibleConfigurations=\"false\" \
-            MoveStatus=\"true\" StatusPosition=\"true\"/>\
-        </tptz:GetServiceCapabilitiesResponse>"
-        .to_string();
-    Ok(Answer::new(body))
+    Ok(Answer::new(format!("<tptz:GetServiceCapabilitiesResponse>{}</tptz:GetServiceCapabilitiesResponse>", super::capabilities::PTZ)))
 }
 
 fn get_nodes(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
@@ -321,7 +316,7 @@ fn get_status(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapF
     head(cam)?;
     let body = {
         super::profiles::profile_stream(env.text("ProfileToken"))?;
-        let (_, moving) = cgi::status(&cam.ptz);
+        let (_, motion) = cgi::status(&cam.ptz);
         let position = cgi::position(&cam.ptz).map_err(from_refusal)?.map(|s| {
             let full = f32::from(Spot::FULL);
             format!(
@@ -332,13 +327,15 @@ fn get_status(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapF
                 f32::from(s.zoom) / full
             )
         });
-        let state = if moving { "MOVING" } else { "IDLE" };
+        let state = |moving: bool| if moving { "MOVING" } else { "IDLE" };
         let now = lock(&cam.time).hal.now().unwrap_or(0);
         format!(
-            "<tptz:GetStatusResponse><tptz:PTZStatus>{}<tt:MoveStatus><tt:PanTilt>{state}</tt:PanTilt>\
-                <tt:Zoom>{state}</tt:Zoom></tt:MoveStatus><tt:UtcTime>{}</tt:UtcTime></tptz:PTZStatus>\
+            "<tptz:GetStatusResponse><tptz:PTZStatus>{}<tt:MoveStatus><tt:PanTilt>{}</tt:PanTilt>\
+                <tt:Zoom>{}</tt:Zoom></tt:MoveStatus><tt:UtcTime>{}</tt:UtcTime></tptz:PTZStatus>\
                 </tptz:GetStatusResponse>",
             position.unwrap_or_default(),
+            state(motion.pan_tilt),
+            state(motion.zoom),
             format_datetime(now)
         )
     };

@@ -1,0 +1,145 @@
+//! ONVIF's rules where the camera used to differ from them (Profile S/T
+//! conformance), each test named after the point of the issue it closes.
+
+use crate::common::*;
+
+const DEVICE: &str = "/onvif/device_service";
+const MEDIA: &str = "/onvif/media_service";
+const BASIC_ADMIN: &str = "Authorization: Basic YWRtaW46MTIzNDU2\r\n";
+const DEVICE_NS: &str = "http://www.onvif.org/ver10/device/wsdl";
+
+fn set_zone(port: u16, zone: &str) -> Resp {
+    let body = format!(
+        "<SetSystemDateAndTime xmlns=\"{DEVICE_NS}\"><DateTimeType>NTP</DateTimeType><DaylightSavings>false</DaylightSavings>\
+         <TimeZone><TZ xmlns=\"http://www.onvif.org/ver10/schema\">{zone}</TZ></TimeZone></SetSystemDateAndTime>"
+    );
+    soap(port, DEVICE, &body, BASIC_ADMIN)
+}
+
+#[test]
+fn point5_an_operation_of_another_namespace_is_not_answered_as_this_services() {
+    let cam = Cam::start();
+    let media2 = soap(cam.port(), MEDIA, "<GetProfiles xmlns=\"http://www.onvif.org/ver20/media/wsdl\"/>", BASIC_ADMIN);
+    assert_soap_fault(
+        &media2,
+        500,
+        "ter:ActionNotSupported",
+        "GetProfiles in namespace http://www.onvif.org/ver20/media/wsdl is not an operation of /onvif/media_service",
+    );
+    let media1 = soap(cam.port(), MEDIA, "<GetProfiles xmlns=\"http://www.onvif.org/ver10/media/wsdl\"/>", BASIC_ADMIN);
+    assert_eq!(media1.status, 200, "{}", media1.text());
+    // Declared on the envelope with a prefix, as zeep and gSOAP write it.
+    let prefixed = "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" \
+        xmlns:trt=\"http://www.onvif.org/ver10/media/wsdl\"><s:Body><trt:GetProfiles/></s:Body></s:Envelope>";
+    assert_eq!(post_soap(cam.port(), MEDIA, prefixed, BASIC_ADMIN).status, 200);
+    let unqualified = soap(cam.port(), DEVICE, "<GetDeviceInformation/>", BASIC_ADMIN);
+    assert_soap_fault(
+        &unqualified,
+        500,
+        "ter:ActionNotSupported",
+        "GetDeviceInformation in namespace (none) is not an operation of /onvif/device_service",
+    );
+}
+
+#[test]
+fn point5_a_soap_1_1_envelope_is_a_version_mismatch() {
+    let cam = Cam::start();
+    let soap11 = format!(
+        "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body>\
+         <GetDeviceInformation xmlns=\"{DEVICE_NS}\"/></s:Body></s:Envelope>"
+    );
+    let r = post_soap(cam.port(), DEVICE, &soap11, BASIC_ADMIN);
+    assert_soap_fault(&r, 500, "env:VersionMismatch", "a SOAP 1.2 envelope is required");
+}
+
+#[test]
+fn point5_a_header_that_must_be_understood_and_is_not_is_faulted() {
+    let cam = Cam::start();
+    let header = "<x:Billing xmlns:x=\"urn:example\" s:mustUnderstand=\"true\">1</x:Billing>";
+    let envelope = soap_envelope(header, &format!("<GetDeviceInformation xmlns=\"{DEVICE_NS}\"/>"));
+    let r = post_soap(cam.port(), DEVICE, &envelope, BASIC_ADMIN);
+    assert_soap_fault(&r, 500, "env:MustUnderstand", "the header block Billing (urn:example) is not understood");
+    // WS-Addressing's headers, which zeep marks so, are understood.
+    let addressing = "<a:Action xmlns:a=\"http://www.w3.org/2005/08/addressing\" s:mustUnderstand=\"1\">\
+        http://www.onvif.org/ver10/device/wsdl/GetDeviceInformation</a:Action>";
+    let envelope = soap_envelope(addressing, &format!("<GetDeviceInformation xmlns=\"{DEVICE_NS}\"/>"));
+    let r = post_soap(cam.port(), DEVICE, &envelope, BASIC_ADMIN);
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Not marked: ignored.
+    let envelope =
+        soap_envelope("<x:Billing xmlns:x=\"urn:example\">1</x:Billing>", &format!("<GetDeviceInformation xmlns=\"{DEVICE_NS}\"/>"));
+    assert_eq!(post_soap(cam.port(), DEVICE, &envelope, BASIC_ADMIN).status, 200);
+}
+
+#[test]
+fn point5_get_services_includes_each_services_capabilities_when_asked() {
+    let cam = Cam::start();
+    let ask = |include: &str| {
+        soap(
+            cam.port(),
+            DEVICE,
+            &format!("<GetServices xmlns=\"{DEVICE_NS}\"><IncludeCapability>{include}</IncludeCapability></GetServices>"),
+            "",
+        )
+    };
+    let with = ask("true");
+    assert_eq!(with.status, 200, "{}", with.text());
+    let text = with.text();
+    for capabilities in [
+        "<tds:Capabilities><tds:Capabilities>",
+        "<tds:Capabilities><trt:Capabilities SnapshotUri=\"true\"",
+        "<tds:Capabilities><tev:Capabilities",
+        "<tds:Capabilities><timg:Capabilities",
+        "<tds:Capabilities><tptz:Capabilities",
+    ] {
+        assert!(text.contains(capabilities), "{capabilities} in {text}");
+    }
+    let without = ask("false");
+    assert!(!without.text().contains("Capabilities"), "{}", without.text());
+    assert_soap_fault(&ask("maybe"), 400, "ter:InvalidArgVal", "IncludeCapability: true or false");
+}
+
+#[test]
+fn point8_home_assistants_utc_zone_and_the_posix_forms_are_accepted() {
+    let cam = Cam::start();
+    for (zone, cgi) in [
+        ("UTC", "GMT+00:00"),
+        ("GMT", "GMT+00:00"),
+        ("CET-1CEST,M3.5.0,M10.5.0/3", "GMT+01:00"),
+        ("UTC0", "GMT+00:00"),
+        ("&lt;+0530&gt;-5:30", "GMT+05:30"),
+    ] {
+        let r = set_zone(cam.port(), zone);
+        assert_eq!(r.status, 200, "{zone}: {}", r.text());
+        let time = assert_ok(cam.get(&format!("/cgi-bin/time?uid={}", cam.admin())), "time");
+        assert_eq!(time.attr("timezone").as_deref(), Some(cgi), "{zone}");
+    }
+    // A zone by place name is not POSIX: refused, so the client falls back to its POSIX form.
+    assert_soap_fault(&set_zone(cam.port(), "Europe/Berlin"), 400, "ter:InvalidTimeZone", "TZ: a POSIX time zone");
+}
+
+#[test]
+fn point5_move_status_names_only_the_motors_that_run() {
+    let cam = Cam::start();
+    let ptz = |body: &str| soap(cam.port(), "/onvif/ptz_service", body, BASIC_ADMIN);
+    const PTZ_NS: &str = "http://www.onvif.org/ver20/ptz/wsdl";
+    const SCHEMA: &str = "xmlns=\"http://www.onvif.org/ver10/schema\"";
+    let profile = "<ProfileToken>profile_1</ProfileToken>";
+    let status = || {
+        let r = ptz(&format!("<GetStatus xmlns=\"{PTZ_NS}\">{profile}</GetStatus>"));
+        assert_eq!(r.status, 200, "{}", r.text());
+        (r.element("tt:PanTilt").unwrap_or_default(), r.element("tt:Zoom").unwrap_or_default())
+    };
+    assert_eq!(status(), ("IDLE".to_string(), "IDLE".to_string()));
+    let pan = ptz(&format!(
+        "<ContinuousMove xmlns=\"{PTZ_NS}\">{profile}<Velocity><PanTilt {SCHEMA} x=\"0.5\" y=\"0\"/></Velocity></ContinuousMove>"
+    ));
+    assert_eq!(pan.status, 200, "{}", pan.text());
+    assert_eq!(status(), ("MOVING".to_string(), "IDLE".to_string()), "a pan moves no zoom");
+    let zoom =
+        ptz(&format!("<ContinuousMove xmlns=\"{PTZ_NS}\">{profile}<Velocity><Zoom {SCHEMA} x=\"0.5\"/></Velocity></ContinuousMove>"));
+    assert_eq!(zoom.status, 200, "{}", zoom.text());
+    assert_eq!(status(), ("IDLE".to_string(), "MOVING".to_string()), "a zoom moves no pan or tilt");
+    assert_eq!(ptz(&format!("<Stop xmlns=\"{PTZ_NS}\">{profile}</Stop>")).status, 200);
+    assert_eq!(status(), ("IDLE".to_string(), "IDLE".to_string()));
+}
