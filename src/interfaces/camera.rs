@@ -120,14 +120,19 @@ impl App {
     }
 
     /// Periodic work: the PTZ watchdog, and the motion detector's state for
-    /// ONVIF's event subscribers.
+    /// ONVIF's event subscribers (no motion while detection is switched off
+    /// in `/cgi-bin/motion`).
     pub fn tick(&self) {
         ptz::watchdog(&self.shared, &self.ptz);
         if self.events.live() > 0 {
-            let motion = lock(&self.motion).hal.motion().unwrap_or_else(|e| {
-                log::debug!("motion state: {e}");
-                false
-            });
+            let motion = {
+                let unit = lock(&self.motion);
+                unit.config.detecting()
+                    && unit.hal.motion().unwrap_or_else(|e| {
+                        log::debug!("motion state: {e}");
+                        false
+                    })
+            };
             let wall = lock(&self.time).hal.now().unwrap_or(0);
             self.events.tick(motion, self.now(), wall);
         }

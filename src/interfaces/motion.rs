@@ -82,6 +82,12 @@ fn percent(v: u8) -> bool {
 }
 
 impl MotionSettings {
+    /// Whether detection is on, by day or by night: with both off the
+    /// detector's state is not motion, and no motion event is sent.
+    pub fn detecting(&self) -> bool {
+        self.enable || self.enable_nighttime
+    }
+
     fn hardware(&self, grid: MotionGrid) -> MotionConfig {
         MotionConfig {
             enable: self.enable,

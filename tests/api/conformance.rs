@@ -2,6 +2,7 @@
 //! conformance), each test named after the point of the issue it closes.
 
 use crate::common::*;
+use std::time::Duration;
 
 const DEVICE: &str = "/onvif/device_service";
 const MEDIA: &str = "/onvif/media_service";
@@ -142,4 +143,26 @@ fn point5_move_status_names_only_the_motors_that_run() {
     assert_eq!(status(), ("IDLE".to_string(), "MOVING".to_string()), "a zoom moves no pan or tilt");
     assert_eq!(ptz(&format!("<Stop xmlns=\"{PTZ_NS}\">{profile}</Stop>")).status, 200);
     assert_eq!(status(), ("IDLE".to_string(), "IDLE".to_string()));
+}
+
+#[test]
+fn point6_no_motion_event_while_detection_is_switched_off() {
+    let cam = Cam::start();
+    let port = cam.port();
+    let uid = cam.admin();
+    let body = "<CreatePullPointSubscription xmlns=\"http://www.onvif.org/ver10/events/wsdl\">\
+        <InitialTerminationTime>PT60S</InitialTerminationTime></CreatePullPointSubscription>";
+    let path = subscription_path(&soap(port, "/onvif/events_service", body, BASIC_ADMIN));
+    let pull = "<PullMessages xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><Timeout>PT0S</Timeout><MessageLimit>10</MessageLimit></PullMessages>";
+    assert!(soap(port, &path, pull, BASIC_ADMIN).text().contains("PropertyOperation=\"Initialized\""));
+    assert_ok(cam.get(&format!("/cgi-bin/motion?enable=0&enable_nighttime=0&uid={uid}")), "motion");
+    cam.mock.set_motion(true);
+    cam.advance_and_tick(Duration::from_secs(1));
+    let quiet = soap(port, &path, pull, BASIC_ADMIN);
+    assert_eq!(quiet.status, 200, "{}", quiet.text());
+    assert!(!quiet.text().contains("NotificationMessage"), "detection is off: {}", quiet.text());
+    assert_ok(cam.get(&format!("/cgi-bin/motion?enable=1&uid={uid}")), "motion");
+    cam.advance_and_tick(Duration::from_secs(1));
+    let seen = soap(port, &path, pull, BASIC_ADMIN);
+    assert!(seen.text().contains("<tt:SimpleItem Name=\"IsMotion\" Value=\"true\"/>"), "detection is on: {}", seen.text());
 }
