@@ -388,3 +388,13 @@ fn every_onvif_answer_is_valid_against_the_onvif_schemas() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains("DONE"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn onveef_reads_profiles_options_by_profile_and_moves_the_head() {
+    if !python_has("onvif::onveef_reads_profiles_options_by_profile_and_moves_the_head", "onveef") {
+        return;
+    }
+    let cam = Cam::start();
+    run_client("python3", "onveef_client.py", cam.port());
+    assert_head_moved_and_stopped(&cam);
+}

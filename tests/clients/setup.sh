@@ -2,7 +2,7 @@
 # Installs the clients integrators drive cameras with, for the tests in
 # tests/api/onvif.rs: onvif-zeep-async (Home Assistant's and Frigate's ONVIF
 # library, whose WSDLs and schemas the schema walk validates against, with
-# lxml), requests and httpx (Digest), wsdiscovery, npm's onvif, curl,
+# lxml), onveef, requests and httpx (Digest), wsdiscovery, npm's onvif, curl,
 # ffmpeg, and iproute2 for the discovery test's network namespaces.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,5 +12,5 @@ packages=(curl ffmpeg iproute2)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore onvif-zeep-async lxml requests httpx wsdiscovery
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore onvif-zeep-async lxml onveef requests httpx wsdiscovery
 npm ci --no-audit --no-fund --loglevel=error

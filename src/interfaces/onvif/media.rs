@@ -279,7 +279,7 @@ fn get_video_encoder_configuration(cam: &App, _ctx: &Context, env: &Envelope) ->
 
 fn get_video_encoder_configuration_options(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
-        let id = match (env.text("ConfigurationToken"), env.text("ProfileToken")) {
+        let id = match (env.given("ConfigurationToken"), env.given("ProfileToken")) {
             (Some(c), _) => stream_of(Some(c), "video_encoder_")?,
             (None, Some(p)) => profile_stream(Some(p))?,
             (None, None) => StreamId::Main,

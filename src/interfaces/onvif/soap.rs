@@ -335,6 +335,13 @@ impl Envelope {
         self.find(name).map(|e| e.text.as_str())
     }
 
+    /// The text of an optional element that is given and not empty: an
+    /// empty one (onveef sends an empty `ConfigurationToken` with a
+    /// `ProfileToken`) is taken as left out.
+    pub fn given(&self, name: &str) -> Option<&str> {
+        self.text(name).filter(|t| !t.is_empty())
+    }
+
     /// The elements inside each element named `outer` in the operation, one
     /// slice per such element, in order.
     pub fn each_within<'e>(&'e self, outer: &'e str) -> impl Iterator<Item = &'e [Element]> + 'e {
