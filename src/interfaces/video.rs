@@ -45,11 +45,17 @@ impl VideoConfig {
 /// The encoder and its settings.
 pub type VideoUnit = Unit<dyn VideoEncoder<Error = DeviceError> + Send, VideoConfig>;
 
-/// Each stream's last mode and resolution, at 25 fps and 2500 (main) or 200
-/// (sub) kbit/s where the range allows: the CGI document's example on its table.
+/// The CGI document's example on the board's table: the main stream in its
+/// last mode (H.265 in the example), the sub stream in H.264 where the board
+/// offers it (so that a camera on its factory settings has a profile that
+/// Media 1 and Home Assistant, which take only H.264, can use), each at its
+/// mode's last resolution, 25 fps and 2500 (main) or 200 (sub) kbit/s where
+/// the range allows.
 fn defaults(caps: &VideoCapabilities) -> VideoConfig {
-    let pick = |modes: &[EncodeModeCaps], bitrate: u32| {
-        let mode = modes.last();
+    let h264 = |modes: &[EncodeModeCaps]| modes.iter().position(|m| m.name.to_ascii_uppercase().contains("264"));
+    let sub_mode = h264(&caps.sub).unwrap_or(caps.sub.len().saturating_sub(1));
+    let pick = |modes: &[EncodeModeCaps], mode: usize, bitrate: u32| {
+        let mode = modes.get(mode);
         let res = mode.and_then(|m| m.resolutions.last());
         StreamConfig {
             encode_mode: mode.map(|m| m.name.clone()).unwrap_or_default(),
@@ -60,7 +66,7 @@ fn defaults(caps: &VideoCapabilities) -> VideoConfig {
             bitrate_control: BitrateControl::Cbr,
         }
     };
-    VideoConfig { stream1: pick(&caps.main, 2500), stream2: pick(&caps.sub, 200) }
+    VideoConfig { stream1: pick(&caps.main, caps.main.len().saturating_sub(1), 2500), stream2: pick(&caps.sub, sub_mode, 200) }
 }
 
 /// Whether a stored stream configuration fits the capabilities.

@@ -166,3 +166,64 @@ fn point6_no_motion_event_while_detection_is_switched_off() {
     let seen = soap(port, &path, pull, BASIC_ADMIN);
     assert!(seen.text().contains("<tt:SimpleItem Name=\"IsMotion\" Value=\"true\"/>"), "detection is on: {}", seen.text());
 }
+
+/// The text of each `<tag>…</tag>` in `text`, in order.
+fn all_elements<'t>(text: &'t str, tag: &str) -> Vec<&'t str> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    text.match_indices(&open)
+        .filter_map(|(at, _)| {
+            let start = at + open.len();
+            text[start..].find(&close).map(|end| &text[start..start + end])
+        })
+        .collect()
+}
+
+#[test]
+fn point3_every_option_media_1_advertises_is_accepted_at_every_resolution() {
+    let cam = Cam::start();
+    let port = cam.port();
+    let media = |body: &str| soap(port, MEDIA, body, BASIC_ADMIN);
+    let options = media(
+        "<GetVideoEncoderConfigurationOptions xmlns=\"http://www.onvif.org/ver10/media/wsdl\">\
+         <ConfigurationToken>video_encoder_1</ConfigurationToken></GetVideoEncoderConfigurationOptions>",
+    );
+    assert_eq!(options.status, 200, "{}", options.text());
+    let text = options.text();
+    let extension = &text[text.find("<tt:Extension><tt:H264>").expect("H.264 options")..];
+    let range = |name: &str| -> (u32, u32) {
+        let r = all_elements(extension, name)[0];
+        (all_elements(r, "tt:Min")[0].parse().unwrap(), all_elements(r, "tt:Max")[0].parse().unwrap())
+    };
+    let (fps, bitrate) = (range("tt:FrameRateRange"), range("tt:BitrateRange"));
+    // The mock's H.264 main stream: 2592X1944 at 1-15 fps and 500-8000 kbit/s, 1080P at 1-30 and 500-6000.
+    assert_eq!((fps, bitrate), ((1, 15), (500, 6000)), "the ranges every resolution takes");
+    let resolutions = all_elements(extension.split("</tt:H264>").next().unwrap(), "tt:ResolutionsAvailable");
+    assert_eq!(resolutions.len(), 2, "{extension}");
+    let schema = "xmlns=\"http://www.onvif.org/ver10/schema\"";
+    for resolution in resolutions {
+        for (rate, kbits) in [(fps.1, bitrate.1), (fps.0, bitrate.0)] {
+            let set = media(&format!(
+                "<SetVideoEncoderConfiguration xmlns=\"http://www.onvif.org/ver10/media/wsdl\"><Configuration token=\"video_encoder_1\">\
+                 <Encoding {schema}>H264</Encoding><Resolution {schema}>{resolution}</Resolution><RateControl {schema}>\
+                 <FrameRateLimit>{rate}</FrameRateLimit><BitrateLimit>{kbits}</BitrateLimit></RateControl></Configuration>\
+                 <ForcePersistence>true</ForcePersistence></SetVideoEncoderConfiguration>"
+            ));
+            assert_eq!(set.status, 200, "{resolution} at {rate} fps, {kbits} kbit/s: {}", set.text());
+        }
+    }
+}
+
+#[test]
+fn point2_an_h265_stream_is_never_named_h264_and_the_factory_settings_have_an_h264_profile() {
+    let cam = Cam::start();
+    let profiles = soap(cam.port(), MEDIA, "<GetProfiles xmlns=\"http://www.onvif.org/ver10/media/wsdl\"/>", BASIC_ADMIN).text();
+    let main = &profiles[profiles.find("token=\"profile_1\"").unwrap()..profiles.find("token=\"profile_2\"").unwrap()];
+    let sub = &profiles[profiles.find("token=\"profile_2\"").unwrap()..];
+    assert!(!main.contains("VideoEncoderConfiguration"), "the main stream is H.265 on factory settings: {main}");
+    assert!(sub.contains("<tt:Encoding>H264</tt:Encoding>"), "the sub stream is H.264 on factory settings: {sub}");
+    let cgi = assert_ok(cam.get(&format!("/cgi-bin/videoencoder?uid={}", cam.admin())), "videoencoder");
+    assert!(cgi.text().contains("<stream1 encode_mode=\"H265\"") && cgi.text().contains("<stream2 encode_mode=\"H264\""), "{}", cgi.text());
+    let all =
+        soap(cam.port(), MEDIA, "<GetVideoEncoderConfigurations xmlns=\"http://www.onvif.org/ver10/media/wsdl\"/>", BASIC_ADMIN).text();
+    assert_eq!(all_elements(&all, "tt:Encoding"), ["H264"], "only the stream Media 1 can name: {all}");
+}

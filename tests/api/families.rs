@@ -211,10 +211,10 @@ fn video_sets_from_the_document() {
     let cam = Cam::start();
     let uid = cam.admin();
     cam.get(&format!("/cgi-bin/videoencoder/stream1?encode_mode=H264&resolution=2592X1944&framerate=10&bitrate=800&uid={uid}"));
-    let r = cam.get(&format!(
+    cam.get(&format!(
         "/cgi-bin/videoencoder/stream1?encode_mode=H265&resolution=1080P&framerate=25&govlength=100&bitrate=2500&bitrate_control=CBR&uid={uid}"
     ));
-    cam.get(&format!(
+    let r = cam.get(&format!(
         "/cgi-bin/videoencoder/stream2?encode_mode=H265&resolution=480X360&framerate=25&govlength=100&bitrate=200&bitrate_control=CBR&uid={uid}"
     ));
     let expected = format!(

@@ -210,12 +210,24 @@ fn media_numbers_streams_as_the_cgi_and_sets_them_through_its_checks() {
         soap(port, MEDIA, &body, BASIC_ADMIN)
     };
     let schema = "xmlns=\"http://www.onvif.org/ver10/schema\"";
-    // What a client read back (an H.265 stream reads as H264 in Media 1) keeps the mode.
+    // An H.265 stream is never named H264: Media 1 has no configuration for
+    // it, and sending H264 switches the stream to H.264.
+    let uid = cam.admin();
+    assert_ok(cam.get(&format!("/cgi-bin/videoencoder/stream2?encode_mode=H265&resolution=VGA&uid={uid}")), "videoencoder");
+    let profiles = soap(port, MEDIA, "<GetProfiles xmlns=\"http://www.onvif.org/ver10/media/wsdl\"/>", BASIC_ADMIN).text();
+    assert!(!profiles.contains("video_encoder_2") && !profiles.contains("H265"), "{profiles}");
+    let read = soap(port, MEDIA, "<GetVideoEncoderConfiguration xmlns=\"http://www.onvif.org/ver10/media/wsdl\"><ConfigurationToken>video_encoder_2</ConfigurationToken></GetVideoEncoderConfiguration>", BASIC_ADMIN);
+    assert_soap_fault(
+        &read,
+        400,
+        "ter:NoConfig",
+        "video_encoder_2 is in a mode Media 1 cannot name (H.265): set it to H264 or JPEG, or read it by the CGI",
+    );
     let r = set(&format!("<Encoding {schema}>H264</Encoding><Resolution {schema}><Width>640</Width><Height>480</Height></Resolution><RateControl {schema}><FrameRateLimit>15</FrameRateLimit><BitrateLimit>300</BitrateLimit></RateControl>"));
     assert_eq!(r.status, 200, "{}", r.text());
-    let cgi = assert_ok(cam.get(&format!("/cgi-bin/videoencoder?uid={}", cam.admin())), "videoencoder");
+    let cgi = assert_ok(cam.get(&format!("/cgi-bin/videoencoder?uid={uid}")), "videoencoder");
     assert!(
-        cgi.text().contains("<stream2 encode_mode=\"H265\" resolution=\"VGA\" framerate=\"15\" govlength=\"100\" bitrate=\"300\""),
+        cgi.text().contains("<stream2 encode_mode=\"H264\" resolution=\"VGA\" framerate=\"15\" govlength=\"100\" bitrate=\"300\""),
         "{}",
         cgi.text()
     );

@@ -32,10 +32,13 @@ async def main(port):
     media = await cam.create_media_service()
     profiles = await media.GetProfiles()
     check("two profiles", len(profiles) == 2)
-    main_profile = profiles[0].token
-    check("the first profile is the main stream", profiles[0].VideoEncoderConfiguration.Resolution.Width == 1920)
-    # Home Assistant keeps only the profiles whose encoding is H264.
-    check("Home Assistant's H264 filter keeps the profiles", all(p.VideoEncoderConfiguration.Encoding == "H264" for p in profiles))
+    # Home Assistant keeps only the profiles with an H264 encoder. On factory
+    # settings that is the sub stream's: the main stream is H.265, which
+    # Media 1 cannot name, so its profile has no encoder.
+    check("no H.265 stream is named H264", profiles[0].VideoEncoderConfiguration is None)
+    h264 = [p for p in profiles if p.VideoEncoderConfiguration and p.VideoEncoderConfiguration.Encoding == "H264"]
+    check("Home Assistant's H264 filter keeps the sub stream's profile", [p.token for p in h264] == ["profile_2"])
+    main_profile = h264[0].token
     uri = await media.GetStreamUri(
         {"StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}, "ProfileToken": main_profile}
     )
