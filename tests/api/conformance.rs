@@ -227,3 +227,66 @@ fn point2_an_h265_stream_is_never_named_h264_and_the_factory_settings_have_an_h2
         soap(cam.port(), MEDIA, "<GetVideoEncoderConfigurations xmlns=\"http://www.onvif.org/ver10/media/wsdl\"/>", BASIC_ADMIN).text();
     assert_eq!(all_elements(&all, "tt:Encoding"), ["H264"], "only the stream Media 1 can name: {all}");
 }
+
+#[test]
+fn point1_the_network_is_read_and_set_over_onvif_through_the_cgis_checks() {
+    let cam = Cam::start();
+    let port = cam.port();
+    let uid = cam.admin();
+    let device = |body: &str| soap(port, DEVICE, &format!("<{body}"), BASIC_ADMIN);
+    let protocols = device(&format!("GetNetworkProtocols xmlns=\"{DEVICE_NS}\"/>"));
+    assert!(
+        protocols.text().contains(&format!("<tt:Name>HTTP</tt:Name><tt:Enabled>true</tt:Enabled><tt:Port>{port}</tt:Port>"))
+            && protocols.text().contains("<tt:Name>RTSP</tt:Name><tt:Enabled>true</tt:Enabled><tt:Port>554</tt:Port>"),
+        "{}",
+        protocols.text()
+    );
+    let rtsp = device(&format!(
+        "SetNetworkProtocols xmlns=\"{DEVICE_NS}\"><NetworkProtocols><Name xmlns=\"http://www.onvif.org/ver10/schema\">RTSP</Name>\
+         <Enabled xmlns=\"http://www.onvif.org/ver10/schema\">true</Enabled><Port xmlns=\"http://www.onvif.org/ver10/schema\">8554</Port>\
+         </NetworkProtocols></SetNetworkProtocols>"
+    ));
+    assert_soap_fault(&rtsp, 400, "ter:InvalidArgVal", "RTSP: the streamer serves port 554");
+    let outside =
+        device(&format!("SetNetworkDefaultGateway xmlns=\"{DEVICE_NS}\"><IPv4Address>10.0.0.1</IPv4Address></SetNetworkDefaultGateway>"));
+    assert_soap_fault(&outside, 400, "ter:InvalidArgVal", "gateway error");
+    let tt = "xmlns=\"http://www.onvif.org/ver10/schema\"";
+    let set = [
+        format!("SetNetworkDefaultGateway xmlns=\"{DEVICE_NS}\"><IPv4Address>192.168.0.254</IPv4Address></SetNetworkDefaultGateway>"),
+        format!(
+            "SetDNS xmlns=\"{DEVICE_NS}\"><FromDHCP>false</FromDHCP><DNSManual><Type {tt}>IPv4</Type><IPv4Address {tt}>1.1.1.1</IPv4Address>\
+             </DNSManual><DNSManual><Type {tt}>IPv4</Type><IPv4Address {tt}>9.9.9.9</IPv4Address></DNSManual></SetDNS>"
+        ),
+        format!(
+            "SetNetworkInterfaces xmlns=\"{DEVICE_NS}\"><InterfaceToken>eth0</InterfaceToken><NetworkInterface><IPv4 {tt}><Enabled>true</Enabled>\
+             <Manual><Address>192.168.0.20</Address><PrefixLength>24</PrefixLength></Manual><DHCP>false</DHCP></IPv4></NetworkInterface>\
+             </SetNetworkInterfaces>"
+        ),
+        format!(
+            "SetNTP xmlns=\"{DEVICE_NS}\"><FromDHCP>false</FromDHCP><NTPManual><Type {tt}>DNS</Type><DNSname {tt}>ntp.example.org</DNSname>\
+             </NTPManual></SetNTP>"
+        ),
+    ];
+    for body in &set {
+        let r = device(body);
+        assert_eq!(r.status, 200, "{body}: {}", r.text());
+    }
+    let network = assert_ok(cam.get(&format!("/cgi-bin/network?uid={uid}")), "network");
+    for (name, value) in
+        [("ipaddr", "192.168.0.20"), ("netmask", "255.255.255.0"), ("gateway", "192.168.0.254"), ("dns1", "1.1.1.1"), ("dns2", "9.9.9.9")]
+    {
+        assert_eq!(network.attr(name).as_deref(), Some(value), "{}", network.text());
+    }
+    let time = assert_ok(cam.get(&format!("/cgi-bin/time?uid={uid}")), "time");
+    assert_eq!(time.attr("ntpaddr").as_deref(), Some("ntp.example.org"), "{}", time.text());
+    // The HTTP port: the camera answers there once it has answered the change.
+    let new = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let http = device(&format!(
+        "SetNetworkProtocols xmlns=\"{DEVICE_NS}\"><NetworkProtocols><Name {tt}>HTTP</Name><Enabled {tt}>true</Enabled><Port {tt}>{new}</Port>\
+         </NetworkProtocols></SetNetworkProtocols>"
+    ));
+    assert_eq!(http.status, 200, "{}", http.text());
+    cam.eventually("the new port answers", || std::net::TcpStream::connect(("127.0.0.1", new)).is_ok());
+    let moved = request(new, "GET", &format!("/cgi-bin/network?uid={uid}"), "");
+    assert_eq!(moved.attr("port").as_deref(), Some(new.to_string().as_str()), "{}", moved.text());
+}

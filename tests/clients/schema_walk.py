@@ -115,8 +115,7 @@ def walk(cam):
         return cam.call(path, prefix, operation, inner, url)
 
     for op in ["GetDeviceInformation", "GetSystemDateAndTime", "GetServiceCapabilities", "GetWsdlUrl",
-               "GetEndpointReference", "GetScopes", "GetHostname", "GetNetworkInterfaces", "GetDNS", "GetNTP",
-               "GetUsers", "GetDiscoveryMode"]:
+               "GetEndpointReference", "GetScopes", "GetHostname", "GetNTP", "GetUsers", "GetDiscoveryMode"]:
         call(dev, "tds", op)
     call(dev, "tds", "GetCapabilities", "<tds:Category>All</tds:Category>")
     call(dev, "tds", "GetServices", "<tds:IncludeCapability>false</tds:IncludeCapability>")
@@ -133,6 +132,24 @@ def walk(cam):
     call(dev, "tds", "SetUser", "<tds:User><tt:Username>schema</tt:Username><tt:UserLevel>Operator</tt:UserLevel></tds:User>")
     call(dev, "tds", "DeleteUsers", "<tds:Username>schema</tds:Username>")
     call(dev, "tds", "SetDiscoveryMode", "<tds:DiscoveryMode>Discoverable</tds:DiscoveryMode>")
+    # The network, set as it is (a new address or port would move the camera away).
+    iface = call(dev, "tds", "GetNetworkInterfaces")
+    addr, prefix = text(iface, ".//tt:Address"), text(iface, ".//tt:PrefixLength")
+    call(dev, "tds", "SetNetworkInterfaces", "<tds:InterfaceToken>eth0</tds:InterfaceToken><tds:NetworkInterface>"
+         f"<tt:IPv4><tt:Enabled>true</tt:Enabled><tt:Manual><tt:Address>{addr}</tt:Address><tt:PrefixLength>{prefix}"
+         "</tt:PrefixLength></tt:Manual><tt:DHCP>false</tt:DHCP></tt:IPv4></tds:NetworkInterface>")
+    protocols = call(dev, "tds", "GetNetworkProtocols")
+    ports = [(text(p, "tt:Name"), text(p, "tt:Port")) for p in protocols.findall("tds:NetworkProtocols", NS)]
+    call(dev, "tds", "SetNetworkProtocols", "".join(
+        f"<tds:NetworkProtocols><tt:Name>{n}</tt:Name><tt:Enabled>true</tt:Enabled><tt:Port>{p}</tt:Port></tds:NetworkProtocols>"
+        for n, p in ports))
+    gateway = text(call(dev, "tds", "GetNetworkDefaultGateway"), ".//tt:IPv4Address")
+    call(dev, "tds", "SetNetworkDefaultGateway", f"<tds:IPv4Address>{gateway}</tds:IPv4Address>")
+    dns = [e.text for e in call(dev, "tds", "GetDNS").findall(".//tt:IPv4Address", NS)]
+    call(dev, "tds", "SetDNS", "<tds:FromDHCP>false</tds:FromDHCP>" + "".join(
+        f"<tds:DNSManual><tt:Type>IPv4</tt:Type><tt:IPv4Address>{a}</tt:IPv4Address></tds:DNSManual>" for a in dns))
+    call(dev, "tds", "SetNTP", "<tds:FromDHCP>false</tds:FromDHCP><tds:NTPManual><tt:Type>DNS</tt:Type>"
+                               "<tt:DNSname>pool.ntp.org</tt:DNSname></tds:NTPManual>")
 
     profiles = call(med, "trt", "GetProfiles")
     profile = profiles.find("trt:Profiles", NS).get("token")

@@ -2,7 +2,7 @@
 //! scopes, network, accounts, reboot and defaults, discovery mode.
 
 use super::soap::{esc, Envelope, SoapFault};
-use super::{clock, device_fault, Operation};
+use super::{clock, device_fault, network, Operation};
 use super::{enc, from_refusal, Answer, App, Context};
 use crate::interfaces::access;
 use crate::interfaces::call::After;
@@ -31,7 +31,8 @@ pub fn identity(cam: &App) -> Identity {
     Identity { model, ptz, mac: lock(&cam.network).hal.mac_address().ok() }
 }
 
-fn mac_text(mac: [u8; 6]) -> String {
+/// A MAC address as ONVIF writes it (`00:12:34:56:78:9a`).
+pub(super) fn mac_text(mac: [u8; 6]) -> String {
     mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }
 
@@ -136,9 +137,16 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "GetEndpointReference", act: Read, open: true, run: get_endpoint_reference },
     Operation { name: "GetScopes", act: Read, open: false, run: get_scopes },
     Operation { name: "GetHostname", act: Read, open: true, run: get_hostname },
-    Operation { name: "GetNetworkInterfaces", act: Read, open: false, run: get_network_interfaces },
-    Operation { name: "GetDNS", act: Read, open: false, run: get_dns },
-    Operation { name: "GetNTP", act: Read, open: false, run: get_ntp },
+    Operation { name: "GetNetworkInterfaces", act: Read, open: false, run: network::get_network_interfaces },
+    Operation { name: "SetNetworkInterfaces", act: Configure, open: false, run: network::set_network_interfaces },
+    Operation { name: "GetNetworkProtocols", act: Read, open: false, run: network::get_network_protocols },
+    Operation { name: "SetNetworkProtocols", act: Configure, open: false, run: network::set_network_protocols },
+    Operation { name: "GetNetworkDefaultGateway", act: Read, open: false, run: network::get_network_default_gateway },
+    Operation { name: "SetNetworkDefaultGateway", act: Configure, open: false, run: network::set_network_default_gateway },
+    Operation { name: "GetDNS", act: Read, open: false, run: network::get_dns },
+    Operation { name: "SetDNS", act: Configure, open: false, run: network::set_dns },
+    Operation { name: "GetNTP", act: Read, open: false, run: network::get_ntp },
+    Operation { name: "SetNTP", act: Configure, open: false, run: network::set_ntp },
     Operation { name: "GetUsers", act: Administer, open: false, run: accounts },
     Operation { name: "CreateUsers", act: Administer, open: false, run: accounts },
     Operation { name: "DeleteUsers", act: Administer, open: false, run: accounts },
@@ -256,61 +264,6 @@ fn get_hostname(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, S
             </tds:HostnameInformation></tds:GetHostnameResponse>",
         esc(&crate::api::origin::own_name().unwrap_or_default())
     );
-    Ok(Answer::new(body))
-}
-
-fn get_network_interfaces(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = {
-        let unit = lock(&cam.network);
-        let mac = unit.hal.mac_address().map_err(device_fault)?;
-        let c = &unit.config;
-        let (address, prefix) = match unit.hal.live_address() {
-            Ok(Some((a, m))) if c.dhcp => (a, u32::from(m).leading_ones()),
-            _ => (c.ipaddr, u32::from(c.netmask).leading_ones()),
-        };
-        let (manual, dhcp) = if c.dhcp {
-            (
-                String::new(),
-                format!("<tt:FromDHCP><tt:Address>{address}</tt:Address><tt:PrefixLength>{prefix}</tt:PrefixLength></tt:FromDHCP>"),
-            )
-        } else {
-            (format!("<tt:Manual><tt:Address>{address}</tt:Address><tt:PrefixLength>{prefix}</tt:PrefixLength></tt:Manual>"), String::new())
-        };
-        format!(
-            "<tds:GetNetworkInterfacesResponse><tds:NetworkInterfaces token=\"eth0\"><tt:Enabled>true</tt:Enabled>\
-                <tt:Info><tt:Name>eth0</tt:Name><tt:HwAddress>{}</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info><tt:IPv4>\
-                <tt:Enabled>true</tt:Enabled><tt:Config>{manual}{dhcp}<tt:DHCP>{}</tt:DHCP></tt:Config></tt:IPv4>\
-                </tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>",
-            mac_text(mac),
-            c.dhcp
-        )
-    };
-    Ok(Answer::new(body))
-}
-
-fn get_dns(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = {
-        let c = lock(&cam.network).config.clone();
-        format!(
-            "<tds:GetDNSResponse><tds:DNSInformation><tt:FromDHCP>{}</tt:FromDHCP><tt:DNSManual><tt:Type>IPv4</tt:Type>\
-                <tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual><tt:DNSManual><tt:Type>IPv4</tt:Type>\
-                <tt:IPv4Address>{}</tt:IPv4Address></tt:DNSManual></tds:DNSInformation></tds:GetDNSResponse>",
-            c.dhcp, c.dns1, c.dns2
-        )
-    };
-    Ok(Answer::new(body))
-}
-
-fn get_ntp(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = {
-        let server = lock(&cam.time).config.ntp().map(str::to_string);
-        let manual = server
-            .map(|s| format!("<tt:NTPManual><tt:Type>DNS</tt:Type><tt:DNSname>{}</tt:DNSname></tt:NTPManual>", esc(&s)))
-            .unwrap_or_default();
-        format!(
-            "<tds:GetNTPResponse><tds:NTPInformation><tt:FromDHCP>false</tt:FromDHCP>{manual}</tds:NTPInformation></tds:GetNTPResponse>"
-        )
-    };
     Ok(Answer::new(body))
 }
 

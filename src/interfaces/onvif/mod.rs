@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod events;
 pub mod imaging;
 pub mod media;
+pub mod network;
 pub mod profiles;
 pub mod ptz;
 pub mod security;
