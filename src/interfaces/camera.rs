@@ -5,6 +5,7 @@
 
 use crate::api::origin::Sites;
 use crate::interfaces::firmware::{Policy, Upgrades};
+use crate::interfaces::onvif::scopes::Scopes;
 use crate::interfaces::onvif::subscriptions::Events;
 use crate::interfaces::targets::Targets;
 use crate::interfaces::{audio, image, motion, network, osd, ptz, targets, time, video};
@@ -51,6 +52,8 @@ pub struct App {
     pub targets: Mutex<Targets>,
     /// ONVIF's pull-point subscriptions.
     pub events: Events,
+    /// ONVIF's configurable scopes.
+    pub scopes: Scopes,
     /// Periodic checks completed (the PTZ watchdog's): a test that moves the
     /// clock waits for the next one instead of sleeping.
     ticks: AtomicU64,
@@ -84,6 +87,7 @@ impl App {
             motion: Mutex::new(motion::load(board.motion, &store)),
             firmware: Upgrades::new(board.flash, board.boot, policy),
             targets: Mutex::new(targets::load(&store)),
+            scopes: Scopes::load(&store),
             system: Mutex::new(board.system),
             snapshots: board.snapshots,
             storage: Arc::from(board.storage),
@@ -109,6 +113,7 @@ impl App {
         ptz::reset(&mut lock(&self.ptz), store);
         motion::reset(&mut lock(&self.motion), store);
         targets::reset(&mut lock(&self.targets), store);
+        self.scopes.reset(store);
         self.shared.reset_accounts();
         *lock(&self.access) = Default::default();
         if let Err(e) = store.remove_guarded(crate::state::access::FILE) {

@@ -290,3 +290,52 @@ fn point1_the_network_is_read_and_set_over_onvif_through_the_cgis_checks() {
     let moved = request(new, "GET", &format!("/cgi-bin/network?uid={uid}"), "");
     assert_eq!(moved.attr("port").as_deref(), Some(new.to_string().as_str()), "{}", moved.text());
 }
+
+#[test]
+fn point1_configurable_scopes_are_set_added_and_removed_and_fixed_ones_stay() {
+    let cam = Cam::start();
+    let device = |body: String| soap(cam.port(), DEVICE, &body, BASIC_ADMIN);
+    let scopes = || device(format!("<GetScopes xmlns=\"{DEVICE_NS}\"/>")).text();
+    let before = scopes();
+    assert!(
+        before.contains("<tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>onvif://www.onvif.org/type/video_encoder</tt:ScopeItem>"),
+        "{before}"
+    );
+    assert!(
+        before.contains("<tt:ScopeDef>Configurable</tt:ScopeDef><tt:ScopeItem>onvif://www.onvif.org/name/MC200J6</tt:ScopeItem>"),
+        "{before}"
+    );
+    let set = device(format!(
+        "<SetScopes xmlns=\"{DEVICE_NS}\"><Scopes>onvif://www.onvif.org/name/Gate</Scopes><Scopes>onvif://www.onvif.org/location/yard</Scopes></SetScopes>"
+    ));
+    assert_eq!(set.status, 200, "{}", set.text());
+    let add = device(format!("<AddScopes xmlns=\"{DEVICE_NS}\"><ScopeItem>onvif://www.onvif.org/location/north</ScopeItem></AddScopes>"));
+    assert_eq!(add.status, 200, "{}", add.text());
+    let removed =
+        device(format!("<RemoveScopes xmlns=\"{DEVICE_NS}\"><ScopeItem>onvif://www.onvif.org/location/yard</ScopeItem></RemoveScopes>"));
+    assert!(removed.text().contains("<tds:ScopeItem>onvif://www.onvif.org/location/yard</tds:ScopeItem>"), "{}", removed.text());
+    let after = scopes();
+    let configurable: Vec<&str> =
+        after.split("<tt:ScopeDef>Configurable</tt:ScopeDef><tt:ScopeItem>").skip(1).filter_map(|s| s.split('<').next()).collect();
+    assert_eq!(configurable, ["onvif://www.onvif.org/name/Gate", "onvif://www.onvif.org/location/north"], "{after}");
+    let fixed = device(format!(
+        "<RemoveScopes xmlns=\"{DEVICE_NS}\"><ScopeItem>onvif://www.onvif.org/type/video_encoder</ScopeItem></RemoveScopes>"
+    ));
+    assert_soap_fault(&fixed, 400, "ter:FixedScope", "onvif://www.onvif.org/type/video_encoder is a fixed scope");
+    let unknown =
+        device(format!("<RemoveScopes xmlns=\"{DEVICE_NS}\"><ScopeItem>onvif://www.onvif.org/location/none</ScopeItem></RemoveScopes>"));
+    assert_soap_fault(&unknown, 400, "ter:NoScope", "onvif://www.onvif.org/location/none is not a scope of the camera");
+    let bad = device(format!("<AddScopes xmlns=\"{DEVICE_NS}\"><ScopeItem>http://example.com/x</ScopeItem></AddScopes>"));
+    assert_soap_fault(&bad, 400, "ter:InvalidArgVal", "http://example.com/x: not an ONVIF scope of at most 128 bytes");
+    let many: String = (0..17).map(|n| format!("<ScopeItem>onvif://www.onvif.org/location/{n}</ScopeItem>")).collect();
+    assert_soap_fault(
+        &device(format!("<AddScopes xmlns=\"{DEVICE_NS}\">{many}</AddScopes>")),
+        500,
+        "ter:TooManyScopes",
+        "at most 16 configurable scopes",
+    );
+    assert_eq!(scopes(), after, "refused changes change nothing");
+    // A factory reset brings the name and location back.
+    assert_ok(cam.get(&format!("/cgi-bin/factory_reset?retain_network=1&uid={}", cam.admin())), "factory_reset");
+    cam.eventually("the reset", || scopes().contains("onvif://www.onvif.org/name/MC200J6"));
+}

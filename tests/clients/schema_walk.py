@@ -148,6 +148,11 @@ def walk(cam):
     dns = [e.text for e in call(dev, "tds", "GetDNS").findall(".//tt:IPv4Address", NS)]
     call(dev, "tds", "SetDNS", "<tds:FromDHCP>false</tds:FromDHCP>" + "".join(
         f"<tds:DNSManual><tt:Type>IPv4</tt:Type><tt:IPv4Address>{a}</tt:IPv4Address></tds:DNSManual>" for a in dns))
+    scope = "onvif://www.onvif.org/location/schema-walk"
+    call(dev, "tds", "AddScopes", f"<tds:ScopeItem>{scope}</tds:ScopeItem>")
+    call(dev, "tds", "RemoveScopes", f"<tds:ScopeItem>{scope}</tds:ScopeItem>")
+    call(dev, "tds", "SetScopes", "<tds:Scopes>onvif://www.onvif.org/name/camera</tds:Scopes>"
+                                  "<tds:Scopes>onvif://www.onvif.org/location/hall</tds:Scopes>")
     call(dev, "tds", "SetNTP", "<tds:FromDHCP>false</tds:FromDHCP><tds:NTPManual><tt:Type>DNS</tt:Type>"
                                "<tt:DNSname>pool.ntp.org</tt:DNSname></tds:NTPManual>")
 

@@ -1,9 +1,10 @@
 //! The device service: identity, clock, capabilities and services,
 //! scopes, network, accounts, reboot and defaults, discovery mode.
 
+use super::identity::identity;
 use super::soap::{esc, Envelope, SoapFault};
-use super::{clock, device_fault, network, Operation};
-use super::{enc, from_refusal, Answer, App, Context};
+use super::{clock, device_fault, network, scopes, Operation};
+use super::{from_refusal, Answer, App, Context};
 use crate::interfaces::access;
 use crate::interfaces::call::After;
 use crate::interfaces::users::{self, change_accounts, AccountChange, Change};
@@ -11,50 +12,6 @@ use crate::state::accounts::Privilege;
 use crate::state::acts::Act::{Administer, Configure, FactoryReset, Read, Reboot};
 use crate::state::app::lock;
 use std::fmt::Write;
-
-/// What the device says it is, for scopes and discovery.
-pub struct Identity {
-    /// The board's model name.
-    pub model: String,
-    /// Whether it has a PTZ head.
-    pub ptz: bool,
-    /// The MAC address, which NVRs and Home Assistant tell cameras apart by.
-    pub mac: Option<[u8; 6]>,
-}
-
-/// The camera's identity.
-pub fn identity(cam: &App) -> Identity {
-    let (model, ptz) = {
-        let system = lock(&cam.system);
-        (system.model().unwrap_or_else(|_| "camera".into()), system.capabilities().ptz)
-    };
-    Identity { model, ptz, mac: lock(&cam.network).hal.mac_address().ok() }
-}
-
-/// A MAC address as ONVIF writes it (`00:12:34:56:78:9a`).
-pub(super) fn mac_text(mac: [u8; 6]) -> String {
-    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
-}
-
-/// The scopes the camera is found by (discovery and `GetScopes`).
-pub fn scopes(identity: &Identity) -> Vec<String> {
-    let model = enc(&identity.model);
-    let mut all = vec![
-        "onvif://www.onvif.org/type/video_encoder".to_string(),
-        "onvif://www.onvif.org/type/Network_Video_Transmitter".to_string(),
-        "onvif://www.onvif.org/Profile/Streaming".to_string(),
-        format!("onvif://www.onvif.org/name/{model}"),
-        format!("onvif://www.onvif.org/hardware/{model}"),
-        "onvif://www.onvif.org/location/".to_string(),
-    ];
-    if identity.ptz {
-        all.push("onvif://www.onvif.org/type/ptz".to_string());
-    }
-    if let Some(mac) = identity.mac {
-        all.push(format!("onvif://www.onvif.org/MAC/{}", mac_text(mac)));
-    }
-    all
-}
 
 /// ONVIF's user levels are the CGI's names; `Anonymous` and `Extended` are refused.
 fn wanted_level(text: Option<&str>) -> Result<Option<Privilege>, SoapFault> {
@@ -135,7 +92,10 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "GetServiceCapabilities", act: Read, open: true, run: get_service_capabilities },
     Operation { name: "GetWsdlUrl", act: Read, open: true, run: get_wsdl_url },
     Operation { name: "GetEndpointReference", act: Read, open: true, run: get_endpoint_reference },
-    Operation { name: "GetScopes", act: Read, open: false, run: get_scopes },
+    Operation { name: "GetScopes", act: Read, open: false, run: scopes::get_scopes },
+    Operation { name: "SetScopes", act: Administer, open: false, run: scopes::set_scopes },
+    Operation { name: "AddScopes", act: Administer, open: false, run: scopes::add_scopes },
+    Operation { name: "RemoveScopes", act: Administer, open: false, run: scopes::remove_scopes },
     Operation { name: "GetHostname", act: Read, open: true, run: get_hostname },
     Operation { name: "GetNetworkInterfaces", act: Read, open: false, run: network::get_network_interfaces },
     Operation { name: "SetNetworkInterfaces", act: Configure, open: false, run: network::set_network_interfaces },
@@ -243,18 +203,6 @@ fn get_wsdl_url(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, S
 
 fn get_endpoint_reference(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = format!("<tds:GetEndpointReferenceResponse><tds:GUID>{}</tds:GUID></tds:GetEndpointReferenceResponse>", endpoint(cam));
-    Ok(Answer::new(body))
-}
-
-fn get_scopes(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = {
-        let mut body = String::from("<tds:GetScopesResponse>");
-        for scope in scopes(&identity(cam)) {
-            let _ = write!(body, "<tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>{}</tt:ScopeItem></tds:Scopes>", esc(&scope));
-        }
-        body.push_str("</tds:GetScopesResponse>");
-        body
-    };
     Ok(Answer::new(body))
 }
 

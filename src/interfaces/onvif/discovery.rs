@@ -2,7 +2,8 @@
 //! asks for a `dn:NetworkVideoTransmitter` (or for anything) and whose
 //! scopes the camera has; Hello and Bye.
 
-use super::device::{endpoint, identity, scopes};
+use super::device::endpoint;
+use super::scopes;
 use super::soap::{esc, Envelope};
 use super::App;
 use std::fmt::Write;
@@ -27,7 +28,7 @@ fn message_id() -> String {
 fn description(cam: &App, xaddr: Option<&str>) -> String {
     let mut out = format!("<a:EndpointReference><a:Address>{}</a:Address></a:EndpointReference>", endpoint(cam));
     if let Some(xaddr) = xaddr {
-        let scopes: Vec<String> = scopes(&identity(cam)).iter().map(|s| esc(s)).collect();
+        let scopes: Vec<String> = scopes::all(cam).iter().map(|(s, _)| esc(s)).collect();
         let _ = write!(
             out,
             "<d:Types>dn:NetworkVideoTransmitter</d:Types><d:Scopes>{}</d:Scopes><d:XAddrs>{}</d:XAddrs>",
@@ -118,7 +119,8 @@ pub fn probe_for(cam: &App, datagram: &[u8]) -> Option<Probe> {
     if !types_match(env.text("Types").unwrap_or_default()) {
         return None;
     }
-    if !scopes_match(env.text("Scopes").unwrap_or_default(), &scopes(&identity(cam))) {
+    let scopes: Vec<String> = scopes::all(cam).into_iter().map(|(s, _)| s).collect();
+    if !scopes_match(env.text("Scopes").unwrap_or_default(), &scopes) {
         return None;
     }
     Some(Probe { message_id: env.header("MessageID").map(|m| m.text.clone()) })

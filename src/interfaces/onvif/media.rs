@@ -106,7 +106,7 @@ pub const OPERATIONS: &[Operation] = &[
 ];
 
 fn get_profiles(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let ptz = super::device::identity(cam).ptz;
+    let ptz = super::identity::identity(cam).ptz;
     // Two profiles take about 7 KiB: one allocation holds them.
     let mut body = String::with_capacity(8 * 1024);
     body.push_str("<trt:GetProfilesResponse>");
@@ -118,7 +118,7 @@ fn get_profiles(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, So
 }
 
 fn get_profile(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let ptz = super::device::identity(cam).ptz;
+    let ptz = super::identity::identity(cam).ptz;
     let body = {
         let id = profile_stream(env.text("ProfileToken"))?;
         let (token, name, _) = PROFILES[usize::from(index(id) - 1)];

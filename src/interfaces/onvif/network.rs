@@ -69,7 +69,7 @@ pub(super) fn get_network_interfaces(cam: &App, _ctx: &Context, _env: &Envelope)
                 <tt:Info><tt:Name>eth0</tt:Name><tt:HwAddress>{}</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info><tt:IPv4>\
                 <tt:Enabled>true</tt:Enabled><tt:Config>{manual}{dhcp}<tt:DHCP>{}</tt:DHCP></tt:Config></tt:IPv4>\
                 </tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>",
-            super::device::mac_text(mac),
+            super::identity::mac_text(mac),
             c.dhcp
         )
     };

@@ -160,7 +160,7 @@ fn go_to(cam: &App, spot: Spot) -> Result<(), SoapFault> {
 /// What the head can do; every operation but `GetServiceCapabilities`
 /// needs a head.
 fn head(cam: &App) -> Result<Abilities, SoapFault> {
-    if !super::device::identity(cam).ptz {
+    if !super::identity::identity(cam).ptz {
         return Err(SoapFault::receiver(&["ter:ActionNotSupported", "ter:PTZNotSupported"], "this camera has no PTZ head"));
     }
     abilities(cam)
