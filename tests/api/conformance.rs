@@ -339,3 +339,22 @@ fn point1_configurable_scopes_are_set_added_and_removed_and_fixed_ones_stay() {
     assert_ok(cam.get(&format!("/cgi-bin/factory_reset?retain_network=1&uid={}", cam.admin())), "factory_reset");
     cam.eventually("the reset", || scopes().contains("onvif://www.onvif.org/name/MC200J6"));
 }
+
+#[test]
+fn point9_the_mock_boards_motion_is_driven_from_outside_by_a_file() {
+    let cam = Cam::start();
+    // As `camcgi --board mock` sets its board up in its data directory.
+    cam.mock.store_in(&cam.dir.0);
+    let port = cam.port();
+    let body = "<CreatePullPointSubscription xmlns=\"http://www.onvif.org/ver10/events/wsdl\">\
+        <InitialTerminationTime>PT60S</InitialTerminationTime></CreatePullPointSubscription>";
+    let path = subscription_path(&soap(port, "/onvif/events_service", body, BASIC_ADMIN));
+    let pull = "<PullMessages xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><Timeout>PT0S</Timeout><MessageLimit>10</MessageLimit></PullMessages>";
+    assert!(soap(port, &path, pull, BASIC_ADMIN).text().contains("Name=\"IsMotion\" Value=\"false\""));
+    std::fs::write(cam.dir.0.join("motion"), "1\n").unwrap();
+    cam.advance_and_tick(Duration::from_secs(1));
+    assert!(soap(port, &path, pull, BASIC_ADMIN).text().contains("Name=\"IsMotion\" Value=\"true\""), "motion from the file");
+    std::fs::write(cam.dir.0.join("motion"), "0\n").unwrap();
+    cam.advance_and_tick(Duration::from_secs(1));
+    assert!(soap(port, &path, pull, BASIC_ADMIN).text().contains("Name=\"IsMotion\" Value=\"false\""), "and its end");
+}

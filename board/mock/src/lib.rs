@@ -16,7 +16,8 @@ pub const FIRMWARE_GEOMETRY: FlashGeometry = FlashGeometry { erase_size: 64 * 10
 
 /// A mock PTZ camera whose motors move on `clock`, with its firmware slots as
 /// files in `DATA_DIR/firmware` and its SD card as the directory `DATA_DIR/sd`
-/// (an NFS share appears when `DATA_DIR/nfs` exists); and the handle to inspect it.
+/// (an NFS share appears when `DATA_DIR/nfs` exists), and motion in its scene
+/// while the file `DATA_DIR/motion` holds `1`; and the handle to inspect it.
 pub fn board(clock: Arc<dyn Monotonic>, data_dir: &Path) -> std::io::Result<(Board, MockBoard)> {
     let mock = MockBoard::with_clock(clock);
     mock.attach_firmware(&data_dir.join("firmware"), FIRMWARE_GEOMETRY)?;

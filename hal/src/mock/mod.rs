@@ -264,7 +264,8 @@ impl MockBoard {
     }
 
     /// Writes SD card and NFS files into `dir/sd` and `dir/nfs` as well, atomically;
-    /// a target counts as mounted while its directory exists.
+    /// a target counts as mounted while its directory exists. The file
+    /// `dir/motion` starting with `1` is motion in the scene.
     pub fn store_in(&self, dir: &Path) {
         let mut s = self.lock();
         s.targets[target_index(StorageTarget::SdCard)] = dir.join("sd").is_dir();

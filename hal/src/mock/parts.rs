@@ -199,8 +199,20 @@ impl MotionDetector for MockMotion {
         })
     }
 
+    /// Motion in the simulated scene, or `1` as the first byte of the file
+    /// `motion` in the data directory (as the Linux board's `state_file`):
+    /// someone trying the camera drives its motion events from outside.
     fn motion(&self) -> Result<bool, MockError> {
-        Ok(self.0.lock().moving_scene)
+        let (moving, dir) = {
+            let s = self.0.lock();
+            (s.moving_scene, s.storage_dir.clone())
+        };
+        let from_file = dir.is_some_and(|dir| {
+            let mut first = [0u8; 1];
+            std::fs::File::open(dir.join("motion")).and_then(|mut f| std::io::Read::read(&mut f, &mut first)).is_ok_and(|n| n == 1)
+                && first[0] == b'1'
+        });
+        Ok(moving || from_file)
     }
 }
 
