@@ -1,6 +1,8 @@
 """Calls every ONVIF operation camcgi implements and validates the body of
 each answer against the ONVIF schemas (the WSDLs and XSDs onvif-zeep-async
-ships: the same files Home Assistant's library reads answers with).
+ships: the same files Home Assistant's library reads answers with), and
+reads each answer with zeep in strict mode, which refuses any element the
+WSDL does not expect.
 
     python3 schema_walk.py PORT SERVICE/OPERATION...
 
@@ -19,6 +21,7 @@ import tempfile
 import onvif
 import requests
 from lxml import etree
+from zeep import Client, Settings
 
 from walk import check
 
@@ -35,6 +38,29 @@ NS = {
     "wsa": "http://www.w3.org/2005/08/addressing",
 }
 USER, PASSWORD = "admin", "123456"
+WSDLS = {"tds": "devicemgmt", "trt": "media", "tptz": "ptz", "timg": "imaging", "tev": "events", "wsnt": "events"}
+
+
+def strict_bindings():
+    """Each prefix's WSDL bindings, read by zeep in strict mode."""
+    src = os.path.join(os.path.dirname(onvif.__file__), "wsdl")
+    clients = {w: Client(os.path.join(src, w + ".wsdl"), settings=Settings(strict=True)) for w in set(WSDLS.values())}
+    return {prefix: list(clients[w].wsdl.bindings.values()) for prefix, w in WSDLS.items()}
+
+
+def strict_read(bindings, operation, doc):
+    """zeep's strict reading of an answer: None, or what it refused."""
+    for binding in bindings:
+        try:
+            op = binding.get(operation)
+        except ValueError:
+            continue
+        try:
+            op.output.deserialize(doc)
+            return None
+        except Exception as e:  # zeep raises several kinds for an answer it cannot read
+            return f"{type(e).__name__}: {e}"
+    return "no binding of the WSDL has this operation"
 
 
 def schema():
@@ -77,9 +103,10 @@ def security():
 
 
 class Camera:
-    def __init__(self, port, schema):
+    def __init__(self, port, schema, bindings):
         self.base = f"http://127.0.0.1:{port}"
         self.schema = schema
+        self.bindings = bindings
         self.valid = []
 
     def call(self, path, prefix, operation, inner="", url=None):
@@ -95,6 +122,9 @@ class Camera:
         check(f"{operation} is answered (HTTP {r.status_code}): {etree.tostring(answer)[:300]!r}", r.status_code == 200)
         ok = self.schema.validate(etree.ElementTree(etree.fromstring(etree.tostring(answer))))
         errors = "; ".join(f"line {e.line}: {e.message}" for e in self.schema.error_log)
+        refused = strict_read(self.bindings[prefix], operation, doc)
+        if refused:
+            ok, errors = False, f"{errors} zeep (strict): {refused}"
         self.valid.append((f"{path}/{operation}", ok))
         print(f"{'valid' if ok else 'INVALID'}: {path} {operation}{'' if ok else ': ' + errors}", flush=True)
         return answer
@@ -224,7 +254,7 @@ def walk(cam):
 
 def main():
     port, wanted = sys.argv[1], sys.argv[2:]
-    cam = Camera(port, schema())
+    cam = Camera(port, schema(), strict_bindings())
     done = walk(cam)
     missing = [w for w in wanted if w not in done]
     check(f"every operation of the camera's tables was called ({len(wanted)}); not called: {missing}", not missing)
