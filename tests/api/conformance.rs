@@ -358,3 +358,16 @@ fn point9_the_mock_boards_motion_is_driven_from_outside_by_a_file() {
     cam.advance_and_tick(Duration::from_secs(1));
     assert!(soap(port, &path, pull, BASIC_ADMIN).text().contains("Name=\"IsMotion\" Value=\"false\""), "and its end");
 }
+
+#[test]
+fn point8_no_auxiliary_command_is_advertised_and_each_is_refused_without_a_server_error() {
+    let cam = Cam::start();
+    let ptz = |body: &str| soap(cam.port(), "/onvif/ptz_service", body, BASIC_ADMIN);
+    const PTZ_NS: &str = "http://www.onvif.org/ver20/ptz/wsdl";
+    let nodes = ptz(&format!("<GetNodes xmlns=\"{PTZ_NS}\"/>"));
+    assert!(!nodes.text().contains("AuxiliaryCommands"), "{}", nodes.text());
+    let wiper = ptz(&format!(
+        "<SendAuxiliaryCommand xmlns=\"{PTZ_NS}\"><ProfileToken>profile_1</ProfileToken><AuxiliaryData>tt:Wiper|On</AuxiliaryData></SendAuxiliaryCommand>"
+    ));
+    assert_soap_fault(&wiper, 400, "ter:InvalidArgVal", "tt:Wiper|On: the camera has no auxiliary commands");
+}

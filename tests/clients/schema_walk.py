@@ -109,7 +109,7 @@ class Camera:
         self.bindings = bindings
         self.valid = []
 
-    def call(self, path, prefix, operation, inner="", url=None):
+    def call(self, path, prefix, operation, inner="", url=None, refused=False):
         xmlns = " ".join(f'xmlns:{p}="{u}"' for p, u in NS.items())
         envelope = (
             f'<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="{ENV}" {xmlns}>'
@@ -119,6 +119,9 @@ class Camera:
                           headers={"Content-Type": "application/soap+xml; charset=utf-8"})
         doc = etree.fromstring(r.content)
         answer = doc.find(f"{{{ENV}}}Body")[0]
+        if refused:
+            check(f"{operation} is refused with a SOAP fault (HTTP {r.status_code})", r.status_code == 400 and answer.tag == f"{{{ENV}}}Fault")
+            return answer
         check(f"{operation} is answered (HTTP {r.status_code}): {etree.tostring(answer)[:300]!r}", r.status_code == 200)
         ok = self.schema.validate(etree.ElementTree(etree.fromstring(etree.tostring(answer))))
         errors = "; ".join(f"line {e.line}: {e.message}" for e in self.schema.error_log)
@@ -140,9 +143,9 @@ def walk(cam):
                                "/onvif/imaging_service", "/onvif/events_service")
     done = set()
 
-    def call(path, prefix, operation, inner="", url=None, service=None):
+    def call(path, prefix, operation, inner="", url=None, service=None, refused=False):
         done.add(f"{service or path}/{operation}")
-        return cam.call(path, prefix, operation, inner, url)
+        return cam.call(path, prefix, operation, inner, url, refused)
 
     for op in ["GetDeviceInformation", "GetSystemDateAndTime", "GetServiceCapabilities", "GetWsdlUrl",
                "GetEndpointReference", "GetScopes", "GetHostname", "GetNTP", "GetUsers", "GetDiscoveryMode"]:
@@ -226,6 +229,8 @@ def walk(cam):
     call(ptz, "tptz", "GetPresets", p)
     call(ptz, "tptz", "GotoPreset", f"{p}<tptz:PresetToken>{preset}</tptz:PresetToken>")
     call(ptz, "tptz", "RemovePreset", f"{p}<tptz:PresetToken>{preset}</tptz:PresetToken>")
+    # The camera has no auxiliary commands: refused, as the node lists none.
+    call(ptz, "tptz", "SendAuxiliaryCommand", f"{p}<tptz:AuxiliaryData>tt:Wiper|On</tptz:AuxiliaryData>", refused=True)
 
     v = f"<timg:VideoSourceToken>{source}</timg:VideoSourceToken>"
     call(img, "timg", "GetServiceCapabilities")

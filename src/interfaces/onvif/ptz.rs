@@ -3,6 +3,8 @@
 //! `ptz_ctrl`, and absolute and relative moves where the board reports a
 //! position.
 
+mod presets;
+
 use super::soap::{Envelope, SoapFault};
 use super::xsd::{duration_ms, format_datetime};
 use super::Operation;
@@ -11,7 +13,6 @@ use crate::interfaces::ptz as cgi;
 use crate::state::acts::Act::{Move, Read};
 use crate::state::app::lock;
 use camcgi_hal::{Dir, LensPart, PtzCommand, Spot};
-use std::fmt::Write;
 use std::time::Duration;
 
 const SPACE: &str = "http://www.onvif.org/ver10/tptz";
@@ -142,13 +143,6 @@ fn not_positioned() -> SoapFault {
     SoapFault::receiver(&["ter:ActionNotSupported", "ter:PTZNotSupported"], "this head does not report its position")
 }
 
-fn preset_number(token: Option<&str>) -> Result<u8, SoapFault> {
-    token
-        .and_then(|t| t.parse::<u8>().ok())
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:NoToken"], "PresetToken: 1-255"))
-}
-
 fn act(cam: &App, action: cgi::Action) -> Result<(), SoapFault> {
     cgi::act(&cam.shared, &cam.ptz, &cam.system, action).map_err(from_refusal)
 }
@@ -179,10 +173,11 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "AbsoluteMove", act: Move, open: false, run: positioned_move },
     Operation { name: "RelativeMove", act: Move, open: false, run: positioned_move },
     Operation { name: "GetStatus", act: Read, open: false, run: get_status },
-    Operation { name: "GetPresets", act: Read, open: false, run: get_presets },
-    Operation { name: "SetPreset", act: Move, open: false, run: set_preset },
-    Operation { name: "GotoPreset", act: Move, open: false, run: use_preset },
-    Operation { name: "RemovePreset", act: Move, open: false, run: use_preset },
+    Operation { name: "GetPresets", act: Read, open: false, run: presets::get_presets },
+    Operation { name: "SetPreset", act: Move, open: false, run: presets::set_preset },
+    Operation { name: "GotoPreset", act: Move, open: false, run: presets::use_preset },
+    Operation { name: "RemovePreset", act: Move, open: false, run: presets::use_preset },
+    Operation { name: "SendAuxiliaryCommand", act: Move, open: false, run: send_auxiliary_command },
 ];
 
 fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
@@ -342,52 +337,12 @@ fn get_status(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapF
     Ok(Answer::new(body))
 }
 
-fn get_presets(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+/// The node lists no auxiliary command (no wiper, light or washer), so every
+/// one is refused as unknown. Home Assistant shows a wiper switch for every
+/// PTZ camera; here its commands are refused and change nothing.
+fn send_auxiliary_command(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
-    let body = {
-        super::profiles::profile_stream(env.text("ProfileToken"))?;
-        let (set, _) = cgi::status(&cam.ptz);
-        let mut body = String::from("<tptz:GetPresetsResponse>");
-        for n in set {
-            let _ = write!(body, "<tptz:Preset token=\"{n}\"><tt:Name>Preset {n}</tt:Name></tptz:Preset>");
-        }
-        body + "</tptz:GetPresetsResponse>"
-    };
-    Ok(Answer::new(body))
-}
-
-fn set_preset(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    head(cam)?;
-    let body = {
-        super::profiles::profile_stream(env.text("ProfileToken"))?;
-        let n = match env.text("PresetToken") {
-            Some(t) => preset_number(Some(t))?,
-            None => {
-                let (set, _) = cgi::status(&cam.ptz);
-                (1..=255u8)
-                    .find(|n| !set.contains(n))
-                    .ok_or_else(|| SoapFault::receiver(&["ter:Action", "ter:TooManyPresets"], "every preset is set"))?
-            }
-        };
-        act(cam, cgi::Action::AddPreset(n))?;
-        format!("<tptz:SetPresetResponse><tptz:PresetToken>{n}</tptz:PresetToken></tptz:SetPresetResponse>")
-    };
-    Ok(Answer::new(body))
-}
-
-fn use_preset(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    head(cam)?;
-    let operation = env.operation();
-    let body = {
-        super::profiles::profile_stream(env.text("ProfileToken"))?;
-        let n = preset_number(env.text("PresetToken"))?;
-        let (set, _) = cgi::status(&cam.ptz);
-        if !set.contains(&n) {
-            return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoToken"], format!("preset {n} is not set")));
-        }
-        let action = if operation == "GotoPreset" { cgi::Action::Command(PtzCommand::CallPreset(n)) } else { cgi::Action::DeletePreset(n) };
-        act(cam, action)?;
-        format!("<tptz:{operation}Response/>")
-    };
-    Ok(Answer::new(body))
+    super::profiles::profile_stream(env.text("ProfileToken"))?;
+    let command = env.text("AuxiliaryData").unwrap_or_default();
+    Err(SoapFault::invalid(format!("{command}: the camera has no auxiliary commands")))
 }
