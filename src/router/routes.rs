@@ -164,6 +164,7 @@ pub(super) static ROUTES: &[Route] = &[
     Route { guard: Guard::Login, changes: Changes::Always, ..entry("/cgi/auth.cgi", Answer::AuthCgi) },
     service(onvif::Service::Device),
     service(onvif::Service::Media),
+    service(onvif::Service::Media2),
     service(onvif::Service::Ptz),
     service(onvif::Service::Imaging),
     service(onvif::Service::Events),

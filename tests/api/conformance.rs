@@ -371,3 +371,59 @@ fn point8_no_auxiliary_command_is_advertised_and_each_is_refused_without_a_serve
     ));
     assert_soap_fault(&wiper, 400, "ter:InvalidArgVal", "tt:Wiper|On: the camera has no auxiliary commands");
 }
+
+#[test]
+fn point1_media2_describes_both_streams_truly_with_options_per_resolution() {
+    let cam = Cam::start();
+    const M2: &str = "/onvif/media2_service";
+    const NS2: &str = "http://www.onvif.org/ver20/media/wsdl";
+    let media2 = |body: String| soap(cam.port(), M2, &body, BASIC_ADMIN);
+    let profiles = media2(format!("<GetProfiles xmlns=\"{NS2}\"><Type>All</Type></GetProfiles>"));
+    assert_eq!(profiles.status, 200, "{}", profiles.text());
+    assert_eq!(all_elements(&profiles.text(), "tt:Encoding"), ["H265", "H264"], "{}", profiles.text());
+    let bare = media2(format!("<GetProfiles xmlns=\"{NS2}\"/>")).text();
+    assert!(bare.contains("<tr2:Name>MainStream</tr2:Name>") && !bare.contains("VideoEncoder"), "no type, no configurations: {bare}");
+    // One Options per mode and resolution, each with its own ranges.
+    let options = media2(format!(
+        "<GetVideoEncoderConfigurationOptions xmlns=\"{NS2}\"><ConfigurationToken>video_encoder_1</ConfigurationToken></GetVideoEncoderConfigurationOptions>"
+    ))
+    .text();
+    let each: Vec<&str> = options.split("<tr2:Options").skip(1).collect();
+    assert_eq!(each.len(), 4, "H.264 and H.265, two resolutions each: {options}");
+    let h264_1080 = each.iter().find(|o| o.contains("<tt:Encoding>H264</tt:Encoding>") && o.contains("<tt:Width>1920</tt:Width>")).unwrap();
+    assert!(h264_1080.contains("<tt:BitrateRange><tt:Min>500</tt:Min><tt:Max>6000</tt:Max></tt:BitrateRange>"), "{h264_1080}");
+    assert!(h264_1080.contains("FrameRatesSupported=\"1 2 3") && h264_1080.contains(" 29 30\""), "{h264_1080}");
+    // The codec changes over ONVIF: H.264 at 1080P and 30 fps, which the options give for it.
+    let tt = "xmlns=\"http://www.onvif.org/ver10/schema\"";
+    let set = |encoding: &str, fps: u32, kbits: u32| {
+        media2(format!(
+            "<SetVideoEncoderConfiguration xmlns=\"{NS2}\"><Configuration token=\"video_encoder_1\" GovLength=\"50\"><Name {tt}>x</Name>\
+             <UseCount {tt}>1</UseCount><Encoding {tt}>{encoding}</Encoding><Resolution {tt}><Width>1920</Width><Height>1080</Height></Resolution>\
+             <RateControl {tt} ConstantBitRate=\"false\"><FrameRateLimit>{fps}</FrameRateLimit><BitrateLimit>{kbits}</BitrateLimit></RateControl>\
+             <Quality {tt}>4</Quality></Configuration></SetVideoEncoderConfiguration>"
+        ))
+    };
+    let r = set("H264", 30, 6000);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let cgi = assert_ok(cam.get(&format!("/cgi-bin/videoencoder/stream1?uid={}", cam.admin())), "videoencoder");
+    assert!(
+        cgi.text().contains("<stream1 encode_mode=\"H264\" resolution=\"1080P\" framerate=\"30\" govlength=\"50\" bitrate=\"6000\" bitrate_control=\"VBR\"/>"),
+        "{}",
+        cgi.text()
+    );
+    // What a resolution does not take is refused with the CGI's reason, and changes nothing.
+    assert_soap_fault(&set("H265", 30, 6000), 400, "ter:InvalidArgVal", "bitrate error");
+    let uri = media2(format!(
+        "<GetStreamUri xmlns=\"{NS2}\"><Protocol>RtspUnicast</Protocol><ProfileToken>profile_2</ProfileToken></GetStreamUri>"
+    ));
+    assert_eq!(uri.element("tr2:Uri").as_deref(), Some("rtsp://127.0.0.1:554/stream2"), "{}", uri.text());
+    let snapshot = media2(format!("<GetSnapshotUri xmlns=\"{NS2}\"><ProfileToken>profile_1</ProfileToken></GetSnapshotUri>"));
+    assert_eq!(snapshot.element("tr2:Uri").as_deref(), Some("http://127.0.0.1/cgi-bin/snapshot.cgi?stream=1"));
+    let services = soap(
+        cam.port(),
+        DEVICE,
+        &format!("<GetServices xmlns=\"{DEVICE_NS}\"><IncludeCapability>false</IncludeCapability></GetServices>"),
+        "",
+    );
+    assert!(services.text().contains("<tds:Namespace>http://www.onvif.org/ver20/media/wsdl</tds:Namespace><tds:XAddr>http://127.0.0.1/onvif/media2_service</tds:XAddr>"), "{}", services.text());
+}

@@ -41,7 +41,7 @@ fn every_onvif_operation_refuses_the_privileges_below_its_act() {
     cam.user_with("op", "Operator");
     let senders = [(basic("viewer", "pwviewer"), Privilege::User), (basic("op", "pwop"), Privilege::Operator)];
     let mut checked = 0;
-    for service in [Service::Device, Service::Media, Service::Ptz, Service::Imaging, Service::Events] {
+    for service in [Service::Device, Service::Media, Service::Media2, Service::Ptz, Service::Imaging, Service::Events] {
         for op in operations(service) {
             // WS-BaseNotification's operations are in its namespace, the others in their service's.
             let namespace = service.namespaces()[usize::from(matches!(op.name, "Renew" | "Unsubscribe"))];

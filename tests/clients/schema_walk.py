@@ -1,10 +1,11 @@
 """Calls every ONVIF operation camcgi implements and validates the body of
-each answer against the ONVIF schemas (the WSDLs and XSDs onvif-zeep-async
-ships: the same files Home Assistant's library reads answers with), and
-reads each answer with zeep in strict mode, which refuses any element the
-WSDL does not expect.
+each answer against the official ONVIF schemas (the tree of WSDLs and XSDs
+at $ONVIF_WSDL, which tests/clients/setup.sh installs), and reads each
+answer with zeep in strict mode, which refuses any element the WSDL does
+not expect: with the WSDLs onvif-zeep-async ships (Home Assistant's), and
+the official one for Media 2, which those lack.
 
-    python3 schema_walk.py PORT SERVICE/OPERATION...
+    ONVIF_WSDL=TREE python3 schema_walk.py PORT SERVICE/OPERATION...
 
 The operations are the camera's own tables, passed by the test; one this
 script has no request for fails the run, so a new operation cannot go
@@ -18,8 +19,11 @@ import shutil
 import sys
 import tempfile
 
+import warnings
+
 import onvif
 import requests
+import xmlschema
 from lxml import etree
 from zeep import Client, Settings
 
@@ -29,6 +33,7 @@ XS = "http://www.w3.org/2001/XMLSchema"
 ENV = "http://www.w3.org/2003/05/soap-envelope"
 NS = {
     "tds": "http://www.onvif.org/ver10/device/wsdl",
+    "tr2": "http://www.onvif.org/ver20/media/wsdl",
     "trt": "http://www.onvif.org/ver10/media/wsdl",
     "tptz": "http://www.onvif.org/ver20/ptz/wsdl",
     "timg": "http://www.onvif.org/ver20/imaging/wsdl",
@@ -39,13 +44,24 @@ NS = {
 }
 USER, PASSWORD = "admin", "123456"
 WSDLS = {"tds": "devicemgmt", "trt": "media", "tptz": "ptz", "timg": "imaging", "tev": "events", "wsnt": "events"}
+# The official tree's WSDL of each service, by the prefix of its namespace.
+OFFICIAL = {
+    "tds": "ver10/device/wsdl/devicemgmt.wsdl",
+    "trt": "ver10/media/wsdl/media.wsdl",
+    "tr2": "ver20/media/wsdl/media.wsdl",
+    "tptz": "ver20/ptz/wsdl/ptz.wsdl",
+    "timg": "ver20/imaging/wsdl/imaging.wsdl",
+    "tev": "ver10/events/wsdl/event.wsdl",
+}
 
 
-def strict_bindings():
+def strict_bindings(tree):
     """Each prefix's WSDL bindings, read by zeep in strict mode."""
     src = os.path.join(os.path.dirname(onvif.__file__), "wsdl")
-    clients = {w: Client(os.path.join(src, w + ".wsdl"), settings=Settings(strict=True)) for w in set(WSDLS.values())}
-    return {prefix: list(clients[w].wsdl.bindings.values()) for prefix, w in WSDLS.items()}
+    paths = {w: os.path.join(src, w + ".wsdl") for w in set(WSDLS.values())}
+    paths["media2"] = os.path.join(tree, OFFICIAL["tr2"])
+    clients = {w: Client(p, settings=Settings(strict=True)) for w, p in paths.items()}
+    return {prefix: list(clients[w].wsdl.bindings.values()) for prefix, w in {**WSDLS, "tr2": "media2"}.items()}
 
 
 def strict_read(bindings, operation, doc):
@@ -63,28 +79,30 @@ def strict_read(bindings, operation, doc):
     return "no binding of the WSDL has this operation"
 
 
-def schema():
-    """One schema over every service's types: the types inside each WSDL are
-    written out as schemas of their own beside copies of the shipped files."""
-    src = os.path.join(os.path.dirname(onvif.__file__), "wsdl")
-    d = tempfile.mkdtemp()
-    for f in os.listdir(src):
-        p = os.path.join(src, f)
-        (shutil.copy if os.path.isfile(p) else lambda a, b: shutil.copytree(a, os.path.join(b, f)))(p, d)
+def schema(tree):
+    """One schema over every service's types: the types inside each WSDL of
+    the official tree are written out as schemas of their own beside it, in
+    a copy of the tree."""
+    d = os.path.join(tempfile.mkdtemp(), "wsdl")
+    shutil.copytree(tree, d)
     imports = []
-    for wsdl in ["devicemgmt", "media", "ptz", "imaging", "events"]:
-        tree = etree.parse(os.path.join(d, wsdl + ".wsdl"))
-        for i, s in enumerate(tree.iter("{%s}schema" % XS)):
+    for wsdl in OFFICIAL.values():
+        doc = etree.parse(os.path.join(d, wsdl))
+        for i, s in enumerate(doc.iter("{%s}schema" % XS)):
             name = f"{wsdl}.{i}.xsd"
-            whole = etree.Element(s.tag, nsmap={**tree.getroot().nsmap, **s.nsmap}, attrib=dict(s.attrib))
+            whole = etree.Element(s.tag, nsmap={**doc.getroot().nsmap, **s.nsmap}, attrib=dict(s.attrib))
             whole.extend(list(s))
             etree.ElementTree(whole).write(os.path.join(d, name))
             imports.append((s.get("targetNamespace"), name))
-    imports.append((NS["wsnt"], "b-2.xsd"))
+    imports.append((NS["wsnt"], "schema/common/b-2.xsd"))
     body = "".join(f'<xs:import namespace="{ns}" schemaLocation="{loc}"/>' for ns, loc in imports)
     with open(os.path.join(d, "all.xsd"), "w") as f:
         f.write(f'<xs:schema xmlns:xs="{XS}" targetNamespace="urn:camcgi:schema-walk">{body}</xs:schema>')
-    return etree.XMLSchema(etree.parse(os.path.join(d, "all.xsd")))
+    # XML Schema 1.1: the official schemas break 1.0's unique particle
+    # attribution in places (an optional element before xs:any), which 1.1 allows.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return xmlschema.XMLSchema11(os.path.join(d, "all.xsd"), allow="local")
 
 
 def security():
@@ -123,8 +141,9 @@ class Camera:
             check(f"{operation} is refused with a SOAP fault (HTTP {r.status_code})", r.status_code == 400 and answer.tag == f"{{{ENV}}}Fault")
             return answer
         check(f"{operation} is answered (HTTP {r.status_code}): {etree.tostring(answer)[:300]!r}", r.status_code == 200)
-        ok = self.schema.validate(etree.ElementTree(etree.fromstring(etree.tostring(answer))))
-        errors = "; ".join(f"line {e.line}: {e.message}" for e in self.schema.error_log)
+        problems = list(self.schema.iter_errors(etree.fromstring(etree.tostring(answer))))
+        ok = not problems
+        errors = "; ".join(str(e).splitlines()[0] + " " + (getattr(e, "reason", "") or "") for e in problems)
         refused = strict_read(self.bindings[prefix], operation, doc)
         if refused:
             ok, errors = False, f"{errors} zeep (strict): {refused}"
@@ -251,6 +270,17 @@ def walk(cam):
     call(sub, "tev", "SetSynchronizationPoint", "", address, evt)
     call(sub, "wsnt", "Unsubscribe", "", address, evt)
 
+    m2 = "/onvif/media2_service"
+    call(m2, "tr2", "GetServiceCapabilities")
+    call(m2, "tr2", "GetProfiles", "<tr2:Type>All</tr2:Type>")
+    call(m2, "tr2", "GetVideoSourceConfigurations")
+    encoders = call(m2, "tr2", "GetVideoEncoderConfigurations")
+    call(m2, "tr2", "GetVideoEncoderConfigurationOptions", "<tr2:ConfigurationToken>video_encoder_1</tr2:ConfigurationToken>")
+    main = etree.tostring(encoders.find("tr2:Configurations", NS)).decode().replace("tr2:Configurations", "tr2:Configuration")
+    call(m2, "tr2", "SetVideoEncoderConfiguration", main)
+    call(m2, "tr2", "GetStreamUri", f"<tr2:Protocol>RtspUnicast</tr2:Protocol><tr2:ProfileToken>{profile}</tr2:ProfileToken>")
+    call(m2, "tr2", "GetSnapshotUri", f"<tr2:ProfileToken>{profile}</tr2:ProfileToken>")
+
     # Last: they end the camera's settings or its run.
     call(dev, "tds", "SetSystemFactoryDefault", "<tds:FactoryDefault>Soft</tds:FactoryDefault>")
     call(dev, "tds", "SystemReboot")
@@ -259,7 +289,8 @@ def walk(cam):
 
 def main():
     port, wanted = sys.argv[1], sys.argv[2:]
-    cam = Camera(port, schema(), strict_bindings())
+    tree = os.environ["ONVIF_WSDL"]
+    cam = Camera(port, schema(tree), strict_bindings(tree))
     done = walk(cam)
     missing = [w for w in wanted if w not in done]
     check(f"every operation of the camera's tables was called ({len(wanted)}); not called: {missing}", not missing)

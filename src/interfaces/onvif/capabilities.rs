@@ -15,6 +15,13 @@ pub const MEDIA: &str = "<trt:Capabilities SnapshotUri=\"true\" Rotation=\"false
         <trt:ProfileCapabilities MaximumNumberOfProfiles=\"2\"/>\
         <trt:StreamingCapabilities RTPMulticast=\"false\" RTP_TCP=\"true\" RTP_RTSP_TCP=\"true\"/></trt:Capabilities>";
 
+/// The Media 2 service's.
+pub const MEDIA2: &str = "<tr2:Capabilities SnapshotUri=\"true\" Rotation=\"false\" VideoSourceMode=\"false\" OSD=\"false\" \
+    TemporaryOSDText=\"false\" Mask=\"false\" SourceMask=\"false\">\
+    <tr2:ProfileCapabilities MaximumNumberOfProfiles=\"2\" ConfigurationsSupported=\"VideoSource VideoEncoder PTZ\"/>\
+    <tr2:StreamingCapabilities RTSPStreaming=\"true\" RTPMulticast=\"false\" RTP_RTSP_TCP=\"true\" NonAggregateControl=\"false\" \
+    AutoStartMulticast=\"false\"/></tr2:Capabilities>";
+
 /// The ptz service's.
 pub const PTZ: &str = "<tptz:Capabilities EFlip=\"false\" Reverse=\"false\" GetCompatibleConfigurations=\"false\" \
             MoveStatus=\"true\" StatusPosition=\"true\"/>";

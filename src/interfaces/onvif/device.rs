@@ -24,6 +24,7 @@ fn services(base: &str, ptz: bool) -> Vec<(&'static str, String, &'static str)> 
     let mut all = vec![
         ("http://www.onvif.org/ver10/device/wsdl", format!("{base}/onvif/device_service"), super::capabilities::DEVICE),
         ("http://www.onvif.org/ver10/media/wsdl", format!("{base}/onvif/media_service"), super::capabilities::MEDIA),
+        ("http://www.onvif.org/ver20/media/wsdl", format!("{base}/onvif/media2_service"), super::capabilities::MEDIA2),
         ("http://www.onvif.org/ver10/events/wsdl", format!("{base}/onvif/events_service"), super::capabilities::EVENTS),
         ("http://www.onvif.org/ver20/imaging/wsdl", format!("{base}/onvif/imaging_service"), super::capabilities::IMAGING),
     ];

@@ -5,7 +5,7 @@
 mod audio_encoder;
 mod video_encoder;
 
-use super::profiles::{profile_stream, PROFILES};
+use super::profiles::{profile_stream, snapshot_uri, stream_uri, PROFILES};
 use super::soap::{esc, Envelope, SoapFault};
 use super::Operation;
 use super::{Answer, App, Context};
@@ -43,7 +43,8 @@ pub fn dimensions(name: &str) -> (u32, u32) {
     }
 }
 
-fn source_configuration(width: u32, height: u32) -> String {
+/// The one video source configuration's content, for the main stream's size.
+pub(super) fn source_configuration(width: u32, height: u32) -> String {
     format!(
         "<tt:Name>VideoSource</tt:Name><tt:UseCount>2</tt:UseCount><tt:SourceToken>video_src</tt:SourceToken>\
             <tt:Bounds x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\"/>"
@@ -152,34 +153,23 @@ fn get_video_source_configurations(cam: &App, _ctx: &Context, env: &Envelope) ->
 }
 
 fn get_stream_uri(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = {
-        let id = profile_stream(env.text("ProfileToken"))?;
-        let (port, path) = lock(&cam.video).hal.rtsp(id);
-        let host = ctx.base.trim_start_matches("http://");
-        let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
-        format!(
-            "<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://{host}:{port}{}</tt:Uri>\
+    let id = profile_stream(env.text("ProfileToken"))?;
+    Ok(Answer::new(format!(
+        "<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>{}</tt:Uri>\
             <tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot>\
             <tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>",
-            esc(&path)
-        )
-    };
-    Ok(Answer::new(body))
+        esc(&stream_uri(cam, ctx, id))
+    )))
 }
 
 fn get_snapshot_uri(_cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = {
-        let id = profile_stream(env.text("ProfileToken"))?;
-        // The CGI numbers the main stream 1 and the sub stream 0.
-        let stream = if id == StreamId::Main { 1 } else { 0 };
-        format!(
-            "<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>{}/cgi-bin/snapshot.cgi?stream={stream}</tt:Uri>\
+    let id = profile_stream(env.text("ProfileToken"))?;
+    Ok(Answer::new(format!(
+        "<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>{}</tt:Uri>\
             <tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot>\
             <tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetSnapshotUriResponse>",
-            ctx.base
-        )
-    };
-    Ok(Answer::new(body))
+        esc(&snapshot_uri(ctx, id))
+    )))
 }
 
 fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {

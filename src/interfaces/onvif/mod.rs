@@ -12,6 +12,7 @@ pub mod events;
 pub mod identity;
 pub mod imaging;
 pub mod media;
+pub mod media2;
 pub mod network;
 pub mod profiles;
 pub mod ptz;
@@ -37,6 +38,8 @@ pub enum Service {
     Device,
     /// `/onvif/media_service`.
     Media,
+    /// `/onvif/media2_service` (Media 2, Profile T).
+    Media2,
     /// `/onvif/ptz_service`.
     Ptz,
     /// `/onvif/imaging_service`.
@@ -55,6 +58,7 @@ impl Service {
         match self {
             Service::Device => &["http://www.onvif.org/ver10/device/wsdl"],
             Service::Media => &["http://www.onvif.org/ver10/media/wsdl"],
+            Service::Media2 => &["http://www.onvif.org/ver20/media/wsdl"],
             Service::Ptz => &["http://www.onvif.org/ver20/ptz/wsdl"],
             Service::Imaging => &["http://www.onvif.org/ver20/imaging/wsdl"],
             // WS-BaseNotification's Renew and Unsubscribe are in its own.
@@ -67,6 +71,7 @@ impl Service {
         match self {
             Service::Device => "/onvif/device_service",
             Service::Media => "/onvif/media_service",
+            Service::Media2 => "/onvif/media2_service",
             Service::Ptz => "/onvif/ptz_service",
             Service::Imaging => "/onvif/imaging_service",
             Service::Events => "/onvif/events_service",
@@ -165,6 +170,7 @@ pub fn operations(service: Service) -> &'static [Operation] {
     match service {
         Service::Device => device::OPERATIONS,
         Service::Media => media::OPERATIONS,
+        Service::Media2 => media2::OPERATIONS,
         Service::Ptz => ptz::OPERATIONS,
         Service::Imaging => imaging::OPERATIONS,
         Service::Events | Service::Subscription => events::OPERATIONS,

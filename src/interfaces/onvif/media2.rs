@@ -1,0 +1,214 @@
+//! The Media 2 service (Profile T) at `/onvif/media2_service`: the same two
+//! profiles and encoders as Media 1, each stream described as it is (H.265
+//! named H.265), and encoder options per mode and resolution, each with the
+//! frame rates and bitrates that resolution takes.
+
+use super::media::{dimensions, source_configuration};
+use super::profiles::{profile_stream, snapshot_uri, stream_of, stream_uri, PROFILES};
+use super::soap::{esc, Envelope, SoapFault};
+use super::Operation;
+use super::{from_refusal, Answer, App, Context};
+use crate::api::fields::{given_int_text, Given};
+use crate::interfaces::video::{self, StreamChange};
+use crate::state::acts::Act::{Configure, Read};
+use crate::state::app::lock;
+use camcgi_hal::{BitrateControl, StreamConfig, StreamId};
+use std::fmt::Write;
+
+/// The media service's operations: name, privilege, answered before authentication, handler.
+pub const OPERATIONS: &[Operation] = &[
+    Operation { name: "GetServiceCapabilities", act: Read, open: true, run: get_service_capabilities },
+    Operation { name: "GetProfiles", act: Read, open: false, run: get_profiles },
+    Operation { name: "GetVideoSourceConfigurations", act: Read, open: false, run: get_video_source_configurations },
+    Operation { name: "GetVideoEncoderConfigurations", act: Read, open: false, run: get_video_encoder_configurations },
+    Operation { name: "GetVideoEncoderConfigurationOptions", act: Read, open: false, run: get_video_encoder_configuration_options },
+    Operation { name: "SetVideoEncoderConfiguration", act: Configure, open: false, run: set_video_encoder_configuration },
+    Operation { name: "GetStreamUri", act: Read, open: false, run: get_stream_uri },
+    Operation { name: "GetSnapshotUri", act: Read, open: false, run: get_snapshot_uri },
+];
+
+/// Media 2's name for an encode mode: `H264`, `H265`, `JPEG`, or the board's own.
+fn encoding(mode: &str) -> String {
+    let upper = mode.to_ascii_uppercase();
+    if upper.contains("265") || upper.contains("HEVC") {
+        "H265".into()
+    } else if upper.contains("264") || upper == "AVC" {
+        "H264".into()
+    } else if upper.contains("JPEG") {
+        "JPEG".into()
+    } else {
+        upper
+    }
+}
+
+fn is_video(kind: &str) -> bool {
+    kind == "H264" || kind == "H265"
+}
+
+/// The stream of a `ConfigurationToken` or `ProfileToken`, whichever is
+/// given; `None` for both streams.
+fn streams(env: &Envelope, configuration_prefix: &str) -> Result<Vec<StreamId>, SoapFault> {
+    Ok(match (env.given("ConfigurationToken"), env.given("ProfileToken")) {
+        (Some(c), _) => vec![stream_of(Some(c), configuration_prefix)?],
+        (None, Some(p)) => vec![profile_stream(Some(p))?],
+        (None, None) => StreamId::ALL.to_vec(),
+    })
+}
+
+/// A stream's encoder as `tt:VideoEncoder2Configuration`'s content, and its attributes.
+fn encoder(s: &StreamConfig) -> (String, String) {
+    let kind = encoding(&s.encode_mode);
+    let (w, h) = dimensions(&s.resolution);
+    let attributes = if is_video(&kind) { format!(" GovLength=\"{}\" Profile=\"Main\"", s.govlength) } else { String::new() };
+    let cbr = s.bitrate_control == BitrateControl::Cbr;
+    let content = format!(
+        "<tt:Name>{}</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>{kind}</tt:Encoding>\
+            <tt:Resolution><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution>\
+            <tt:RateControl ConstantBitRate=\"{cbr}\"><tt:FrameRateLimit>{}</tt:FrameRateLimit>\
+            <tt:BitrateLimit>{}</tt:BitrateLimit></tt:RateControl><tt:Quality>{}</tt:Quality>",
+        esc(&s.encode_mode),
+        s.framerate,
+        s.bitrate,
+        if cbr { 3 } else { 4 }
+    );
+    (attributes, content)
+}
+
+fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    Ok(Answer::new(format!("<tr2:GetServiceCapabilitiesResponse>{}</tr2:GetServiceCapabilitiesResponse>", super::capabilities::MEDIA2)))
+}
+
+/// The profiles; configurations of the types asked (`All` for every one; none without a type).
+fn get_profiles(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let wanted: Vec<&str> = env.all("Type").map(|t| t.text.as_str()).collect();
+    let has = |kind: &str| wanted.iter().any(|t| *t == kind || *t == "All");
+    let only = env.given("Token").map(|t| profile_stream(Some(t))).transpose()?;
+    let ptz = super::identity::identity(cam).ptz;
+    let config = lock(&cam.video).config.clone();
+    let (mw, mh) = dimensions(&config.stream(StreamId::Main).resolution);
+    let mut body = String::from("<tr2:GetProfilesResponse>");
+    for (token, name, id) in PROFILES.into_iter().filter(|(_, _, id)| only.is_none_or(|o| o == *id)) {
+        let _ = write!(body, "<tr2:Profiles token=\"{token}\" fixed=\"true\"><tr2:Name>{name}</tr2:Name><tr2:Configurations>");
+        if has("VideoSource") {
+            let _ = write!(body, "<tr2:VideoSource token=\"video_src_config\">{}</tr2:VideoSource>", source_configuration(mw, mh));
+        }
+        if has("VideoEncoder") {
+            let (attributes, content) = encoder(config.stream(id));
+            let n = if id == StreamId::Main { 1 } else { 2 };
+            let _ = write!(body, "<tr2:VideoEncoder token=\"video_encoder_{n}\"{attributes}>{content}</tr2:VideoEncoder>");
+        }
+        if ptz && has("PTZ") {
+            let _ = write!(body, "<tr2:PTZ token=\"ptz_config\">{}</tr2:PTZ>", super::ptz::configuration());
+        }
+        body.push_str("</tr2:Configurations></tr2:Profiles>");
+    }
+    Ok(Answer::new(body + "</tr2:GetProfilesResponse>"))
+}
+
+fn get_video_source_configurations(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    if env.given("ConfigurationToken").is_some_and(|t| t != "video_src_config") {
+        return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoConfig"], "no such video source configuration"));
+    }
+    if let Some(p) = env.given("ProfileToken") {
+        profile_stream(Some(p))?;
+    }
+    let (w, h) = dimensions(&lock(&cam.video).config.stream(StreamId::Main).resolution);
+    Ok(Answer::new(format!(
+        "<tr2:GetVideoSourceConfigurationsResponse><tr2:Configurations token=\"video_src_config\">{}</tr2:Configurations>\
+            </tr2:GetVideoSourceConfigurationsResponse>",
+        source_configuration(w, h)
+    )))
+}
+
+fn get_video_encoder_configurations(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let config = lock(&cam.video).config.clone();
+    let mut body = String::from("<tr2:GetVideoEncoderConfigurationsResponse>");
+    for id in streams(env, "video_encoder_")? {
+        let (attributes, content) = encoder(config.stream(id));
+        let n = if id == StreamId::Main { 1 } else { 2 };
+        let _ = write!(body, "<tr2:Configurations token=\"video_encoder_{n}\"{attributes}>{content}</tr2:Configurations>");
+    }
+    Ok(Answer::new(body + "</tr2:GetVideoEncoderConfigurationsResponse>"))
+}
+
+/// One `Options` per mode and resolution of the stream, with that resolution's own ranges.
+fn get_video_encoder_configuration_options(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let ids = streams(env, "video_encoder_")?;
+    let caps = lock(&cam.video).hal.capabilities();
+    let mut body = String::from("<tr2:GetVideoEncoderConfigurationOptionsResponse>");
+    for mode in ids.iter().flat_map(|id| caps.stream(*id)) {
+        let kind = encoding(&mode.name);
+        for r in &mode.resolutions {
+            let (w, h) = dimensions(&r.name);
+            // Whole frame rates; a range wider than 120 is given by its ends.
+            let rates: Vec<String> = if r.framerate.hi.saturating_sub(r.framerate.lo) < 120 {
+                (r.framerate.lo..=r.framerate.hi).map(|n| n.to_string()).collect()
+            } else {
+                vec![r.framerate.lo.to_string(), r.framerate.hi.to_string()]
+            };
+            let video = if is_video(&kind) {
+                format!(" GovLengthRange=\"{} {}\" ProfilesSupported=\"Main\"", video::GOVLENGTH.0, video::GOVLENGTH.1)
+            } else {
+                String::new()
+            };
+            let _ = write!(
+                body,
+                "<tr2:Options{video} FrameRatesSupported=\"{}\" ConstantBitRateSupported=\"true\"><tt:Encoding>{kind}</tt:Encoding>\
+                    <tt:QualityRange><tt:Min>3</tt:Min><tt:Max>4</tt:Max></tt:QualityRange>\
+                    <tt:ResolutionsAvailable><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:ResolutionsAvailable>\
+                    <tt:BitrateRange><tt:Min>{}</tt:Min><tt:Max>{}</tt:Max></tt:BitrateRange></tr2:Options>",
+                rates.join(" "),
+                r.bitrate.lo,
+                r.bitrate.hi
+            );
+        }
+    }
+    Ok(Answer::new(body + "</tr2:GetVideoEncoderConfigurationOptionsResponse>"))
+}
+
+/// Sets a stream from a `VideoEncoder2Configuration`: its encoding names
+/// the mode (`H265` is H.265), through the CGI's checks.
+fn set_video_encoder_configuration(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let configuration = env.find("Configuration");
+    let id = stream_of(configuration.and_then(|c| c.attr("token")), "video_encoder_")?;
+    let caps = lock(&cam.video).hal.capabilities();
+    let mut change = StreamChange::default();
+    if let Some(kind) = env.text("Encoding") {
+        let mode = caps.stream(id).iter().find(|m| encoding(&m.name) == kind.to_ascii_uppercase());
+        let mode = mode.ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Encoding: not offered"))?;
+        change.encode_mode = Some(mode.name.clone());
+    }
+    if let (Some(w), Some(h)) = (env.text("Width"), env.text("Height")) {
+        let wanted = (w.parse::<u32>().unwrap_or(0), h.parse::<u32>().unwrap_or(0));
+        let name = caps.stream(id).iter().flat_map(|m| &m.resolutions).find(|r| dimensions(&r.name) == wanted).map(|r| r.name.clone());
+        let name = name.ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Resolution: not offered"))?;
+        change.resolution = Some(name);
+    }
+    // A frame rate is a float in Media 2: a whole one is taken.
+    change.framerate = match env.text("FrameRateLimit") {
+        None => Given::Absent,
+        Some(v) => given_int_text(Some(v.strip_suffix(".0").unwrap_or(v))),
+    };
+    change.bitrate = given_int_text(env.text("BitrateLimit"));
+    change.govlength = given_int_text(configuration.and_then(|c| c.attr("GovLength")));
+    change.bitrate_control = env
+        .find("RateControl")
+        .and_then(|r| r.attr("ConstantBitRate"))
+        .map(|cbr| if cbr == "true" || cbr == "1" { "CBR" } else { "VBR" }.to_string());
+    video::set_stream(&cam.shared, &cam.video, id, change).map_err(from_refusal)?;
+    Ok(Answer::new("<tr2:SetVideoEncoderConfigurationResponse/>".into()))
+}
+
+fn get_stream_uri(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    match env.text("Protocol") {
+        Some("RtspUnicast" | "RTSP") => {}
+        _ => return Err(SoapFault::invalid("Protocol: RtspUnicast or RTSP (the streamer serves RTSP over TCP and UDP)")),
+    }
+    let id = profile_stream(env.text("ProfileToken"))?;
+    Ok(Answer::new(format!("<tr2:GetStreamUriResponse><tr2:Uri>{}</tr2:Uri></tr2:GetStreamUriResponse>", esc(&stream_uri(cam, ctx, id)))))
+}
+
+fn get_snapshot_uri(_cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let id = profile_stream(env.text("ProfileToken"))?;
+    Ok(Answer::new(format!("<tr2:GetSnapshotUriResponse><tr2:Uri>{}</tr2:Uri></tr2:GetSnapshotUriResponse>", esc(&snapshot_uri(ctx, id)))))
+}
