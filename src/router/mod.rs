@@ -18,6 +18,7 @@ use crate::state::app::lock;
 use crate::state::session::Session;
 pub use routes::{policies, Policy};
 use routes::{Answer, Changes, Guard, Route, READ, ROUTES, SOAP, UPLOAD};
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// The HTTP methods camcgi distinguishes.
@@ -108,6 +109,24 @@ pub enum Routed {
     Soap(onvif::Service),
 }
 
+/// The URL with runs of `/` in its path taken as one, as nginx and cameras in
+/// the field take them (node-onvif asks for `//cgi-bin/snapshot.cgi`). Only
+/// the path is merged: a query keeps its text.
+fn merge_slashes(url: &str) -> Cow<'_, str> {
+    let path_end = url.find('?').unwrap_or(url.len());
+    if !url[..path_end].contains("//") {
+        return Cow::Borrowed(url);
+    }
+    let mut merged = String::with_capacity(url.len());
+    for (i, c) in url[..path_end].char_indices() {
+        if !(c == '/' && url[..i].ends_with('/')) {
+            merged.push(c);
+        }
+    }
+    merged.push_str(&url[path_end..]);
+    Cow::Owned(merged)
+}
+
 /// Splits a URL into path and raw query, accepting `snapshot.cgi&…` without `?`.
 fn split_url(url: &str) -> (&str, &str) {
     if let Some((path, query)) = url.split_once('?') {
@@ -130,7 +149,8 @@ enum Found {
 /// Routes one request, and answers it unless it is a page file or an
 /// upload whose body is to be read.
 pub fn route(app: &App, incoming: &Incoming) -> Routed {
-    let (path, raw_query) = split_url(incoming.url);
+    let url = merge_slashes(incoming.url);
+    let (path, raw_query) = split_url(&url);
     let refusal = if !app.sites.host_allowed(incoming.browser.host) {
         Some(Refusal::new(403, HOST_REFUSED))
     } else if incoming.bad_framing {

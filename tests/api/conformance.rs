@@ -427,3 +427,19 @@ fn point1_media2_describes_both_streams_truly_with_options_per_resolution() {
     );
     assert!(services.text().contains("<tds:Namespace>http://www.onvif.org/ver20/media/wsdl</tds:Namespace><tds:XAddr>http://127.0.0.1/onvif/media2_service</tds:XAddr>"), "{}", services.text());
 }
+
+#[test]
+fn point7_repeated_slashes_in_a_path_are_taken_as_one() {
+    let cam = Cam::start();
+    let uid = cam.admin();
+    // As node-onvif asks for a snapshot: `//cgi-bin/snapshot.cgi`, the query left out (stream 0).
+    let r = cam.get_with("//cgi-bin/snapshot.cgi", "Authorization: Basic YWRtaW46MTIzNDU2\r\n");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(&r.body[..2], b"\xff\xd8");
+    let image = cam.get(&format!("/cgi-bin//image?uid={uid}"));
+    assert_ok(image, "image");
+    // The query keeps its text; a path that is not the table's stays unknown.
+    let osd = assert_ok(cam.get(&format!("//cgi-bin/osd?uid={uid}&title_utf8=a//b")), "osd");
+    assert_eq!(osd.attr("title_utf8").as_deref(), Some("a//b"), "{}", osd.text());
+    assert_eq!(cam.get("//cgi-bin/nothing").status, 404);
+}

@@ -406,3 +406,18 @@ fn onveef_reads_profiles_options_by_profile_and_moves_the_head() {
     run_client("python3", "onveef_client.py", cam.port());
     assert_head_moved_and_stopped(&cam);
 }
+
+#[test]
+fn node_onvif_built_from_an_address_fetches_a_snapshot_and_moves() {
+    let test = "onvif::node_onvif_built_from_an_address_fetches_a_snapshot_and_moves";
+    if !clients_here(test) {
+        return;
+    }
+    if !std::path::Path::new(&script("node_modules/node-onvif")).exists() {
+        client_missing(test, "npm's node-onvif is not installed; bash tests/clients/setup.sh installs it");
+        return;
+    }
+    let cam = Cam::start();
+    run_client("node", "node_onvif.js", cam.port());
+    assert_head_moved_and_stopped(&cam);
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the clients integrators drive cameras with, for the tests in
 # tests/api/onvif.rs: onvif-zeep-async (Home Assistant's and Frigate's ONVIF
-# library, whose WSDLs and schemas the schema walk validates against, with
-# lxml), onveef, requests and httpx (Digest), wsdiscovery, npm's onvif, curl,
+# library, whose WSDLs zeep reads answers with in the schema walk), lxml and
+# xmlschema (the walk's validation), the official ONVIF WSDL tree, onveef,
+# requests and httpx (Digest), wsdiscovery, npm's onvif and node-onvif, curl,
 # ffmpeg, and iproute2 for the discovery test's network namespaces.
 set -euo pipefail
 cd "$(dirname "$0")"
