@@ -43,6 +43,16 @@ pub fn dimensions(name: &str) -> (u32, u32) {
     }
 }
 
+/// The resolution a configuration's `Width` and `Height` name, among the
+/// stream's modes; `None` when it names none; a size the stream does not
+/// offer is refused.
+pub(super) fn offered_resolution(env: &Envelope, modes: &[camcgi_hal::EncodeModeCaps]) -> Result<Option<String>, SoapFault> {
+    let (Some(w), Some(h)) = (env.text("Width"), env.text("Height")) else { return Ok(None) };
+    let wanted = (w.parse::<u32>().unwrap_or(0), h.parse::<u32>().unwrap_or(0));
+    let name = modes.iter().flat_map(|m| &m.resolutions).find(|r| dimensions(&r.name) == wanted).map(|r| r.name.clone());
+    name.map(Some).ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Resolution: not offered"))
+}
+
 /// The one video source configuration's content, for the main stream's size.
 pub(super) fn source_configuration(width: u32, height: u32) -> String {
     format!(

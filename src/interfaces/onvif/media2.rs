@@ -3,7 +3,7 @@
 //! named H.265), and encoder options per mode and resolution, each with the
 //! frame rates and bitrates that resolution takes.
 
-use super::media::{dimensions, source_configuration};
+use super::media::{dimensions, offered_resolution, source_configuration};
 use super::profiles::{profile_stream, snapshot_uri, stream_of, stream_uri, PROFILES};
 use super::soap::{esc, Envelope, SoapFault};
 use super::Operation;
@@ -178,12 +178,7 @@ fn set_video_encoder_configuration(cam: &App, _ctx: &Context, env: &Envelope) ->
         let mode = mode.ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Encoding: not offered"))?;
         change.encode_mode = Some(mode.name.clone());
     }
-    if let (Some(w), Some(h)) = (env.text("Width"), env.text("Height")) {
-        let wanted = (w.parse::<u32>().unwrap_or(0), h.parse::<u32>().unwrap_or(0));
-        let name = caps.stream(id).iter().flat_map(|m| &m.resolutions).find(|r| dimensions(&r.name) == wanted).map(|r| r.name.clone());
-        let name = name.ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Resolution: not offered"))?;
-        change.resolution = Some(name);
-    }
+    change.resolution = offered_resolution(env, caps.stream(id))?;
     // A frame rate is a float in Media 2: a whole one is taken.
     change.framerate = match env.text("FrameRateLimit") {
         None => Given::Absent,

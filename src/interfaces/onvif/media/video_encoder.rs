@@ -4,7 +4,7 @@
 //! believes an H.265 stream to be H.264. A client may still switch such a
 //! stream to a mode Media 1 names, by its configuration token.
 
-use super::{dimensions, index};
+use super::{dimensions, index, offered_resolution};
 use crate::api::fields::given_int_text;
 use crate::interfaces::onvif::profiles::{profile_stream, stream_of};
 use crate::interfaces::onvif::soap::{esc, Envelope, SoapFault};
@@ -156,12 +156,7 @@ pub(super) fn set_video_encoder_configuration(cam: &App, _ctx: &Context, env: &E
         let mode = mode.ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Encoding: not offered"))?;
         change.encode_mode = Some(mode.name.clone());
     }
-    if let (Some(w), Some(h)) = (env.text("Width"), env.text("Height")) {
-        let wanted = (w.parse::<u32>().unwrap_or(0), h.parse::<u32>().unwrap_or(0));
-        let name = caps.stream(id).iter().flat_map(|m| &m.resolutions).find(|r| dimensions(&r.name) == wanted).map(|r| r.name.clone());
-        let name = name.ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Resolution: not offered"))?;
-        change.resolution = Some(name);
-    }
+    change.resolution = offered_resolution(env, caps.stream(id))?;
     change.framerate = given_int_text(env.text("FrameRateLimit"));
     change.bitrate = given_int_text(env.text("BitrateLimit"));
     change.govlength = given_int_text(env.text("GovLength"));
