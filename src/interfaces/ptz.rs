@@ -46,13 +46,16 @@ pub struct Motion {
     pub pan_tilt: bool,
     /// Zooming.
     pub zoom: bool,
+    /// Focusing.
+    pub focus: bool,
 }
 
 impl Motion {
     fn of(command: PtzCommand) -> Motion {
         match command {
-            PtzCommand::Move { pan, tilt, .. } => Motion { pan_tilt: pan != Dir::Still || tilt != Dir::Still, zoom: false },
-            PtzCommand::Lens { part: LensPart::Zoom, .. } => Motion { pan_tilt: false, zoom: true },
+            PtzCommand::Move { pan, tilt, .. } => Motion { pan_tilt: pan != Dir::Still || tilt != Dir::Still, ..Motion::default() },
+            PtzCommand::Lens { part: LensPart::Zoom, .. } => Motion { zoom: true, ..Motion::default() },
+            PtzCommand::Lens { part: LensPart::Focus, .. } => Motion { focus: true, ..Motion::default() },
             _ => Motion::default(),
         }
     }

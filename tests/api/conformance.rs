@@ -443,3 +443,20 @@ fn point7_repeated_slashes_in_a_path_are_taken_as_one() {
     assert_eq!(osd.attr("title_utf8").as_deref(), Some("a//b"), "{}", osd.text());
     assert_eq!(cam.get("//cgi-bin/nothing").status, 404);
 }
+
+#[test]
+fn point5_imaging_status_follows_the_focus_motor() {
+    let cam = Cam::start();
+    const IMG: &str = "http://www.onvif.org/ver20/imaging/wsdl";
+    let imaging = |body: String| soap(cam.port(), "/onvif/imaging_service", &body, BASIC_ADMIN);
+    let source = "<VideoSourceToken>video_src</VideoSourceToken>";
+    let status = || imaging(format!("<GetStatus xmlns=\"{IMG}\">{source}</GetStatus>")).element("tt:MoveStatus").unwrap_or_default();
+    assert_eq!(status(), "IDLE");
+    let focus = imaging(format!(
+        "<Move xmlns=\"{IMG}\">{source}<Focus><Continuous xmlns=\"http://www.onvif.org/ver10/schema\"><Speed>0.5</Speed></Continuous></Focus></Move>"
+    ));
+    assert_eq!(focus.status, 200, "{}", focus.text());
+    assert_eq!(status(), "MOVING");
+    assert_eq!(imaging(format!("<Stop xmlns=\"{IMG}\">{source}</Stop>")).status, 200);
+    assert_eq!(status(), "IDLE");
+}

@@ -258,6 +258,7 @@ def walk(cam):
     call(img, "timg", "GetOptions", v)
     call(img, "timg", "GetMoveOptions", v)
     call(img, "timg", "Move", f"{v}<timg:Focus><tt:Continuous><tt:Speed>0.5</tt:Speed></tt:Continuous></timg:Focus>")
+    call(img, "timg", "GetStatus", v)
     call(img, "timg", "Stop", v)
 
     call(evt, "tev", "GetServiceCapabilities")

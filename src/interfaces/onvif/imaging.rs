@@ -36,6 +36,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "GetMoveOptions", act: Read, open: false, run: get_move_options },
     Operation { name: "Move", act: Move, open: false, run: move_focus },
     Operation { name: "Stop", act: Move, open: false, run: stop },
+    Operation { name: "GetStatus", act: Read, open: false, run: get_status },
 ];
 
 fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
@@ -120,4 +121,17 @@ fn stop(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> 
         "<timg:StopResponse/>".to_string()
     };
     Ok(Answer::new(body))
+}
+
+/// The focus motor's state. The board reports no focus position (a Pelco-D
+/// lens has none to report), so the position is given as 0, the middle of
+/// the normalized range, and only `MoveStatus` says something.
+fn get_status(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    source(env)?;
+    let (_, motion) = cgi::status(&cam.ptz);
+    let state = if motion.focus { "MOVING" } else { "IDLE" };
+    Ok(Answer::new(format!(
+        "<timg:GetStatusResponse><timg:Status><tt:FocusStatus20><tt:Position>0</tt:Position><tt:MoveStatus>{state}</tt:MoveStatus>\
+            </tt:FocusStatus20></timg:Status></timg:GetStatusResponse>"
+    )))
 }
