@@ -86,7 +86,9 @@ fn soap(app: &App, mut request: camcgi_http::Request, service: onvif::Service, p
         }
         None => {
             let (url, authorization, host) = (request.url(), request_header(&request, "Authorization"), request_header(&request, "Host"));
-            catch_unwind(AssertUnwindSafe(|| router::soap(app, service, url, &body, authorization, host, peer))).unwrap_or_else(|_| {
+            let peer_gone = || request.peer_gone();
+            let soap = router::SoapRequest { service, url, body: &body, authorization, host, peer, peer_gone: &peer_gone };
+            catch_unwind(AssertUnwindSafe(|| router::soap(app, &soap))).unwrap_or_else(|_| {
                 log::error!("handler panicked on {}", service.path());
                 let fault = onvif::soap::SoapFault::receiver(&["ter:Action"], "internal error");
                 Reply { status: 500, ..Reply::with_kind(Body::Soap, fault.document()) }

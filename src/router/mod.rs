@@ -73,18 +73,31 @@ impl Incoming<'_> {
 }
 
 /// Answers a SOAP envelope posted to an ONVIF service.
-pub fn soap(
-    app: &App,
-    service: onvif::Service,
-    url: &str,
-    body: &[u8],
-    authorization: Option<&str>,
-    host: Option<&str>,
-    peer: IpAddr,
-) -> Reply {
+pub fn soap(app: &App, soap: &SoapRequest) -> Reply {
+    let SoapRequest { service, url, body, authorization, host, peer, peer_gone } = *soap;
     let query = url.split_once('?').map_or("", |(_, q)| q);
-    let request = onvif::Request { service, body, presented: Presented { authorization, method: "POST", uri: url, peer }, host, query };
+    let presented = Presented { authorization, method: "POST", uri: url, peer };
+    let request = onvif::Request { service, body, presented, host, query, peer_gone };
     onvif::answer(app, &request)
+}
+
+/// One SOAP request as the front read it.
+#[derive(Clone, Copy)]
+pub struct SoapRequest<'a> {
+    /// The service posted to.
+    pub service: onvif::Service,
+    /// The request's URL (a subscription's id in its query).
+    pub url: &'a str,
+    /// The envelope.
+    pub body: &'a [u8],
+    /// The `Authorization` header.
+    pub authorization: Option<&'a str>,
+    /// The `Host` header.
+    pub host: Option<&'a str>,
+    /// The client.
+    pub peer: IpAddr,
+    /// Whether the client has closed its connection meanwhile.
+    pub peer_gone: &'a dyn Fn() -> bool,
 }
 
 /// A firmware upload that has passed every check that needs no body.

@@ -460,3 +460,33 @@ fn point5_imaging_status_follows_the_focus_motor() {
     assert_eq!(imaging(format!("<Stop xmlns=\"{IMG}\">{source}</Stop>")).status, 200);
     assert_eq!(status(), "IDLE");
 }
+
+#[test]
+fn point6_a_message_that_arrives_while_its_pull_is_abandoned_waits_for_the_next_pull() {
+    use std::io::Write;
+    let cam = Cam::start();
+    let port = cam.port();
+    let body = "<CreatePullPointSubscription xmlns=\"http://www.onvif.org/ver10/events/wsdl\">\
+        <InitialTerminationTime>PT60S</InitialTerminationTime></CreatePullPointSubscription>";
+    let path = subscription_path(&soap(port, "/onvif/events_service", body, BASIC_ADMIN));
+    let pull = |timeout: &str| {
+        format!("<PullMessages xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><Timeout>{timeout}</Timeout><MessageLimit>10</MessageLimit></PullMessages>")
+    };
+    assert!(soap(port, &path, &pull("PT0S"), BASIC_ADMIN).text().contains("Initialized"));
+    // A client starts a long pull, then gives up and closes its connection.
+    let envelope = soap_envelope("", &pull("PT20S"));
+    let mut abandoned = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        abandoned,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{BASIC_ADMIN}Content-Type: application/soap+xml\r\nContent-Length: {}\r\n\r\n{envelope}",
+        envelope.len()
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(abandoned);
+    std::thread::sleep(Duration::from_millis(100));
+    cam.mock.set_motion(true);
+    cam.advance_and_tick(Duration::from_secs(1));
+    let next = soap(port, &path, &pull("PT2S"), BASIC_ADMIN);
+    assert!(next.text().contains("Name=\"IsMotion\" Value=\"true\""), "the message waited for this pull: {}", next.text());
+}

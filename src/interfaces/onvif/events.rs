@@ -210,7 +210,11 @@ fn pull_messages(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, Soa
     let (messages, ends) = loop {
         let s = table.subscriptions.iter_mut().find(|s| live(s)).ok_or_else(unknown)?;
         if !s.queue.is_empty() || Instant::now() >= deadline || s.pulls != this_pull {
-            let taken: Vec<Message> = std::iter::from_fn(|| s.queue.pop_front()).take(limit).collect();
+            // A client that gave up its pull takes nothing: what arrived
+            // stays queued for its next pull (Core: messages not sent are
+            // not discarded).
+            let gone = (ctx.request.peer_gone)();
+            let taken: Vec<Message> = std::iter::from_fn(|| s.queue.pop_front()).take(if gone { 0 } else { limit }).collect();
             break (taken, s.ends);
         }
         let left = deadline.saturating_duration_since(Instant::now());

@@ -92,6 +92,8 @@ pub struct Request<'a> {
     pub host: Option<&'a str>,
     /// The query (a subscription's id).
     pub query: &'a str,
+    /// Whether the client has closed its connection meanwhile.
+    pub peer_gone: &'a dyn Fn() -> bool,
 }
 
 /// What an operation is given.

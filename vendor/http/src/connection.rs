@@ -73,6 +73,19 @@ impl Connection {
         self.0.set_write_timeout(timeout)
     }
 
+    /// Whether the client has closed its side of the connection, or the
+    /// connection has failed: a peek that neither waits nor takes a byte
+    /// (end of stream is a closed side; bytes waiting, or none yet, are not).
+    pub(crate) fn peer_gone(&self) -> bool {
+        use nix::sys::socket::{recv, MsgFlags};
+        let mut byte = [0u8; 1];
+        match recv(std::os::fd::AsRawFd::as_raw_fd(&self.0), &mut byte, MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => e != nix::errno::Errno::EAGAIN && e != nix::errno::Errno::EINTR,
+        }
+    }
+
     pub(crate) fn shutdown(&self, how: Shutdown) -> std::io::Result<()> {
         self.0.shutdown(how)
     }

@@ -428,6 +428,12 @@ impl Request {
         reader.unwrap()
     }
 
+    /// camcgi: whether the client has closed its side of the connection
+    /// (a long-poll whose client gave up takes nothing it could not deliver).
+    pub fn peer_gone(&self) -> bool {
+        self.watch.as_ref().is_some_and(|watch| watch.peer_gone())
+    }
+
     /// Sends a response to this request.
     #[inline]
     pub fn respond<R>(mut self, response: Response<R>) -> Result<(), IoError>

@@ -210,6 +210,11 @@ impl Watch {
     }
 
     /// The connection ends after the request being answered.
+    /// Whether the client has closed its side of the connection.
+    pub(crate) fn peer_gone(&self) -> bool {
+        self.socket.peer_gone()
+    }
+
     pub(crate) fn end_after_answer(&self) {
         self.ending.store(true, Ordering::SeqCst);
     }
