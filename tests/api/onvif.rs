@@ -421,3 +421,19 @@ fn node_onvif_built_from_an_address_fetches_a_snapshot_and_moves() {
     run_client("node", "node_onvif.js", cam.port());
     assert_head_moved_and_stopped(&cam);
 }
+
+#[test]
+fn onvif_zeep_reads_profiles_moves_the_head_and_pulls_events() {
+    let test = "onvif::onvif_zeep_reads_profiles_moves_the_head_and_pulls_events";
+    if !clients_here(test) {
+        return;
+    }
+    let python = script("venv-onvif-zeep/bin/python");
+    if !std::path::Path::new(&python).exists() {
+        client_missing(test, "onvif-zeep's virtual environment is missing; bash tests/clients/setup.sh makes it");
+        return;
+    }
+    let cam = Cam::start();
+    run_client(&python, "onvif_zeep_client.py", cam.port());
+    assert_head_moved_and_stopped(&cam);
+}

