@@ -91,7 +91,7 @@ let current = null;
 
 function show(name) {
   if (!uid()) name = 'login';
-  if (name === 'users' && $('#users-tab').hidden) name = 'live';
+  if ((name === 'users' || name === 'integration') && $('#users-tab').hidden) name = 'live';
   if (!$(`#${name}`) || !screens[name]) name = uid() ? 'live' : 'login';
   $$('.screen').forEach((s) => { s.hidden = s.id !== name; });
   $$('#tabs a').forEach((a) => a.classList.toggle('current', a.getAttribute('href') === `#${name}`));
@@ -472,6 +472,46 @@ screens.motion = {
   },
 };
 
+// -- integration (Administrators): ONVIF's switches and the upload targets
+const onvifForm = $('#onvif-form');
+onvifForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  apply(onvifForm, () => cgi('/cgi-bin/onvif', values(onvifForm, ['enable', 'auth', 'discoverable', 'basic_auth'])));
+});
+
+const targetsForm = $('#targets-form');
+const TARGETS = ['ftp_server', 'ftp_port', 'ftp_user', 'ftp_dir', 'smtp_server', 'smtp_port', 'smtp_user', 'email_from', 'email_to'];
+targetsForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const v = values(targetsForm, TARGETS);
+  // Passwords are never answered: one left empty stays as it is.
+  for (const name of ['ftp_password', 'smtp_password']) {
+    if (targetsForm.elements[name].value) v[name] = targetsForm.elements[name].value;
+  }
+  apply(targetsForm, () => cgi('/cgi-bin/upload_targets', v)).then((ok) => {
+    if (ok) ['ftp_password', 'smtp_password'].forEach((n) => { targetsForm.elements[n].value = ''; });
+  });
+});
+$$('[data-upload]', targetsForm).forEach((button) => button.addEventListener('click', async () => {
+  const result = $('#upload-result');
+  result.textContent = 'Sending a snapshot…';
+  try {
+    await cgi('/cgi-bin/snapshot.cgi', { stream: '1', upload: button.dataset.upload });
+    result.textContent = `${button.textContent}: sent.`;
+  } catch (err) {
+    result.textContent = `${button.textContent}: ${err instanceof Fault ? err.reason : err.message || err}`;
+  }
+}));
+
+screens.integration = {
+  async open() {
+    try {
+      fill(onvifForm, attrs(await cgi('/cgi-bin/onvif')));
+      fill(targetsForm, attrs(await cgi('/cgi-bin/upload_targets')));
+    } catch (err) { showFault(targetsForm, err); }
+  },
+};
+
 // -- users (Administrators)
 const userForm = $('#user-form');
 async function listUsers() {
@@ -609,8 +649,10 @@ async function started() {
   try {
     await cgi('/cgi-bin/user_management', { action: 'get_user' });
     $('#users-tab').hidden = false;
+    $('#integration-tab').hidden = false;
   } catch {
     $('#users-tab').hidden = true;
+    $('#integration-tab').hidden = true;
   }
 }
 

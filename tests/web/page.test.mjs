@@ -245,10 +245,42 @@ test('a User sees no users screen; an Administrator does', async () => {
   const page = await newPage(390, 844);
   await logIn(page, 'viewer', 'look1234');
   assert.equal(await page.$eval('#users-tab', (t) => t.hidden), true);
+  assert.equal(await page.$eval('#integration-tab', (t) => t.hidden), true);
   await page.goto(`${base}/#users`);
   await page.waitForSelector('#live:not([hidden])');
   assert.equal(await page.$eval('#users', (s) => s.hidden), true);
   await shot(page, '10-phone-user');
+  assert.deepEqual(page.errors, []);
+});
+
+test('the integration screen sets the ONVIF switches and the upload targets, and tests a target', async () => {
+  const page = await newPage();
+  await logIn(page);
+  await page.waitForSelector('#integration-tab:not([hidden])');
+  await page.click('#integration-tab');
+  await until('the ONVIF switches', () => page.$eval('#onvif-form input[name=discoverable]', (i) => i.checked));
+  const uid = await adminUid();
+  await page.uncheck('#onvif-form input[name=discoverable]');
+  await page.click('#onvif-form button[type=submit]');
+  await until('discovery off on the camera', async () => attr((await api('/cgi-bin/onvif', { uid })).text, 'discoverable') === '0');
+  await page.fill('#targets-form input[name=ftp_server]', 'ftp.example.org');
+  await page.fill('#targets-form input[name=ftp_password]', 'secret1');
+  await page.click('#targets-form button[type=submit]');
+  await until('the FTP server on the camera', async () => attr((await api('/cgi-bin/upload_targets', { uid })).text, 'ftp_server') === 'ftp.example.org');
+  assert.equal(await page.$eval('#targets-form input[name=ftp_password]', (i) => i.value), '', 'a password is not kept in the form');
+  // A value the camera refuses lands next to its field, and changes nothing.
+  await page.fill('#targets-form input[name=ftp_dir]', '../up');
+  await page.click('#targets-form button[type=submit]');
+  await page.waitForSelector('#targets-form .field-fault');
+  assert.equal(await page.textContent('#targets-form .field-fault'), 'ftp_dir error');
+  assert.equal(attr((await api('/cgi-bin/upload_targets', { uid })).text, 'ftp_dir'), '');
+  // The test button sends a snapshot, and says what the camera answered.
+  await page.click('#targets-form button[data-upload="2"]');
+  await until('the e-mail test', () => page.$eval('#upload-result', (p) => p.textContent === 'Test e-mail: Email not deploy'));
+  await shot(page, '11-integration');
+  await page.check('#onvif-form input[name=discoverable]');
+  await page.click('#onvif-form button[type=submit]');
+  await until('discovery back on', async () => attr((await api('/cgi-bin/onvif', { uid })).text, 'discoverable') === '1');
   assert.deepEqual(page.errors, []);
 });
 
