@@ -217,8 +217,8 @@ fn point5_no_holder_can_hoard_the_subscriptions() {
     let hoarder = basic("hoarder", "pwhoarder");
     let paths: Vec<String> = (0..32).map(|_| subscription_path(&assert_ok_soap(subscribe(port, &hoarder)))).collect();
     // One holder keeps its 8 most recent; its older ones ended.
-    assert_soap_fault(&soap(port, &paths[0], &pull("PT0S"), &hoarder), 400, "ter:ResourceUnknown", "no such subscription");
-    assert_soap_fault(&soap(port, &paths[23], &pull("PT0S"), &hoarder), 400, "ter:ResourceUnknown", "no such subscription");
+    assert_soap_fault(&soap(port, &paths[0], &pull("PT0S"), &hoarder), 500, "wsrf-rw:ResourceUnknownFault", "no such subscription");
+    assert_soap_fault(&soap(port, &paths[23], &pull("PT0S"), &hoarder), 500, "wsrf-rw:ResourceUnknownFault", "no such subscription");
     for path in &paths[24..] {
         assert_eq!(soap(port, path, &pull("PT0S"), &hoarder).status, 200);
     }
@@ -232,7 +232,7 @@ fn point5_no_holder_can_hoard_the_subscriptions() {
     }
     let admins = subscription_path(&assert_ok_soap(subscribe(port, BASIC_ADMIN)));
     assert_eq!(soap(port, &admins, &pull("PT0S"), BASIC_ADMIN).status, 200);
-    assert_eq!(soap(port, &paths[24], unsubscribe, &hoarder).status, 400, "the hoarder's oldest made room");
+    assert_eq!(soap(port, &paths[24], unsubscribe, &hoarder).status, 500, "the hoarder's oldest made room (ResourceUnknownFault)");
     assert_eq!(soap(port, &paths[25], unsubscribe, &hoarder).status, 200);
 }
 

@@ -490,3 +490,25 @@ fn point6_a_message_that_arrives_while_its_pull_is_abandoned_waits_for_the_next_
     let next = soap(port, &path, &pull("PT2S"), BASIC_ADMIN);
     assert!(next.text().contains("Name=\"IsMotion\" Value=\"true\""), "the message waited for this pull: {}", next.text());
 }
+
+#[test]
+fn point5_event_service_faults_are_the_receivers_with_the_faults_action() {
+    let cam = Cam::start();
+    let pull = "<PullMessages xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><Timeout>PT0S</Timeout><MessageLimit>1</MessageLimit></PullMessages>";
+    let r = soap(cam.port(), "/onvif/subscription?id=999", pull, BASIC_ADMIN);
+    assert_soap_fault(&r, 500, "wsrf-rw:ResourceUnknownFault", "no such subscription");
+    assert!(
+        r.text().contains("<env:Header><wsa:Action>http://www.w3.org/2005/08/addressing/soap/fault</wsa:Action></env:Header>"),
+        "{}",
+        r.text()
+    );
+    assert!(r.text().contains("xmlns:wsrf-rw=\"http://docs.oasis-open.org/wsrf/rw-2\""), "the subcode's prefix is declared");
+    let bad = soap(
+        cam.port(),
+        "/onvif/events_service",
+        "<CreatePullPointSubscription xmlns=\"http://www.onvif.org/ver10/events/wsdl\"><InitialTerminationTime>soon</InitialTerminationTime></CreatePullPointSubscription>",
+        BASIC_ADMIN,
+    );
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    assert!(bad.text().contains("<wsa:Action>http://www.w3.org/2005/08/addressing/soap/fault</wsa:Action>"), "{}", bad.text());
+}

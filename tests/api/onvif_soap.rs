@@ -154,11 +154,11 @@ fn subscriptions_end_at_their_termination_time_and_an_account_holds_eight() {
     let moved = soap(port, &path, pull, BASIC_ADMIN);
     assert!(moved.text().contains("<tt:SimpleItem Name=\"State\" Value=\"true\"/>"), "{}", moved.text());
     cam.advance_and_tick(Duration::from_secs(10));
-    assert_soap_fault(&soap(port, &path, pull, BASIC_ADMIN), 400, "ter:ResourceUnknown", "no such subscription");
+    assert_soap_fault(&soap(port, &path, pull, BASIC_ADMIN), 500, "wsrf-rw:ResourceUnknownFault", "no such subscription");
     // One account holds 8 at most (bounds.rs shares the table of 32 out):
     // its next subscription ends its own oldest.
     let paths: Vec<String> = (0..9).map(|_| subscription_path(&subscribe(port, "PT60S"))).collect();
-    assert_soap_fault(&soap(port, &paths[0], pull, BASIC_ADMIN), 400, "ter:ResourceUnknown", "no such subscription");
+    assert_soap_fault(&soap(port, &paths[0], pull, BASIC_ADMIN), 500, "wsrf-rw:ResourceUnknownFault", "no such subscription");
     let unsubscribe = "<Unsubscribe xmlns=\"http://docs.oasis-open.org/wsn/b-2\"/>";
     for path in &paths[1..] {
         assert_eq!(soap(port, path, unsubscribe, BASIC_ADMIN).status, 200);

@@ -25,7 +25,7 @@ fn point5_a_subscription_answers_only_its_holder_and_administrators() {
     let sync = "<SetSynchronizationPoint xmlns=\"http://www.onvif.org/ver10/events/wsdl\"/>";
     let unsubscribe = "<Unsubscribe xmlns=\"http://docs.oasis-open.org/wsn/b-2\"/>";
     for (what, body) in [("pull", pull), ("renew", renew), ("sync", sync), ("unsubscribe", unsubscribe)] {
-        assert_soap_fault(&soap(port, &path, body, &bob), 400, "ter:ResourceUnknown", "no such subscription");
+        assert_soap_fault(&soap(port, &path, body, &bob), 500, "wsrf-rw:ResourceUnknownFault", "no such subscription");
         let _ = what;
     }
     // Another's pull took nothing: the holder still finds its first message.

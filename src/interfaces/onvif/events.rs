@@ -116,8 +116,11 @@ fn ours(ctx: &Context, me: &Holder, s: &Subscription) -> bool {
     &s.holder == me || ctx.session.privilege == Privilege::Administrator
 }
 
+/// WS-ResourceFramework's fault for a subscription the camera does not hold
+/// (ended, unsubscribed, or another holder's): the camera's, as ONVIF's
+/// Core has it.
 fn unknown() -> SoapFault {
-    SoapFault::sender(&["ter:InvalidArgVal", "ter:ResourceUnknown"], "no such subscription")
+    SoapFault::receiver(&["wsrf-rw:ResourceUnknownFault"], "no such subscription")
 }
 
 /// The event service's operations (and its subscriptions'): name, privilege, answered before authentication, handler.

@@ -263,8 +263,12 @@ pub fn answer(cam: &App, request: &Request) -> Reply {
             r.after = answer.after;
             r
         }
-        Err(fault) => {
+        Err(mut fault) => {
             log::debug!("onvif {operation}: {}", fault.reason);
+            // The event service answers its faults with the fault's Action.
+            if matches!(request.service, Service::Events | Service::Subscription) {
+                fault.action = Some(soap::FAULT_ACTION);
+            }
             reply(fault.status, fault.document())
         }
     }

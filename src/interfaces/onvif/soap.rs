@@ -4,7 +4,7 @@
 
 mod fault;
 
-pub use fault::SoapFault;
+pub use fault::{SoapFault, FAULT_ACTION};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::fmt::Write;
@@ -319,6 +319,7 @@ const NAMESPACES: &str = concat!(
     "xmlns:wsnt=\"http://docs.oasis-open.org/wsn/b-2\" ",
     "xmlns:wsa=\"http://www.w3.org/2005/08/addressing\" ",
     "xmlns:tns1=\"http://www.onvif.org/ver10/topics\" ",
+    "xmlns:wsrf-rw=\"http://docs.oasis-open.org/wsrf/rw-2\" ",
     "xmlns:ter=\"http://www.onvif.org/ver10/error\""
 );
 

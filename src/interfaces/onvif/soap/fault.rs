@@ -1,6 +1,6 @@
 //! ONVIF's faults, and the SOAP 1.2 envelope each is answered in.
 
-use super::{envelope, esc};
+use super::{envelope_with_header, esc};
 use std::fmt::Write;
 
 /// A SOAP fault: HTTP status, code, ONVIF subcodes and reason.
@@ -14,16 +14,23 @@ pub struct SoapFault {
     pub subcodes: &'static [&'static str],
     /// Text for people.
     pub reason: String,
+    /// WS-Addressing's `Action` for the Header, where the service has one
+    /// for its faults (the event service's).
+    pub action: Option<&'static str>,
 }
+
+/// The `Action` of a SOAP fault (WS-Addressing), which ONVIF's event
+/// service answers its faults with.
+pub const FAULT_ACTION: &str = "http://www.w3.org/2005/08/addressing/soap/fault";
 
 impl SoapFault {
     /// A fault of the client's making.
     pub fn sender(subcodes: &'static [&'static str], reason: impl Into<String>) -> SoapFault {
-        SoapFault { status: 400, code: "env:Sender", subcodes, reason: reason.into() }
+        SoapFault { status: 400, code: "env:Sender", subcodes, reason: reason.into(), action: None }
     }
     /// A fault of the camera's making.
     pub fn receiver(subcodes: &'static [&'static str], reason: impl Into<String>) -> SoapFault {
-        SoapFault { status: 500, code: "env:Receiver", subcodes, reason: reason.into() }
+        SoapFault { status: 500, code: "env:Receiver", subcodes, reason: reason.into(), action: None }
     }
     /// `ter:InvalidArgVal`.
     pub fn invalid(reason: impl Into<String>) -> SoapFault {
@@ -35,12 +42,18 @@ impl SoapFault {
     }
     /// An envelope of another SOAP version than 1.2 (or none).
     pub fn version_mismatch() -> SoapFault {
-        SoapFault { status: 500, code: "env:VersionMismatch", subcodes: &[], reason: "a SOAP 1.2 envelope is required".into() }
+        SoapFault {
+            status: 500,
+            code: "env:VersionMismatch",
+            subcodes: &[],
+            reason: "a SOAP 1.2 envelope is required".into(),
+            action: None,
+        }
     }
     /// A header block marked `mustUnderstand` that the camera does not understand.
     pub fn must_understand(name: &str, namespace: Option<&str>) -> SoapFault {
         let reason = format!("the header block {name} ({}) is not understood", namespace.unwrap_or("no namespace"));
-        SoapFault { status: 500, code: "env:MustUnderstand", subcodes: &[], reason }
+        SoapFault { status: 500, code: "env:MustUnderstand", subcodes: &[], reason, action: None }
     }
     /// `ter:ActionNotSupported`.
     pub fn not_supported(operation: &str) -> SoapFault {
@@ -59,6 +72,7 @@ impl SoapFault {
             body.push_str("</env:Subcode>");
         }
         let _ = write!(body, "</env:Code><env:Reason><env:Text xml:lang=\"en\">{}</env:Text></env:Reason></env:Fault>", esc(&self.reason));
-        envelope(&body)
+        let header = self.action.map(|a| format!("<wsa:Action>{a}</wsa:Action>")).unwrap_or_default();
+        envelope_with_header(&header, &body)
     }
 }
