@@ -299,16 +299,20 @@ fn ws_discovery_answers_the_copies_of_a_probe_once() {
 
 #[test]
 fn npm_onvif_cam_connects_lists_profiles_and_moves() {
-    let test = "onvif::npm_onvif_cam_connects_lists_profiles_and_moves";
+    node_client("onvif::npm_onvif_cam_connects_lists_profiles_and_moves", "onvif", "npm_onvif.js");
+}
+
+/// Runs a client script of an npm package in node against a camera, and checks the head moved.
+fn node_client(test: &str, package: &str, name: &str) {
     if !clients_here(test) {
         return;
     }
-    if !std::path::Path::new(&script("node_modules/onvif")).exists() {
-        client_missing(test, "npm's onvif is not installed; bash tests/clients/setup.sh installs it");
+    if !std::path::Path::new(&script(&format!("node_modules/{package}"))).exists() {
+        client_missing(test, &format!("npm's {package} is not installed; bash tests/clients/setup.sh installs it"));
         return;
     }
     let cam = Cam::start();
-    run_client("node", "npm_onvif.js", cam.port());
+    run_client("node", name, cam.port());
     assert_head_moved_and_stopped(&cam);
 }
 
@@ -409,17 +413,7 @@ fn onveef_reads_profiles_options_by_profile_and_moves_the_head() {
 
 #[test]
 fn node_onvif_built_from_an_address_fetches_a_snapshot_and_moves() {
-    let test = "onvif::node_onvif_built_from_an_address_fetches_a_snapshot_and_moves";
-    if !clients_here(test) {
-        return;
-    }
-    if !std::path::Path::new(&script("node_modules/node-onvif")).exists() {
-        client_missing(test, "npm's node-onvif is not installed; bash tests/clients/setup.sh installs it");
-        return;
-    }
-    let cam = Cam::start();
-    run_client("node", "node_onvif.js", cam.port());
-    assert_head_moved_and_stopped(&cam);
+    node_client("onvif::node_onvif_built_from_an_address_fetches_a_snapshot_and_moves", "node-onvif", "node_onvif.js");
 }
 
 /// Runs a client script with the Python of its own virtual environment
