@@ -7,6 +7,7 @@ mod fault;
 pub use fault::{SoapFault, FAULT_ACTION};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Envelopes larger than this are refused before parsing.
@@ -30,7 +31,7 @@ pub struct Element {
     /// The namespace of its name, resolved for the envelope's first three
     /// levels (the envelope, Header and Body, header blocks and the
     /// operation) and left out below them.
-    pub namespace: Option<String>,
+    pub namespace: Option<Cow<'static, str>>,
 }
 
 impl Element {
@@ -68,32 +69,65 @@ fn element(e: &BytesStart, depth: usize) -> Result<Element, SoapFault> {
     Ok(Element { name: local(e.name().as_ref()), depth, attrs, text: String::new(), namespace: None })
 }
 
+/// The namespaces requests name, kept without a copy: a name among them
+/// resolves without an allocation.
+const KNOWN_NAMESPACES: [&str; 16] = [
+    SOAP12,
+    "http://www.onvif.org/ver10/device/wsdl",
+    "http://www.onvif.org/ver10/media/wsdl",
+    "http://www.onvif.org/ver20/media/wsdl",
+    "http://www.onvif.org/ver20/ptz/wsdl",
+    "http://www.onvif.org/ver20/imaging/wsdl",
+    "http://www.onvif.org/ver10/events/wsdl",
+    "http://www.onvif.org/ver10/schema",
+    "http://docs.oasis-open.org/wsn/b-2",
+    "http://www.w3.org/2005/08/addressing",
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd",
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd",
+    "http://www.w3.org/2001/XMLSchema-instance",
+    "http://www.w3.org/2001/XMLSchema",
+    "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+    "http://schemas.xmlsoap.org/ws/2005/04/discovery",
+];
+
+/// A namespace's name: one of `KNOWN_NAMESPACES` borrowed, another copied.
+fn namespace_name(uri: &str) -> Cow<'static, str> {
+    match KNOWN_NAMESPACES.iter().find(|known| **known == uri) {
+        Some(known) => Cow::Borrowed(known),
+        None => Cow::Owned(uri.to_string()),
+    }
+}
+
+/// Declarations kept at most; a document with more on its first three
+/// levels has the rest ignored (its operation then names no known service).
+const MAX_DECLARATIONS: usize = 16;
+
 /// The namespaces declared on the envelope's first three levels: the level
-/// each was declared at, its prefix (empty for the default) and its name.
+/// each was declared at, its prefix (empty for the default; longer prefixes
+/// than 16 bytes are ignored) and its name.
 #[derive(Default)]
-struct Scopes(Vec<(usize, String, String)>);
+struct Scopes(heapless::Vec<(usize, heapless::String<16>, Cow<'static, str>), MAX_DECLARATIONS>);
 
 /// How deep namespaces are resolved (see `Element::namespace`).
 const RESOLVED_DEPTH: usize = 2;
 
 impl Scopes {
     /// Takes the declarations of an element at `depth` and resolves its name.
-    fn enter(&mut self, e: &BytesStart, depth: usize) -> Option<String> {
+    fn enter(&mut self, e: &BytesStart, depth: usize) -> Option<Cow<'static, str>> {
         if depth > RESOLVED_DEPTH {
             return None;
         }
         for a in e.attributes().flatten() {
             let key: &str = a.key.as_ref();
             let prefix = if key == "xmlns" { Some("") } else { key.strip_prefix("xmlns:") };
-            if let Some(prefix) = prefix {
-                let uri = a.value.to_string();
-                self.0.push((depth, prefix.to_string(), uri));
+            if let Some(prefix) = prefix.and_then(|p| heapless::String::try_from(p).ok()) {
+                let _ = self.0.push((depth, prefix, namespace_name(&a.value)));
             }
         }
         let name = e.name();
         let qualified: &str = name.as_ref();
         let prefix = qualified.rsplit_once(':').map_or("", |(p, _)| p);
-        self.0.iter().rev().find(|(_, p, _)| p == prefix).map(|(_, _, uri)| uri.clone())
+        self.0.iter().rev().find(|(_, p, _)| p.as_str() == prefix).map(|(_, _, uri)| uri.clone())
     }
 
     /// An element at `depth`, its namespace resolved where it is.
