@@ -52,7 +52,7 @@ pub type VideoUnit = Unit<dyn VideoEncoder<Error = DeviceError> + Send, VideoCon
 /// mode's last resolution, 25 fps and 2500 (main) or 200 (sub) kbit/s where
 /// the range allows.
 fn defaults(caps: &VideoCapabilities) -> VideoConfig {
-    let h264 = |modes: &[EncodeModeCaps]| modes.iter().position(|m| m.name.to_ascii_uppercase().contains("264"));
+    let h264 = |modes: &[EncodeModeCaps]| modes.iter().position(|m| codec(&m.name) == Some("H264"));
     let sub_mode = h264(&caps.sub).unwrap_or(caps.sub.len().saturating_sub(1));
     let pick = |modes: &[EncodeModeCaps], mode: usize, bitrate: u32| {
         let mode = modes.get(mode);
@@ -67,6 +67,21 @@ fn defaults(caps: &VideoCapabilities) -> VideoConfig {
         }
     };
     VideoConfig { stream1: pick(&caps.main, caps.main.len().saturating_sub(1), 2500), stream2: pick(&caps.sub, sub_mode, 200) }
+}
+
+/// The codec a board's encode mode is, by the names ONVIF gives codecs:
+/// `H264`, `H265` or `JPEG`; `None` for another.
+pub fn codec(mode: &str) -> Option<&'static str> {
+    let upper = mode.to_ascii_uppercase();
+    if upper.contains("265") || upper.contains("HEVC") {
+        Some("H265")
+    } else if upper.contains("264") || upper == "AVC" {
+        Some("H264")
+    } else if upper.contains("JPEG") {
+        Some("JPEG")
+    } else {
+        None
+    }
 }
 
 /// Whether a stored stream configuration fits the capabilities.

@@ -21,7 +21,8 @@ use video_encoder::{
     set_video_encoder_configuration,
 };
 
-fn index(id: StreamId) -> u8 {
+/// The number of a stream in the tokens (`video_encoder_1` is the main stream).
+pub(super) fn index(id: StreamId) -> u8 {
     match id {
         StreamId::Main => 1,
         StreamId::Sub => 2,

@@ -3,7 +3,7 @@
 //! named H.265), and encoder options per mode and resolution, each with the
 //! frame rates and bitrates that resolution takes.
 
-use super::media::{dimensions, offered_resolution, source_configuration};
+use super::media::{dimensions, index, offered_resolution, source_configuration};
 use super::profiles::{profile_stream, snapshot_uri, stream_of, stream_uri, PROFILES};
 use super::soap::{esc, Envelope, SoapFault};
 use super::Operation;
@@ -27,18 +27,9 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "GetSnapshotUri", act: Read, open: false, run: get_snapshot_uri },
 ];
 
-/// Media 2's name for an encode mode: `H264`, `H265`, `JPEG`, or the board's own.
+/// Media 2's name for an encode mode: its codec, or the board's own name.
 fn encoding(mode: &str) -> String {
-    let upper = mode.to_ascii_uppercase();
-    if upper.contains("265") || upper.contains("HEVC") {
-        "H265".into()
-    } else if upper.contains("264") || upper == "AVC" {
-        "H264".into()
-    } else if upper.contains("JPEG") {
-        "JPEG".into()
-    } else {
-        upper
-    }
+    video::codec(mode).map_or_else(|| mode.to_ascii_uppercase(), str::to_string)
 }
 
 fn is_video(kind: &str) -> bool {
@@ -94,7 +85,7 @@ fn get_profiles(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, Soa
         }
         if has("VideoEncoder") {
             let (attributes, content) = encoder(config.stream(id));
-            let n = if id == StreamId::Main { 1 } else { 2 };
+            let n = index(id);
             let _ = write!(body, "<tr2:VideoEncoder token=\"video_encoder_{n}\"{attributes}>{content}</tr2:VideoEncoder>");
         }
         if ptz && has("PTZ") {
@@ -125,7 +116,7 @@ fn get_video_encoder_configurations(cam: &App, _ctx: &Context, env: &Envelope) -
     let mut body = String::from("<tr2:GetVideoEncoderConfigurationsResponse>");
     for id in streams(env, "video_encoder_")? {
         let (attributes, content) = encoder(config.stream(id));
-        let n = if id == StreamId::Main { 1 } else { 2 };
+        let n = index(id);
         let _ = write!(body, "<tr2:Configurations token=\"video_encoder_{n}\"{attributes}>{content}</tr2:Configurations>");
     }
     Ok(Answer::new(body + "</tr2:GetVideoEncoderConfigurationsResponse>"))

@@ -17,16 +17,9 @@ use std::fmt::Write;
 /// The encodings Media 1 can name, in its options' order.
 const NAMED: [&str; 2] = ["JPEG", "H264"];
 
-/// Media 1's name for an encode mode, if it has one.
+/// Media 1's name for an encode mode, if it has one (H.265 it has not).
 pub(super) fn encoding(mode: &str) -> Option<&'static str> {
-    let mode = mode.to_ascii_uppercase();
-    if mode.contains("JPEG") {
-        Some("JPEG")
-    } else if mode.contains("264") || mode == "AVC" {
-        Some("H264")
-    } else {
-        None
-    }
+    video::codec(mode).filter(|codec| *codec != "H265")
 }
 
 /// A stream's encoder configuration as Media 1 writes it, if Media 1 can name its mode.
