@@ -171,11 +171,7 @@ fn get_capabilities(cam: &App, ctx: &Context, _env: &Envelope) -> Result<Answer,
 
 fn get_services(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let base = &ctx.base;
-    let with_capabilities = match env.text("IncludeCapability") {
-        Some("true" | "1") => true,
-        None | Some("false" | "0") => false,
-        Some(_) => return Err(SoapFault::invalid("IncludeCapability: true or false")),
-    };
+    let with_capabilities = env.flag("IncludeCapability")?.unwrap_or(false);
     let body = {
         let mut body = String::from("<tds:GetServicesResponse>");
         for (namespace, xaddr, capabilities) in services(base, identity(cam).ptz) {

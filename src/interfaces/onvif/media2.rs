@@ -5,7 +5,7 @@
 
 use super::media::{dimensions, index, offered_resolution, source_configuration};
 use super::profiles::{profile_stream, snapshot_uri, stream_of, stream_uri, PROFILES};
-use super::soap::{esc, Envelope, SoapFault};
+use super::soap::{boolean, esc, Envelope, SoapFault};
 use super::Operation;
 use super::{from_refusal, Answer, App, Context};
 use crate::api::fields::{given_int_text, Given};
@@ -180,7 +180,7 @@ fn set_video_encoder_configuration(cam: &App, _ctx: &Context, env: &Envelope) ->
     change.bitrate_control = env
         .find("RateControl")
         .and_then(|r| r.attr("ConstantBitRate"))
-        .map(|cbr| if cbr == "true" || cbr == "1" { "CBR" } else { "VBR" }.to_string());
+        .map(|cbr| if boolean(cbr) == Some(true) { "CBR" } else { "VBR" }.to_string());
     video::set_stream(&cam.shared, &cam.video, id, change).map_err(from_refusal)?;
     Ok(Answer::new("<tr2:SetVideoEncoderConfigurationResponse/>".into()))
 }

@@ -3,7 +3,7 @@
 //! set through the camera's network and time families (the CGI's checks and
 //! faults).
 
-use super::soap::{esc, Envelope, SoapFault};
+use super::soap::{boolean, esc, Envelope, SoapFault};
 use super::{device_fault, from_refusal, Answer, App, Context};
 use crate::api::fields::Given;
 use crate::interfaces::call::After;
@@ -29,15 +29,6 @@ fn netmask(prefix: &str) -> Given<Ipv4Addr> {
     match prefix.parse::<u32>() {
         Ok(n @ 1..=32) => Given::Value(Ipv4Addr::from(u32::MAX << (32 - n))),
         _ => Given::Unreadable,
-    }
-}
-
-fn flag(env: &Envelope, name: &str) -> Result<Option<bool>, SoapFault> {
-    match env.text(name) {
-        None => Ok(None),
-        Some("true" | "1") => Ok(Some(true)),
-        Some("false" | "0") => Ok(Some(false)),
-        Some(_) => Err(SoapFault::invalid(format!("{name}: true or false"))),
     }
 }
 
@@ -111,12 +102,7 @@ pub(super) fn set_network_interfaces(cam: &App, _ctx: &Context, env: &Envelope) 
     }
     let ipv4 = env.within("IPv4");
     let text = |name: &str| ipv4.iter().find(|e| e.name == name).map(|e| e.text.as_str());
-    let dhcp = match text("DHCP") {
-        None => Given::Absent,
-        Some("true" | "1") => Given::Value(true),
-        Some("false" | "0") => Given::Value(false),
-        Some(_) => Given::Unreadable,
-    };
+    let dhcp = text("DHCP").map_or(Given::Absent, |t| boolean(t).map_or(Given::Unreadable, Given::Value));
     let change = NetworkChange {
         dhcp,
         ipaddr: address(text("Address")),
@@ -144,7 +130,7 @@ pub(super) fn set_network_default_gateway(cam: &App, _ctx: &Context, env: &Envel
 }
 
 pub(super) fn set_dns(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    if flag(env, "FromDHCP")? == Some(true) && !lock(&cam.network).config.dhcp {
+    if env.flag("FromDHCP")? == Some(true) && !lock(&cam.network).config.dhcp {
         return Err(SoapFault::invalid("FromDHCP: the camera's address is not from DHCP"));
     }
     let servers: Vec<&str> = env.all("IPv4Address").map(|e| e.text.as_str()).collect();
@@ -159,7 +145,7 @@ pub(super) fn set_dns(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answe
 }
 
 pub(super) fn set_ntp(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    if flag(env, "FromDHCP")? == Some(true) {
+    if env.flag("FromDHCP")? == Some(true) {
         return Err(SoapFault::invalid("FromDHCP: NTP servers from DHCP are not supported"));
     }
     let servers: Vec<&str> = env.all("DNSname").chain(env.all("IPv4Address")).map(|e| e.text.as_str()).collect();

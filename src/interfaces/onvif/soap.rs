@@ -145,10 +145,19 @@ impl Scopes {
     }
 }
 
+/// An `xs:boolean`: `true` or `1`, `false` or `0`.
+pub fn boolean(text: &str) -> Option<bool> {
+    match text {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
 /// Refuses a header block marked `mustUnderstand` that the camera does not
 /// understand (SOAP 1.2's MustUnderstand fault).
 fn understood(header: &[Element]) -> Result<(), SoapFault> {
-    let must = |e: &&Element| e.depth == 2 && matches!(e.attr("mustUnderstand"), Some("1" | "true"));
+    let must = |e: &&Element| e.depth == 2 && e.attr("mustUnderstand").and_then(boolean) == Some(true);
     match header.iter().filter(must).find(|e| !UNDERSTOOD.contains(&e.name.as_str())) {
         Some(block) => Err(SoapFault::must_understand(&block.name, block.namespace.as_deref())),
         None => Ok(()),
@@ -310,6 +319,11 @@ impl Envelope {
     /// The text of the first element of this name in the operation.
     pub fn text(&self, name: &str) -> Option<&str> {
         self.find(name).map(|e| e.text.as_str())
+    }
+
+    /// An optional `xs:boolean` element of the operation: `NAME: true or false` when it is not one.
+    pub fn flag(&self, name: &str) -> Result<Option<bool>, SoapFault> {
+        self.text(name).map(|t| boolean(t).ok_or_else(|| SoapFault::invalid(format!("{name}: true or false")))).transpose()
     }
 
     /// The text of an optional element that is given and not empty: an
