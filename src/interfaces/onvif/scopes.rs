@@ -74,9 +74,13 @@ fn fixed(identity: &Identity) -> Vec<String> {
     all
 }
 
+/// The configurable scopes until some are set: the name and the location.
+fn defaults(identity: &Identity) -> Vec<String> {
+    vec![format!("{PREFIX}name/{}", enc(&identity.model)), format!("{PREFIX}location/")]
+}
+
 fn configurable(cam: &App, identity: &Identity) -> Vec<String> {
-    let configured = lock(&cam.scopes.configured).clone();
-    configured.unwrap_or_else(|| vec![format!("{PREFIX}name/{}", enc(&identity.model)), format!("{PREFIX}location/")])
+    lock(&cam.scopes.configured).clone().unwrap_or_else(|| defaults(identity))
 }
 
 /// Every scope, each with whether it is fixed.
@@ -86,14 +90,19 @@ pub fn all(cam: &App) -> Vec<(String, bool)> {
     fixed.chain(configurable(cam, &identity).into_iter().map(|s| (s, false))).collect()
 }
 
-/// Writes and takes a new list of configurable scopes.
-fn keep(cam: &App, scopes: Vec<String>) -> Result<(), SoapFault> {
+/// Changes the configurable scopes under their lock, so that two changes
+/// at once cannot lose one: `edit` gets them and may refuse; what it leaves
+/// is written, then taken.
+fn change(cam: &App, identity: &Identity, edit: impl FnOnce(&mut Vec<String>) -> Result<(), SoapFault>) -> Result<(), SoapFault> {
+    let mut configured = lock(&cam.scopes.configured);
+    let mut scopes = configured.clone().unwrap_or_else(|| defaults(identity));
+    edit(&mut scopes)?;
     if scopes.len() > MAX_CONFIGURABLE {
         return Err(SoapFault::receiver(&["ter:Action", "ter:TooManyScopes"], format!("at most {MAX_CONFIGURABLE} configurable scopes")));
     }
     let stored = Stored { scope: scopes };
     cam.shared.store.save(FILE, &stored).map_err(|e| super::from_refusal(crate::api::refusal::Refusal::storage(&e)))?;
-    *lock(&cam.scopes.configured) = Some(stored.scope);
+    *configured = Some(stored.scope);
     Ok(())
 }
 
@@ -106,8 +115,8 @@ fn named<'e>(env: &'e Envelope, element: &'e str) -> Result<Vec<String>, SoapFau
     Ok(given)
 }
 
-fn refuse_fixed(cam: &App, scopes: &[String]) -> Result<(), SoapFault> {
-    let fixed = fixed(&identity(cam));
+fn refuse_fixed(identity: &Identity, scopes: &[String]) -> Result<(), SoapFault> {
+    let fixed = fixed(identity);
     match scopes.iter().find(|s| fixed.contains(s)) {
         Some(s) => Err(SoapFault::sender(&["ter:OperationProhibited", "ter:FixedScope"], format!("{s} is a fixed scope"))),
         None => Ok(()),
@@ -125,35 +134,43 @@ pub(super) fn get_scopes(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<A
 
 /// Replaces the configurable scopes.
 pub(super) fn set_scopes(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let mut scopes = named(env, "Scopes")?;
-    refuse_fixed(cam, &scopes)?;
-    scopes.dedup();
-    keep(cam, scopes)?;
+    let mut given = named(env, "Scopes")?;
+    let identity = identity(cam);
+    refuse_fixed(&identity, &given)?;
+    given.dedup();
+    change(cam, &identity, |scopes| {
+        *scopes = given;
+        Ok(())
+    })?;
     Ok(Answer::new("<tds:SetScopesResponse/>".into()))
 }
 
 pub(super) fn add_scopes(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let added = named(env, "ScopeItem")?;
-    refuse_fixed(cam, &added)?;
-    let mut scopes = configurable(cam, &identity(cam));
-    for scope in added {
-        if !scopes.contains(&scope) {
-            scopes.push(scope);
+    let identity = identity(cam);
+    refuse_fixed(&identity, &added)?;
+    change(cam, &identity, |scopes| {
+        for scope in added {
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
         }
-    }
-    keep(cam, scopes)?;
+        Ok(())
+    })?;
     Ok(Answer::new("<tds:AddScopesResponse/>".into()))
 }
 
 pub(super) fn remove_scopes(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let removed = named(env, "ScopeItem")?;
-    refuse_fixed(cam, &removed)?;
-    let mut scopes = configurable(cam, &identity(cam));
-    if let Some(missing) = removed.iter().find(|s| !scopes.contains(s)) {
-        return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoScope"], format!("{missing} is not a scope of the camera")));
-    }
-    scopes.retain(|s| !removed.contains(s));
-    keep(cam, scopes)?;
+    let identity = identity(cam);
+    refuse_fixed(&identity, &removed)?;
+    change(cam, &identity, |scopes| {
+        if let Some(missing) = removed.iter().find(|s| !scopes.contains(s)) {
+            return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoScope"], format!("{missing} is not a scope of the camera")));
+        }
+        scopes.retain(|s| !removed.contains(s));
+        Ok(())
+    })?;
     let mut body = String::from("<tds:RemoveScopesResponse>");
     for scope in &removed {
         let _ = write!(body, "<tds:ScopeItem>{}</tds:ScopeItem>", esc(scope));
