@@ -512,3 +512,97 @@ fn point5_event_service_faults_are_the_receivers_with_the_faults_action() {
     assert_eq!(bad.status, 400, "{}", bad.text());
     assert!(bad.text().contains("<wsa:Action>http://www.w3.org/2005/08/addressing/soap/fault</wsa:Action>"), "{}", bad.text());
 }
+
+#[test]
+fn point1_what_the_new_operations_refuse_they_refuse_with_its_reason_and_change_nothing() {
+    let cam = Cam::start();
+    let tt = "xmlns=\"http://www.onvif.org/ver10/schema\"";
+    const NS2: &str = "http://www.onvif.org/ver20/media/wsdl";
+    let protocol = |name: &str, enabled: &str, ports: &str| {
+        format!(
+            "<SetNetworkProtocols xmlns=\"{DEVICE_NS}\"><NetworkProtocols><Name {tt}>{name}</Name><Enabled {tt}>{enabled}</Enabled>{ports}\
+             </NetworkProtocols></SetNetworkProtocols>"
+        )
+    };
+    let port = |p: u16| format!("<Port {tt}>{p}</Port>");
+    let dns = |n: usize| {
+        let servers: String =
+            (0..n).map(|i| format!("<DNSManual><Type {tt}>IPv4</Type><IPv4Address {tt}>9.9.9.{i}</IPv4Address></DNSManual>")).collect();
+        format!("<SetDNS xmlns=\"{DEVICE_NS}\"><FromDHCP>false</FromDHCP>{servers}</SetDNS>")
+    };
+    let device: Vec<(String, u16, &str, &str)> = vec![
+        (
+            format!("<SetNetworkInterfaces xmlns=\"{DEVICE_NS}\"><InterfaceToken>wlan0</InterfaceToken><NetworkInterface/></SetNetworkInterfaces>"),
+            400,
+            "ter:InvalidNetworkInterface",
+            "no such network interface",
+        ),
+        (
+            format!(
+                "<SetNetworkInterfaces xmlns=\"{DEVICE_NS}\"><InterfaceToken>eth0</InterfaceToken><NetworkInterface>\
+                 <IPv6 {tt}><Enabled>true</Enabled></IPv6></NetworkInterface></SetNetworkInterfaces>"
+            ),
+            400,
+            "ter:IPv6NotSupported",
+            "IPv6 is not supported",
+        ),
+        (dns(3), 400, "ter:InvalidIPv4Address", "at most two DNS servers"),
+        (format!("<SetDNS xmlns=\"{DEVICE_NS}\"><FromDHCP>true</FromDHCP></SetDNS>"), 400, "ter:InvalidArgVal", "FromDHCP: the camera&apos;s address is not from DHCP"),
+        (format!("<SetDNS xmlns=\"{DEVICE_NS}\"><FromDHCP>maybe</FromDHCP></SetDNS>"), 400, "ter:InvalidArgVal", "FromDHCP: true or false"),
+        (format!("<SetNTP xmlns=\"{DEVICE_NS}\"><FromDHCP>true</FromDHCP></SetNTP>"), 400, "ter:InvalidArgVal", "FromDHCP: NTP servers from DHCP are not supported"),
+        (format!("<SetNTP xmlns=\"{DEVICE_NS}\"><FromDHCP>false</FromDHCP></SetNTP>"), 400, "ter:InvalidArgVal", "NTPManual: one NTP server"),
+        (
+            format!(
+                "<SetNTP xmlns=\"{DEVICE_NS}\"><FromDHCP>false</FromDHCP><NTPManual><Type {tt}>DNS</Type><DNSname {tt}>a.example</DNSname>\
+                 </NTPManual><NTPManual><Type {tt}>DNS</Type><DNSname {tt}>b.example</DNSname></NTPManual></SetNTP>"
+            ),
+            400,
+            "ter:InvalidArgVal",
+            "NTPManual: the camera keeps one NTP server",
+        ),
+        (protocol("HTTP", "false", ""), 400, "ter:InvalidArgVal", "HTTP and RTSP cannot be switched off"),
+        (protocol("HTTPS", "true", &port(443)), 400, "ter:ServiceNotSupported", "HTTPS is not served"),
+        (protocol("FTP", "true", &port(21)), 400, "ter:InvalidArgVal", "Name: HTTP, HTTPS or RTSP"),
+        (protocol("HTTP", "true", &(port(8080) + &port(8081))), 400, "ter:InvalidArgVal", "HTTP: the camera serves one port"),
+    ];
+    let before = assert_ok(cam.get(&format!("/cgi-bin/network?uid={}", cam.admin())), "network").text();
+    let ntp_before = assert_ok(cam.get(&format!("/cgi-bin/time?uid={}", cam.admin())), "time").attr("ntpaddr");
+    for (body, status, subcode, reason) in &device {
+        assert_soap_fault(&soap(cam.port(), DEVICE, body, BASIC_ADMIN), *status, subcode, reason);
+    }
+    assert_eq!(
+        assert_ok(cam.get(&format!("/cgi-bin/network?uid={}", cam.admin())), "network").text(),
+        before,
+        "refused changes change nothing"
+    );
+    assert_eq!(assert_ok(cam.get(&format!("/cgi-bin/time?uid={}", cam.admin())), "time").attr("ntpaddr"), ntp_before);
+    let media2 = |body: String| soap(cam.port(), "/onvif/media2_service", &body, BASIC_ADMIN);
+    assert_soap_fault(
+        &media2(format!(
+            "<GetStreamUri xmlns=\"{NS2}\"><Protocol>RtspMulticast</Protocol><ProfileToken>profile_1</ProfileToken></GetStreamUri>"
+        )),
+        400,
+        "ter:InvalidArgVal",
+        "Protocol: RtspUnicast or RTSP (the streamer serves RTSP over TCP and UDP)",
+    );
+    assert_soap_fault(
+        &media2(format!(
+            "<GetVideoSourceConfigurations xmlns=\"{NS2}\"><ConfigurationToken>other</ConfigurationToken></GetVideoSourceConfigurations>"
+        )),
+        400,
+        "ter:NoConfig",
+        "no such video source configuration",
+    );
+    let set = |inner: &str| {
+        media2(format!(
+            "<SetVideoEncoderConfiguration xmlns=\"{NS2}\"><Configuration token=\"video_encoder_1\">{inner}</Configuration></SetVideoEncoderConfiguration>"
+        ))
+    };
+    assert_soap_fault(&set(&format!("<Encoding {tt}>MPEG4</Encoding>")), 400, "ter:ConfigModify", "Encoding: not offered");
+    assert_soap_fault(
+        &set(&format!("<Resolution {tt}><Width>123</Width><Height>45</Height></Resolution>")),
+        400,
+        "ter:ConfigModify",
+        "Resolution: not offered",
+    );
+}
