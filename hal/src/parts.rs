@@ -426,6 +426,9 @@ pub struct NetworkConfig {
     pub dns2: Ipv4Addr,
     /// HTTP port.
     pub port: u16,
+    /// The host name the camera gives itself; empty keeps the system's own.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub hostname: String,
 }
 
 /// The network interface.

@@ -28,6 +28,7 @@ fn defaults(port: u16) -> NetworkConfig {
         dns1: Ipv4Addr::new(114, 114, 114, 114),
         dns2: Ipv4Addr::new(8, 8, 8, 8),
         port,
+        hostname: String::new(),
     }
 }
 
@@ -49,8 +50,22 @@ fn valid_netmask(m: Ipv4Addr) -> bool {
     bits != 0 && bits.leading_ones() + bits.trailing_zeros() == 32
 }
 
+/// A host name as RFC 1123 has it: dot-separated labels of 1-63 letters,
+/// digits and hyphens, neither starting nor ending with a hyphen, 253 bytes at
+/// most, and not all digits and dots (that would read as an address).
+pub fn valid_hostname(name: &str) -> bool {
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') && !l.starts_with('-') && !l.ends_with('-')
+    };
+    (1..=253).contains(&name.len()) && name.split('.').all(label_ok) && !name.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+}
+
 fn valid(c: &NetworkConfig) -> bool {
-    valid_host(c.ipaddr) && valid_netmask(c.netmask) && valid_host(c.gateway) && valid_port(c.port)
+    valid_host(c.ipaddr)
+        && valid_netmask(c.netmask)
+        && valid_host(c.gateway)
+        && valid_port(c.port)
+        && (c.hostname.is_empty() || valid_hostname(&c.hostname))
 }
 
 /// Loads the settings (the default port is the one first bound) and applies them.
@@ -78,6 +93,8 @@ pub struct NetworkChange {
     pub dns: [Given<Ipv4Addr>; 2],
     /// The HTTP port: 80 or 1000-65535.
     pub port: Given<i64>,
+    /// The host name (not a CGI parameter; ONVIF's `SetHostname`).
+    pub hostname: Given<String>,
 }
 
 impl NetworkChange {
@@ -94,6 +111,7 @@ impl NetworkChange {
             gateway: address("gateway"),
             dns: [address("dns1"), address("dns2")],
             port: given_int(p, "port"),
+            hostname: Given::Absent,
         }
     }
 }
@@ -123,6 +141,7 @@ pub fn set(app: &Shared, network: &Mutex<NetworkUnit>, change: NetworkChange) ->
     new.dns2 = address(dns2, "dns2", valid_host, new.dns2)?;
     new.port =
         change.port.map(|n| u16::try_from(n).ok()).or_keep(new.port, |p| valid_port(*p), || Refusal::bad("port range: 80,1000-65535"))?;
+    new.hostname = change.hostname.or_keep(new.hostname, |n| valid_hostname(n), || Refusal::error("hostname"))?;
     let mut rebind = None;
     if new.port != unit.config.port {
         let listener = TcpListener::bind(SocketAddr::new(app.listen.ip(), new.port))

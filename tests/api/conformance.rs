@@ -2,6 +2,7 @@
 //! conformance), each test named after the point of the issue it closes.
 
 use crate::common::*;
+use camcgi_hal::mock::Call;
 use std::time::Duration;
 
 const DEVICE: &str = "/onvif/device_service";
@@ -605,4 +606,34 @@ fn point1_what_the_new_operations_refuse_they_refuse_with_its_reason_and_change_
         "ter:ConfigModify",
         "Resolution: not offered",
     );
+}
+
+#[test]
+fn point1_the_host_name_is_set_over_onvif_checked_kept_and_handed_to_the_board() {
+    let dir = std::sync::Arc::new(TempDir::new());
+    let cam = Cam::start_in(dir.clone());
+    let device = |cam: &Cam, body: String| soap(cam.port(), DEVICE, &body, BASIC_ADMIN);
+    let set = |name: &str| format!("<SetHostname xmlns=\"{DEVICE_NS}\"><Name>{name}</Name></SetHostname>");
+    let get = |cam: &Cam| {
+        let r = device(cam, format!("<GetHostname xmlns=\"{DEVICE_NS}\"/>"));
+        all_elements(&r.text(), "tt:Name").first().map(|n| n.to_string())
+    };
+    let before = get(&cam);
+    cam.mock.clear_calls();
+    for bad in ["-garage", "garage-", "a..b", "1.2.3.4", "under_score", "sp ace", "", &"x".repeat(64), &["abc"; 64].join(".")] {
+        assert_soap_fault(&device(&cam, set(bad)), 400, "ter:InvalidHostname", "not a host name (RFC 1123)");
+    }
+    assert_eq!(get(&cam), before, "a refused name changes nothing");
+    assert!(!cam.mock.calls().iter().any(|c| matches!(c, Call::Network(_))), "nothing reached the board");
+    let r = device(&cam, set("garage-cam.example"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("<tds:SetHostnameResponse/>"), "{}", r.text());
+    assert_eq!(get(&cam).as_deref(), Some("garage-cam.example"));
+    match cam.mock.calls().last() {
+        Some(Call::Network(c)) => assert_eq!(c.hostname, "garage-cam.example"),
+        other => panic!("the board was handed no network settings: {other:?}"),
+    }
+    drop(cam);
+    let cam = Cam::start_in(dir);
+    assert_eq!(get(&cam).as_deref(), Some("garage-cam.example"));
 }

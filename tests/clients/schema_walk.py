@@ -205,6 +205,7 @@ def walk(cam):
     call(dev, "tds", "RemoveScopes", f"<tds:ScopeItem>{scope}</tds:ScopeItem>")
     call(dev, "tds", "SetScopes", "<tds:Scopes>onvif://www.onvif.org/name/camera</tds:Scopes>"
                                   "<tds:Scopes>onvif://www.onvif.org/location/hall</tds:Scopes>")
+    call(dev, "tds", "SetHostname", "<tds:Name>schema-walk</tds:Name>")
     call(dev, "tds", "SetNTP", "<tds:FromDHCP>false</tds:FromDHCP><tds:NTPManual><tt:Type>DNS</tt:Type>"
                                "<tt:DNSname>pool.ntp.org</tt:DNSname></tds:NTPManual>")
 

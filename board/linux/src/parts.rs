@@ -158,6 +158,7 @@ impl NetworkInterface for LinuxNetwork {
             ("dns1", c.dns1.to_string()),
             ("dns2", c.dns2.to_string()),
             ("port", c.port.to_string()),
+            ("hostname", c.hostname.clone()),
         ];
         self.config.handoff.apply(&pairs).map_err(BoardError::on("network apply"))
     }

@@ -97,7 +97,8 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "SetScopes", act: Administer, open: false, run: scopes::set_scopes },
     Operation { name: "AddScopes", act: Administer, open: false, run: scopes::add_scopes },
     Operation { name: "RemoveScopes", act: Administer, open: false, run: scopes::remove_scopes },
-    Operation { name: "GetHostname", act: Read, open: true, run: get_hostname },
+    Operation { name: "GetHostname", act: Read, open: true, run: network::get_hostname },
+    Operation { name: "SetHostname", act: Configure, open: false, run: network::set_hostname },
     Operation { name: "GetNetworkInterfaces", act: Read, open: false, run: network::get_network_interfaces },
     Operation { name: "SetNetworkInterfaces", act: Configure, open: false, run: network::set_network_interfaces },
     Operation { name: "GetNetworkProtocols", act: Read, open: false, run: network::get_network_protocols },
@@ -200,15 +201,6 @@ fn get_wsdl_url(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, S
 
 fn get_endpoint_reference(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = format!("<tds:GetEndpointReferenceResponse><tds:GUID>{}</tds:GUID></tds:GetEndpointReferenceResponse>", endpoint(cam));
-    Ok(Answer::new(body))
-}
-
-fn get_hostname(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let body = format!(
-        "<tds:GetHostnameResponse><tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP><tt:Name>{}</tt:Name>\
-            </tds:HostnameInformation></tds:GetHostnameResponse>",
-        esc(&crate::api::origin::own_name().unwrap_or_default())
-    );
     Ok(Answer::new(body))
 }
 

@@ -67,6 +67,27 @@ pub(super) fn get_network_interfaces(cam: &App, _ctx: &Context, _env: &Envelope)
     Ok(Answer::new(body))
 }
 
+/// The host name set over ONVIF, else the system's own.
+pub(super) fn get_hostname(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+    let set = lock(&cam.network).config.hostname.clone();
+    let name = if set.is_empty() { crate::api::origin::own_name().unwrap_or_default() } else { set };
+    Ok(Answer::new(format!(
+        "<tds:GetHostnameResponse><tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP><tt:Name>{}</tt:Name>\
+            </tds:HostnameInformation></tds:GetHostnameResponse>",
+        esc(&name)
+    )))
+}
+
+/// Sets the host name, handed to the board with the other network settings.
+pub(super) fn set_hostname(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let name = env.text("Name").unwrap_or_default();
+    if !network::valid_hostname(name) {
+        return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:InvalidHostname"], "not a host name (RFC 1123)"));
+    }
+    let change = NetworkChange { hostname: Given::Value(name.to_string()), ..NetworkChange::default() };
+    change_network(cam, change, "<tds:SetHostnameResponse/>")
+}
+
 pub(super) fn get_dns(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let body = {
         let c = lock(&cam.network).config.clone();
