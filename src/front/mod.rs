@@ -149,6 +149,7 @@ pub struct Running {
     discovery: Option<discovery::Responder>,
     ticker: JoinHandle<()>,
     stop_ticks: Sender<()>,
+    notifier: crate::interfaces::onvif::notifier::Notifier,
 }
 
 impl Running {
@@ -191,7 +192,8 @@ impl Running {
             }
             None => None,
         };
-        Ok(Running { front, discovery, ticker, stop_ticks })
+        let notifier = crate::interfaces::onvif::notifier::Notifier::start(front.app.clone())?;
+        Ok(Running { front, discovery, ticker, stop_ticks, notifier })
     }
 
     /// The port served now.
@@ -212,6 +214,7 @@ impl Running {
         self.front.close();
         let _ = self.stop_ticks.send(());
         let _ = self.ticker.join();
+        self.notifier.stop(&self.front.app);
         log::info!("stopped");
     }
 }

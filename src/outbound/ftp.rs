@@ -43,7 +43,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(step: &'static str, detail: impl Into<String>) -> Failure {
+    pub(crate) fn new(step: &'static str, detail: impl Into<String>) -> Failure {
         Failure { step, detail: detail.into() }
     }
 
@@ -75,7 +75,7 @@ const MAX_LINES: usize = 64;
 const MAX_LOOKUPS: usize = 2;
 
 /// Time left until `end`, or a timeout failure of `step`.
-fn left(end: Instant, step: &'static str) -> Result<Duration, Failure> {
+pub(crate) fn left(end: Instant, step: &'static str) -> Result<Duration, Failure> {
     let left = end.saturating_duration_since(Instant::now());
     if left.is_zero() {
         Err(Failure::new(step, "timed out"))
@@ -127,7 +127,7 @@ pub fn connect(host: &str, port: u16, deadline: &Deadline, step: &'static str) -
 
 /// Writes all of `data` before `end`, however slowly the peer reads: each
 /// write waits at most for the time left.
-fn write_by(stream: &mut TcpStream, data: &[u8], end: Instant, step: &'static str) -> Result<(), Failure> {
+pub(crate) fn write_by(stream: &mut TcpStream, data: &[u8], end: Instant, step: &'static str) -> Result<(), Failure> {
     let mut rest = data;
     while !rest.is_empty() {
         stream.set_write_timeout(Some(left(end, step)?)).map_err(fail(step))?;

@@ -4,5 +4,6 @@
 
 pub mod deadline;
 pub mod ftp;
+pub mod post;
 pub mod smtp;
 pub mod upload;

@@ -12,6 +12,7 @@ mod fuzzing;
 mod hostile;
 mod http;
 mod linux_board;
+mod notifications;
 mod onvif;
 mod onvif_soap;
 mod persistence;

@@ -2,8 +2,9 @@
 onvif-zeep-async (the library of Home Assistant's and Frigate's ONVIF
 support): capabilities, device information, network interfaces, profiles,
 stream and snapshot URIs (the snapshot fetched with Digest), PTZ continuous
-move and stop, presets, imaging settings, and a pull-point subscription
-that receives a motion event.
+move and stop, presets, imaging settings, a pull-point subscription
+that receives a motion event, and the webhook (a base-notification
+subscription whose Notify the library reads).
 
 Usage: ha_onvif.py PORT. Prints MOTION? when subscribed, and waits for a
 line on standard input once the test has raised motion on the mock board.
@@ -11,10 +12,32 @@ Exit status 0 when every step held."""
 
 import asyncio
 import datetime as dt
+import http.server
+import queue
 import sys
+import threading
 
 from onvif import ONVIFCamera
 from walk import check
+
+
+def webhook():
+    """A webhook on loopback: its address, and a queue of the bodies posted to it."""
+    bodies = queue.Queue()
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            bodies.put(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}/api/webhook/onvif", bodies
 
 
 async def main(port):
@@ -99,6 +122,18 @@ async def main(port):
     check("a motion event was pulled", seen)
     await manager.shutdown()
     check("the subscription was not lost", not lost)
+
+    # Home Assistant's webhook: a base-notification subscription whose
+    # Notify requests it reads with the library's NotificationManager.
+    address, bodies = webhook()
+    notifications = await cam.create_notification_manager(address, dt.timedelta(seconds=60), lambda: lost.append(1))
+    body = await asyncio.get_running_loop().run_in_executor(None, lambda: bodies.get(timeout=10))
+    pushed = notifications.process(body)
+    motion = [m.Message._value_1.Data.SimpleItem[0] for m in pushed.NotificationMessage
+              if m.Topic._value_1 == "tns1:RuleEngine/CellMotionDetector/Motion"]
+    check("the webhook's Notify is read, with the motion state", [(d.Name, d.Value) for d in motion] == [("IsMotion", "true")])
+    await notifications.shutdown()
+    check("the webhook subscription was not lost", not lost)
     await cam.close()
     print("DONE", flush=True)
 

@@ -14,7 +14,10 @@ unchecked. Prints DONE when every answer is valid."""
 import base64
 import datetime
 import hashlib
+import http.server
 import os
+import queue
+import threading
 import shutil
 import sys
 import tempfile
@@ -151,6 +154,33 @@ class Camera:
         print(f"{'valid' if ok else 'INVALID'}: {path} {operation}{'' if ok else ': ' + errors}", flush=True)
         return answer
 
+    def validate_pushed(self, name, envelope):
+        """A message the camera sent (not an answer): its body against the schemas."""
+        body = etree.fromstring(envelope).find(f"{{{ENV}}}Body")[0]
+        problems = list(self.schema.iter_errors(etree.fromstring(etree.tostring(body))))
+        ok = not problems and body.tag == f"{{{NS['wsnt']}}}{name}"
+        self.valid.append((f"pushed/{name}", ok))
+        print(f"{'valid' if ok else 'INVALID'}: pushed {name}{'' if ok else ': ' + str(problems[:1])}", flush=True)
+
+
+def notification_consumer():
+    """A consumer on loopback: its address, and a queue of the bodies it is sent."""
+    bodies = queue.Queue()
+
+    class Consumer(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            bodies.put(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Consumer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}/notify", bodies
+
 
 def text(element, path):
     found = element.find(path, NS)
@@ -271,6 +301,12 @@ def walk(cam):
     call(sub, "wsnt", "Renew", "<wsnt:TerminationTime>PT120S</wsnt:TerminationTime>", address, evt)
     call(sub, "tev", "SetSynchronizationPoint", "", address, evt)
     call(sub, "wsnt", "Unsubscribe", "", address, evt)
+    # Base notification: the camera pushes Notify to a consumer here; its body is checked too.
+    consumer, notified = notification_consumer()
+    pushed = call(evt, "wsnt", "Subscribe", f"<wsnt:ConsumerReference><wsa:Address>{consumer}</wsa:Address>"
+                  "</wsnt:ConsumerReference><wsnt:InitialTerminationTime>PT60S</wsnt:InitialTerminationTime>")
+    cam.validate_pushed("Notify", notified.get(timeout=10))
+    call(sub, "wsnt", "Unsubscribe", "", text(pushed, "wsnt:SubscriptionReference/wsa:Address"), evt)
 
     m2 = "/onvif/media2_service"
     call(m2, "tr2", "GetServiceCapabilities")

@@ -31,5 +31,5 @@ pub const IMAGING: &str = "<timg:Capabilities ImageStabilization=\"false\"/>";
 
 /// The events service's.
 pub const EVENTS: &str = "<tev:Capabilities WSSubscriptionPolicySupport=\"false\" WSPullPointSupport=\"true\" \
-            WSPausableSubscriptionManagerInterfaceSupport=\"false\" MaxNotificationProducers=\"0\" MaxPullPoints=\"32\" \
+            WSPausableSubscriptionManagerInterfaceSupport=\"false\" MaxNotificationProducers=\"32\" MaxPullPoints=\"32\" \
             PersistentNotificationStorage=\"false\"/>";

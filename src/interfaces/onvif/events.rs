@@ -1,4 +1,5 @@
-//! The event service: pull-point subscriptions in a fixed table, fed with
+//! The event service: pull-point and pushed (`Subscribe`, delivered by the
+//! notifier) subscriptions in a fixed table, fed with
 //! the board's motion detector as `tns1:RuleEngine/CellMotionDetector/Motion`
 //! (`IsMotion`) and `tns1:VideoSource/MotionAlarm` (`State`). A pull waits
 //! for a message up to its `Timeout`; a subscription ends at its
@@ -19,6 +20,7 @@ use super::subscriptions::{Holder, Message, Subscription, CAPACITY, DEFAULT_LIFE
 use super::xsd::{datetime, duration_ms, format_datetime};
 use super::Operation;
 use super::{Answer, App, Context};
+use crate::outbound::post::Endpoint;
 use crate::state::accounts::Privilege;
 use crate::state::acts::Act::{Read, Subscribe};
 use crate::state::app::lock;
@@ -30,7 +32,7 @@ use std::time::{Duration, Instant};
 const MOTION: &str = "tns1:RuleEngine/CellMotionDetector/Motion";
 const ALARM: &str = "tns1:VideoSource/MotionAlarm";
 
-fn notification(out: &mut String, m: &Message) {
+pub(super) fn notification(out: &mut String, m: &Message) {
     let op = if m.initial { "Initialized" } else { "Changed" };
     let at = format_datetime(m.at);
     let value = m.motion;
@@ -128,6 +130,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "GetServiceCapabilities", act: Read, open: true, run: get_service_capabilities },
     Operation { name: "GetEventProperties", act: Read, open: false, run: get_event_properties },
     Operation { name: "CreatePullPointSubscription", act: Subscribe, open: false, run: create_pull_point_subscription },
+    Operation { name: "Subscribe", act: Subscribe, open: false, run: subscribe },
     Operation { name: "PullMessages", act: Subscribe, open: false, run: pull_messages },
     Operation { name: "Renew", act: Subscribe, open: false, run: renew },
     Operation { name: "Unsubscribe", act: Subscribe, open: false, run: unsubscribe },
@@ -163,34 +166,61 @@ fn get_event_properties(_cam: &App, _ctx: &Context, _env: &Envelope) -> Result<A
     Ok(Answer::new(body))
 }
 
-fn create_pull_point_subscription(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+/// Adds a subscription for the request's holder, pulled or pushed to
+/// `consumer`: its id, end, and the clocks it was made by.
+fn add_subscription(
+    cam: &App,
+    ctx: &Context,
+    life_given: Option<&str>,
+    consumer: Option<Endpoint>,
+) -> Result<(u64, Clocks, Duration), SoapFault> {
     let events = &cam.events;
     let clocks = Clocks::read(cam);
     let (now, wall) = (clocks.now, clocks.wall);
-    let body = {
-        let ends = now + life(env.text("InitialTerminationTime"), wall)?;
-        let id = u64::from_le_bytes(crate::state::secret::random::<8>()) >> 1;
-        let mut table = lock(&events.table);
-        table.subscriptions.retain(|s| s.ends > now);
-        let motion = table.motion;
-        let holder = holder(ctx);
-        let room = table.make_room(&holder);
-        // A pull on a subscription that ended wakes to say so.
-        events.arrived.notify_all();
-        let mut s = Subscription { id, holder, ends, queue: Deque::new(), pulls: 0 };
-        s.push(Message { at: wall, motion, initial: true });
-        if !room || table.subscriptions.push(s).is_err() {
-            return Err(SoapFault::receiver(&["ter:Action", "ter:TooManySubscriptions"], format!("{CAPACITY} subscriptions are live")));
-        }
-        format!(
-            "<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference>\
-                <wsa:Address>{}/onvif/subscription?id={id}</wsa:Address>\
-                </tev:SubscriptionReference>{}</tev:CreatePullPointSubscriptionResponse>",
-            ctx.base,
-            clocks.times(ends)
-        )
-    };
-    Ok(Answer::new(body))
+    let ends = now + life(life_given, wall)?;
+    let id = u64::from_le_bytes(crate::state::secret::random::<8>()) >> 1;
+    let mut table = lock(&events.table);
+    table.subscriptions.retain(|s| s.ends > now);
+    let motion = table.motion;
+    let holder = holder(ctx);
+    let room = table.make_room(&holder);
+    // A pull on a subscription that ended wakes to say so; the notifier
+    // wakes to push the state to a new consumer.
+    events.arrived.notify_all();
+    let mut s = Subscription { id, holder, ends, queue: Deque::new(), pulls: 0, consumer, resend_at: Duration::ZERO, queued: 0 };
+    s.push(Message { at: wall, motion, initial: true });
+    if !room || table.subscriptions.push(s).is_err() {
+        return Err(SoapFault::receiver(&["ter:Action", "ter:TooManySubscriptions"], format!("{CAPACITY} subscriptions are live")));
+    }
+    Ok((id, clocks, ends))
+}
+
+fn create_pull_point_subscription(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let (id, clocks, ends) = add_subscription(cam, ctx, env.text("InitialTerminationTime"), None)?;
+    Ok(Answer::new(format!(
+        "<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference>\
+            <wsa:Address>{}/onvif/subscription?id={id}</wsa:Address>\
+            </tev:SubscriptionReference>{}</tev:CreatePullPointSubscriptionResponse>",
+        ctx.base,
+        clocks.times(ends)
+    )))
+}
+
+/// WS-BaseNotification's `Subscribe`: the messages are pushed to the
+/// consumer's `http://` address (`Notify`) by the notifier.
+fn subscribe(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let address = env.within("ConsumerReference").iter().find(|e| e.name == "Address").map(|e| e.text.trim());
+    let consumer = address
+        .and_then(Endpoint::parse)
+        .ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal"], "ConsumerReference: an http:// address (the camera pushes no HTTPS)"))?;
+    let (id, clocks, ends) = add_subscription(cam, ctx, env.text("InitialTerminationTime"), Some(consumer))?;
+    Ok(Answer::new(format!(
+        "<wsnt:SubscribeResponse><wsnt:SubscriptionReference>\
+            <wsa:Address>{}/onvif/subscription?id={id}</wsa:Address>\
+            </wsnt:SubscriptionReference>{}</wsnt:SubscribeResponse>",
+        ctx.base,
+        clocks.times(ends)
+    )))
 }
 
 fn pull_messages(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
@@ -204,7 +234,8 @@ fn pull_messages(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, Soa
     let deadline = Instant::now() + wait;
     let mut table = lock(&events.table);
     let me = holder(ctx);
-    let live = |s: &Subscription| s.id == id && s.ends > cam.shared.now() && ours(ctx, &me, s);
+    // A pushed subscription is not pulled from.
+    let live = |s: &Subscription| s.id == id && s.ends > cam.shared.now() && s.consumer.is_none() && ours(ctx, &me, s);
     let s = table.subscriptions.iter_mut().find(|s| live(s)).ok_or_else(unknown)?;
     s.pulls = s.pulls.wrapping_add(1);
     let this_pull = s.pulls;

@@ -1,4 +1,5 @@
-//! ONVIF (Profile S with PTZ, imaging and pull-point events) over SOAP 1.2,
+//! ONVIF (Profile S and Profile T's Media 2, with PTZ, imaging and events
+//! pulled or pushed) over SOAP 1.2,
 //! on the same units, accounts and validation as the CGI: each operation
 //! that changes something goes through the CGI interface's own checks.
 //! Authentication is WS-Security's UsernameToken or HTTP Digest/Basic;
@@ -14,6 +15,7 @@ pub mod imaging;
 pub mod media;
 pub mod media2;
 pub mod network;
+pub mod notifier;
 pub mod profiles;
 pub mod ptz;
 pub mod scopes;

@@ -2,6 +2,7 @@
 //! share, the messages waiting, and the motion state they follow. The event
 //! service (events.rs) answers the operations on them.
 
+use crate::outbound::post::Endpoint;
 use crate::state::app::lock;
 use crate::state::lockout::Client;
 use heapless::Deque;
@@ -19,6 +20,9 @@ pub(super) const DEFAULT_LIFE: Duration = Duration::from_secs(60);
 pub(super) const MAX_LIFE: Duration = Duration::from_secs(3600);
 /// The longest a pull waits.
 pub(super) const MAX_PULL: Duration = Duration::from_secs(60);
+/// How long a consumer that could not be reached is left before its
+/// messages (kept meanwhile, the oldest going first) are sent again.
+pub(super) const RESEND_AFTER: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Message {
@@ -47,6 +51,22 @@ pub(super) struct Subscription {
     /// Pulls made on it: a waiting pull whose number is no longer the last
     /// answers at once.
     pub(super) pulls: u64,
+    /// Where its messages are pushed (`Subscribe`); `None` for a pull point.
+    pub(super) consumer: Option<Endpoint>,
+    /// On the monotonic clock: not pushed to before then.
+    pub(super) resend_at: Duration,
+    /// Messages queued on it so far.
+    pub(super) queued: u64,
+}
+
+/// Messages to push to one subscription's consumer.
+#[derive(Debug)]
+pub(super) struct Delivery {
+    pub(super) id: u64,
+    pub(super) to: Endpoint,
+    pub(super) messages: Vec<Message>,
+    /// The subscription's `queued` when they were taken.
+    queued: u64,
 }
 
 #[derive(Debug, Default)]
@@ -68,6 +88,7 @@ impl Subscription {
             self.queue.pop_front();
         }
         let _ = self.queue.push_back(message);
+        self.queued = self.queued.wrapping_add(1);
     }
 }
 
@@ -90,6 +111,45 @@ impl Events {
     /// How many subscriptions are live.
     pub fn live(&self) -> usize {
         lock(&self.table).subscriptions.len()
+    }
+
+    /// The next push subscription with messages to send at `now`, waiting
+    /// up to `wait` for one. Its messages stay queued until delivered.
+    pub(super) fn next_delivery(&self, now: impl Fn() -> Duration, wait: Duration) -> Option<Delivery> {
+        let ready = |t: &Table| {
+            let now = now();
+            t.subscriptions.iter().find(|s| s.consumer.is_some() && !s.queue.is_empty() && s.resend_at <= now && s.ends > now).map(|s| {
+                Delivery {
+                    id: s.id,
+                    to: s.consumer.clone().unwrap_or_else(|| unreachable!()),
+                    messages: s.queue.iter().copied().collect(),
+                    queued: s.queued,
+                }
+            })
+        };
+        let table = lock(&self.table);
+        if let Some(d) = ready(&table) {
+            return Some(d);
+        }
+        let (table, _) = self.arrived.wait_timeout(table, wait).unwrap_or_else(|p| p.into_inner());
+        ready(&table)
+    }
+
+    /// What became of a delivery: delivered, its messages leave the queue
+    /// (those that arrived meanwhile stay); not, they are sent again later.
+    pub(super) fn delivered(&self, d: &Delivery, ok: bool, now: Duration) {
+        let mut table = lock(&self.table);
+        if let Some(s) = table.subscriptions.iter_mut().find(|s| s.id == d.id) {
+            if ok {
+                // Only those queued since stay (a full queue may have let some sent ones go).
+                let since = usize::try_from(s.queued.wrapping_sub(d.queued)).unwrap_or(usize::MAX);
+                while s.queue.len() > since {
+                    s.queue.pop_front();
+                }
+            } else {
+                s.resend_at = now + RESEND_AFTER;
+            }
+        }
     }
 }
 
