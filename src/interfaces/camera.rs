@@ -5,6 +5,7 @@
 
 use crate::api::origin::Sites;
 use crate::interfaces::firmware::{Policy, Upgrades};
+use crate::interfaces::onvif::profiles::Profiles;
 use crate::interfaces::onvif::scopes::Scopes;
 use crate::interfaces::onvif::subscriptions::Events;
 use crate::interfaces::targets::Targets;
@@ -54,6 +55,8 @@ pub struct App {
     pub events: Events,
     /// ONVIF's configurable scopes.
     pub scopes: Scopes,
+    /// ONVIF's media profiles.
+    pub profiles: Profiles,
     /// Periodic checks completed (the PTZ watchdog's): a test that moves the
     /// clock waits for the next one instead of sleeping.
     ticks: AtomicU64,
@@ -88,6 +91,7 @@ impl App {
             firmware: Upgrades::new(board.flash, board.boot, policy),
             targets: Mutex::new(targets::load(&store)),
             scopes: Scopes::load(&store),
+            profiles: Profiles::load(&store),
             system: Mutex::new(board.system),
             snapshots: board.snapshots,
             storage: Arc::from(board.storage),
@@ -114,6 +118,7 @@ impl App {
         motion::reset(&mut lock(&self.motion), store);
         targets::reset(&mut lock(&self.targets), store);
         self.scopes.reset(store);
+        self.profiles.reset(store);
         self.shared.reset_accounts();
         *lock(&self.access) = Default::default();
         if let Err(e) = store.remove_guarded(crate::state::access::FILE) {

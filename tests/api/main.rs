@@ -17,6 +17,7 @@ mod onvif;
 mod onvif_soap;
 mod persistence;
 mod privileges;
+mod profiles;
 mod ptz;
 mod second_attack;
 mod security;

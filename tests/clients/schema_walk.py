@@ -262,6 +262,18 @@ def walk(cam):
                                      f"<tt:Protocol>RTSP</tt:Protocol></tt:Transport></trt:StreamSetup><trt:ProfileToken>{profile}</trt:ProfileToken>")
     call(med, "trt", "GetSnapshotUri", f"<trt:ProfileToken>{profile}</trt:ProfileToken>")
     call(med, "trt", "GetServiceCapabilities")
+    # Profile editing: a profile with every kind of configuration, read, emptied and deleted.
+    call(med, "trt", "CreateProfile", "<trt:Name>walk</trt:Name><trt:Token>walk_profile</trt:Token>")
+    w = "<trt:ProfileToken>walk_profile</trt:ProfileToken>"
+    for kind, token in [("VideoSource", "video_src_config"), ("VideoEncoder", "video_encoder_2"), ("AudioSource", "audio_src_config"),
+                        ("AudioEncoder", "audio_encoder"), ("PTZ", "ptz_config")]:
+        call(med, "trt", f"Add{kind}Configuration", f"{w}<trt:ConfigurationToken>{token}</trt:ConfigurationToken>")
+    call(med, "trt", "GetProfile", w)
+    for kind in ["VideoSource", "VideoEncoder", "AudioSource", "AudioEncoder"]:
+        call(med, "trt", f"GetCompatible{kind}Configurations", w)
+    for kind in ["VideoSource", "VideoEncoder", "AudioSource", "AudioEncoder", "PTZ"]:
+        call(med, "trt", f"Remove{kind}Configuration", w)
+    call(med, "trt", "DeleteProfile", w)
 
     p = f"<tptz:ProfileToken>{profile}</tptz:ProfileToken>"
     call(ptz, "tptz", "GetServiceCapabilities")
@@ -318,6 +330,21 @@ def walk(cam):
     call(m2, "tr2", "SetVideoEncoderConfiguration", main)
     call(m2, "tr2", "GetStreamUri", f"<tr2:Protocol>RtspUnicast</tr2:Protocol><tr2:ProfileToken>{profile}</tr2:ProfileToken>")
     call(m2, "tr2", "GetSnapshotUri", f"<tr2:ProfileToken>{profile}</tr2:ProfileToken>")
+    created = call(m2, "tr2", "CreateProfile", "<tr2:Name>walk2</tr2:Name>"
+                   "<tr2:Configuration><tr2:Type>VideoSource</tr2:Type></tr2:Configuration>")
+    p2 = f"<tr2:ProfileToken>{text(created, 'tr2:Token')}</tr2:ProfileToken>"
+    call(m2, "tr2", "AddConfiguration", p2 + "".join(
+        f"<tr2:Configuration><tr2:Type>{t}</tr2:Type></tr2:Configuration>" for t in ["AudioSource", "AudioEncoder", "PTZ"])
+        + "<tr2:Configuration><tr2:Type>VideoEncoder</tr2:Type><tr2:Token>video_encoder_2</tr2:Token></tr2:Configuration>")
+    call(m2, "tr2", "GetProfiles", f"<tr2:Token>{text(created, 'tr2:Token')}</tr2:Token><tr2:Type>All</tr2:Type>")
+    call(m2, "tr2", "RemoveConfiguration", p2 + "<tr2:Configuration><tr2:Type>AudioEncoder</tr2:Type></tr2:Configuration>")
+    call(m2, "tr2", "DeleteProfile", f"<tr2:Token>{text(created, 'tr2:Token')}</tr2:Token>")
+    call(m2, "tr2", "GetAudioSourceConfigurations")
+    call(m2, "tr2", "GetAudioSourceConfigurationOptions")
+    audio = call(m2, "tr2", "GetAudioEncoderConfigurations")
+    call(m2, "tr2", "GetAudioEncoderConfigurationOptions")
+    same = etree.tostring(audio.find("tr2:Configurations", NS)).decode().replace("tr2:Configurations", "tr2:Configuration")
+    call(m2, "tr2", "SetAudioEncoderConfiguration", same)
 
     # Last: they end the camera's settings or its run.
     call(dev, "tds", "SetSystemFactoryDefault", "<tds:FactoryDefault>Soft</tds:FactoryDefault>")

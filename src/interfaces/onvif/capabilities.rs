@@ -12,13 +12,14 @@ pub const DEVICE: &str = "<tds:Capabilities>\
 
 /// The media service's.
 pub const MEDIA: &str = "<trt:Capabilities SnapshotUri=\"true\" Rotation=\"false\" VideoSourceMode=\"false\" OSD=\"false\">\
-        <trt:ProfileCapabilities MaximumNumberOfProfiles=\"2\"/>\
+        <trt:ProfileCapabilities MaximumNumberOfProfiles=\"8\"/>\
         <trt:StreamingCapabilities RTPMulticast=\"false\" RTP_TCP=\"true\" RTP_RTSP_TCP=\"true\"/></trt:Capabilities>";
 
 /// The Media 2 service's.
 pub const MEDIA2: &str = "<tr2:Capabilities SnapshotUri=\"true\" Rotation=\"false\" VideoSourceMode=\"false\" OSD=\"false\" \
     TemporaryOSDText=\"false\" Mask=\"false\" SourceMask=\"false\">\
-    <tr2:ProfileCapabilities MaximumNumberOfProfiles=\"2\" ConfigurationsSupported=\"VideoSource VideoEncoder PTZ\"/>\
+    <tr2:ProfileCapabilities MaximumNumberOfProfiles=\"8\" \
+    ConfigurationsSupported=\"VideoSource VideoEncoder AudioSource AudioEncoder PTZ\"/>\
     <tr2:StreamingCapabilities RTSPStreaming=\"true\" RTPMulticast=\"false\" RTP_RTSP_TCP=\"true\" NonAggregateControl=\"false\" \
     AutoStartMulticast=\"false\"/></tr2:Capabilities>";
 

@@ -2,10 +2,11 @@
 //! two encoders (`stream1` is main, as the CGI numbers them), their
 //! configurations, the RTSP streamer's URIs and `snapshot.cgi`'s.
 
-mod audio_encoder;
+pub(super) mod audio_encoder;
+mod editing;
 mod video_encoder;
 
-use super::profiles::{profile_stream, snapshot_uri, stream_uri, PROFILES};
+use super::profiles::{profile_stream, snapshot_uri, stream_uri, Kind, MediaProfile};
 use super::soap::{esc, Envelope, SoapFault};
 use super::Operation;
 use super::{Answer, App, Context};
@@ -16,6 +17,7 @@ use audio_encoder::{
     set_audio_encoder_configuration,
 };
 use camcgi_hal::StreamId;
+use std::fmt::Write;
 use video_encoder::{
     get_video_encoder_configuration, get_video_encoder_configuration_options, get_video_encoder_configurations,
     set_video_encoder_configuration,
@@ -54,34 +56,54 @@ pub(super) fn offered_resolution(env: &Envelope, modes: &[camcgi_hal::EncodeMode
     name.map(Some).ok_or_else(|| SoapFault::sender(&["ter:InvalidArgVal", "ter:ConfigModify"], "Resolution: not offered"))
 }
 
-/// The one video source configuration's content, for the main stream's size.
-pub(super) fn source_configuration(width: u32, height: u32) -> String {
+/// The one video source configuration's content: the main stream's size,
+/// and the profiles that hold it.
+pub(super) fn source_configuration(cam: &App) -> String {
+    let (width, height) = dimensions(&lock(&cam.video).config.stream(StreamId::Main).resolution);
     format!(
-        "<tt:Name>VideoSource</tt:Name><tt:UseCount>2</tt:UseCount><tt:SourceToken>video_src</tt:SourceToken>\
-            <tt:Bounds x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\"/>"
+        "<tt:Name>VideoSource</tt:Name><tt:UseCount>{}</tt:UseCount><tt:SourceToken>video_src</tt:SourceToken>\
+            <tt:Bounds x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\"/>",
+        cam.profiles.use_count(Kind::VideoSource, None)
     )
 }
 
-fn profile(cam: &App, token: &str, name: &str, id: StreamId, ptz: bool) -> String {
-    let (config, (mw, mh)) = {
-        let video = lock(&cam.video);
-        (video.config.stream(id).clone(), dimensions(&video.config.stream(StreamId::Main).resolution))
-    };
-    let n = index(id);
-    let ptz = if ptz {
-        "<tt:PTZConfiguration token=\"ptz_config\">".to_string() + &super::ptz::configuration() + "</tt:PTZConfiguration>"
-    } else {
-        String::new()
-    };
-    // A stream in a mode Media 1 cannot name has a profile without an encoder.
-    let encoder = video_encoder::configuration(&config)
-        .map(|c| format!("<tt:VideoEncoderConfiguration token=\"video_encoder_{n}\">{c}</tt:VideoEncoderConfiguration>"))
-        .unwrap_or_default();
-    format!(
-        "<trt:Profiles token=\"{token}\" fixed=\"true\"><tt:Name>{name}</tt:Name>\
-            <tt:VideoSourceConfiguration token=\"video_src_config\">{}</tt:VideoSourceConfiguration>{encoder}{ptz}</trt:Profiles>",
-        source_configuration(mw, mh),
-    )
+/// A profile as Media 1 writes it, in `element` (`Profiles` or `Profile`).
+pub(super) fn profile(cam: &App, p: &MediaProfile, element: &str) -> String {
+    let ptz_present = super::identity::identity(cam).ptz;
+    let mut out = format!("<trt:{element} token=\"{}\" fixed=\"{}\"><tt:Name>{}</tt:Name>", esc(&p.token), p.fixed, esc(&p.name));
+    if p.video_source {
+        let _ = write!(
+            out,
+            "<tt:VideoSourceConfiguration token=\"video_src_config\">{}</tt:VideoSourceConfiguration>",
+            source_configuration(cam)
+        );
+    }
+    if p.audio_source {
+        let _ = write!(
+            out,
+            "<tt:AudioSourceConfiguration token=\"audio_src_config\">{}</tt:AudioSourceConfiguration>",
+            audio_encoder::source_content(cam)
+        );
+    }
+    // A stream in a mode Media 1 cannot name gives the profile no encoder.
+    if let Some(id) = p.stream() {
+        let config = lock(&cam.video).config.stream(id).clone();
+        if let Some(c) = video_encoder::configuration(&config, cam.profiles.use_count(Kind::VideoEncoder, Some(id))) {
+            let _ = write!(out, "<tt:VideoEncoderConfiguration token=\"video_encoder_{}\">{c}</tt:VideoEncoderConfiguration>", index(id));
+        }
+    }
+    if p.audio_encoder {
+        let _ = write!(
+            out,
+            "<tt:AudioEncoderConfiguration token=\"audio_encoder\">{}</tt:AudioEncoderConfiguration>",
+            audio_encoder::encoder_content(cam)
+        );
+    }
+    if p.ptz && ptz_present {
+        let _ = write!(out, "<tt:PTZConfiguration token=\"ptz_config\">{}</tt:PTZConfiguration>", super::ptz::configuration());
+    }
+    let _ = write!(out, "</trt:{element}>");
+    out
 }
 
 /// The response and item element names of a `GetXConfiguration` or
@@ -115,29 +137,38 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "GetStreamUri", act: Read, open: false, run: get_stream_uri },
     Operation { name: "GetSnapshotUri", act: Read, open: false, run: get_snapshot_uri },
     Operation { name: "GetServiceCapabilities", act: Read, open: true, run: get_service_capabilities },
+    Operation { name: "CreateProfile", act: Configure, open: false, run: editing::create_profile },
+    Operation { name: "DeleteProfile", act: Configure, open: false, run: editing::delete_profile },
+    Operation { name: "AddVideoSourceConfiguration", act: Configure, open: false, run: editing::add_configuration },
+    Operation { name: "AddVideoEncoderConfiguration", act: Configure, open: false, run: editing::add_configuration },
+    Operation { name: "AddAudioSourceConfiguration", act: Configure, open: false, run: editing::add_configuration },
+    Operation { name: "AddAudioEncoderConfiguration", act: Configure, open: false, run: editing::add_configuration },
+    Operation { name: "AddPTZConfiguration", act: Configure, open: false, run: editing::add_configuration },
+    Operation { name: "RemoveVideoSourceConfiguration", act: Configure, open: false, run: editing::remove_configuration },
+    Operation { name: "RemoveVideoEncoderConfiguration", act: Configure, open: false, run: editing::remove_configuration },
+    Operation { name: "RemoveAudioSourceConfiguration", act: Configure, open: false, run: editing::remove_configuration },
+    Operation { name: "RemoveAudioEncoderConfiguration", act: Configure, open: false, run: editing::remove_configuration },
+    Operation { name: "RemovePTZConfiguration", act: Configure, open: false, run: editing::remove_configuration },
+    Operation { name: "GetCompatibleVideoSourceConfigurations", act: Read, open: false, run: editing::get_compatible },
+    Operation { name: "GetCompatibleVideoEncoderConfigurations", act: Read, open: false, run: editing::get_compatible },
+    Operation { name: "GetCompatibleAudioSourceConfigurations", act: Read, open: false, run: editing::get_compatible },
+    Operation { name: "GetCompatibleAudioEncoderConfigurations", act: Read, open: false, run: editing::get_compatible },
 ];
 
 fn get_profiles(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
-    let ptz = super::identity::identity(cam).ptz;
     // Two profiles take about 7 KiB: one allocation holds them.
     let mut body = String::with_capacity(8 * 1024);
     body.push_str("<trt:GetProfilesResponse>");
-    for (token, name, id) in PROFILES {
-        body.push_str(&profile(cam, token, name, id, ptz));
+    for p in cam.profiles.all() {
+        body.push_str(&profile(cam, &p, "Profiles"));
     }
     body.push_str("</trt:GetProfilesResponse>");
     Ok(Answer::new(body))
 }
 
 fn get_profile(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let ptz = super::identity::identity(cam).ptz;
-    let body = {
-        let id = profile_stream(env.text("ProfileToken"))?;
-        let (token, name, _) = PROFILES[usize::from(index(id) - 1)];
-        let p = profile(cam, token, name, id, ptz).replace("trt:Profiles", "trt:Profile");
-        format!("<trt:GetProfileResponse>{p}</trt:GetProfileResponse>")
-    };
-    Ok(Answer::new(body))
+    let p = cam.profiles.get(env.text("ProfileToken"))?;
+    Ok(Answer::new(format!("<trt:GetProfileResponse>{}</trt:GetProfileResponse>", profile(cam, &p, "Profile"))))
 }
 
 fn get_video_sources(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
@@ -156,15 +187,14 @@ fn get_video_sources(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answe
 fn get_video_source_configurations(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let operation = env.operation();
     let body = {
-        let (w, h) = dimensions(&lock(&cam.video).config.stream(StreamId::Main).resolution);
         let (outer, inner) = plural(operation, "GetVideoSourceConfiguration");
-        format!("<trt:{outer}><trt:{inner} token=\"video_src_config\">{}</trt:{inner}></trt:{outer}>", source_configuration(w, h))
+        format!("<trt:{outer}><trt:{inner} token=\"video_src_config\">{}</trt:{inner}></trt:{outer}>", source_configuration(cam))
     };
     Ok(Answer::new(body))
 }
 
 fn get_stream_uri(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let id = profile_stream(env.text("ProfileToken"))?;
+    let id = profile_stream(cam, env.text("ProfileToken"))?;
     Ok(Answer::new(format!(
         "<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>{}</tt:Uri>\
             <tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot>\
@@ -173,8 +203,8 @@ fn get_stream_uri(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, So
     )))
 }
 
-fn get_snapshot_uri(_cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let id = profile_stream(env.text("ProfileToken"))?;
+fn get_snapshot_uri(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let id = profile_stream(cam, env.text("ProfileToken"))?;
     Ok(Answer::new(format!(
         "<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>{}</tt:Uri>\
             <tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot>\

@@ -3,8 +3,11 @@
 //! named H.265), and encoder options per mode and resolution, each with the
 //! frame rates and bitrates that resolution takes.
 
+mod audio;
+mod editing;
+
 use super::media::{dimensions, index, offered_resolution, source_configuration};
-use super::profiles::{profile_stream, snapshot_uri, stream_of, stream_uri, PROFILES};
+use super::profiles::{profile_stream, snapshot_uri, stream_of, stream_uri, Kind, MediaProfile};
 use super::soap::{boolean, esc, Envelope, SoapFault};
 use super::Operation;
 use super::{from_refusal, Answer, App, Context};
@@ -25,6 +28,15 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "SetVideoEncoderConfiguration", act: Configure, open: false, run: set_video_encoder_configuration },
     Operation { name: "GetStreamUri", act: Read, open: false, run: get_stream_uri },
     Operation { name: "GetSnapshotUri", act: Read, open: false, run: get_snapshot_uri },
+    Operation { name: "CreateProfile", act: Configure, open: false, run: editing::create_profile },
+    Operation { name: "DeleteProfile", act: Configure, open: false, run: editing::delete_profile },
+    Operation { name: "AddConfiguration", act: Configure, open: false, run: editing::add_configuration },
+    Operation { name: "RemoveConfiguration", act: Configure, open: false, run: editing::remove_configuration },
+    Operation { name: "GetAudioSourceConfigurations", act: Read, open: false, run: audio::get_audio_source_configurations },
+    Operation { name: "GetAudioSourceConfigurationOptions", act: Read, open: false, run: audio::get_audio_source_configuration_options },
+    Operation { name: "GetAudioEncoderConfigurations", act: Read, open: false, run: audio::get_audio_encoder_configurations },
+    Operation { name: "GetAudioEncoderConfigurationOptions", act: Read, open: false, run: audio::get_audio_encoder_configuration_options },
+    Operation { name: "SetAudioEncoderConfiguration", act: Configure, open: false, run: audio::set_audio_encoder_configuration },
 ];
 
 /// Media 2's name for an encode mode: its codec, or the board's own name.
@@ -38,22 +50,22 @@ fn is_video(kind: &str) -> bool {
 
 /// The stream of a `ConfigurationToken` or `ProfileToken`, whichever is
 /// given; `None` for both streams.
-fn streams(env: &Envelope, configuration_prefix: &str) -> Result<Vec<StreamId>, SoapFault> {
+fn streams(cam: &App, env: &Envelope, configuration_prefix: &str) -> Result<Vec<StreamId>, SoapFault> {
     Ok(match (env.given("ConfigurationToken"), env.given("ProfileToken")) {
         (Some(c), _) => vec![stream_of(Some(c), configuration_prefix)?],
-        (None, Some(p)) => vec![profile_stream(Some(p))?],
+        (None, Some(p)) => vec![profile_stream(cam, Some(p))?],
         (None, None) => StreamId::ALL.to_vec(),
     })
 }
 
 /// A stream's encoder as `tt:VideoEncoder2Configuration`'s content, and its attributes.
-fn encoder(s: &StreamConfig) -> (String, String) {
+fn encoder(s: &StreamConfig, use_count: usize) -> (String, String) {
     let kind = encoding(&s.encode_mode);
     let (w, h) = dimensions(&s.resolution);
     let attributes = if is_video(&kind) { format!(" GovLength=\"{}\" Profile=\"Main\"", s.govlength) } else { String::new() };
     let cbr = s.bitrate_control == BitrateControl::Cbr;
     let content = format!(
-        "<tt:Name>{}</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>{kind}</tt:Encoding>\
+        "<tt:Name>{}</tt:Name><tt:UseCount>{use_count}</tt:UseCount><tt:Encoding>{kind}</tt:Encoding>\
             <tt:Resolution><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution>\
             <tt:RateControl ConstantBitRate=\"{cbr}\"><tt:FrameRateLimit>{}</tt:FrameRateLimit>\
             <tt:BitrateLimit>{}</tt:BitrateLimit></tt:RateControl><tt:Quality>{}</tt:Quality>",
@@ -69,29 +81,46 @@ fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Resu
     Ok(Answer::new(format!("<tr2:GetServiceCapabilitiesResponse>{}</tr2:GetServiceCapabilitiesResponse>", super::capabilities::MEDIA2)))
 }
 
-/// The profiles; configurations of the types asked (`All` for every one; none without a type).
+/// One profile as Media 2 writes it, with its configurations of the types `has` takes.
+fn profile(cam: &App, p: &MediaProfile, has: impl Fn(&str) -> bool) -> String {
+    let ptz_present = super::identity::identity(cam).ptz;
+    let mut body = format!(
+        "<tr2:Profiles token=\"{}\" fixed=\"{}\"><tr2:Name>{}</tr2:Name><tr2:Configurations>",
+        esc(&p.token),
+        p.fixed,
+        esc(&p.name)
+    );
+    if has("VideoSource") && p.video_source {
+        let _ = write!(body, "<tr2:VideoSource token=\"video_src_config\">{}</tr2:VideoSource>", source_configuration(cam));
+    }
+    if has("AudioSource") && p.audio_source {
+        let _ = write!(body, "<tr2:AudioSource token=\"audio_src_config\">{}</tr2:AudioSource>", audio::source_content(cam));
+    }
+    if let Some(id) = p.stream().filter(|_| has("VideoEncoder")) {
+        let config = lock(&cam.video).config.stream(id).clone();
+        let (attributes, content) = encoder(&config, cam.profiles.use_count(Kind::VideoEncoder, Some(id)));
+        let _ = write!(body, "<tr2:VideoEncoder token=\"video_encoder_{}\"{attributes}>{content}</tr2:VideoEncoder>", index(id));
+    }
+    if has("AudioEncoder") && p.audio_encoder {
+        let _ = write!(body, "<tr2:AudioEncoder token=\"audio_encoder\">{}</tr2:AudioEncoder>", audio::encoder_content(cam));
+    }
+    if ptz_present && has("PTZ") && p.ptz {
+        let _ = write!(body, "<tr2:PTZ token=\"ptz_config\">{}</tr2:PTZ>", super::ptz::configuration());
+    }
+    body + "</tr2:Configurations></tr2:Profiles>"
+}
+
+/// The profiles (or the one `Token` names); configurations of the types asked (`All` for every one; none without a type).
 fn get_profiles(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let wanted: Vec<&str> = env.all("Type").map(|t| t.text.as_str()).collect();
     let has = |kind: &str| wanted.iter().any(|t| *t == kind || *t == "All");
-    let only = env.given("Token").map(|t| profile_stream(Some(t))).transpose()?;
-    let ptz = super::identity::identity(cam).ptz;
-    let config = lock(&cam.video).config.clone();
-    let (mw, mh) = dimensions(&config.stream(StreamId::Main).resolution);
+    let profiles = match env.given("Token") {
+        Some(t) => vec![cam.profiles.get(Some(t))?],
+        None => cam.profiles.all(),
+    };
     let mut body = String::from("<tr2:GetProfilesResponse>");
-    for (token, name, id) in PROFILES.into_iter().filter(|(_, _, id)| only.is_none_or(|o| o == *id)) {
-        let _ = write!(body, "<tr2:Profiles token=\"{token}\" fixed=\"true\"><tr2:Name>{name}</tr2:Name><tr2:Configurations>");
-        if has("VideoSource") {
-            let _ = write!(body, "<tr2:VideoSource token=\"video_src_config\">{}</tr2:VideoSource>", source_configuration(mw, mh));
-        }
-        if has("VideoEncoder") {
-            let (attributes, content) = encoder(config.stream(id));
-            let n = index(id);
-            let _ = write!(body, "<tr2:VideoEncoder token=\"video_encoder_{n}\"{attributes}>{content}</tr2:VideoEncoder>");
-        }
-        if ptz && has("PTZ") {
-            let _ = write!(body, "<tr2:PTZ token=\"ptz_config\">{}</tr2:PTZ>", super::ptz::configuration());
-        }
-        body.push_str("</tr2:Configurations></tr2:Profiles>");
+    for p in &profiles {
+        body.push_str(&profile(cam, p, has));
     }
     Ok(Answer::new(body + "</tr2:GetProfilesResponse>"))
 }
@@ -101,21 +130,20 @@ fn get_video_source_configurations(cam: &App, _ctx: &Context, env: &Envelope) ->
         return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoConfig"], "no such video source configuration"));
     }
     if let Some(p) = env.given("ProfileToken") {
-        profile_stream(Some(p))?;
+        cam.profiles.get(Some(p))?;
     }
-    let (w, h) = dimensions(&lock(&cam.video).config.stream(StreamId::Main).resolution);
     Ok(Answer::new(format!(
         "<tr2:GetVideoSourceConfigurationsResponse><tr2:Configurations token=\"video_src_config\">{}</tr2:Configurations>\
             </tr2:GetVideoSourceConfigurationsResponse>",
-        source_configuration(w, h)
+        source_configuration(cam)
     )))
 }
 
 fn get_video_encoder_configurations(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let config = lock(&cam.video).config.clone();
     let mut body = String::from("<tr2:GetVideoEncoderConfigurationsResponse>");
-    for id in streams(env, "video_encoder_")? {
-        let (attributes, content) = encoder(config.stream(id));
+    for id in streams(cam, env, "video_encoder_")? {
+        let (attributes, content) = encoder(config.stream(id), cam.profiles.use_count(Kind::VideoEncoder, Some(id)));
         let n = index(id);
         let _ = write!(body, "<tr2:Configurations token=\"video_encoder_{n}\"{attributes}>{content}</tr2:Configurations>");
     }
@@ -124,7 +152,7 @@ fn get_video_encoder_configurations(cam: &App, _ctx: &Context, env: &Envelope) -
 
 /// One `Options` per mode and resolution of the stream, with that resolution's own ranges.
 fn get_video_encoder_configuration_options(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let ids = streams(env, "video_encoder_")?;
+    let ids = streams(cam, env, "video_encoder_")?;
     let caps = lock(&cam.video).hal.capabilities();
     let mut body = String::from("<tr2:GetVideoEncoderConfigurationOptionsResponse>");
     for mode in ids.iter().flat_map(|id| caps.stream(*id)) {
@@ -190,11 +218,11 @@ fn get_stream_uri(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, So
         Some("RtspUnicast" | "RTSP") => {}
         _ => return Err(SoapFault::invalid("Protocol: RtspUnicast or RTSP (the streamer serves RTSP over TCP and UDP)")),
     }
-    let id = profile_stream(env.text("ProfileToken"))?;
+    let id = profile_stream(cam, env.text("ProfileToken"))?;
     Ok(Answer::new(format!("<tr2:GetStreamUriResponse><tr2:Uri>{}</tr2:Uri></tr2:GetStreamUriResponse>", esc(&stream_uri(cam, ctx, id)))))
 }
 
-fn get_snapshot_uri(_cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    let id = profile_stream(env.text("ProfileToken"))?;
+fn get_snapshot_uri(cam: &App, ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    let id = profile_stream(cam, env.text("ProfileToken"))?;
     Ok(Answer::new(format!("<tr2:GetSnapshotUriResponse><tr2:Uri>{}</tr2:Uri></tr2:GetSnapshotUriResponse>", esc(&snapshot_uri(ctx, id)))))
 }

@@ -234,7 +234,7 @@ fn get_configuration_options(cam: &App, _ctx: &Context, _env: &Envelope) -> Resu
 fn continuous_move(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let body = {
-        super::profiles::profile_stream(env.text("ProfileToken"))?;
+        cam.profiles.get(env.text("ProfileToken"))?;
         let Vector { pan_tilt, zoom, .. } = vector(env, "Velocity", -1.0)?;
         let timeout = match env.text("Timeout") {
             Some(t) => Some(duration_ms(t).ok_or_else(|| SoapFault::invalid("Timeout: an xs:duration"))?),
@@ -258,7 +258,7 @@ fn continuous_move(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, 
 fn stop(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let body = {
-        super::profiles::profile_stream(env.text("ProfileToken"))?;
+        cam.profiles.get(env.text("ProfileToken"))?;
         cgi::drive(&cam.shared, &cam.ptz, PtzCommand::Stop, None).map_err(from_refusal)?;
         "<tptz:StopResponse/>".to_string()
     };
@@ -269,7 +269,7 @@ fn positioned_move(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, 
     head(cam)?;
     let operation = env.operation();
     let body = {
-        super::profiles::profile_stream(env.text("ProfileToken"))?;
+        cam.profiles.get(env.text("ProfileToken"))?;
         let at = cgi::position(&cam.ptz).map_err(from_refusal)?.ok_or_else(not_positioned)?;
         let full = f32::from(Spot::FULL);
         let spot = if operation == "AbsoluteMove" {
@@ -310,7 +310,7 @@ fn positioned_move(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, 
 fn get_status(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let body = {
-        super::profiles::profile_stream(env.text("ProfileToken"))?;
+        cam.profiles.get(env.text("ProfileToken"))?;
         let (_, motion) = cgi::status(&cam.ptz);
         let position = cgi::position(&cam.ptz).map_err(from_refusal)?.map(|s| {
             let full = f32::from(Spot::FULL);
@@ -342,7 +342,7 @@ fn get_status(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapF
 /// PTZ camera; here its commands are refused and change nothing.
 fn send_auxiliary_command(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
-    super::profiles::profile_stream(env.text("ProfileToken"))?;
+    cam.profiles.get(env.text("ProfileToken"))?;
     let command = env.text("AuxiliaryData").unwrap_or_default();
     Err(SoapFault::invalid(format!("{command}: the camera has no auxiliary commands")))
 }

@@ -6,7 +6,7 @@
 
 use super::{dimensions, index, offered_resolution};
 use crate::api::fields::given_int_text;
-use crate::interfaces::onvif::profiles::{profile_stream, stream_of};
+use crate::interfaces::onvif::profiles::{profile_stream, stream_of, Kind};
 use crate::interfaces::onvif::soap::{esc, Envelope, SoapFault};
 use crate::interfaces::onvif::{from_refusal, Answer, App, Context};
 use crate::interfaces::video::{self, StreamChange};
@@ -23,7 +23,7 @@ pub(super) fn encoding(mode: &str) -> Option<&'static str> {
 }
 
 /// A stream's encoder configuration as Media 1 writes it, if Media 1 can name its mode.
-pub(super) fn configuration(s: &StreamConfig) -> Option<String> {
+pub(super) fn configuration(s: &StreamConfig, use_count: usize) -> Option<String> {
     let kind = encoding(&s.encode_mode)?;
     let (w, h) = dimensions(&s.resolution);
     let specific = match kind {
@@ -31,7 +31,7 @@ pub(super) fn configuration(s: &StreamConfig) -> Option<String> {
         _ => String::new(),
     };
     Some(format!(
-        "<tt:Name>{name}</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>{kind}</tt:Encoding><tt:Resolution>\
+        "<tt:Name>{name}</tt:Name><tt:UseCount>{use_count}</tt:UseCount><tt:Encoding>{kind}</tt:Encoding><tt:Resolution>\
             <tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution><tt:Quality>{q}</tt:Quality><tt:RateControl>\
             <tt:FrameRateLimit>{}</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval>\
             <tt:BitrateLimit>{}</tt:BitrateLimit></tt:RateControl>{specific}<tt:Multicast><tt:Address>\
@@ -101,21 +101,24 @@ fn options(cam: &App, id: StreamId) -> String {
     )
 }
 
-pub(super) fn get_video_encoder_configurations(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
+/// `GetVideoEncoderConfigurations`, or `GetCompatibleVideoEncoderConfigurations`: every encoder Media 1 can name.
+pub(super) fn get_video_encoder_configurations(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let config = lock(&cam.video).config.clone();
-    let mut body = String::from("<trt:GetVideoEncoderConfigurationsResponse>");
+    let operation = env.operation();
+    let mut body = format!("<trt:{operation}Response>");
     for id in StreamId::ALL {
-        if let Some(c) = configuration(config.stream(id)) {
+        if let Some(c) = configuration(config.stream(id), cam.profiles.use_count(Kind::VideoEncoder, Some(id))) {
             let _ = write!(body, "<trt:Configurations token=\"video_encoder_{}\">{c}</trt:Configurations>", index(id));
         }
     }
-    Ok(Answer::new(body + "</trt:GetVideoEncoderConfigurationsResponse>"))
+    let _ = write!(body, "</trt:{operation}Response>");
+    Ok(Answer::new(body))
 }
 
 pub(super) fn get_video_encoder_configuration(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let id = stream_of(env.text("ConfigurationToken"), "video_encoder_")?;
     let config = lock(&cam.video).config.stream(id).clone();
-    let c = configuration(&config).ok_or_else(|| unnamed(id))?;
+    let c = configuration(&config, cam.profiles.use_count(Kind::VideoEncoder, Some(id))).ok_or_else(|| unnamed(id))?;
     Ok(Answer::new(format!(
         "<trt:GetVideoEncoderConfigurationResponse><trt:Configuration token=\"video_encoder_{}\">{c}</trt:Configuration>\
             </trt:GetVideoEncoderConfigurationResponse>",
@@ -126,7 +129,7 @@ pub(super) fn get_video_encoder_configuration(cam: &App, _ctx: &Context, env: &E
 pub(super) fn get_video_encoder_configuration_options(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let id = match (env.given("ConfigurationToken"), env.given("ProfileToken")) {
         (Some(c), _) => stream_of(Some(c), "video_encoder_")?,
-        (None, Some(p)) => profile_stream(Some(p))?,
+        (None, Some(p)) => profile_stream(cam, Some(p))?,
         (None, None) => StreamId::Main,
     };
     Ok(Answer::new(format!(

@@ -1,7 +1,6 @@
 //! The PTZ service's presets: the CGI's numbered presets, tokens `1`-`255`.
 
 use super::{act, cgi, head};
-use crate::interfaces::onvif::profiles::profile_stream;
 use crate::interfaces::onvif::soap::{Envelope, SoapFault};
 use crate::interfaces::onvif::{Answer, App, Context};
 use camcgi_hal::PtzCommand;
@@ -17,7 +16,7 @@ fn preset_number(token: Option<&str>) -> Result<u8, SoapFault> {
 pub(super) fn get_presets(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let body = {
-        profile_stream(env.text("ProfileToken"))?;
+        cam.profiles.get(env.text("ProfileToken"))?;
         let (set, _) = cgi::status(&cam.ptz);
         let mut body = String::from("<tptz:GetPresetsResponse>");
         for n in set {
@@ -31,7 +30,7 @@ pub(super) fn get_presets(cam: &App, _ctx: &Context, env: &Envelope) -> Result<A
 pub(super) fn set_preset(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     head(cam)?;
     let body = {
-        profile_stream(env.text("ProfileToken"))?;
+        cam.profiles.get(env.text("ProfileToken"))?;
         let n = match env.text("PresetToken") {
             Some(t) => preset_number(Some(t))?,
             None => {
@@ -51,7 +50,7 @@ pub(super) fn use_preset(cam: &App, _ctx: &Context, env: &Envelope) -> Result<An
     head(cam)?;
     let operation = env.operation();
     let body = {
-        profile_stream(env.text("ProfileToken"))?;
+        cam.profiles.get(env.text("ProfileToken"))?;
         let n = preset_number(env.text("PresetToken"))?;
         let (set, _) = cgi::status(&cam.ptz);
         if !set.contains(&n) {

@@ -1,0 +1,207 @@
+//! ONVIF media profile editing (Media 1 and Media 2) and Media 2's audio:
+//! profiles created, filled, emptied and deleted, the fixed two kept, every
+//! refusal by its fault, kept across a restart and undone by a factory reset.
+
+use crate::common::*;
+use std::sync::Arc;
+
+const BASIC_ADMIN: &str = "Authorization: Basic YWRtaW46MTIzNDU2\r\n";
+const MEDIA: &str = "/onvif/media_service";
+const MEDIA2: &str = "/onvif/media2_service";
+const TRT: &str = "http://www.onvif.org/ver10/media/wsdl";
+const TR2: &str = "http://www.onvif.org/ver20/media/wsdl";
+
+fn media(cam: &Cam, body: &str) -> Resp {
+    soap(cam.port(), MEDIA, body, BASIC_ADMIN)
+}
+
+fn media2(cam: &Cam, body: &str) -> Resp {
+    soap(cam.port(), MEDIA2, body, BASIC_ADMIN)
+}
+
+fn ok(r: Resp) -> String {
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.text()
+}
+
+/// `<trt:Op><trt:ProfileToken>…</trt:ProfileToken>…</trt:Op>`.
+fn op(name: &str, profile: &str, rest: &str) -> String {
+    format!("<{name} xmlns=\"{TRT}\"><ProfileToken>{profile}</ProfileToken>{rest}</{name}>")
+}
+
+/// The text between the first `start` and the `end` after it.
+fn all_between(text: &str, start: &str, end: &str) -> String {
+    let from = text.find(start).map(|i| i + start.len()).unwrap_or_else(|| panic!("{start}: {text}"));
+    text[from..].split(end).next().unwrap_or_default().to_string()
+}
+
+fn tokens(text: &str, element: &str) -> Vec<String> {
+    text.split(&format!("<{element} token=\"")).skip(1).filter_map(|t| t.split('"').next()).map(str::to_string).collect()
+}
+
+fn stream_uri(cam: &Cam, profile: &str) -> Resp {
+    media(
+        cam,
+        &op(
+            "GetStreamUri",
+            profile,
+            "<StreamSetup><Stream xmlns=\"http://www.onvif.org/ver10/schema\">RTP-Unicast</Stream>\
+             <Transport xmlns=\"http://www.onvif.org/ver10/schema\"><Protocol>RTSP</Protocol></Transport></StreamSetup>",
+        ),
+    )
+}
+
+#[test]
+fn media1_profiles_are_created_filled_emptied_and_deleted_and_the_fixed_ones_stay() {
+    let dir = Arc::new(TempDir::new());
+    let cam = Cam::start_in(dir.clone());
+    let created = ok(media(&cam, &format!("<CreateProfile xmlns=\"{TRT}\"><Name>Garage door</Name><Token>garage</Token></CreateProfile>")));
+    assert!(
+        created.contains(
+            "<trt:CreateProfileResponse><trt:Profile token=\"garage\" fixed=\"false\"><tt:Name>Garage door</tt:Name></trt:Profile>"
+        ),
+        "{created}"
+    );
+    assert_soap_fault(&stream_uri(&cam, "garage"), 500, "ter:IncompleteConfiguration", "the profile has no video encoder configuration");
+    for (kind, token) in [("VideoSource", "video_src_config"), ("VideoEncoder", "video_encoder_2"), ("AudioEncoder", "audio_encoder")] {
+        let body = op(&format!("Add{kind}Configuration"), "garage", &format!("<ConfigurationToken>{token}</ConfigurationToken>"));
+        assert!(ok(media(&cam, &body)).contains(&format!("<trt:Add{kind}ConfigurationResponse/>")));
+    }
+    let profile = ok(media(&cam, &op("GetProfile", "garage", "")));
+    assert!(
+        profile.contains("<tt:VideoEncoderConfiguration token=\"video_encoder_2\"><tt:Name>H264</tt:Name><tt:UseCount>2</tt:UseCount>"),
+        "{profile}"
+    );
+    assert!(profile.contains("<tt:AudioEncoderConfiguration token=\"audio_encoder\">"), "{profile}");
+    assert!(!profile.contains("PTZConfiguration"), "no PTZ configuration was added: {profile}");
+    // It streams the sub stream, as profile_2 does.
+    let uri = |profile: &str| all_between(&ok(stream_uri(&cam, profile)), "<tt:Uri>", "</tt:Uri>");
+    assert_eq!(uri("garage"), uri("profile_2"));
+    let listed = ok(media(&cam, &format!("<GetProfiles xmlns=\"{TRT}\"/>")));
+    assert_eq!(tokens(&listed, "trt:Profiles"), ["profile_1", "profile_2", "garage"]);
+    // Refusals change nothing.
+    let refusals = [
+        (
+            op("AddVideoEncoderConfiguration", "garage", "<ConfigurationToken>video_encoder_9</ConfigurationToken>"),
+            400,
+            "ter:NoConfig",
+            "no such configuration",
+        ),
+        (
+            op("AddVideoSourceConfiguration", "nowhere", "<ConfigurationToken>video_src_config</ConfigurationToken>"),
+            400,
+            "ter:NoProfile",
+            "no such profile or configuration",
+        ),
+        (
+            format!("<CreateProfile xmlns=\"{TRT}\"><Name>Again</Name><Token>garage</Token></CreateProfile>"),
+            400,
+            "ter:ProfileExists",
+            "a profile has this token",
+        ),
+        (
+            format!("<CreateProfile xmlns=\"{TRT}\"><Name></Name></CreateProfile>"),
+            400,
+            "ter:InvalidArgVal",
+            "Name: 1 to 64 printable characters",
+        ),
+        (op("DeleteProfile", "profile_1", ""), 500, "ter:DeletionOfFixedProfile", "a fixed profile cannot be deleted"),
+        (op("DeleteProfile", "nowhere", ""), 400, "ter:NoProfile", "no such profile or configuration"),
+    ];
+    for (body, status, code, reason) in &refusals {
+        assert_soap_fault(&media(&cam, body), *status, code, reason);
+    }
+    assert_eq!(ok(media(&cam, &format!("<GetProfiles xmlns=\"{TRT}\"/>"))), listed, "refusals change nothing");
+    // Eight at most.
+    for n in 0..5 {
+        ok(media(&cam, &format!("<CreateProfile xmlns=\"{TRT}\"><Name>extra {n}</Name></CreateProfile>")));
+    }
+    assert_soap_fault(
+        &media(&cam, &format!("<CreateProfile xmlns=\"{TRT}\"><Name>ninth</Name></CreateProfile>")),
+        500,
+        "ter:MaxNVTProfiles",
+        "at most 8 profiles",
+    );
+    let removed = ok(media(&cam, &op("RemoveVideoEncoderConfiguration", "garage", "")));
+    assert!(removed.contains("<trt:RemoveVideoEncoderConfigurationResponse/>"), "{removed}");
+    assert!(!ok(media(&cam, &op("GetProfile", "garage", ""))).contains("VideoEncoderConfiguration"));
+    // Kept across a restart.
+    drop(cam);
+    let cam = Cam::start_in(dir);
+    let kept = ok(media(&cam, &op("GetProfile", "garage", "")));
+    assert!(
+        kept.contains("<tt:Name>Garage door</tt:Name><tt:VideoSourceConfiguration") && !kept.contains("VideoEncoderConfiguration"),
+        "{kept}"
+    );
+    assert!(ok(media(&cam, &op("DeleteProfile", "garage", ""))).contains("<trt:DeleteProfileResponse/>"));
+    assert_soap_fault(&media(&cam, &op("GetProfile", "garage", "")), 400, "ter:NoProfile", "no such profile or configuration");
+    // A factory reset brings back the two fixed profiles alone.
+    let uid = cam.admin();
+    assert_ok(cam.get(&format!("/cgi-bin/factory_reset?uid={uid}")), "factory_reset");
+    cam.eventually("the factory profiles", || {
+        tokens(&media(&cam, &format!("<GetProfiles xmlns=\"{TRT}\"/>")).text(), "trt:Profiles") == ["profile_1", "profile_2"]
+    });
+}
+
+#[test]
+fn media2_profiles_take_configurations_by_type_and_audio_is_named_by_its_rtp_name() {
+    let cam = Cam::start();
+    let created = ok(media2(
+        &cam,
+        &format!(
+            "<CreateProfile xmlns=\"{TR2}\"><Name>Yard</Name><Configuration><Type>VideoSource</Type></Configuration>\
+             <Configuration><Type>VideoEncoder</Type><Token>video_encoder_1</Token></Configuration></CreateProfile>"
+        ),
+    ));
+    assert!(created.contains("<tr2:CreateProfileResponse><tr2:Token>profile_3</tr2:Token></tr2:CreateProfileResponse>"), "{created}");
+    let add = format!(
+        "<AddConfiguration xmlns=\"{TR2}\"><ProfileToken>profile_3</ProfileToken><Name>Back yard</Name>\
+         <Configuration><Type>AudioSource</Type></Configuration><Configuration><Type>AudioEncoder</Type></Configuration></AddConfiguration>"
+    );
+    assert!(ok(media2(&cam, &add)).contains("<tr2:AddConfigurationResponse/>"));
+    let profile = ok(media2(&cam, &format!("<GetProfiles xmlns=\"{TR2}\"><Token>profile_3</Token><Type>All</Type></GetProfiles>")));
+    assert!(profile.contains("<tr2:Profiles token=\"profile_3\" fixed=\"false\"><tr2:Name>Back yard</tr2:Name>"), "{profile}");
+    assert!(profile.contains("<tr2:VideoEncoder token=\"video_encoder_1\""), "{profile}");
+    assert!(
+        profile.contains(
+            "<tr2:AudioEncoder token=\"audio_encoder\"><tt:Name>G.711</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>PCMU</tt:Encoding>"
+        ),
+        "{profile}"
+    );
+    assert_soap_fault(
+        &media2(&cam, &format!("<AddConfiguration xmlns=\"{TR2}\"><ProfileToken>profile_3</ProfileToken><Configuration><Type>Sound</Type></Configuration></AddConfiguration>")),
+        400,
+        "ter:InvalidArgVal",
+        "Type: VideoSource, VideoEncoder, AudioSource, AudioEncoder or PTZ",
+    );
+    let remove = format!(
+        "<RemoveConfiguration xmlns=\"{TR2}\"><ProfileToken>profile_3</ProfileToken><Configuration><Type>AudioEncoder</Type></Configuration></RemoveConfiguration>"
+    );
+    assert!(ok(media2(&cam, &remove)).contains("<tr2:RemoveConfigurationResponse/>"));
+    let profile = ok(media2(&cam, &format!("<GetProfiles xmlns=\"{TR2}\"><Token>profile_3</Token><Type>All</Type></GetProfiles>")));
+    assert!(!profile.contains("AudioEncoder") && profile.contains("<tr2:AudioSource token=\"audio_src_config\">"), "{profile}");
+    // Media 1 sees the same profile.
+    assert!(ok(media(&cam, &op("GetProfile", "profile_3", ""))).contains("<tt:Name>Back yard</tt:Name>"));
+    // Audio by Media 2's names, set through the audio family.
+    let options = ok(media2(&cam, &format!("<GetAudioEncoderConfigurationOptions xmlns=\"{TR2}\"/>")));
+    assert!(options.contains("<tt:Encoding>PCMU</tt:Encoding>") && options.contains("<tt:Encoding>MP4A-LATM</tt:Encoding>"), "{options}");
+    let set = format!(
+        "<SetAudioEncoderConfiguration xmlns=\"{TR2}\"><Configuration token=\"audio_encoder\"><Name xmlns=\"http://www.onvif.org/ver10/schema\">a</Name>\
+         <UseCount xmlns=\"http://www.onvif.org/ver10/schema\">1</UseCount><Encoding xmlns=\"http://www.onvif.org/ver10/schema\">MP4A-LATM</Encoding>\
+         <Bitrate xmlns=\"http://www.onvif.org/ver10/schema\">16</Bitrate><SampleRate xmlns=\"http://www.onvif.org/ver10/schema\">16</SampleRate>\
+         </Configuration></SetAudioEncoderConfiguration>"
+    );
+    assert!(ok(media2(&cam, &set)).contains("<tr2:SetAudioEncoderConfigurationResponse/>"));
+    let uid = cam.admin();
+    assert_eq!(cam.get(&format!("/cgi-bin/audioencoder?uid={uid}")).attr("encode_type").as_deref(), Some("AAC"));
+    let refused = set.replace("MP4A-LATM", "OPUS");
+    assert_soap_fault(&media2(&cam, &refused), 400, "ter:ConfigModify", "Encoding: not offered");
+    assert!(ok(media2(&cam, &format!("<DeleteProfile xmlns=\"{TR2}\"><Token>profile_3</Token></DeleteProfile>")))
+        .contains("<tr2:DeleteProfileResponse/>"));
+    assert_soap_fault(
+        &media2(&cam, &format!("<DeleteProfile xmlns=\"{TR2}\"><Token>profile_2</Token></DeleteProfile>")),
+        500,
+        "ter:DeletionOfFixedProfile",
+        "a fixed profile cannot be deleted",
+    );
+}
