@@ -374,6 +374,40 @@ fn wsdiscovery_finds_the_camera_from_another_host_over_ipv4_and_ipv6() {
     assert!(v6.starts_with("http://[fe80::") && v6.ends_with("]:8080/onvif/device_service"), "{text}");
 }
 
+/// libonvif 1.4 builds its UsernameToken's nonce from the clock's second, so
+/// every request it makes within one second carries the same token. The
+/// camera keeps refusing a token it has seen (a replay, whoever sends it):
+/// discovery, login and one-request commands work; the requests after the
+/// first in the same second are `ter:NotAuthorized`, each logged as a replay.
+#[test]
+fn libonvif_finds_the_camera_and_logs_in_and_its_repeated_nonces_are_refused_as_replays() {
+    let test = "onvif::libonvif_finds_the_camera_and_logs_in_and_its_repeated_nonces_are_refused_as_replays";
+    if !clients_here(test) {
+        return;
+    }
+    if output(Command::new("onvif-util").arg("-h")).is_err() {
+        client_missing(test, "no onvif-util (Debian's onvif-tools); bash tests/clients/setup.sh installs it");
+        return;
+    }
+    let dir = TempDir::new();
+    let camcgi = camcgi_command();
+    let out =
+        output(Command::new("bash").arg(script("libonvif.sh")).arg(&dir.0).arg(camcgi.get_program()).args(camcgi.get_args())).unwrap();
+    if out.status.code() == Some(77) {
+        say_skipped(test, "network namespaces cannot be made here (root and iproute2 needed)");
+        return;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (client, log) = text.split_once("--- camera log").unwrap_or((&text, ""));
+    for line in ["found host: 10.77.0.1", "successfully connected to host", "name:   MC200J6", "Time Offset:"] {
+        assert!(client.contains(line), "{line}: {text}");
+    }
+    let refused = client.matches("ter:NotAuthorized").count();
+    let replays = log.matches("a UsernameToken replayed: the token's nonce was used before").count();
+    assert!(refused >= 1 && refused <= replays, "each refusal is a replay the camera logged ({refused} refused, {replays} replays): {text}");
+    assert!(!log.contains("password error"), "no password was wrong: {log}");
+}
+
 #[test]
 fn every_onvif_answer_is_valid_against_the_onvif_schemas() {
     if !python_has("onvif::every_onvif_answer_is_valid_against_the_onvif_schemas", "onvif, lxml, xmlschema, requests") {
