@@ -347,6 +347,18 @@ pub struct OsdConfig {
     pub time_format: String,
     /// The title text, UTF-8.
     pub title: String,
+    /// The title overlay shown while the OSD is on (ONVIF can take one overlay away).
+    #[cfg_attr(feature = "serde", serde(default = "shown"))]
+    pub show_title: bool,
+    /// The time overlay shown while the OSD is on.
+    #[cfg_attr(feature = "serde", serde(default = "shown"))]
+    pub show_time: bool,
+}
+
+/// An overlay a settings file from before `show_title`/`show_time` shows.
+#[cfg(feature = "serde")]
+fn shown() -> bool {
+    true
 }
 
 /// The OSD overlay.

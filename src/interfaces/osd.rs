@@ -62,6 +62,8 @@ fn defaults() -> OsdConfig {
         show_week: true,
         time_format: TIME_FORMATS[0].to_string(),
         title: "IPCamera".to_string(),
+        show_title: true,
+        show_time: true,
     }
 }
 
@@ -126,6 +128,8 @@ pub struct OsdChange {
     pub time_format: Option<String>,
     /// The title, 1-64 bytes of printable text.
     pub title: Option<String>,
+    /// The title overlay and the time overlay shown (not CGI parameters: ONVIF's OSDs).
+    pub show: [Given<bool>; 2],
 }
 
 impl OsdChange {
@@ -142,6 +146,7 @@ impl OsdChange {
             show_week: given_flag(p, "show_week"),
             time_format: p.get("time_format").map(|v| v.replace('_', " ")),
             title: p.get("title_utf8").map(str::to_string),
+            show: [Given::Absent, Given::Absent],
         }
     }
 }
@@ -179,6 +184,9 @@ pub fn set(app: &Shared, osd: &Mutex<OsdUnit>, change: OsdChange) -> Result<OsdC
         }
         n.title = title;
     }
+    let [title, time] = change.show;
+    n.show_title = flag_or(title, "show_title", n.show_title)?;
+    n.show_time = flag_or(time, "show_time", n.show_time)?;
     unit.commit(&app.store, FILE, n, apply)?;
     Ok(unit.config.clone())
 }

@@ -404,7 +404,10 @@ fn libonvif_finds_the_camera_and_logs_in_and_its_repeated_nonces_are_refused_as_
     }
     let refused = client.matches("ter:NotAuthorized").count();
     let replays = log.matches("a UsernameToken replayed: the token's nonce was used before").count();
-    assert!(refused >= 1 && refused <= replays, "each refusal is a replay the camera logged ({refused} refused, {replays} replays): {text}");
+    assert!(
+        refused >= 1 && refused <= replays,
+        "each refusal is a replay the camera logged ({refused} refused, {replays} replays): {text}"
+    );
     assert!(!log.contains("password error"), "no password was wrong: {log}");
 }
 

@@ -205,3 +205,95 @@ fn media2_profiles_take_configurations_by_type_and_audio_is_named_by_its_rtp_nam
         "a fixed profile cannot be deleted",
     );
 }
+
+fn osd_body(token: &str, position: &str, text: &str) -> String {
+    format!(
+        "<OSD token=\"{token}\"><VideoSourceConfigurationToken {TT}>video_src_config</VideoSourceConfigurationToken>\
+         <Type {TT}>Text</Type><Position {TT}>{position}</Position><TextString {TT}>{text}</TextString></OSD>"
+    )
+}
+
+const TT: &str = "xmlns=\"http://www.onvif.org/ver10/schema\"";
+
+#[test]
+fn media2_osds_are_the_title_and_time_overlays_moved_changed_taken_away_and_shown_again() {
+    let cam = Cam::start();
+    let uid = cam.admin();
+    let osd_cgi = || cam.get(&format!("/cgi-bin/osd?uid={uid}"));
+    let osds = || ok(media2(&cam, &format!("<GetOSDs xmlns=\"{TR2}\"/>")));
+    let both = osds();
+    assert!(
+        both.contains(
+            "<tr2:OSDs token=\"osd_title\"><tt:VideoSourceConfigurationToken>video_src_config</tt:VideoSourceConfigurationToken>\
+             <tt:Type>Text</tt:Type><tt:Position><tt:Type>Custom</tt:Type><tt:Pos x=\"-0.98\" y=\"1\"/></tt:Position><tt:TextString>\
+             <tt:Type>Plain</tt:Type><tt:FontSize>24</tt:FontSize><tt:PlainText>IPCamera</tt:PlainText></tt:TextString></tr2:OSDs>"
+        ),
+        "{both}"
+    );
+    assert!(both.contains("<tr2:OSDs token=\"osd_time\">") && both.contains("<tt:DateFormat>yyyy-MM-dd</tt:DateFormat>"), "{both}");
+    let set = |token: &str, position: &str, text: &str| {
+        media2(&cam, &format!("<SetOSD xmlns=\"{TR2}\">{}</SetOSD>", osd_body(token, position, text)))
+    };
+    ok(set("osd_title", "<Type>UpperRight</Type>", "<Type>Plain</Type><FontSize>32</FontSize><PlainText>Gate</PlainText>"));
+    ok(set("osd_time", "<Type>Custom</Type><Pos x=\"0\" y=\"0.5\"/>", "<Type>DateAndTime</Type><DateFormat>MM/dd/yyyy</DateFormat>"));
+    let c = osd_cgi();
+    for (name, value) in [
+        ("title_pos_type", "0"),
+        ("title_pos_x", "2"),
+        ("title_pos_y", "0"),
+        ("title_utf8", "Gate"),
+        ("fontsize", "2"),
+        ("time_pos_type", "1"),
+        ("time_pos_x", "50"),
+        ("time_pos_y", "25"),
+        ("time_format", "mm/dd/yyyy hh:mm:ss"),
+    ] {
+        assert_eq!(c.attr(name).as_deref(), Some(value), "{name}: {}", c.text());
+    }
+    // Refusals change nothing.
+    let before = osd_cgi().text();
+    let refusals = [
+        (set("osd_title", "<Type>Custom</Type><Pos x=\"2\" y=\"0\"/>", ""), "ter:InvalidArgVal", "Pos: x and y from -1 to 1"),
+        (
+            set("osd_title", "<Type>Middle</Type>", ""),
+            "ter:InvalidArgVal",
+            "Position: UpperLeft, UpperRight, LowerLeft, LowerRight or Custom",
+        ),
+        (set("osd_time", "<Type>UpperLeft</Type>", "<Type>Plain</Type>"), "ter:InvalidArgVal", "TextString Type: DateAndTime for osd_time"),
+        (
+            set("osd_time", "<Type>UpperLeft</Type>", "<Type>DateAndTime</Type><TimeFormat>h:mm tt</TimeFormat>"),
+            "ter:InvalidArgVal",
+            "TimeFormat: HH:mm:ss",
+        ),
+        (
+            set("osd_title", "<Type>UpperLeft</Type>", &format!("<Type>Plain</Type><PlainText>{}</PlainText>", "x".repeat(65))),
+            "ter:InvalidArgVal",
+            "title_utf8 error",
+        ),
+        (set("osd_logo", "<Type>UpperLeft</Type>", ""), "ter:NoConfig", "no such OSD"),
+    ];
+    for (r, code, reason) in &refusals {
+        assert_soap_fault(r, 400, code, reason);
+    }
+    assert_eq!(osd_cgi().text(), before, "refusals change nothing");
+    // Taken away: the other stays, and the board is told.
+    assert!(ok(media2(&cam, &format!("<DeleteOSD xmlns=\"{TR2}\"><OSDToken>osd_time</OSDToken></DeleteOSD>")))
+        .contains("<tr2:DeleteOSDResponse/>"));
+    assert_eq!(tokens(&osds(), "tr2:OSDs"), ["osd_title"]);
+    match cam.mock.calls().last() {
+        Some(camcgi_hal::mock::Call::Osd(c)) => assert!(c.show_title && !c.show_time && c.enable, "{c:?}"),
+        other => panic!("{other:?}"),
+    }
+    let create =
+        |text: &str| media2(&cam, &format!("<CreateOSD xmlns=\"{TR2}\">{}</CreateOSD>", osd_body("new", "<Type>LowerLeft</Type>", text)));
+    let created = ok(create("<Type>DateAndTime</Type>"));
+    assert!(created.contains("<tr2:CreateOSDResponse><tr2:OSDToken>osd_time</tr2:OSDToken></tr2:CreateOSDResponse>"), "{created}");
+    assert_soap_fault(&create("<Type>DateAndTime</Type>"), 500, "ter:MaxOSDs", "the camera shows one title and one time overlay");
+    assert_soap_fault(&create("<Type>Date</Type>"), 400, "ter:InvalidArgVal", "TextString Type: Plain or DateAndTime");
+    // With the OSD switched off by the CGI there is none; creating one shows it alone.
+    assert_ok(cam.get(&format!("/cgi-bin/osd?enable=0&uid={uid}")), "osd");
+    assert!(tokens(&osds(), "tr2:OSDs").is_empty());
+    ok(create("<Type>Plain</Type><PlainText>Back</PlainText>"));
+    assert_eq!(tokens(&osds(), "tr2:OSDs"), ["osd_title"]);
+    assert_eq!(osd_cgi().attr("enable").as_deref(), Some("1"));
+}

@@ -345,6 +345,16 @@ def walk(cam):
     call(m2, "tr2", "GetAudioEncoderConfigurationOptions")
     same = etree.tostring(audio.find("tr2:Configurations", NS)).decode().replace("tr2:Configurations", "tr2:Configuration")
     call(m2, "tr2", "SetAudioEncoderConfiguration", same)
+    call(m2, "tr2", "GetOSDs")
+    call(m2, "tr2", "GetOSDOptions", "<tr2:ConfigurationToken>video_src_config</tr2:ConfigurationToken>")
+    osd = ('<tr2:OSD token="{}"><tt:VideoSourceConfigurationToken>video_src_config</tt:VideoSourceConfigurationToken>'
+           "<tt:Type>Text</tt:Type><tt:Position>{}</tt:Position><tt:TextString>{}</tt:TextString></tr2:OSD>")
+    call(m2, "tr2", "SetOSD", osd.format("osd_title", "<tt:Type>UpperRight</tt:Type>",
+                                         "<tt:Type>Plain</tt:Type><tt:PlainText>walk</tt:PlainText>"))
+    call(m2, "tr2", "DeleteOSD", "<tr2:OSDToken>osd_time</tr2:OSDToken>")
+    call(m2, "tr2", "CreateOSD", osd.format("new", '<tt:Type>Custom</tt:Type><tt:Pos x="-0.5" y="0.5"/>',
+                                            "<tt:Type>DateAndTime</tt:Type><tt:DateFormat>dd/MM/yyyy</tt:DateFormat>"))
+    call(m2, "tr2", "GetOSDs")
 
     # Last: they end the camera's settings or its run.
     call(dev, "tds", "SetSystemFactoryDefault", "<tds:FactoryDefault>Soft</tds:FactoryDefault>")

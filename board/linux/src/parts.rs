@@ -399,6 +399,8 @@ impl OsdOverlay for HandoffOsd {
             ("show_week", u8::from(c.show_week).to_string()),
             ("time_format", c.time_format.clone()),
             ("title", c.title.clone()),
+            ("show_title", u8::from(c.show_title).to_string()),
+            ("show_time", u8::from(c.show_time).to_string()),
         ];
         self.handoff.apply(&pairs).map_err(BoardError::on("osd apply"))
     }

@@ -16,7 +16,7 @@ pub const MEDIA: &str = "<trt:Capabilities SnapshotUri=\"true\" Rotation=\"false
         <trt:StreamingCapabilities RTPMulticast=\"false\" RTP_TCP=\"true\" RTP_RTSP_TCP=\"true\"/></trt:Capabilities>";
 
 /// The Media 2 service's.
-pub const MEDIA2: &str = "<tr2:Capabilities SnapshotUri=\"true\" Rotation=\"false\" VideoSourceMode=\"false\" OSD=\"false\" \
+pub const MEDIA2: &str = "<tr2:Capabilities SnapshotUri=\"true\" Rotation=\"false\" VideoSourceMode=\"false\" OSD=\"true\" \
     TemporaryOSDText=\"false\" Mask=\"false\" SourceMask=\"false\">\
     <tr2:ProfileCapabilities MaximumNumberOfProfiles=\"8\" \
     ConfigurationsSupported=\"VideoSource VideoEncoder AudioSource AudioEncoder PTZ\"/>\

@@ -5,6 +5,7 @@
 
 mod audio;
 mod editing;
+mod osd;
 
 use super::media::{dimensions, index, offered_resolution, source_configuration};
 use super::profiles::{profile_stream, snapshot_uri, stream_of, stream_uri, Kind, MediaProfile};
@@ -37,6 +38,11 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "GetAudioEncoderConfigurations", act: Read, open: false, run: audio::get_audio_encoder_configurations },
     Operation { name: "GetAudioEncoderConfigurationOptions", act: Read, open: false, run: audio::get_audio_encoder_configuration_options },
     Operation { name: "SetAudioEncoderConfiguration", act: Configure, open: false, run: audio::set_audio_encoder_configuration },
+    Operation { name: "GetOSDs", act: Read, open: false, run: osd::get_osds },
+    Operation { name: "GetOSDOptions", act: Read, open: false, run: osd::get_osd_options },
+    Operation { name: "CreateOSD", act: Configure, open: false, run: osd::create_osd },
+    Operation { name: "SetOSD", act: Configure, open: false, run: osd::set_osd },
+    Operation { name: "DeleteOSD", act: Configure, open: false, run: osd::delete_osd },
 ];
 
 /// Media 2's name for an encode mode: its codec, or the board's own name.
