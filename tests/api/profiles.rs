@@ -297,3 +297,34 @@ fn media2_osds_are_the_title_and_time_overlays_moved_changed_taken_away_and_show
     assert_eq!(tokens(&osds(), "tr2:OSDs"), ["osd_title"]);
     assert_eq!(osd_cgi().attr("enable").as_deref(), Some("1"));
 }
+
+#[test]
+fn the_video_source_configuration_takes_only_the_whole_picture_and_media2_counts_its_encoders() {
+    let cam = Cam::start();
+    let options = ok(media(&cam, &format!("<GetVideoSourceConfigurationOptions xmlns=\"{TRT}\"><ConfigurationToken>video_src_config</ConfigurationToken></GetVideoSourceConfigurationOptions>")));
+    assert!(options.contains("<tt:WidthRange><tt:Min>1920</tt:Min><tt:Max>1920</tt:Max></tt:WidthRange>"), "{options}");
+    let set = |bounds: &str| {
+        format!(
+            "<Configuration token=\"video_src_config\"><Name {TT}>VideoSource</Name><UseCount {TT}>2</UseCount>\
+             <SourceToken {TT}>video_src</SourceToken><Bounds {TT} {bounds}/></Configuration>"
+        )
+    };
+    let whole = set("x=\"0\" y=\"0\" width=\"1920\" height=\"1080\"");
+    let part = set("x=\"0\" y=\"0\" width=\"640\" height=\"480\"");
+    assert!(ok(media(
+        &cam,
+        &format!(
+            "<SetVideoSourceConfiguration xmlns=\"{TRT}\">{whole}<ForcePersistence>true</ForcePersistence></SetVideoSourceConfiguration>"
+        )
+    ))
+    .contains("<trt:SetVideoSourceConfigurationResponse/>"));
+    for r in [
+        media(&cam, &format!("<SetVideoSourceConfiguration xmlns=\"{TRT}\">{part}<ForcePersistence>true</ForcePersistence></SetVideoSourceConfiguration>")),
+        media2(&cam, &format!("<SetVideoSourceConfiguration xmlns=\"{TR2}\">{part}</SetVideoSourceConfiguration>")),
+    ] {
+        assert_soap_fault(&r, 400, "ter:ConfigModify", "Bounds: the whole picture, 0 0 1920 1080");
+    }
+    let instances = ok(media2(&cam, &format!("<GetVideoEncoderInstances xmlns=\"{TR2}\"><ConfigurationToken>video_src_config</ConfigurationToken></GetVideoEncoderInstances>")));
+    assert!(instances.contains("<tr2:Codec><tr2:Encoding>H264</tr2:Encoding><tr2:Number>2</tr2:Number></tr2:Codec>"), "{instances}");
+    assert!(instances.contains("<tr2:Total>2</tr2:Total>"), "{instances}");
+}

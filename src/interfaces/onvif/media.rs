@@ -5,6 +5,7 @@
 pub(super) mod audio_encoder;
 mod editing;
 mod video_encoder;
+pub(super) mod video_source;
 
 use super::profiles::{profile_stream, snapshot_uri, stream_uri, Kind, MediaProfile};
 use super::soap::{esc, Envelope, SoapFault};
@@ -123,6 +124,13 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "GetVideoSources", act: Read, open: false, run: get_video_sources },
     Operation { name: "GetVideoSourceConfigurations", act: Read, open: false, run: get_video_source_configurations },
     Operation { name: "GetVideoSourceConfiguration", act: Read, open: false, run: get_video_source_configurations },
+    Operation {
+        name: "GetVideoSourceConfigurationOptions",
+        act: Read,
+        open: false,
+        run: video_source::get_video_source_configuration_options,
+    },
+    Operation { name: "SetVideoSourceConfiguration", act: Configure, open: false, run: video_source::set_video_source_configuration },
     Operation { name: "GetVideoEncoderConfigurations", act: Read, open: false, run: get_video_encoder_configurations },
     Operation { name: "GetVideoEncoderConfiguration", act: Read, open: false, run: get_video_encoder_configuration },
     Operation { name: "GetVideoEncoderConfigurationOptions", act: Read, open: false, run: get_video_encoder_configuration_options },

@@ -7,7 +7,7 @@ mod audio;
 mod editing;
 mod osd;
 
-use super::media::{dimensions, index, offered_resolution, source_configuration};
+use super::media::{dimensions, index, offered_resolution, source_configuration, video_source};
 use super::profiles::{profile_stream, snapshot_uri, stream_of, stream_uri, Kind, MediaProfile};
 use super::soap::{boolean, esc, Envelope, SoapFault};
 use super::Operation;
@@ -24,6 +24,9 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "GetServiceCapabilities", act: Read, open: true, run: get_service_capabilities },
     Operation { name: "GetProfiles", act: Read, open: false, run: get_profiles },
     Operation { name: "GetVideoSourceConfigurations", act: Read, open: false, run: get_video_source_configurations },
+    Operation { name: "GetVideoSourceConfigurationOptions", act: Read, open: false, run: get_video_source_configuration_options },
+    Operation { name: "SetVideoSourceConfiguration", act: Configure, open: false, run: set_video_source_configuration },
+    Operation { name: "GetVideoEncoderInstances", act: Read, open: false, run: get_video_encoder_instances },
     Operation { name: "GetVideoEncoderConfigurations", act: Read, open: false, run: get_video_encoder_configurations },
     Operation { name: "GetVideoEncoderConfigurationOptions", act: Read, open: false, run: get_video_encoder_configuration_options },
     Operation { name: "SetVideoEncoderConfiguration", act: Configure, open: false, run: set_video_encoder_configuration },
@@ -132,17 +135,52 @@ fn get_profiles(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, Soa
 }
 
 fn get_video_source_configurations(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
-    if env.given("ConfigurationToken").is_some_and(|t| t != "video_src_config") {
-        return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoConfig"], "no such video source configuration"));
-    }
-    if let Some(p) = env.given("ProfileToken") {
-        cam.profiles.get(Some(p))?;
-    }
+    video_source::check_tokens(cam, env)?;
     Ok(Answer::new(format!(
         "<tr2:GetVideoSourceConfigurationsResponse><tr2:Configurations token=\"video_src_config\">{}</tr2:Configurations>\
             </tr2:GetVideoSourceConfigurationsResponse>",
         source_configuration(cam)
     )))
+}
+
+fn get_video_source_configuration_options(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    video_source::check_tokens(cam, env)?;
+    Ok(Answer::new(format!(
+        "<tr2:GetVideoSourceConfigurationOptionsResponse><tr2:Options>{}</tr2:Options></tr2:GetVideoSourceConfigurationOptionsResponse>",
+        video_source::options_content(cam)
+    )))
+}
+
+fn set_video_source_configuration(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    video_source::check_set(cam, env)?;
+    Ok(Answer::new("<tr2:SetVideoSourceConfigurationResponse/>".into()))
+}
+
+/// The encoders the video source feeds: two, one per stream; by codec, how
+/// many streams can run it.
+fn get_video_encoder_instances(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+    if env.text("ConfigurationToken") != Some("video_src_config") {
+        return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:NoConfig"], "no such video source configuration"));
+    }
+    let caps = lock(&cam.video).hal.capabilities();
+    let mut codecs: Vec<(String, usize)> = Vec::new();
+    for id in StreamId::ALL {
+        let mut here: Vec<String> = caps.stream(id).iter().map(|m| encoding(&m.name)).collect();
+        here.sort_unstable();
+        here.dedup();
+        for kind in here {
+            match codecs.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, n)) => *n += 1,
+                None => codecs.push((kind, 1)),
+            }
+        }
+    }
+    let mut body = String::from("<tr2:GetVideoEncoderInstancesResponse><tr2:Info>");
+    for (kind, n) in codecs {
+        let _ = write!(body, "<tr2:Codec><tr2:Encoding>{}</tr2:Encoding><tr2:Number>{n}</tr2:Number></tr2:Codec>", esc(&kind));
+    }
+    let _ = write!(body, "<tr2:Total>{}</tr2:Total>", StreamId::ALL.len());
+    Ok(Answer::new(body + "</tr2:Info></tr2:GetVideoEncoderInstancesResponse>"))
 }
 
 fn get_video_encoder_configurations(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
