@@ -12,32 +12,10 @@ Exit status 0 when every step held."""
 
 import asyncio
 import datetime as dt
-import http.server
-import queue
 import sys
-import threading
 
 from onvif import ONVIFCamera
-from walk import check
-
-
-def webhook():
-    """A webhook on loopback: its address, and a queue of the bodies posted to it."""
-    bodies = queue.Queue()
-
-    class Hook(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            bodies.put(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}/api/webhook/onvif", bodies
+from walk import check, consumer
 
 
 async def main(port):
@@ -125,7 +103,7 @@ async def main(port):
 
     # Home Assistant's webhook: a base-notification subscription whose
     # Notify requests it reads with the library's NotificationManager.
-    address, bodies = webhook()
+    address, bodies = consumer("/api/webhook/onvif")
     notifications = await cam.create_notification_manager(address, dt.timedelta(seconds=60), lambda: lost.append(1))
     body = await asyncio.get_running_loop().run_in_executor(None, lambda: bodies.get(timeout=10))
     pushed = notifications.process(body)

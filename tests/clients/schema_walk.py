@@ -14,10 +14,7 @@ unchecked. Prints DONE when every answer is valid."""
 import base64
 import datetime
 import hashlib
-import http.server
 import os
-import queue
-import threading
 import shutil
 import sys
 import tempfile
@@ -30,7 +27,7 @@ import xmlschema
 from lxml import etree
 from zeep import Client, Settings
 
-from walk import check
+from walk import check, consumer
 
 XS = "http://www.w3.org/2001/XMLSchema"
 ENV = "http://www.w3.org/2003/05/soap-envelope"
@@ -161,25 +158,6 @@ class Camera:
         ok = not problems and body.tag == f"{{{NS['wsnt']}}}{name}"
         self.valid.append((f"pushed/{name}", ok))
         print(f"{'valid' if ok else 'INVALID'}: pushed {name}{'' if ok else ': ' + str(problems[:1])}", flush=True)
-
-
-def notification_consumer():
-    """A consumer on loopback: its address, and a queue of the bodies it is sent."""
-    bodies = queue.Queue()
-
-    class Consumer(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            bodies.put(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Consumer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}/notify", bodies
 
 
 def text(element, path):
@@ -317,8 +295,8 @@ def walk(cam):
     call(sub, "tev", "SetSynchronizationPoint", "", address, evt)
     call(sub, "wsnt", "Unsubscribe", "", address, evt)
     # Base notification: the camera pushes Notify to a consumer here; its body is checked too.
-    consumer, notified = notification_consumer()
-    pushed = call(evt, "wsnt", "Subscribe", f"<wsnt:ConsumerReference><wsa:Address>{consumer}</wsa:Address>"
+    consumer_url, notified = consumer("/notify")
+    pushed = call(evt, "wsnt", "Subscribe", f"<wsnt:ConsumerReference><wsa:Address>{consumer_url}</wsa:Address>"
                   "</wsnt:ConsumerReference><wsnt:InitialTerminationTime>PT60S</wsnt:InitialTerminationTime>")
     cam.validate_pushed("Notify", notified.get(timeout=10))
     call(sub, "wsnt", "Unsubscribe", "", text(pushed, "wsnt:SubscriptionReference/wsa:Address"), evt)
