@@ -7,7 +7,7 @@ use crate::api::xml::Doc;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::state::store::Store;
-use camcgi_hal::{DeviceError, ImageControl, ImageControls};
+use camcgi_hal::{DeviceError, Error as _, ErrorKind, ImageControl, ImageControls};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
@@ -55,8 +55,24 @@ impl ImageSettings {
 /// The ISP and its settings.
 pub type ImageUnit = Unit<dyn ImageControls<Error = DeviceError> + Send, ImageSettings>;
 
-fn apply(hal: &mut (dyn ImageControls<Error = DeviceError> + Send + 'static), s: &ImageSettings) -> Result<(), DeviceError> {
-    ImageControl::ALL.iter().try_for_each(|c| hal.set(*c, s.value(*c)))
+type Isp = dyn ImageControls<Error = DeviceError> + Send + 'static;
+
+/// Applies every control the ISP has: one it does not have (a V4L2 device
+/// without sharpness) is passed over, so the others still take effect.
+fn apply(hal: &mut Isp, s: &ImageSettings) -> Result<(), DeviceError> {
+    for c in ImageControl::ALL {
+        match hal.set(c, s.value(c)) {
+            Err(e) if e.kind() == ErrorKind::NotSupported => log::warn!("{}: the ISP has no such control ({e})", name(c)),
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
+/// Applies the controls in `changed` alone: a change to a control the ISP
+/// does not have is refused, and one to the others is not held up by it.
+fn apply_changed(changed: &[ImageControl]) -> impl Fn(&mut Isp, &ImageSettings) -> Result<(), DeviceError> + '_ {
+    move |hal, s| changed.iter().try_for_each(|c| hal.set(*c, s.value(*c)))
 }
 
 /// Loads the settings and applies them.
@@ -119,6 +135,7 @@ pub fn set(app: &Shared, image: &Mutex<ImageUnit>, change: ImageChange) -> Resul
         let value = in_range(given, name(control), 0, 255, new.value(control))?;
         *new.value_mut(control) = value;
     }
-    unit.commit(&app.store, FILE, new, apply)?;
+    let changed: Vec<ImageControl> = ImageControl::ALL.into_iter().filter(|c| new.value(*c) != unit.config.value(*c)).collect();
+    unit.commit(&app.store, FILE, new, apply_changed(&changed))?;
     Ok(unit.config)
 }

@@ -426,6 +426,32 @@ fn image_faults_change_nothing() {
     assert_eq!(cam.mock.image_value(ImageControl::Brightness), 128);
 }
 
+/// A V4L2 ISP without a sharpness control (vivid, many sensors' drivers):
+/// the other three set and apply at start, and a sharpness set is a clean
+/// fault that changes nothing.
+#[test]
+fn an_isp_without_one_control_still_takes_the_others() {
+    let dir = std::sync::Arc::new(TempDir::new());
+    let mock = camcgi_hal::mock::MockBoard::new();
+    mock.remove_image_control(ImageControl::Sharpness);
+    let cam = Cam::start_with(dir.clone(), mock, camcgi_hal::ManualMonotonic::new());
+    let uid = cam.admin();
+    let r = cam.get(&format!("/cgi-bin/image?brightness=40&uid={uid}"));
+    assert_eq!(r.attr("brightness").as_deref(), Some("40"), "{}", r.text());
+    assert_eq!(cam.mock.image_value(ImageControl::Brightness), 40);
+    let r = cam.get(&format!("/cgi-bin/image?contrast=60&sharpness=200&uid={uid}"));
+    assert_fault(&r, 500, path_image(), "device error: image not supported (mock image control failed)");
+    let r = cam.get(&format!("/cgi-bin/image?uid={uid}"));
+    assert_eq!(r.text(), format!("{DECL}<image brightness=\"40\" contrast=\"128\" saturation=\"128\" sharpness=\"128\"/>\n"));
+    assert_eq!(cam.mock.image_value(ImageControl::Contrast), 128, "the refused change changed nothing");
+    // At start the three it has are applied.
+    drop(cam);
+    let mock = camcgi_hal::mock::MockBoard::new();
+    mock.remove_image_control(ImageControl::Sharpness);
+    let cam = Cam::start_with(dir, mock, camcgi_hal::ManualMonotonic::new());
+    assert_eq!(cam.mock.image_value(ImageControl::Brightness), 40);
+}
+
 #[test]
 fn an_isp_failure_midway_restores_every_control() {
     let cam = Cam::start();

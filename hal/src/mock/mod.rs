@@ -137,6 +137,8 @@ struct State {
     capabilities: Capabilities,
     ptz: ptz::Head,
     image: [u8; 4],
+    /// Image controls the ISP does not have.
+    missing_controls: Vec<ImageControl>,
     streams: [StreamConfig; 2],
     audio: Option<AudioConfig>,
     osd: Option<OsdConfig>,
@@ -211,6 +213,7 @@ impl MockBoard {
             capabilities: Capabilities { video: true, audio: true, ptz: true },
             ptz: ptz::Head::default(),
             image: [128; 4],
+            missing_controls: Vec::new(),
             streams: [parts::default_stream(StreamId::Main), parts::default_stream(StreamId::Sub)],
             audio: None,
             osd: None,
@@ -316,6 +319,12 @@ impl MockBoard {
     /// Lets `successes` calls to `device` through, then fails the next one with `kind`.
     pub fn fail_after(&self, device: Device, successes: usize, kind: ErrorKind) {
         self.lock().failures.push((device, successes, kind));
+    }
+
+    /// Makes the ISP one without `control` (as a V4L2 device without
+    /// sharpness): setting it fails as not supported.
+    pub fn remove_image_control(&self, control: ImageControl) {
+        self.lock().missing_controls.push(control);
     }
 
     /// Whether the camera reports a PTZ head (on by default).

@@ -75,6 +75,9 @@ impl PtzDriver for MockPtz {
 
 impl ImageControls for MockImage {
     fn set(&mut self, control: ImageControl, value: u8) -> Result<(), MockError> {
+        if self.0.lock().missing_controls.contains(&control) {
+            return Err(MockError { kind: ErrorKind::NotSupported, operation: "image control" });
+        }
         self.0.act(Device::Image, "image control", Some(Call::Image(control, value)), |s| {
             s.image[image_index(control)] = value;
         })
