@@ -166,6 +166,9 @@ impl<T: FirmwareFlash> FirmwareFlash for Erased<T> {
     fn geometry(&self, slot: Slot) -> FlashGeometry {
         self.0.geometry(slot)
     }
+    fn write_size(&self, slot: Slot) -> u32 {
+        self.0.write_size(slot)
+    }
     fn erase(&mut self, slot: Slot, offset: u64, len: u64) -> Result<(), DeviceError> {
         self.0.erase(slot, offset, len).map_err(erase("flash"))
     }

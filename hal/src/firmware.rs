@@ -77,7 +77,12 @@ pub trait FirmwareFlash: ErrorType {
     fn geometry(&self, slot: Slot) -> FlashGeometry;
     /// Erases a block-aligned range, leaving it ready to be written.
     fn erase(&mut self, slot: Slot, offset: u64, len: u64) -> Result<(), Self::Error>;
-    /// Writes into an erased range.
+    /// The unit writes come in (NAND's page): each write starts at a
+    /// multiple of it and is a whole number of them. 1 where any write goes.
+    fn write_size(&self, _slot: Slot) -> u32 {
+        1
+    }
+    /// Writes into an erased range, in whole units of `write_size`.
     fn write(&mut self, slot: Slot, offset: u64, data: &[u8]) -> Result<(), Self::Error>;
     /// Reads back. NAND returns data even after an ECC failure, so callers
     /// verify what they read by its digest.

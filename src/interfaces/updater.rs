@@ -75,8 +75,15 @@ pub struct Updater<'u> {
     unit: &'u mut FirmwareUnit,
     target: Slot,
     geometry: FlashGeometry,
+    /// Bytes taken.
     written: u64,
+    /// Bytes on the flash: `written` less `pending`.
+    flushed: u64,
     erased: u64,
+    /// The flash's write unit (NAND's page).
+    unit_size: usize,
+    /// Bytes taken that do not yet make a whole unit: fewer than `unit_size`.
+    pending: Vec<u8>,
     step: Step,
 }
 
@@ -91,7 +98,8 @@ impl<'u> Updater<'u> {
             unit.boot.select(state.running)?;
         }
         let geometry = unit.flash.geometry(target);
-        Ok(Updater { unit, target, geometry, written: 0, erased: 0, step: Step::Writing })
+        let unit_size = usize::try_from(unit.flash.write_size(target).max(1)).unwrap_or(1);
+        Ok(Updater { unit, target, geometry, written: 0, flushed: 0, erased: 0, unit_size, pending: Vec::new(), step: Step::Writing })
     }
 
     /// The slot being written.
@@ -104,20 +112,58 @@ impl<'u> Updater<'u> {
         self.geometry
     }
 
-    /// Appends data, erasing blocks ahead of it as needed.
+    /// Appends data, erasing blocks ahead of it as needed. The flash is
+    /// written in whole units (NAND's pages); a last part unit waits in
+    /// memory until more comes or the image is verified.
     pub fn write(&mut self, data: &[u8]) -> Result<(), UpdaterError> {
-        if self.step != Step::Writing {
+        // Nothing follows the padded last unit.
+        if self.step != Step::Writing || self.flushed > self.written {
             return Err(UpdaterError::BadState);
         }
         let end = self.written + data.len() as u64;
         let block = u64::from(self.geometry.erase_size.max(1));
+        // Erased up to a whole block past the data, so the padded last unit
+        // (a block is whole units) is erased too.
         if end > self.erased {
             let upto = end.div_ceil(block) * block;
             self.unit.flash.erase(self.target, self.erased, upto - self.erased)?;
             self.erased = upto;
         }
-        self.unit.flash.write(self.target, self.written, data)?;
+        let mut data = data;
+        if !self.pending.is_empty() {
+            let take = (self.unit_size - self.pending.len()).min(data.len());
+            let (head, rest) = data.split_at(take);
+            self.pending.extend_from_slice(head);
+            data = rest;
+            if self.pending.len() == self.unit_size {
+                let full = std::mem::take(&mut self.pending);
+                self.put(&full)?;
+            }
+        }
+        let whole = data.len() / self.unit_size * self.unit_size;
+        let (units, tail) = data.split_at(whole);
+        if !units.is_empty() {
+            self.put(units)?;
+        }
+        self.pending.extend_from_slice(tail);
         self.written = end;
+        Ok(())
+    }
+
+    /// Writes whole units at the end of what is on the flash.
+    fn put(&mut self, units: &[u8]) -> Result<(), UpdaterError> {
+        self.unit.flash.write(self.target, self.flushed, units)?;
+        self.flushed += units.len() as u64;
+        Ok(())
+    }
+
+    /// Writes the last part unit, padded as erased flash reads (0xFF).
+    fn flush(&mut self) -> Result<(), UpdaterError> {
+        if !self.pending.is_empty() {
+            let mut last = std::mem::take(&mut self.pending);
+            last.resize(self.unit_size, 0xFF);
+            self.put(&last)?;
+        }
         Ok(())
     }
 
@@ -127,6 +173,7 @@ impl<'u> Updater<'u> {
         if self.step != Step::Writing || offset + len > self.written || buf.is_empty() {
             return Err(UpdaterError::BadState);
         }
+        self.flush()?;
         let mut hasher = PayloadHasher::default();
         let mut at = offset;
         while at < offset + len {
@@ -160,9 +207,14 @@ mod tests {
     use camcgi_hal::mock::MockBoard;
 
     fn unit(name: &str) -> (FirmwareUnit, std::path::PathBuf) {
+        unit_with_pages(name, 1)
+    }
+
+    fn unit_with_pages(name: &str, page: u32) -> (FirmwareUnit, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("camcgi-updater-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let mock = MockBoard::new();
+        mock.set_flash_page(page);
         mock.attach_firmware(&dir, FlashGeometry { erase_size: 16, capacity: 256 }).unwrap();
         let board = mock.board();
         (FirmwareUnit { flash: board.flash, boot: board.boot }, dir)
@@ -203,6 +255,29 @@ mod tests {
         let mut up = Updater::begin(&mut unit, state).unwrap();
         up.write(&[7u8; 256]).unwrap();
         assert!(matches!(up.write(&[7u8; 1]), Err(UpdaterError::Device(_))));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// NAND takes whole pages only (its MTD driver refuses anything else,
+    /// as the real kernel showed): pieces arriving in any sizes are written
+    /// page by page, the last padded as erased flash reads.
+    #[test]
+    fn a_nand_flash_is_written_in_whole_pages() {
+        let (mut unit, dir) = unit_with_pages("pages", 8);
+        let state = unit.boot.state().unwrap();
+        let mut up = Updater::begin(&mut unit, state).unwrap();
+        let image: Vec<u8> = (0..45u8).collect();
+        for piece in [&image[..3], &image[3..20], &image[20..24], &image[24..]] {
+            up.write(piece).unwrap();
+        }
+        let mut buf = [0u8; 16];
+        up.verify(0, 45, &digest(&image), &mut buf).unwrap();
+        assert!(matches!(up.write(b"more"), Err(UpdaterError::BadState)), "nothing is appended after the padded last page");
+        up.activate().unwrap();
+        let mut back = vec![0u8; 48];
+        unit.flash.read(Slot::B, 0, &mut back).unwrap();
+        assert_eq!(&back[..45], &image[..]);
+        assert_eq!(&back[45..], &[0xFF; 3], "the last page is padded as erased");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -207,6 +207,8 @@ impl BlockMap {
 pub struct MtdSlot {
     file: File,
     map: BlockMap,
+    /// The page size (NAND) or 1 (NOR): what the kernel writes at once.
+    write_size: u32,
 }
 
 impl MtdSlot {
@@ -236,7 +238,7 @@ impl MtdSlot {
         if let Some(errno) = failure {
             return Err(MtdError::errno(Operation::GetBadBlock)(errno));
         }
-        Ok(MtdSlot { file, map })
+        Ok(MtdSlot { file, map, write_size: info.writesize.max(1) })
     }
 
     fn erase(&self, offset: u64, len: u64) -> Result<(), MtdError> {
@@ -322,6 +324,9 @@ impl FirmwareFlash for MtdFlash {
     }
     fn geometry(&self, slot: Slot) -> FlashGeometry {
         self.slot(slot).map.geometry()
+    }
+    fn write_size(&self, slot: Slot) -> u32 {
+        self.slot(slot).write_size
     }
     fn erase(&mut self, slot: Slot, offset: u64, len: u64) -> Result<(), MtdError> {
         self.slot(slot).erase(offset, len)

@@ -139,6 +139,8 @@ struct State {
     image: [u8; 4],
     /// Image controls the ISP does not have.
     missing_controls: Vec<ImageControl>,
+    /// The firmware flash's write unit (NAND's page).
+    flash_page: u32,
     streams: [StreamConfig; 2],
     audio: Option<AudioConfig>,
     osd: Option<OsdConfig>,
@@ -214,6 +216,7 @@ impl MockBoard {
             ptz: ptz::Head::default(),
             image: [128; 4],
             missing_controls: Vec::new(),
+            flash_page: 1,
             streams: [parts::default_stream(StreamId::Main), parts::default_stream(StreamId::Sub)],
             audio: None,
             osd: None,
@@ -258,6 +261,12 @@ impl MockBoard {
         let boot = FileBootControl::power_on(dir)?;
         self.lock().firmware = Some((flash, boot));
         Ok(())
+    }
+
+    /// Makes the firmware flash take writes in whole pages of `page` bytes
+    /// only, as NAND's MTD driver does (1, the default, takes any write).
+    pub fn set_flash_page(&self, page: u32) {
+        self.lock().flash_page = page.max(1);
     }
 
     /// Makes flash reads return data with a flipped bit and no error, as NAND

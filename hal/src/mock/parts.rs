@@ -341,7 +341,15 @@ impl FirmwareFlash for MockFlash {
     fn erase(&mut self, slot: Slot, offset: u64, len: u64) -> Result<(), MockError> {
         with_firmware(&self.0, Device::Flash, "flash erase", Some(Call::FlashErase(slot, offset, len)), |f, _| f.erase(slot, offset, len))
     }
+    fn write_size(&self, _slot: Slot) -> u32 {
+        self.0.lock().flash_page
+    }
     fn write(&mut self, slot: Slot, offset: u64, data: &[u8]) -> Result<(), MockError> {
+        let page = u64::from(self.0.lock().flash_page);
+        if offset % page != 0 || data.len() as u64 % page != 0 {
+            // As NAND's MTD driver answers a write that is not whole pages.
+            return Err(MockError { kind: ErrorKind::InvalidInput, operation: "flash write" });
+        }
         with_firmware(&self.0, Device::Flash, "flash write", Some(Call::FlashWrite(slot, offset, data.len())), |f, _| {
             f.write(slot, offset, data)
         })
