@@ -381,7 +381,11 @@ fn point8_discovery_budgets_each_source_before_it_parses_and_a_flood_leaves_a_pr
     let mut got = 0;
     for i in 0..10 {
         cam.clock.advance(Duration::from_secs(1));
-        if answered(&prober, port, &probe(&format!("real-{i}")), Duration::from_secs(3)).is_some() {
+        // A prober repeats an unanswered probe, as SOAP-over-UDP has it
+        // (UDP_REPEAT): a datagram the flood crowds out of a full socket
+        // buffer on a loaded machine is the kernel's loss, not the budget's.
+        let message = probe(&format!("real-{i}"));
+        if (0..2).any(|_| answered(&prober, port, &message, Duration::from_millis(1500)).is_some()) {
             got += 1;
         }
     }
