@@ -101,10 +101,18 @@ impl EnvStore for CommandEnv {
         Ok(parse_lines(&String::from_utf8_lossy(&out)))
     }
 
+    /// libubootenv's script is `name=value` lines; it passes over any other
+    /// line without a word (U-Boot's old tools took `name value`). So what
+    /// was written is read back: a variable that did not take is an error.
     fn write(&mut self, vars: &[(&str, &str)]) -> io::Result<()> {
-        let script: String = vars.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
+        let script: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         write_atomically(&self.scratch, script.as_bytes())?;
-        run_program(&self.setenv, &[OsStr::new("-s"), self.scratch.as_os_str()], SETTINGS).map(|_| ())
+        run_program(&self.setenv, &[OsStr::new("-s"), self.scratch.as_os_str()], SETTINGS)?;
+        let now = self.read()?;
+        match vars.iter().find(|(k, v)| !now.iter().any(|(key, value)| key == k && value == v)) {
+            None => Ok(()),
+            Some((k, v)) => Err(io::Error::new(io::ErrorKind::InvalidData, format!("{} did not set {k}={v}", self.setenv.display()))),
+        }
     }
 }
 
@@ -237,16 +245,23 @@ mod tests {
             p
         };
         let print = script("fw_printenv", format!("#!/bin/sh\ncat {}\n", env.display()));
-        // Applies "key value" lines from the -s script, replacing earlier values.
+        // As libubootenv's: applies the -s script's "key=value" lines,
+        // replacing earlier values, and passes over any other line.
         let set = script(
             "fw_setenv",
             format!(
-                "#!/bin/sh\n[ \"$1\" = -s ] || exit 2\nwhile read k v; do grep -v \"^$k=\" {e} > {e}.n; echo \"$k=$v\" >> {e}.n; mv {e}.n {e}; done < \"$2\"\n",
+                "#!/bin/sh\n[ \"$1\" = -s ] || exit 2\nwhile IFS== read k v; do [ -n \"$v\" ] || continue; \
+                 grep -v \"^$k=\" {e} > {e}.n; echo \"$k=$v\" >> {e}.n; mv {e}.n {e}; done < \"$2\"\n",
                 e = env.display()
             ),
         );
         let scratch = d.join("script");
         exercise(|| Box::new(CommandEnv::new(&print, &set, &scratch)));
+        // A tool that takes nothing (the lines in a form it passes over) is an error, not a silent keep.
+        let deaf = CommandEnv::new(&print, Path::new("/bin/true"), &scratch);
+        let mut boot = UBootControl::new(deaf).unwrap();
+        let e = boot.select(Slot::A).unwrap_err();
+        assert!(e.to_string().contains("did not set"), "{e}");
         let failing = CommandEnv::new(Path::new("/bin/false"), Path::new("/bin/false"), &scratch);
         let e = UBootControl::new(failing).unwrap_err();
         assert!(e.to_string().contains("failed"), "{e}");
