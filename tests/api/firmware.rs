@@ -38,7 +38,7 @@ fn good(version: &str) -> Vec<u8> {
 }
 
 /// POSTs a body with the given extra headers (Content-Length is added unless given).
-fn post(port: u16, path: &str, headers: &str, body: &[u8]) -> Resp {
+pub fn post(port: u16, path: &str, headers: &str, body: &[u8]) -> Resp {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let length = if headers.contains("Content-Length") || headers.contains("Transfer-Encoding") {

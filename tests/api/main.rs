@@ -26,4 +26,5 @@ mod soak;
 mod system;
 mod uploads;
 mod users;
+mod vm;
 mod web;

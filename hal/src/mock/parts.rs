@@ -346,7 +346,7 @@ impl FirmwareFlash for MockFlash {
     }
     fn write(&mut self, slot: Slot, offset: u64, data: &[u8]) -> Result<(), MockError> {
         let page = u64::from(self.0.lock().flash_page);
-        if offset % page != 0 || data.len() as u64 % page != 0 {
+        if !offset.is_multiple_of(page) || !(data.len() as u64).is_multiple_of(page) {
             // As NAND's MTD driver answers a write that is not whole pages.
             return Err(MockError { kind: ErrorKind::InvalidInput, operation: "flash write" });
         }

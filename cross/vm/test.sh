@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The Linux board on a real 32-bit ARM kernel: fetches the rig's packages
+# (fetch.sh), builds the camera build of camcgi as firmware carries it
+# (thumbv7neon, Linux board only), packs it into the rig's initramfs, boots
+# it in qemu-system-arm (boot.sh) and runs the tests that drive it from the
+# host (tests/api/vm.rs), then stops the VM. Prints the VM's console when a
+# test fails.
+#   bash cross/vm/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+dir=target/vm
+bash cross/vm/fetch.sh "$dir" >/dev/null
+camcgi=$(bash cross/camera-build.sh thumbv7neon-unknown-linux-gnueabihf target/size-camera \
+    --no-default-features --features board-linux)
+bash cross/vm/initramfs.sh "$dir" "$camcgi" >/dev/null
+rm -f "$dir/ptz.out" "$dir/data.img"
+truncate -s 64M "$dir/data.img"
+mkfs.ext4 -q -F "$dir/data.img"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+http=$(free_port)
+shell=$(free_port)
+bash cross/vm/boot.sh "$dir" "$http" "$shell" >/dev/null
+# The tests may cut the VM's power and boot it again: the pid file has the one running.
+trap 'kill "$(cat "$dir/qemu.pid")" 2>/dev/null || true' EXIT
+echo "the rig is up: camcgi at 127.0.0.1:$http, $(grep -c . "$dir/console.log") console lines"
+if ! CAMCGI_VM_HTTP=$http CAMCGI_VM_SHELL=$shell CAMCGI_VM_DIR=$dir \
+    cargo test --locked --test api vm:: -- --ignored --test-threads=1 --show-output; then
+    echo "--- the rig's console"
+    cat "$dir/console.log"
+    exit 1
+fi
