@@ -35,6 +35,8 @@ depmod -b "$stage" "$kernel"
 cp "$here/init" "$stage/init"
 chmod +x "$stage/init"
 cp "$here/board.toml" "$stage/etc/camcgi/board.toml"
+# The public key firmware must be signed with, when test.sh made one.
+[ -f "$out/firmware.pub" ] && cp "$out/firmware.pub" "$stage/etc/camcgi/firmware.pub"
 echo "VM0000000001" > "$stage/etc/serial_number"
 echo "camcgi-vm 1.0" > "$stage/etc/fw_version"
 echo "CAMCGI-VM" > "$stage/etc/oem_model"

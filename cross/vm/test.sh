@@ -12,6 +12,9 @@ dir=target/vm
 bash cross/vm/fetch.sh "$dir" >/dev/null
 camcgi=$(bash cross/camera-build.sh thumbv7neon-unknown-linux-gnueabihf target/size-camera \
     --no-default-features --features board-linux)
+# The rig's firmware signing key: camcgi takes only images signed by it.
+mkdir -p "$dir"
+cargo run -q --locked -p camcgi-fwimage --bin camcgi-fwpack -- keygen "$dir/firmware.key" > "$dir/firmware.pub"
 bash cross/vm/initramfs.sh "$dir" "$camcgi" >/dev/null
 rm -f "$dir/ptz.out" "$dir/data.img"
 truncate -s 64M "$dir/data.img"
@@ -23,7 +26,7 @@ bash cross/vm/boot.sh "$dir" "$http" "$shell" >/dev/null
 # The tests may cut the VM's power and boot it again: the pid file has the one running.
 trap 'kill "$(cat "$dir/qemu.pid")" 2>/dev/null || true' EXIT
 echo "the rig is up: camcgi at 127.0.0.1:$http, $(grep -c . "$dir/console.log") console lines"
-if ! CAMCGI_VM_HTTP=$http CAMCGI_VM_SHELL=$shell CAMCGI_VM_DIR=$dir \
+if ! CAMCGI_VM_HTTP=$http CAMCGI_VM_SHELL=$shell CAMCGI_VM_DIR=$dir CAMCGI_VM_KEY=$dir/firmware.key \
     cargo test --locked --test api vm:: -- --ignored --test-threads=1 --show-output; then
     echo "--- the rig's console"
     cat "$dir/console.log"

@@ -58,6 +58,9 @@ impl<T: PtzDriver> PtzDriver for Erased<T> {
     fn field_of_view(&self) -> Result<Option<FieldOfView>, DeviceError> {
         self.0.field_of_view().map_err(erase("ptz"))
     }
+    fn move_limit(&self) -> core::time::Duration {
+        self.0.move_limit()
+    }
 }
 
 impl<T: ImageControls> ImageControls for Erased<T> {

@@ -116,7 +116,16 @@ pub trait PtzDriver: ErrorType {
     fn field_of_view(&self) -> Result<Option<FieldOfView>, Self::Error> {
         Ok(None)
     }
+
+    /// How long a continuous move runs without a new command before the
+    /// server stops it (its watchdog).
+    fn move_limit(&self) -> core::time::Duration {
+        DEFAULT_MOVE_LIMIT
+    }
 }
+
+/// The PTZ watchdog's limit unless the board says otherwise: a minute.
+pub const DEFAULT_MOVE_LIMIT: core::time::Duration = core::time::Duration::from_secs(60);
 
 /// One ISP image control, each 0-255 in the API's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

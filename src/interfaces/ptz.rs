@@ -15,9 +15,6 @@ use std::time::Duration;
 /// The interface's parameters, in the order the CGI document lists them.
 pub const PARAMS: &[&str] = &["stop", "move_x", "move_y", "speed", "zoom", "focus", "iris", "call_preset", "add_preset", "delete_preset"];
 const FILE: &str = "ptz.xml";
-/// A continuous move stops by itself this long after the last PTZ command,
-/// so a client that vanishes mid-move cannot leave the head spinning.
-pub const WATCHDOG: Duration = Duration::from_secs(60);
 const DEFAULT_SPEED: u8 = 5;
 
 /// The presets that are set.
@@ -82,14 +79,22 @@ pub fn reset(ptz: &mut PtzUnit, store: &Store) {
     }
 }
 
-/// Stops a continuous move that has run [`WATCHDOG`] without a new command.
+/// How long a continuous move runs without a new command before the
+/// watchdog stops it: the board's limit.
+pub fn move_limit(ptz: &Mutex<PtzUnit>) -> Duration {
+    lock(ptz).unit.hal.move_limit()
+}
+
+/// Stops a continuous move that has run the board's move limit (a minute
+/// unless it says otherwise) without a new command.
 pub fn watchdog(app: &Shared, ptz: &Mutex<PtzUnit>) {
     let now = app.now();
     let mut ptz = lock(ptz);
+    let limit = ptz.unit.hal.move_limit();
     let timed_out = ptz.stop_at.is_some_and(|t| now >= t);
-    if ptz.moving_since.is_some_and(|t| now.saturating_sub(t) >= WATCHDOG) || timed_out {
+    if ptz.moving_since.is_some_and(|t| now.saturating_sub(t) >= limit) || timed_out {
         if !timed_out {
-            log::warn!("ptz: no command for {}s during a move; stopping", WATCHDOG.as_secs());
+            log::warn!("ptz: no command for {}s during a move; stopping", limit.as_secs());
         }
         match ptz.unit.hal.stop() {
             Ok(()) => {

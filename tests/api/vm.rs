@@ -15,6 +15,14 @@ use std::time::{Duration, Instant};
 const ADMIN: &str = "Authorization: Basic YWRtaW46MTIzNDU2\r\n";
 const WHY: &str = "needs the ARM rig: bash cross/vm/test.sh";
 
+/// An image for the rig's board, signed with the rig's key (`CAMCGI_VM_KEY`).
+fn signed(version: &str, payload: &[u8]) -> Vec<u8> {
+    let path = std::env::var_os("CAMCGI_VM_KEY").unwrap_or_else(|| panic!("CAMCGI_VM_KEY: {WHY}"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let key: [u8; 32] = hex::decode(text.trim()).unwrap().try_into().unwrap();
+    image("camcgi-vm", version, payload, Some(&key))
+}
+
 fn env_port(name: &str) -> u16 {
     std::env::var(name).ok().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("{name}: {WHY}"))
 }
@@ -140,6 +148,18 @@ fn ptz_moves_go_down_the_usb_serial_line_as_pelco_d_frames() {
     let checksum = sent[1..6].iter().fold(0u8, |a, b| a.wrapping_add(*b));
     assert_eq!(sent[6], checksum, "{sent:02x?}");
     assert_eq!(&sent[7..], &[0xFF, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01], "stop: {sent:02x?}");
+    // A move left running: the watchdog (3 s on the rig's board) sends the stop.
+    let before = rig.serial().len();
+    assert_ok(rig.get_cgi(&format!("/cgi-bin/ptz_ctrl?move_x=0&move_y=1&speed=10&uid={uid}")), "ptz_ctrl");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(rig.serial().len(), before + 7, "moving, no stop yet");
+    let start = Instant::now();
+    while rig.serial().len() < before + 14 && start.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let sent = rig.serial()[before..].to_vec();
+    assert_eq!(&sent[7..], &[0xFF, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01], "the watchdog's stop: {sent:02x?}");
+    println!("the watchdog's stop arrived {:.1} s after the move began", 1.0 + start.elapsed().as_secs_f64());
 }
 
 /// The slot's bytes as camcgi laid them on the NAND: its good blocks in
@@ -164,7 +184,10 @@ fn a_firmware_image_lands_past_the_bad_blocks_is_selected_booted_and_confirmed()
     let target = if running == "A" { "B" } else { "A" };
     assert_eq!(rig.env("boot_confirmed"), running);
     let payload: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
-    let img = image("camcgi-vm", "2.0.0", &payload, None);
+    let unsigned = image("camcgi-vm", "2.0.0", &payload, None);
+    let r = post(rig.http, "/cgi-bin/OnvifFirmwareUpgrade", ADMIN, &unsigned);
+    assert_fault(&r, 400, "/cgi-bin/OnvifFirmwareUpgrade", "signature required");
+    let img = signed("2.0.0", &payload);
     let r = post(rig.http, "/cgi-bin/OnvifFirmwareUpgrade", ADMIN, &img);
     assert_eq!(r.text(), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<firmware_upgrade>OK</firmware_upgrade>\n");
     // The camera reboots into the new slot, on trial, and confirms it.
@@ -213,7 +236,7 @@ fn booted_after_a_cut(rig: &Rig, ran: &str, img: &[u8]) -> String {
 fn power_cuts_during_an_upload_leave_the_old_or_the_new_firmware_booting() {
     let rig = Rig::get();
     let payload: Vec<u8> = (0..2_000_000u32).map(|i| (i.wrapping_mul(40503) >> 7) as u8).collect();
-    let img = image("camcgi-vm", "3.0.0", &payload, None);
+    let img = signed("3.0.0", &payload);
     for (point, sent) in [
         ("after 5 % of the image (erasing and writing)", img.len() / 20),
         ("after 60 % of the image", img.len() * 3 / 5),
@@ -319,7 +342,7 @@ fn a_block_that_fails_its_erase_fails_the_upgrade_cleanly_and_the_old_slot_boots
     let rig = Rig::get();
     boot_again(&rig, &["rig.nandsim=weakblocks=80:0"]);
     assert_eq!(rig.env("boot_slot"), "A", "a new NAND boots slot A");
-    let img = image("camcgi-vm", "4.0.0", &vec![0x5a; 1_500_000], None);
+    let img = signed("4.0.0", &vec![0x5a; 1_500_000]);
     let r = post(rig.http, "/cgi-bin/OnvifFirmwareUpgrade", ADMIN, &img);
     assert_eq!(r.status, 500, "{}", r.text());
     assert!(r.text().contains("<reason>device error: flash "), "{}", r.text());

@@ -58,6 +58,9 @@ pub struct PtzConfig {
     pub baud: u32,
     /// The controller's address (1-255).
     pub address: u8,
+    /// Seconds a continuous move runs without a new command before camcgi
+    /// stops it (1-3600; 60 unless given).
+    pub watchdog_seconds: u32,
 }
 
 fn default_baud() -> u32 {
@@ -291,7 +294,8 @@ table!(SystemConfig, |f| SystemConfig {
 table!(PtzConfig, |f| PtzConfig {
     port: f.required("port")?,
     baud: f.or("baud", default_baud())?,
-    address: f.or("address", default_address())?
+    address: f.or("address", default_address())?,
+    watchdog_seconds: f.or("watchdog_seconds", 60)?
 });
 table!(ImageConfig, |f| ImageConfig { device: f.required("device")? });
 table!(NetworkConfig, |f| NetworkConfig {
@@ -354,10 +358,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_arm_rigs_board_file_parses() {
+        let c: BoardConfig = parse(include_str!("../../../cross/vm/board.toml")).unwrap();
+        assert_eq!(c.ptz.as_ref().map(|p| p.watchdog_seconds), Some(3));
+    }
+
+    #[test]
     fn the_documented_example_parses() {
         let c: BoardConfig = parse(include_str!("../board.example.toml")).unwrap();
         assert_eq!(c.board_id, "acme-ptz-v2");
-        assert_eq!(c.ptz.as_ref().map(|p| (p.baud, p.address)), Some((9600, 1)));
+        assert_eq!(c.ptz.as_ref().map(|p| (p.baud, p.address, p.watchdog_seconds)), Some((9600, 1, 60)));
         assert_eq!(c.video.stream1.len(), 2);
         assert_eq!(c.video.stream1[0].resolutions[0].framerate.1, 15);
         assert_eq!(c.audio.as_ref().map(|a| a.types.len()), Some(3));

@@ -75,9 +75,10 @@ pub fn board(config: &BoardConfig) -> Result<Board, String> {
         _ => return Err("[firmware] needs mtd_a and mtd_b, or slot_dir".into()),
     };
     Ok(match &config.ptz {
-        Some(p) => {
-            board.with_ptz(pelco::PelcoD::open(&p.port, p.baud, p.address).map_err(|e| format!("ptz port {}: {e}", p.port.display()))?)
-        }
+        Some(p) => board.with_ptz(
+            pelco::PelcoD::open(&p.port, p.baud, p.address, std::time::Duration::from_secs(u64::from(p.watchdog_seconds.clamp(1, 3600))))
+                .map_err(|e| format!("ptz port {}: {e}", p.port.display()))?,
+        ),
         None => board,
     })
 }

@@ -114,11 +114,13 @@ fn baud_rate(baud: u32) -> io::Result<BaudRate> {
 pub struct PelcoD {
     port: File,
     address: u8,
+    move_limit: std::time::Duration,
 }
 
 impl PelcoD {
-    /// Opens `path` raw, 8N1, at `baud`, for the controller at `address`.
-    pub fn open(path: &Path, baud: u32, address: u8) -> io::Result<PelcoD> {
+    /// Opens `path` raw, 8N1, at `baud`, for the controller at `address`;
+    /// a continuous move is stopped after `move_limit` without a new command.
+    pub fn open(path: &Path, baud: u32, address: u8, move_limit: std::time::Duration) -> io::Result<PelcoD> {
         let port = OpenOptions::new().read(true).write(true).custom_flags(libc::O_NOCTTY).open(path)?;
         let mut t = termios::tcgetattr(&port).map_err(io::Error::from)?;
         termios::cfmakeraw(&mut t);
@@ -126,7 +128,7 @@ impl PelcoD {
         t.control_flags.remove(ControlFlags::PARENB | ControlFlags::CSTOPB | ControlFlags::CSIZE);
         t.control_flags.insert(ControlFlags::CS8 | ControlFlags::CLOCAL | ControlFlags::CREAD);
         termios::tcsetattr(&port, SetArg::TCSANOW, &t).map_err(io::Error::from)?;
-        Ok(PelcoD { port, address })
+        Ok(PelcoD { port, address, move_limit })
     }
 }
 
@@ -138,6 +140,10 @@ impl PtzDriver for PelcoD {
     fn execute(&mut self, command: PtzCommand) -> Result<(), SerialError> {
         self.port.write_all(&frame(self.address, command)).map_err(SerialError)?;
         termios::tcdrain(&self.port).map_err(|e| SerialError(e.into()))
+    }
+
+    fn move_limit(&self) -> std::time::Duration {
+        self.move_limit
     }
 }
 
@@ -167,7 +173,7 @@ mod tests {
     fn bytes_reach_the_wire_raw_8n1() {
         let pty = nix::pty::openpty(None, None).unwrap();
         let slave = nix::unistd::ttyname(&pty.slave).unwrap();
-        let mut ptz = PelcoD::open(&slave, 9600, 1).unwrap();
+        let mut ptz = PelcoD::open(&slave, 9600, 1, camcgi_hal::DEFAULT_MOVE_LIMIT).unwrap();
         let t = termios::tcgetattr(&ptz.port).unwrap();
         assert!(t.control_flags.contains(ControlFlags::CS8));
         assert!(!t.control_flags.intersects(ControlFlags::PARENB | ControlFlags::CSTOPB));
@@ -179,6 +185,6 @@ mod tests {
         master.read_exact(&mut got).unwrap();
         assert_eq!(got, [0xff, 1, 0, 2, 0x3f, 0, 0x42, 0xff, 1, 0, 0, 0, 0, 1]);
         assert!(ptz.port.as_raw_fd() >= 0);
-        assert!(PelcoD::open(&slave, 1234, 1).is_err(), "an unsupported baud rate is refused");
+        assert!(PelcoD::open(&slave, 1234, 1, camcgi_hal::DEFAULT_MOVE_LIMIT).is_err(), "an unsupported baud rate is refused");
     }
 }

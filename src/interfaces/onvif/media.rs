@@ -101,7 +101,7 @@ pub(super) fn profile(cam: &App, p: &MediaProfile, element: &str) -> String {
         );
     }
     if p.ptz && ptz_present {
-        let _ = write!(out, "<tt:PTZConfiguration token=\"ptz_config\">{}</tt:PTZConfiguration>", super::ptz::configuration());
+        let _ = write!(out, "<tt:PTZConfiguration token=\"ptz_config\">{}</tt:PTZConfiguration>", super::ptz::configuration(cam));
     }
     let _ = write!(out, "</trt:{element}>");
     out

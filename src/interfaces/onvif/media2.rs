@@ -114,7 +114,7 @@ fn profile(cam: &App, p: &MediaProfile, has: impl Fn(&str) -> bool) -> String {
         let _ = write!(body, "<tr2:AudioEncoder token=\"audio_encoder\">{}</tr2:AudioEncoder>", audio::encoder_content(cam));
     }
     if ptz_present && has("PTZ") && p.ptz {
-        let _ = write!(body, "<tr2:PTZ token=\"ptz_config\">{}</tr2:PTZ>", super::ptz::configuration());
+        let _ = write!(body, "<tr2:PTZ token=\"ptz_config\">{}</tr2:PTZ>", super::ptz::configuration(cam));
     }
     body + "</tr2:Configurations></tr2:Profiles>"
 }

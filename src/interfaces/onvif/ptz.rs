@@ -17,10 +17,13 @@ use std::time::Duration;
 
 const SPACE: &str = "http://www.onvif.org/ver10/tptz";
 
-/// The PTZ configuration's content (shared with the media profiles).
-pub fn configuration() -> String {
+/// The PTZ configuration's content (shared with the media profiles): its
+/// use count, and the board's move limit as its default timeout.
+pub fn configuration(cam: &App) -> String {
+    let use_count = cam.profiles.use_count(super::profiles::Kind::Ptz, None);
+    let timeout = cgi::move_limit(&cam.ptz).as_secs();
     format!(
-        "<tt:Name>PTZ</tt:Name><tt:UseCount>2</tt:UseCount><tt:NodeToken>ptz_node</tt:NodeToken>\
+        "<tt:Name>PTZ</tt:Name><tt:UseCount>{use_count}</tt:UseCount><tt:NodeToken>ptz_node</tt:NodeToken>\
          <tt:DefaultAbsolutePantTiltPositionSpace>{SPACE}/PanTiltSpaces/PositionGenericSpace</tt:DefaultAbsolutePantTiltPositionSpace>\
          <tt:DefaultAbsoluteZoomPositionSpace>{SPACE}/ZoomSpaces/PositionGenericSpace</tt:DefaultAbsoluteZoomPositionSpace>\
          <tt:DefaultRelativePanTiltTranslationSpace>\
@@ -30,7 +33,7 @@ pub fn configuration() -> String {
          <tt:DefaultContinuousZoomVelocitySpace>{SPACE}/ZoomSpaces/VelocityGenericSpace</tt:DefaultContinuousZoomVelocitySpace>\
          <tt:DefaultPTZSpeed><tt:PanTilt x=\"0.5\" y=\"0.5\" space=\"{SPACE}/PanTiltSpaces/GenericSpeedSpace\"/>\
              <tt:Zoom x=\"0.5\" space=\"{SPACE}/ZoomSpaces/ZoomGenericSpeedSpace\"/></tt:DefaultPTZSpeed>\
-         <tt:DefaultPTZTimeout>PT60S</tt:DefaultPTZTimeout>"
+         <tt:DefaultPTZTimeout>PT{timeout}S</tt:DefaultPTZTimeout>"
     )
 }
 
@@ -205,7 +208,7 @@ fn get_configurations(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answ
     let body = format!(
         "<tptz:GetConfigurationsResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration>\
         </tptz:GetConfigurationsResponse>",
-        configuration()
+        configuration(cam)
     );
     Ok(Answer::new(body))
 }
@@ -215,7 +218,7 @@ fn get_configuration(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answe
     let body = format!(
         "<tptz:GetConfigurationResponse><tptz:PTZConfiguration token=\"ptz_config\">{}</tptz:PTZConfiguration>\
         </tptz:GetConfigurationResponse>",
-        configuration()
+        configuration(cam)
     );
     Ok(Answer::new(body))
 }
@@ -224,9 +227,10 @@ fn get_configuration_options(cam: &App, _ctx: &Context, _env: &Envelope) -> Resu
     let can = head(cam)?;
     let body = format!(
         "<tptz:GetConfigurationOptionsResponse><tptz:PTZConfigurationOptions><tt:Spaces>{}</tt:Spaces><tt:PTZTimeout>\
-            <tt:Min>PT1S</tt:Min><tt:Max>PT60S</tt:Max></tt:PTZTimeout></tptz:PTZConfigurationOptions>\
+            <tt:Min>PT1S</tt:Min><tt:Max>PT{}S</tt:Max></tt:PTZTimeout></tptz:PTZConfigurationOptions>\
             </tptz:GetConfigurationOptionsResponse>",
-        spaces(can)
+        spaces(can),
+        cgi::move_limit(&cam.ptz).as_secs()
     );
     Ok(Answer::new(body))
 }
@@ -241,7 +245,7 @@ fn continuous_move(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, 
             None => None,
         };
         // The watchdog's limit bounds a move's timeout too.
-        let timeout = timeout.map(|ms| Duration::from_millis(ms).min(cgi::WATCHDOG));
+        let timeout = timeout.map(|ms| Duration::from_millis(ms).min(cgi::move_limit(&cam.ptz)));
         let command = match (pan_tilt, zoom) {
             (Some((x, y)), _) if x != 0.0 || y != 0.0 => {
                 PtzCommand::Move { pan: direction(x), tilt: direction(y), speed: speed(x.abs().max(y.abs())) }
