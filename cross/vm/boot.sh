@@ -3,7 +3,8 @@
 # machine with a Cortex-A15: camcgi's HTTP port forwarded to 127.0.0.1:HTTP,
 # the rig's test shell to 127.0.0.1:SHELL, the Pelco-D line's bytes (the USB
 # serial port) written to DIR/ptz.out, the console to DIR/console.log, and
-# DIR/data.img (an ext4 file system for the settings) as its disk when there.
+# DIR/data.img (an ext4 file system for the settings) and DIR/env.img,
+# slota.img and slotb.img (flash, with rig.flash=disk) as its disks when there.
 # Prints QEMU's pid once camcgi answers; exits non-zero if it does not
 # within 120 s. More kernel parameters may follow (rig.nandsim=…).
 #   boot.sh DIR HTTP SHELL [KERNEL PARAMETERS...]
@@ -13,8 +14,13 @@ http=$2
 shell=$3
 shift 3
 rm -f "$dir/console.log"
+# The rig's disks, each known in the VM by its serial number: the settings'
+# file system, and the environment's and the slots' flash (rig.flash=disk).
 disk=()
-[ -f "$dir/data.img" ] && disk=(-drive "file=$dir/data.img,if=none,format=raw,id=d0" -device virtio-blk-device,drive=d0)
+for name in data env slota slotb; do
+    [ -f "$dir/$name.img" ] || continue
+    disk+=(-drive "file=$dir/$name.img,if=none,format=raw,id=$name" -device "virtio-blk-device,drive=$name,serial=$name")
+done
 qemu-system-arm -M virt -cpu cortex-a15 -m 512 -smp 1 -nographic -no-reboot \
     -kernel "$dir/vmlinuz" -initrd "$dir/initramfs.cpio.gz" -append "console=ttyAMA0 panic=-1 quiet $*" \
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$http-:80,hostfwd=tcp:127.0.0.1:$shell-:2323" \

@@ -31,6 +31,9 @@ for m in $modules; do
     cp "$m" "$stage/$rel"
 done
 cp "$root/lib/modules/$kernel"/modules.{order,builtin,builtin.modinfo} "$stage/lib/modules/$kernel/" 2>/dev/null || true
+# block2mtd, built by block2mtd.sh: flash on the rig's disks, which outlive a power cut.
+mkdir -p "$stage/lib/modules/$kernel/extra"
+cp "$out/block2mtd.ko" "$stage/lib/modules/$kernel/extra/"
 depmod -b "$stage" "$kernel"
 cp "$here/init" "$stage/init"
 chmod +x "$stage/init"
@@ -40,9 +43,10 @@ cp "$here/board.toml" "$stage/etc/camcgi/board.toml"
 echo "VM0000000001" > "$stage/etc/serial_number"
 echo "camcgi-vm 1.0" > "$stage/etc/fw_version"
 echo "CAMCGI-VM" > "$stage/etc/oem_model"
-# The U-Boot environment: 128 KiB at the start of the first NAND partition,
-# its redundant copy in the next block.
-printf '/dev/mtd0 0x0 0x20000 0x20000\n/dev/mtd0 0x20000 0x20000 0x20000\n' > "$stage/etc/fw_env.config"
+# The U-Boot environment: 128 KiB at the start of the environment's MTD
+# device (/init links it, and the slots, to the flash it chose), its
+# redundant copy in the next block.
+printf '/dev/rig-env 0x0 0x20000 0x20000\n/dev/rig-env 0x20000 0x20000 0x20000\n' > "$stage/etc/fw_env.config"
 # What U-Boot's environment holds on a new board (libubootenv starts from it
 # while the flash has none): slot A booted and confirmed.
 printf '%s\n' bootlimit=3 'bootcmd=run boot_${boot_slot}' boot_slot=A boot_confirmed=A upgrade_available=0 bootcount=0 \

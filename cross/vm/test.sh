@@ -9,16 +9,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=target/vm
-bash cross/vm/fetch.sh "$dir" >/dev/null
+kernel=$(bash cross/vm/fetch.sh "$dir")
+bash cross/vm/block2mtd.sh "$dir" "$kernel"
 camcgi=$(bash cross/camera-build.sh thumbv7neon-unknown-linux-gnueabihf target/size-camera \
     --no-default-features --features board-linux)
 # The rig's firmware signing key: camcgi takes only images signed by it.
 mkdir -p "$dir"
 cargo run -q --locked -p camcgi-fwimage --bin camcgi-fwpack -- keygen "$dir/firmware.key" > "$dir/firmware.pub"
 bash cross/vm/initramfs.sh "$dir" "$camcgi" >/dev/null
-rm -f "$dir/ptz.out" "$dir/data.img"
+rm -f "$dir"/ptz.out "$dir"/*.img
 truncate -s 64M "$dir/data.img"
 mkfs.ext4 -q -F "$dir/data.img"
+# Erased flash reads 0xFF: the environment (1 MiB) and the two slots (8 MiB each).
+for name in env:1 slota:8 slotb:8; do
+    head -c "$((${name#*:} * 1024 * 1024))" /dev/zero | tr '\0' '\377' > "$dir/${name%:*}.img"
+done
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 http=$(free_port)
 shell=$(free_port)
