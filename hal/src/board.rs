@@ -67,6 +67,9 @@ impl<T: ImageControls> ImageControls for Erased<T> {
     fn set(&mut self, control: ImageControl, value: u8) -> Result<(), DeviceError> {
         self.0.set(control, value).map_err(erase("image"))
     }
+    fn supports(&self, control: ImageControl) -> bool {
+        self.0.supports(control)
+    }
 }
 
 impl<T: VideoEncoder> VideoEncoder for Erased<T> {

@@ -150,6 +150,11 @@ impl ImageControl {
 pub trait ImageControls: ErrorType {
     /// Sets one control to a value in 0-255; the board maps it onto its own range.
     fn set(&mut self, control: ImageControl, value: u8) -> Result<(), Self::Error>;
+
+    /// Whether the ISP has the control (a V4L2 device may lack sharpness).
+    fn supports(&self, _control: ImageControl) -> bool {
+        true
+    }
 }
 
 /// An inclusive range of whole numbers, as the capability documents print them (`1-30`).

@@ -7,7 +7,7 @@ use crate::api::xml::Doc;
 use crate::interfaces::call::{Call, Reply};
 use crate::state::app::{load_unit, lock, reset_unit, Shared, Unit};
 use crate::state::store::Store;
-use camcgi_hal::{DeviceError, Error as _, ErrorKind, ImageControl, ImageControls};
+use camcgi_hal::{DeviceError, ErrorKind, ImageControl, ImageControls};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
@@ -60,17 +60,12 @@ type Isp = dyn ImageControls<Error = DeviceError> + Send + 'static;
 /// Applies every control the ISP has: one it does not have (a V4L2 device
 /// without sharpness) is passed over, so the others still take effect.
 fn apply(hal: &mut Isp, s: &ImageSettings) -> Result<(), DeviceError> {
-    for c in ImageControl::ALL {
-        match hal.set(c, s.value(c)) {
-            Err(e) if e.kind() == ErrorKind::NotSupported => log::warn!("{}: the ISP has no such control ({e})", name(c)),
-            other => other?,
-        }
-    }
-    Ok(())
+    let have: Vec<ImageControl> = ImageControl::ALL.into_iter().filter(|c| hal.supports(*c)).collect();
+    have.into_iter().try_for_each(|c| hal.set(c, s.value(c)))
 }
 
-/// Applies the controls in `changed` alone: a change to a control the ISP
-/// does not have is refused, and one to the others is not held up by it.
+/// Applies the controls in `changed` alone (all of them ones the ISP has), so
+/// a control it lacks holds nothing up.
 fn apply_changed(changed: &[ImageControl]) -> impl Fn(&mut Isp, &ImageSettings) -> Result<(), DeviceError> + '_ {
     move |hal, s| changed.iter().try_for_each(|c| hal.set(*c, s.value(*c)))
 }
@@ -136,6 +131,10 @@ pub fn set(app: &Shared, image: &Mutex<ImageUnit>, change: ImageChange) -> Resul
         *new.value_mut(control) = value;
     }
     let changed: Vec<ImageControl> = ImageControl::ALL.into_iter().filter(|c| new.value(*c) != unit.config.value(*c)).collect();
+    if let Some(missing) = changed.iter().find(|c| !unit.hal.supports(**c)) {
+        let why = format!("the ISP has no {} control", name(*missing));
+        return Err(Refusal::device(&DeviceError::new("image", ErrorKind::NotSupported, why)));
+    }
     unit.commit(&app.store, FILE, new, apply_changed(&changed))?;
     Ok(unit.config)
 }

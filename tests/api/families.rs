@@ -440,7 +440,15 @@ fn an_isp_without_one_control_still_takes_the_others() {
     assert_eq!(r.attr("brightness").as_deref(), Some("40"), "{}", r.text());
     assert_eq!(cam.mock.image_value(ImageControl::Brightness), 40);
     let r = cam.get(&format!("/cgi-bin/image?contrast=60&sharpness=200&uid={uid}"));
-    assert_fault(&r, 500, path_image(), "device error: image not supported (mock image control failed)");
+    assert_fault(&r, 500, path_image(), "device error: image not supported (the ISP has no sharpness control)");
+    // ONVIF neither shows nor offers what the ISP lacks.
+    let source = "<VideoSourceToken>video_src</VideoSourceToken>";
+    let ns = "http://www.onvif.org/ver20/imaging/wsdl";
+    let basic = "Authorization: Basic YWRtaW46MTIzNDU2\r\n";
+    for op in ["GetOptions", "GetImagingSettings"] {
+        let r = soap(cam.port(), "/onvif/imaging_service", &format!("<{op} xmlns=\"{ns}\">{source}</{op}>"), basic);
+        assert!(r.text().contains("<tt:Brightness>") && !r.text().contains("Sharpness"), "{op}: {}", r.text());
+    }
     let r = cam.get(&format!("/cgi-bin/image?uid={uid}"));
     assert_eq!(r.text(), format!("{DECL}<image brightness=\"40\" contrast=\"128\" saturation=\"128\" sharpness=\"128\"/>\n"));
     assert_eq!(cam.mock.image_value(ImageControl::Contrast), 128, "the refused change changed nothing");

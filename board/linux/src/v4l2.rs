@@ -197,6 +197,10 @@ impl ErrorType for V4l2Controls {
 }
 
 impl ImageControls for V4l2Controls {
+    fn supports(&self, control: ImageControl) -> bool {
+        self.range(control).is_ok()
+    }
+
     fn set(&mut self, control: ImageControl, value: u8) -> Result<(), V4l2Error> {
         let range = self.range(control)?;
         let mut c = ioctl::Control { id: control_id(control), value: range.to_device(value) };

@@ -74,6 +74,9 @@ impl PtzDriver for MockPtz {
 }
 
 impl ImageControls for MockImage {
+    fn supports(&self, control: ImageControl) -> bool {
+        !self.0.lock().missing_controls.contains(&control)
+    }
     fn set(&mut self, control: ImageControl, value: u8) -> Result<(), MockError> {
         if self.0.lock().missing_controls.contains(&control) {
             return Err(MockError { kind: ErrorKind::NotSupported, operation: "image control" });

@@ -46,10 +46,11 @@ fn get_service_capabilities(_cam: &App, _ctx: &Context, _env: &Envelope) -> Resu
 fn get_imaging_settings(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     source(env)?;
     let body = {
-        let settings = lock(&cam.image).config;
+        let image = lock(&cam.image);
         let mut body = String::from("<timg:GetImagingSettingsResponse><timg:ImagingSettings>");
-        for (name, control) in CONTROLS {
-            let _ = write!(body, "<tt:{name}>{}</tt:{name}>", settings.value(control));
+        // Only the controls the ISP has.
+        for (name, control) in CONTROLS.into_iter().filter(|(_, c)| image.hal.supports(*c)) {
+            let _ = write!(body, "<tt:{name}>{}</tt:{name}>", image.config.value(control));
         }
         body + "</timg:ImagingSettings></timg:GetImagingSettingsResponse>"
     };
@@ -74,11 +75,13 @@ fn set_imaging_settings(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Ans
     Ok(Answer::new(body))
 }
 
-fn get_options(_cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
+fn get_options(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     source(env)?;
     let body = {
+        let image = lock(&cam.image);
         let mut body = String::from("<timg:GetOptionsResponse><timg:ImagingOptions>");
-        for (name, _) in CONTROLS {
+        // Nothing advertised that a set would refuse: only the controls the ISP has.
+        for (name, _) in CONTROLS.into_iter().filter(|(_, c)| image.hal.supports(*c)) {
             let _ = write!(body, "<tt:{name}><tt:Min>0</tt:Min><tt:Max>255</tt:Max></tt:{name}>");
         }
         body + "</timg:ImagingOptions></timg:GetOptionsResponse>"
