@@ -257,6 +257,15 @@ fn upload_part(rig: &Rig, img: &[u8], sent: usize) -> TcpStream {
     }
 }
 
+/// Where an upload of `len` bytes has its power cut: how far, said, and the bytes sent.
+fn cut_points(len: usize) -> [(&'static str, usize); 3] {
+    [
+        ("after 5 % of the image (erasing and writing)", len / 20),
+        ("after 60 % of the image", len * 3 / 5),
+        ("with the whole image sent (verifying, selecting, answering)", len),
+    ]
+}
+
 /// The NAND lives in the kernel's memory (nandsim), so a power cut of the
 /// flash is a cut of the camera's processes (SIGKILL to its whole PID
 /// namespace) while the kernel, and so the flash, goes on, as flash keeps
@@ -267,11 +276,7 @@ fn power_cuts_during_an_upload_leave_the_old_or_the_new_firmware_booting() {
     let rig = Rig::get();
     let payload: Vec<u8> = (0..2_000_000u32).map(|i| (i.wrapping_mul(40503) >> 7) as u8).collect();
     let img = signed("3.0.0", &payload);
-    for (point, sent) in [
-        ("after 5 % of the image (erasing and writing)", img.len() / 20),
-        ("after 60 % of the image", img.len() * 3 / 5),
-        ("with the whole image sent (verifying, selecting, answering)", img.len()),
-    ] {
+    for (point, sent) in cut_points(img.len()) {
         let ran = rig.env("boot_slot");
         let s = upload_part(&rig, &img, sent);
         rig.sh("killall -9 camcgi");
@@ -292,11 +297,7 @@ fn power_cuts_of_the_vm_during_an_upload_leave_the_old_or_the_new_firmware_booti
     boot_again(&rig, &["rig.flash=disk"]);
     let payload: Vec<u8> = (0..2_000_000u32).map(|i| (i.wrapping_mul(69069) >> 9) as u8).collect();
     let img = signed("5.0.0", &payload);
-    for (point, sent) in [
-        ("after 5 % of the image (erasing and writing)", img.len() / 20),
-        ("after 60 % of the image", img.len() * 3 / 5),
-        ("with the whole image sent (verifying, selecting, answering)", img.len()),
-    ] {
+    for (point, sent) in cut_points(img.len()) {
         let ran = rig.env("boot_slot");
         let s = upload_part(&rig, &img, sent);
         boot_again(&rig, &["rig.flash=disk"]);
