@@ -60,8 +60,12 @@ type Isp = dyn ImageControls<Error = DeviceError> + Send + 'static;
 /// Applies every control the ISP has: one it does not have (a V4L2 device
 /// without sharpness) is passed over, so the others still take effect.
 fn apply(hal: &mut Isp, s: &ImageSettings) -> Result<(), DeviceError> {
-    let have: Vec<ImageControl> = ImageControl::ALL.into_iter().filter(|c| hal.supports(*c)).collect();
-    have.into_iter().try_for_each(|c| hal.set(c, s.value(c)))
+    for c in ImageControl::ALL {
+        if hal.supports(c) {
+            hal.set(c, s.value(c))?;
+        }
+    }
+    Ok(())
 }
 
 /// Applies the controls in `changed` alone (all of them ones the ISP has), so

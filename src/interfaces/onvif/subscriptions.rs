@@ -118,13 +118,9 @@ impl Events {
     pub(super) fn next_delivery(&self, now: impl Fn() -> Duration, wait: Duration) -> Option<Delivery> {
         let ready = |t: &Table| {
             let now = now();
-            t.subscriptions.iter().find(|s| s.consumer.is_some() && !s.queue.is_empty() && s.resend_at <= now && s.ends > now).map(|s| {
-                Delivery {
-                    id: s.id,
-                    to: s.consumer.clone().unwrap_or_else(|| unreachable!()),
-                    messages: s.queue.iter().copied().collect(),
-                    queued: s.queued,
-                }
+            t.subscriptions.iter().filter(|s| !s.queue.is_empty() && s.resend_at <= now && s.ends > now).find_map(|s| {
+                let to = s.consumer.clone()?;
+                Some(Delivery { id: s.id, to, messages: s.queue.iter().copied().collect(), queued: s.queued })
             })
         };
         let table = lock(&self.table);
