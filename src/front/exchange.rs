@@ -9,6 +9,7 @@ use crate::interfaces::camera::App;
 use crate::interfaces::firmware::{self, Length};
 use crate::interfaces::onvif;
 use crate::router::{self, AdmittedUpload, Incoming, Method, Routed};
+use crate::state::access::PlainHttp;
 use camcgi_http::{Header, Response};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
@@ -30,6 +31,12 @@ pub(super) fn answer(app: &App, mut request: camcgi_http::Request) -> Option<Aft
         _ => Method::Other,
     };
     let peer = request.remote_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    if let Some(reply) = plain_http_closed(app, &request) {
+        if has_body(&request) {
+            request.stop_reading();
+        }
+        return respond(request, reply);
+    }
     let incoming = Incoming {
         method,
         url: request.url(),
@@ -58,36 +65,86 @@ pub(super) fn answer(app: &App, mut request: camcgi_http::Request) -> Option<Aft
         }
         Routed::Upload(admitted) => upload(app, request, admitted),
         Routed::Soap(service) => soap(app, request, service, peer),
+        Routed::Certificate(path) => certificate(app, request, path),
     }
+}
+
+/// Reads a body of up to `max` bytes: `Err` with the status for one that
+/// is longer (refused unread when its length says so) or not received.
+fn bounded_body(request: &mut camcgi_http::Request, max: usize) -> Result<Vec<u8>, u16> {
+    let mut body = Vec::new();
+    if request.body_length().unwrap_or(0) > max {
+        return Err(413);
+    }
+    match io::Read::read_to_end(&mut io::Read::take(request.as_reader(), max as u64 + 1), &mut body) {
+        Err(_) => Err(400),
+        // A chunked body that runs past the bound.
+        Ok(_) if body.len() > max => Err(413),
+        Ok(_) => Ok(body),
+    }
+}
+
+/// Reads an admitted certificate upload (bounded) and installs it.
+fn certificate(app: &App, mut request: camcgi_http::Request, path: &'static str) -> Option<After> {
+    let reply = match bounded_body(&mut request, crate::interfaces::https::MAX_UPLOAD) {
+        Ok(body) => crate::interfaces::https::install(app, &body).unwrap_or_else(|fault| Reply::fault(path, &fault)),
+        Err(status) => {
+            if has_body(&request) {
+                request.stop_reading();
+            }
+            Reply::fault(path, &Refusal::new(status, "certificate: too large or not received"))
+        }
+    };
+    log::info!("POST {path} -> {}", reply.status);
+    respond(request, reply)
+}
+
+/// While HTTPS is served and plain HTTP is not `on`, what a request over
+/// plain HTTP gets instead of its answer: the same URL over HTTPS (308,
+/// which keeps the method and body), or a refusal. A request for a host
+/// the camera does not answer to goes on to be refused as such.
+fn plain_http_closed(app: &App, request: &camcgi_http::Request) -> Option<Reply> {
+    let https = app.https.get().filter(|_| !request.is_secure())?;
+    let mode = crate::state::app::lock(&app.access).plain_http;
+    let host = request_header(request, "Host");
+    if mode == PlainHttp::On || !app.sites.host_allowed(host) {
+        return None;
+    }
+    let path = request.url().split(['?', '&']).next().unwrap_or("");
+    let refusal = Reply::fault(path, &Refusal::new(403, "plain HTTP is off: use HTTPS"));
+    if mode == PlainHttp::Off {
+        return Some(refusal);
+    }
+    // The host as the client named it, without its port.
+    let name = match host.map(str::trim).filter(|h| !h.is_empty()) {
+        Some(h) if h.starts_with('[') => h.split_inclusive(']').next().unwrap_or(h).to_string(),
+        Some(h) => h.split(':').next().unwrap_or(h).to_string(),
+        None => match app.listen.ip() {
+            IpAddr::V6(v6) => format!("[{v6}]"),
+            v4 => v4.to_string(),
+        },
+    };
+    let location = format!("https://{name}:{}{}", https.port, request.url());
+    Some(Reply { status: 308, location: Some(location.into()), ..refusal })
 }
 
 /// Reads a SOAP envelope (bounded: a longer one is refused unread) and
 /// answers it.
 fn soap(app: &App, mut request: camcgi_http::Request, service: onvif::Service, peer: IpAddr) -> Option<After> {
-    const MAX: usize = onvif::soap::MAX_ENVELOPE;
-    let mut body = Vec::new();
-    let refused = if request.body_length().unwrap_or(0) > MAX {
-        Some(413)
-    } else {
-        match io::Read::read_to_end(&mut io::Read::take(request.as_reader(), MAX as u64 + 1), &mut body) {
-            Err(_) => Some(400),
-            // A chunked envelope that runs past the bound.
-            Ok(_) if body.len() > MAX => Some(413),
-            Ok(_) => None,
-        }
-    };
-    let reply = match refused {
-        Some(status) => {
+    let read = bounded_body(&mut request, onvif::soap::MAX_ENVELOPE);
+    let reply = match read {
+        Err(status) => {
             if has_body(&request) {
                 request.stop_reading();
             }
             let fault = onvif::soap::SoapFault::sender(&["ter:InvalidArgs"], "the envelope is too large or was not received");
             Reply { status, ..Reply::with_kind(Body::Soap, fault.document()) }
         }
-        None => {
+        Ok(body) => {
             let (url, authorization, host) = (request.url(), request_header(&request, "Authorization"), request_header(&request, "Host"));
             let peer_gone = || request.peer_gone();
-            let soap = router::SoapRequest { service, url, body: &body, authorization, host, peer, peer_gone: &peer_gone };
+            let secure = request.is_secure();
+            let soap = router::SoapRequest { service, url, body: &body, authorization, host, secure, peer, peer_gone: &peer_gone };
             catch_unwind(AssertUnwindSafe(|| router::soap(app, &soap))).unwrap_or_else(|_| {
                 log::error!("handler panicked on {}", service.path());
                 let fault = onvif::soap::SoapFault::receiver(&["ter:Action"], "internal error");
@@ -195,6 +252,7 @@ fn respond(request: camcgi_http::Request, reply: Reply) -> Option<After> {
         Body::PlainXml => "text/plain;charset=utf-8",
         Body::Jpeg => "image/jpeg",
         Body::Soap => "application/soap+xml; charset=utf-8",
+        Body::Pem => "application/x-pem-file",
     };
     // Every body's length is known: send Content-Length, never chunks, which
     // some camera clients in the field cannot read.
@@ -210,6 +268,9 @@ fn respond(request: camcgi_http::Request, reply: Reply) -> Option<After> {
     }
     if let Some(allow) = reply.allow {
         response = response.with_static_header("Allow", allow);
+    }
+    if let Some(location) = reply.location.as_deref().and_then(|l| header_line("Location", l)) {
+        response.add_header(location);
     }
     if let Some(origin) = reply.cors.as_deref().and_then(|origin| header_line("Access-Control-Allow-Origin", origin)) {
         response.add_header(origin);

@@ -11,7 +11,7 @@ mod exchange;
 use crate::interfaces::call::After;
 use crate::interfaces::camera::App;
 use crate::state::app::lock;
-use camcgi_http::{Handler, Limits, Server};
+use camcgi_http::{Handler, Limits, Listener, Server};
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -30,6 +30,8 @@ struct Front {
     limits: Limits,
     /// The port discovery gives out, kept current across port changes.
     discovery_port: Mutex<Option<Arc<std::sync::atomic::AtomicU16>>>,
+    /// The HTTPS listener, if HTTPS is served.
+    https: std::sync::OnceLock<Server>,
 }
 
 /// How long `stop` waits for the requests being answered.
@@ -80,7 +82,8 @@ impl Front {
     /// the others once answered.
     fn close(&self) {
         let draining = std::mem::take(&mut *lock(&self.draining));
-        for server in draining.iter().chain(self.current().as_ref()) {
+        let https = self.https.get().map(|s| s as &Server);
+        for server in draining.iter().map(|s| &**s).chain(self.current().as_deref()).chain(https) {
             if !server.close(STOP_WAIT) {
                 log::warn!("requests still being answered at stop");
             }
@@ -154,13 +157,24 @@ pub struct Running {
 
 impl Running {
     /// Serves a bound listener, and starts the periodic work.
-    pub fn start(app: Arc<App>, listener: TcpListener, config: &crate::Config) -> io::Result<Running> {
+    pub fn start(app: Arc<App>, listener: TcpListener, https: Option<Listener>, config: &crate::Config) -> io::Result<Running> {
         tune_listener(&listener).map_err(io::Error::from)?;
         let limits = Limits { timeout: config.timeout, max_connections: config.max_connections.max(1) };
-        let front =
-            Arc::new(Front { app, current: RwLock::new(None), draining: Mutex::new(Vec::new()), limits, discovery_port: Mutex::new(None) });
+        let front = Arc::new(Front {
+            app,
+            current: RwLock::new(None),
+            draining: Mutex::new(Vec::new()),
+            limits,
+            discovery_port: Mutex::new(None),
+            https: std::sync::OnceLock::new(),
+        });
         let server = Server::serve(listener, limits, front.handler())?;
         log::info!("listening on {}", server.server_addr());
+        if let Some(listener) = https {
+            let server = Server::serve(listener, limits, front.handler())?;
+            log::info!("listening on {} (HTTPS)", server.server_addr());
+            let _ = front.https.set(server);
+        }
         *front.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(server));
         let (stop_ticks, ticks) = mpsc::channel::<()>();
         let ticking = front.clone();

@@ -19,6 +19,8 @@ pub enum Body {
     Jpeg,
     /// `application/soap+xml; charset=utf-8` (ONVIF).
     Soap,
+    /// `application/x-pem-file` (a certificate chain).
+    Pem,
 }
 
 /// Something the server does after the answer has been sent and flushed.
@@ -52,12 +54,14 @@ pub struct Reply {
     pub after: Option<After>,
     /// A CORS origin to allow in the answer.
     pub cors: Option<String>,
+    /// Where a redirect sends the client.
+    pub location: Option<Box<str>>,
 }
 
 impl Reply {
     /// A 200 XML answer.
     pub fn xml(body: Vec<u8>) -> Reply {
-        Reply { status: 200, body_kind: Body::Xml, body, challenge: Vec::new(), allow: None, after: None, cors: None }
+        Reply { status: 200, body_kind: Body::Xml, body, challenge: Vec::new(), allow: None, after: None, cors: None, location: None }
     }
 
     /// A 200 answer of another kind.

@@ -57,6 +57,8 @@ pub struct App {
     pub scopes: Scopes,
     /// ONVIF's media profiles.
     pub profiles: Profiles,
+    /// The HTTPS identity, once HTTPS is served.
+    pub https: std::sync::OnceLock<crate::state::https::Https>,
     /// Periodic checks completed (the PTZ watchdog's): a test that moves the
     /// clock waits for the next one instead of sleeping.
     ticks: AtomicU64,
@@ -98,8 +100,29 @@ impl App {
             uploads: Default::default(),
             shared: Shared::load(store, listen, clock, sites, wall),
             events: Default::default(),
+            https: Default::default(),
             ticks: AtomicU64::new(0),
         }
+    }
+
+    /// The names and addresses the camera's own certificate is made for:
+    /// its host names and addresses, and loopback's.
+    pub fn https_names(&self) -> crate::state::https::Names {
+        let network = lock(&self.network).config.clone();
+        let mut names = vec!["localhost".to_string()];
+        let system_name = nix::unistd::gethostname().ok().and_then(|n| n.into_string().ok());
+        for name in [Some(network.hostname.clone()), system_name].into_iter().flatten().chain(self.sites.host_names.iter().cloned()) {
+            if !name.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+                names.push(name);
+            }
+        }
+        let mut addresses: Vec<std::net::IpAddr> = vec![std::net::Ipv4Addr::LOCALHOST.into(), std::net::Ipv6Addr::LOCALHOST.into()];
+        for address in [network.ipaddr.into(), self.listen.ip()] {
+            if !address.is_unspecified() && !addresses.contains(&address) {
+                addresses.push(address);
+            }
+        }
+        crate::state::https::Names { names, addresses }
     }
 
     /// Restores every setting and the default accounts; keeps the network when asked.

@@ -10,6 +10,7 @@ pub mod call;
 pub mod camera;
 pub mod credentials;
 pub mod firmware;
+pub mod https;
 pub mod image;
 pub mod motion;
 pub mod network;

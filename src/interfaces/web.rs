@@ -38,7 +38,7 @@ pub fn accepts_gzip(accept_encoding: &str) -> bool {
     accept_encoding.split(',').any(|coding| {
         let mut parts = coding.split(';').map(str::trim);
         let name = parts.next().unwrap_or("");
-        let refused = parts.any(|p| p.strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)));
+        let refused = parts.any(|p| p.strip_prefix("q=").is_some_and(|q| crate::api::fields::decimal(q.trim()).is_some_and(|q| q <= 0.0)));
         (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
     })
 }

@@ -74,10 +74,10 @@ impl Incoming<'_> {
 
 /// Answers a SOAP envelope posted to an ONVIF service.
 pub fn soap(app: &App, soap: &SoapRequest) -> Reply {
-    let SoapRequest { service, url, body, authorization, host, peer, peer_gone } = *soap;
+    let SoapRequest { service, url, body, authorization, host, secure, peer, peer_gone } = *soap;
     let query = url.split_once('?').map_or("", |(_, q)| q);
     let presented = Presented { authorization, method: "POST", uri: url, peer };
-    let request = onvif::Request { service, body, presented, host, query, peer_gone };
+    let request = onvif::Request { service, body, presented, host, secure, query, peer_gone };
     onvif::answer(app, &request)
 }
 
@@ -94,6 +94,8 @@ pub struct SoapRequest<'a> {
     pub authorization: Option<&'a str>,
     /// The `Host` header.
     pub host: Option<&'a str>,
+    /// Whether it came over HTTPS.
+    pub secure: bool,
     /// The client.
     pub peer: IpAddr,
     /// Whether the client has closed its connection meanwhile.
@@ -120,6 +122,8 @@ pub enum Routed {
     Upload(AdmittedUpload),
     /// An ONVIF service, whose envelope the front reads next.
     Soap(onvif::Service),
+    /// An admitted certificate upload (the path), whose body the front reads next.
+    Certificate(&'static str),
 }
 
 /// The URL with runs of `/` in its path taken as one, as nginx and cameras in
@@ -222,6 +226,10 @@ pub fn route(app: &App, incoming: &Incoming) -> Routed {
                 Err(fault) => Routed::Reply(Reply { cors, ..refused(app, route, &fault) }),
             }
         }
+        Answer::CertificateUpload => match admit(app, route, raw_query, incoming) {
+            Ok(_) => Routed::Certificate(route.path),
+            Err(fault) => Routed::Reply(refused(app, route, &fault)),
+        },
         Answer::Cgi(run) => Routed::Reply(match admit(app, route, raw_query, incoming) {
             Ok(call) => match run(app, &call) {
                 Ok(reply) => {

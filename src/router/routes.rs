@@ -6,7 +6,7 @@ use crate::api::refusal::Refusal;
 use crate::interfaces::call::{Call, Reply};
 use crate::interfaces::camera::App;
 use crate::interfaces::{
-    access, audio, auth, firmware, image, motion, network, onvif, osd, ptz, snapshot, system, targets, time, users, video,
+    access, audio, auth, firmware, https, image, motion, network, onvif, osd, ptz, snapshot, system, targets, time, users, video,
 };
 use crate::state::acts::Act;
 
@@ -22,6 +22,8 @@ pub(super) enum Answer {
     AuthCgi,
     /// The firmware upload: its body is read by the front.
     FirmwareUpload,
+    /// An HTTPS certificate upload: its body is read by the front.
+    CertificateUpload,
     /// An ONVIF service: its envelope is read by the front.
     Onvif(onvif::Service),
 }
@@ -157,6 +159,15 @@ pub(super) static ROUTES: &[Route] = &[
         ..interface("/cgi-bin/snapshot.cgi", snapshot::PARAMS, Read, Read, |app, call| snapshot::handle(&snapshot_sources(app), call))
     },
     interface("/cgi-bin/onvif", access::PARAMS, Administer, Administer, |app, call| access::handle(app, call)),
+    interface("/cgi-bin/https", https::PARAMS, Administer, Administer, https::handle),
+    Route {
+        methods: SOAP,
+        guard: Guard::Credentials,
+        query: Administer,
+        set: Administer,
+        changes: Changes::Always,
+        ..entry("/cgi-bin/https_certificate", Answer::CertificateUpload)
+    },
     interface("/cgi-bin/upgrade_status", &[], Read, Read, |app, call| firmware::status(&app.firmware, call)),
     interface("/cgi-bin/upload_targets", targets::PARAMS, Read, Administer, |app, call| targets::handle(app, &app.targets, call)),
     upload("/cgi-bin/OnvifFirmwareUpgrade"),

@@ -5,6 +5,7 @@ pub mod access;
 pub mod accounts;
 pub mod acts;
 pub mod app;
+pub mod https;
 pub mod lockout;
 pub mod nonces;
 pub mod secret;

@@ -328,7 +328,7 @@ pub fn discoverable_camera() -> (Cam, u16) {
 }
 
 /// Sends `datagram` from `client` and waits `wait` for an answer.
-fn answered(client: &UdpSocket, port: u16, datagram: &str, wait: Duration) -> Option<Vec<u8>> {
+pub fn answered(client: &UdpSocket, port: u16, datagram: &str, wait: Duration) -> Option<Vec<u8>> {
     client.set_read_timeout(Some(wait)).unwrap();
     client.send_to(datagram.as_bytes(), ("127.0.0.1", port)).unwrap();
     let mut buf = [0u8; 8192];

@@ -494,7 +494,7 @@ impl Process {
     fn spawn(mut command: std::process::Command, dir: &Path, extra: &[&str]) -> Process {
         use std::io::BufRead;
         command
-            .args(["--listen", "127.0.0.1:0", "--discovery", "off", "--data-dir"])
+            .args(["--listen", "127.0.0.1:0", "--discovery", "off", "--https-listen", "off", "--data-dir"])
             .arg(dir)
             .args(extra)
             .stderr(std::process::Stdio::piped())

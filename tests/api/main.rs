@@ -11,6 +11,7 @@ mod firmware;
 mod fuzzing;
 mod hostile;
 mod http;
+mod https;
 mod linux_board;
 mod notifications;
 mod onvif;

@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,20 +17,24 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 let server;
 let base;
+let secureBase;
 let log = '';
 let browser;
 let dataDir;
 
 function startServer() {
   dataDir = mkdtempSync(join(tmpdir(), 'camcgi-web-'));
-  server = spawn(BIN, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'debug'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  server = spawn(BIN, ['--listen', '127.0.0.1:0', '--https-listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'debug'],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`camcgi did not start:\n${log}`)), 30000);
     server.stderr.on('data', (chunk) => {
       log += chunk;
-      const m = log.match(/listening on 127\.0\.0\.1:(\d+)/);
-      if (m && !base) {
+      const m = log.match(/listening on 127\.0\.0\.1:(\d+)\n/);
+      const secure = log.match(/listening on 127\.0\.0\.1:(\d+) \(HTTPS\)/);
+      if (m && secure && !base) {
         base = `http://127.0.0.1:${m[1]}`;
+        secureBase = `https://127.0.0.1:${secure[1]}`;
         clearTimeout(timer);
         resolve();
       }
@@ -63,8 +67,8 @@ async function until(what, check, ms = 5000) {
   }
 }
 
-async function newPage(width = 1280, height = 900) {
-  const context = await browser.newContext({ viewport: { width, height } });
+async function newPage(width = 1280, height = 900, options = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, ...options });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -73,8 +77,8 @@ async function newPage(width = 1280, height = 900) {
   return page;
 }
 
-async function logIn(page, username = 'admin', password = '123456') {
-  await page.goto(`${base}/`);
+async function logIn(page, username = 'admin', password = '123456', at = base) {
+  await page.goto(`${at}/`);
   await page.fill('#login-form input[name=username]', username);
   await page.fill('#login-form input[name=password]', password);
   await page.click('#login-form button[type=submit]');
@@ -330,5 +334,47 @@ test('reboot asks first, and does nothing when cancelled', async () => {
   await page.click('#reboot');
   await page.click('#confirm-ok');
   await until('the reboot', () => reboots() === before + 1);
+  assert.deepEqual(page.errors, []);
+});
+
+test('over HTTPS: the page works, installs a certificate, and sends plain HTTP to HTTPS', async () => {
+  // The camera's certificate is self-signed: this browser is told to take it.
+  const page = await newPage(1280, 900, { ignoreHTTPSErrors: true });
+  await logIn(page, 'admin', '123456', secureBase);
+  assert.equal(new URL(page.url()).protocol, 'https:');
+  await until('a live picture over HTTPS', () => page.$eval('#live-img', (img) => img.complete && img.naturalWidth > 0));
+  await page.click('#integration-tab');
+  await until('the HTTPS state', () => page.$eval('#https-state', (p) => p.textContent.includes("the camera's own self-signed")));
+
+  // An administrator's certificate, made with OpenSSL, chosen as files.
+  const certificate = join(dataDir, 'page.crt');
+  const key = join(dataDir, 'page.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30',
+    '-subj', '/CN=camera.example', '-keyout', key, '-out', certificate], { stdio: 'ignore' });
+  const fingerprint = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', certificate]).toString()
+    .trim().split('=')[1].replaceAll(':', '').toLowerCase();
+  await page.setInputFiles('#https-form input[name=files]', [certificate, key]);
+  await page.click('#https-install');
+  await until('the installed certificate',
+    () => page.$eval('#https-state', (p, f) => p.textContent.includes(`an installed certificate, SHA-256 ${f}`), fingerprint));
+  // Half a pair is refused next to the form, and the certificate stays.
+  await page.fill('#https-form textarea[name=pem]', 'not a certificate');
+  await page.click('#https-install');
+  await until('the refusal', () => page.$eval('#https-form .fault', (p) => p.textContent === 'certificate: no PEM certificate'));
+  const uid = await adminUid();
+  assert.equal(attr((await api('/cgi-bin/https', { uid })).text, 'fingerprint'), fingerprint);
+
+  // Plain HTTP sent to HTTPS: a browser that types the http:// address lands on https://.
+  await page.selectOption('#https-form select[name=plain_http]', 'redirect');
+  await page.click('#https-form button[type=submit]');
+  await until('the redirect on the camera', async () => (await fetch(`${base}/`, { redirect: 'manual' })).status === 308);
+  await page.goto(`${base}/`);
+  assert.equal(new URL(page.url()).origin, secureBase);
+  await page.click('#integration-tab');
+  await until('the switch shown', () => page.$eval('#https-form select[name=plain_http]', (s) => s.value === 'redirect'));
+  await shot(page, '13-https');
+  await page.selectOption('#https-form select[name=plain_http]', 'on');
+  await page.click('#https-form button[type=submit]');
+  await until('plain HTTP served again', async () => (await fetch(`${base}/`, { redirect: 'manual' })).status === 200);
   assert.deepEqual(page.errors, []);
 });

@@ -104,7 +104,8 @@ fn move_focus(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapF
             .within("Continuous")
             .iter()
             .find(|e| e.name == "Speed")
-            .and_then(|e| e.text.parse().ok())
+            .and_then(|e| crate::api::fields::decimal(&e.text))
+            .map(|s| s as f32)
             .filter(|s: &f32| (-1.0..=1.0).contains(s))
             .ok_or_else(|| SoapFault::invalid("Focus: a Continuous move with Speed -1 to 1"))?;
         let command = match super::ptz::direction(speed) {

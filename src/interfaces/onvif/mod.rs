@@ -92,6 +92,8 @@ pub struct Request<'a> {
     pub presented: Presented<'a>,
     /// The `Host` the client used, for the addresses given back.
     pub host: Option<&'a str>,
+    /// It came over HTTPS: the addresses given back are `https://`.
+    pub secure: bool,
     /// The query (a subscription's id).
     pub query: &'a str,
     /// Whether the client has closed its connection meanwhile.
@@ -100,7 +102,7 @@ pub struct Request<'a> {
 
 /// What an operation is given.
 pub struct Context<'a> {
-    /// `http://host[:port]` as the client reached the camera.
+    /// `http://host[:port]` (or `https://`) as the client reached the camera.
     pub base: String,
     /// Who asks.
     pub session: Session,
@@ -245,9 +247,13 @@ pub fn answer(cam: &App, request: &Request) -> Reply {
     if session.privilege < needed {
         return refused(app, &SoapFault::not_authorized(format!("{operation} needs a higher privilege")), false);
     }
+    let scheme = if request.secure { "https" } else { "http" };
     let base = match request.host.filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".:-[]".contains(&b))) {
-        Some(host) => format!("http://{host}"),
-        None => format!("http://{}", app.listen),
+        Some(host) => format!("{scheme}://{host}"),
+        None if request.secure => {
+            format!("{scheme}://{}", std::net::SocketAddr::new(app.listen.ip(), cam.https.get().map_or(0, |h| h.port)))
+        }
+        None => format!("{scheme}://{}", app.listen),
     };
     let ctx = Context { base, session, request };
     let result = match found {

@@ -302,7 +302,7 @@ pub fn stream_of(token: Option<&str>, prefix: &str) -> Result<StreamId, SoapFaul
 /// The RTSP URI of a stream: the board's streamer, at the host the client reached the camera by.
 pub fn stream_uri(cam: &App, ctx: &Context, id: StreamId) -> String {
     let (port, path) = lock(&cam.video).hal.rtsp(id);
-    let host = ctx.base.trim_start_matches("http://");
+    let host = ctx.base.split_once("://").map_or(ctx.base.as_str(), |(_, host)| host);
     let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
     format!("rtsp://{host}:{port}{path}")
 }

@@ -91,8 +91,8 @@ fn spaces(can: Abilities) -> String {
 fn component(value: Option<&str>, lo: f32) -> Result<Option<f32>, SoapFault> {
     match value {
         None => Ok(None),
-        Some(v) => match v.parse::<f32>() {
-            Ok(x) if (lo..=1.0).contains(&x) => Ok(Some(x)),
+        Some(v) => match crate::api::fields::decimal(v).map(|x| x as f32) {
+            Some(x) if (lo..=1.0).contains(&x) => Ok(Some(x)),
             _ => Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:InvalidVelocity"], format!("{v}: outside {lo} to 1"))),
         },
     }

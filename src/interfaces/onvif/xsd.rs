@@ -26,7 +26,7 @@ pub fn duration_ms(s: &str) -> Option<u64> {
                     'M' => 60_000.0,
                     _ => 1000.0,
                 };
-                let v: f64 = number.parse().ok()?;
+                let v = crate::api::fields::decimal(&number)?;
                 ms = ms.checked_add((v * unit) as u64)?;
                 number.clear();
                 any = true;

@@ -73,6 +73,9 @@ pub struct Request {
 
     // camcgi: the connection's phase, for the police (none for a `TestRequest`)
     watch: Option<Arc<Watch>>,
+
+    // camcgi: the request came over TLS
+    secure: bool,
 }
 
 /// Error that can happen when building a `Request` object.
@@ -278,6 +281,7 @@ where
         closing,
         must_send_continue: !bad_framing && expects_continue,
         watch: None,
+        secure: false,
     })
 }
 
@@ -491,6 +495,16 @@ impl Request {
             ErrorKind::ConnectionReset => Ok(()),
             _ => Err(err),
         })
+    }
+
+    /// camcgi: whether the request came over TLS.
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
+    pub(crate) fn with_secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
     }
 
     pub(crate) fn with_watch(mut self, watch: Arc<Watch>) -> Self {

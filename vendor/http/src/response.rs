@@ -1,6 +1,5 @@
 use crate::common::{HTTPVersion, Header, StatusCode};
 use httpdate::HttpDate;
-use std::cmp::Ordering;
 use std::sync::mpsc::Receiver;
 
 use std::io::Result as IoResult;
@@ -180,12 +179,12 @@ fn choose_transfer_encoding(
             let mut parse = util::parse_header_value(value.as_str()); // TODO: remove conversion
 
             // sorting elements by most priority
-            parse.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(Ordering::Equal));
+            parse.sort_by_key(|element| std::cmp::Reverse(element.1));
 
             // trying to parse each requested encoding
             for value in parse.iter() {
                 // q=0 are ignored
-                if value.1 <= 0.0 {
+                if value.1 == 0 {
                     continue;
                 }
 

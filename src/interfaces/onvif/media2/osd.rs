@@ -151,7 +151,12 @@ fn read_osd(env: &Envelope, overlay: Overlay, current: &OsdConfig, change: &mut 
         let (kind, x, y) = match p.text.as_str() {
             "Custom" => {
                 let pos = env.find("Pos");
-                let axis = |name| pos.and_then(|p| p.attr(name)).and_then(|v| v.parse::<f32>().ok()).filter(|v| (-1.0..=1.0).contains(v));
+                let axis = |name| {
+                    pos.and_then(|p| p.attr(name))
+                        .and_then(crate::api::fields::decimal)
+                        .map(|v| v as f32)
+                        .filter(|v| (-1.0..=1.0).contains(v))
+                };
                 let (Some(x), Some(y)) = (axis("x"), axis("y")) else {
                     return Err(SoapFault::invalid("Pos: x and y from -1 to 1"));
                 };

@@ -42,7 +42,6 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
-use nix::sys::socket::{recv, send, MsgFlags};
 
 use crate::client::{parse_head, Parsed, MAX_HEAD};
 use crate::connection::Connection;
@@ -91,10 +90,10 @@ pub(crate) struct Outbox {
 impl Outbox {
     /// Sends what the socket takes now; whether everything went.
     fn send_now(&mut self) -> io::Result<bool> {
-        let fd = self.socket.as_raw_fd();
         let mut sent = 0;
+        let mut flushed = true;
         while sent < self.bytes.len() {
-            match send(fd, &self.bytes[sent..], MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL) {
+            match self.socket.send_now(&self.bytes[sent..]) {
                 Ok(n) => sent += n,
                 Err(Errno::EAGAIN) => break,
                 Err(Errno::EINTR) => {}
@@ -108,14 +107,22 @@ impl Outbox {
             self.watch.progressed();
         }
         self.bytes.drain(..sent);
-        if self.bytes.is_empty() && self.bytes.capacity() > OUTBOX_KEPT {
-            self.bytes = Vec::new();
+        if self.bytes.is_empty() {
+            if self.bytes.capacity() > OUTBOX_KEPT {
+                self.bytes = Vec::new();
+            }
+            // A TLS connection's last records.
+            flushed = self.socket.flush_now().map_err(|e| {
+                self.bytes = Vec::new();
+                io::Error::from(e)
+            })?;
         }
-        Ok(self.bytes.is_empty())
+        Ok(self.bytes.is_empty() && flushed)
     }
 
+    /// Nothing waits to be sent, neither answer bytes nor TLS records.
     fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        self.bytes.is_empty() && !self.socket.sending()
     }
 
     /// Writes `bytes` blocking, each write's progress marked, so that a
@@ -466,6 +473,7 @@ impl EventLoop {
                 conns[slot] = None;
             }
         }
+        conn.socket.say_goodbye();
         let _ = conn.socket.shutdown(Shutdown::Both);
         self.registry.release(&conn.watch);
         self.wake_if_ended();
@@ -510,7 +518,7 @@ impl EventLoop {
             // buffer may have left bytes behind.
             let mut filled = false;
             if len < buffer.len() {
-                match recv(conn.socket.as_raw_fd(), &mut buffer[len..], MsgFlags::MSG_DONTWAIT) {
+                match conn.socket.recv_now(&mut buffer[len..]) {
                     Ok(0) => {
                         self.close(conn);
                         return false;
@@ -613,7 +621,7 @@ impl EventLoop {
             };
             kept.ending = request.closes_connection();
             conn.watch.handling();
-            (self.handler)(request.with_watch(conn.watch.clone()));
+            (self.handler)(request.with_watch(conn.watch.clone()).with_secure(conn.socket.is_secure()));
             kept.ending |= conn.watch.ending() || self.registry.closing();
             if !conn.outbox.lock().is_empty() {
                 break;

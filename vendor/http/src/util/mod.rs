@@ -5,8 +5,6 @@ pub use self::fused_reader::FusedReader;
 pub use self::watch::Limits;
 pub(crate) use self::watch::{Registry, Watch};
 
-use std::str::FromStr;
-
 mod custom_stream;
 mod equal_reader;
 mod event_loop;
@@ -14,48 +12,46 @@ mod fused_reader;
 pub(crate) mod shared;
 mod watch;
 
-/// Parses a the value of a header.
-/// Suitable for `Accept-*`, `TE`, etc.
+/// camcgi: parses a header value made of elements separated by commas,
+/// each with optional `q` weights, into each element and its weight in
+/// thousandths (RFC 9110 12.4.2: `0` to `1` with up to three decimals;
+/// an element with a weight written otherwise weighs 1000). Upstream
+/// parsed weights as `f32`, which linked std's float parser.
 ///
-/// For example with `text/plain, image/png; q=1.5` this function would
-/// return `[ ("text/plain", 1.0), ("image/png", 1.5) ]`
-pub fn parse_header_value(input: &str) -> Vec<(&str, f32)> {
+/// For example with `text/plain, image/png; q=0.5` this function would
+/// return `[ ("text/plain", 1000), ("image/png", 500) ]`
+pub fn parse_header_value(input: &str) -> Vec<(&str, u16)> {
     input
         .split(',')
         .filter_map(|elem| {
             let mut params = elem.split(';');
-
             let t = params.next()?;
-
-            let mut value = 1.0_f32;
-
-            for p in params {
-                if p.trim_start().starts_with("q=") {
-                    if let Ok(val) = f32::from_str(p.trim_start()[2..].trim()) {
-                        value = val;
-                        break;
-                    }
-                }
-            }
-
+            let value = params.find_map(|p| p.trim_start().strip_prefix("q=").and_then(|q| qvalue(q.trim()))).unwrap_or(1000);
             Some((t.trim(), value))
         })
         .collect()
 }
 
+/// A weight (RFC 9110 12.4.2) in thousandths.
+fn qvalue(text: &str) -> Option<u16> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = fraction.bytes().chain(std::iter::repeat(b'0')).take(3).fold(0u16, |n, b| n * 10 + u16::from(b - b'0'));
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod test {
     #[test]
-    #[allow(clippy::float_cmp)]
     fn test_parse_header() {
-        let result = super::parse_header_value("text/html, text/plain; q=1.5 , image/png ; q=2.0");
-
-        assert_eq!(result.len(), 3);
-        assert_eq!(result[0].0, "text/html");
-        assert_eq!(result[0].1, 1.0);
-        assert_eq!(result[1].0, "text/plain");
-        assert_eq!(result[1].1, 1.5);
-        assert_eq!(result[2].0, "image/png");
-        assert_eq!(result[2].1, 2.0);
+        let result = super::parse_header_value("text/html, text/plain; q=0.5 , image/png ; q=0, gzip;q=1.000, x;q=1.5, y;q=0.1234");
+        let weights: Vec<(&str, u16)> = result;
+        assert_eq!(weights, [("text/html", 1000), ("text/plain", 500), ("image/png", 0), ("gzip", 1000), ("x", 1000), ("y", 1000)]);
     }
 }
