@@ -6,6 +6,11 @@
 //! failures (no answer within 5 s, or a wrong one), p50, p99 and max,
 //! beside the same client with no attack, measured in the same run.
 //!
+//! The HTTPS rows flood the HTTPS port (garbage, TLS 1.0 hellos, stalled
+//! handshakes, silent connections) while the normal client works over
+//! HTTPS: a full TLS 1.3 handshake for each request, trusting only the
+//! camera's own certificate.
+//!
 //! `cargo bench --bench attacks`; `CAMCGI_BIN=PATH` measures another build.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -14,6 +19,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "tls_client.rs"]
+mod tls_client;
 
 const CONNECTIONS: usize = 64;
 const ADMIN: &str = "Authorization: Basic YWRtaW46MTIzNDU2\r\n";
@@ -24,6 +32,9 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 struct Camera {
     child: Child,
     port: u16,
+    https: u16,
+    /// A client trusting the camera's own certificate, full handshakes.
+    tls: Arc<rustls::ClientConfig>,
     discovery: u16,
     _dir: TempDir,
 }
@@ -50,22 +61,27 @@ fn camera(row: usize) -> Camera {
     let discovery = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let bin = std::env::var_os("CAMCGI_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_camcgi").into());
     let mut child = Command::new(bin)
-        .args(["--listen", "127.0.0.1:0", "--log-level", "info", "--discovery", &format!("127.0.0.1:{discovery}"), "--data-dir"])
+        .args(["--listen", "127.0.0.1:0", "--https-listen", "127.0.0.1:0", "--log-level", "info"])
+        .args(["--discovery", &format!("127.0.0.1:{discovery}"), "--data-dir"])
         .arg(&dir)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let port = loop {
+    let (mut port, mut https) = (0, 0);
+    while port == 0 || https == 0 {
         let line = lines.next().unwrap().unwrap();
         if let Some(addr) = line.strip_prefix("INFO  listening on ") {
-            break addr.rsplit(':').next().unwrap().parse().unwrap();
+            let number = addr.trim_end_matches(" (HTTPS)").rsplit(':').next().unwrap().parse().unwrap();
+            *(if addr.ends_with(" (HTTPS)") { &mut https } else { &mut port }) = number;
         }
-    };
+    }
     std::thread::spawn(move || for _ in lines {});
-    let cam = Camera { child, port, discovery, _dir: TempDir(dir) };
-    let uid = get(cam.port, "/cgi-bin/getuid?username=admin&password=123456", "").1;
+    let uid = get(port, "/cgi-bin/getuid?username=admin&password=123456", "").1;
     let uid = uid.split("<uid>").nth(1).and_then(|r| r.split('<').next()).unwrap_or_default().to_string();
+    let certificate = get(port, &format!("/cgi-bin/https?uid={uid}&action=certificate"), "").1;
+    let tls = tls_client::client_config(&certificate, false);
+    let cam = Camera { child, port, https, tls, discovery, _dir: TempDir(dir) };
     let add = format!("/cgi-bin/user_management?action=add&name=mallory&newpasswd=pwmallory&privilege=User&enable=Enable&uid={uid}");
     assert_eq!(get(cam.port, &add, "").0, 200, "the attacker's account");
     cam
@@ -144,6 +160,36 @@ enum Attack {
     Pulls,
     Hoarding,
     Probes,
+    TlsNone,
+    TlsGarbage,
+    Tls10,
+    TlsStalled,
+    TlsSilent,
+}
+
+impl Attack {
+    /// The flood is on the HTTPS port, and the normal client works over HTTPS.
+    fn on_https(self) -> bool {
+        matches!(self, Attack::TlsNone | Attack::TlsGarbage | Attack::Tls10 | Attack::TlsStalled | Attack::TlsSilent)
+    }
+}
+
+/// A TLS 1.0 ClientHello offering one TLS 1.0 suite.
+const TLS10_HELLO: &[u8] = &[
+    0x16, 0x03, 0x01, 0x00, 0x2d, 0x01, 0x00, 0x00, 0x29, 0x03, 0x01, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+    20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 0x00, 0x00, 0x02, 0x00, 0x2f, 0x01, 0x00,
+];
+
+/// Connects from `source`, sends `bytes`, and reads until the camera closes.
+fn hit_and_wait(port: u16, source: Ipv4Addr, bytes: &[u8], stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        let Some(mut s) = connect_from(source, port, None) else { return std::thread::sleep(Duration::from_millis(100)) };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+        if s.write_all(bytes).is_ok() {
+            let mut sink = Vec::new();
+            let _ = s.read_to_end(&mut sink);
+        }
+    }
 }
 
 impl Attack {
@@ -159,15 +205,25 @@ impl Attack {
             Attack::Pulls => "64 PullMessages PT60S at once on one subscription (a User)",
             Attack::Hoarding => "64 connections creating and renewing subscriptions (a User)",
             Attack::Probes => "64 addresses flooding WS-Discovery probes (200 a second each)",
+            Attack::TlsNone => "HTTPS: no attack",
+            Attack::TlsGarbage => "HTTPS: 64 connections sending plain HTTP, again and again",
+            Attack::Tls10 => "HTTPS: 64 connections offering TLS 1.0, again and again",
+            Attack::TlsStalled => "HTTPS: 64 stalled handshakes (a byte every 5 s)",
+            Attack::TlsSilent => "HTTPS: 64 silent connections, reopened when closed",
         }
     }
 }
 
 /// Sends the start of a request, then a byte every 5 s, until closed.
 fn trickle(port: u16, source: Ipv4Addr, start: &str, stop: &AtomicBool) {
+    trickle_bytes(port, source, start.as_bytes(), stop)
+}
+
+/// `trickle` with any bytes first.
+fn trickle_bytes(port: u16, source: Ipv4Addr, start: &[u8], stop: &AtomicBool) {
     while !stop.load(Ordering::Relaxed) {
         let Some(mut s) = connect_from(source, port, None) else { return std::thread::sleep(Duration::from_millis(100)) };
-        if s.write_all(start.as_bytes()).is_err() {
+        if s.write_all(start).is_err() {
             continue;
         }
         let mut last = Instant::now();
@@ -201,7 +257,7 @@ fn closed(s: &TcpStream) -> bool {
     gone
 }
 
-fn attacker(attack: Attack, port: u16, discovery: u16, n: usize, pulled: Option<String>, stop: Arc<AtomicBool>) {
+fn attacker(attack: Attack, (port, https): (u16, u16), discovery: u16, n: usize, pulled: Option<String>, stop: Arc<AtomicBool>) {
     // One attacker address, as a scan from one host; `ATTACK_ADDRESSES=64`
     // spreads the connections over that many.
     let spread = std::env::var("ATTACK_ADDRESSES").ok().and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).clamp(1, 200);
@@ -246,6 +302,11 @@ fn attacker(attack: Attack, port: u16, discovery: u16, n: usize, pulled: Option<
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
+        Attack::TlsNone => {}
+        Attack::TlsGarbage => hit_and_wait(https, source, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", stop),
+        Attack::Tls10 => hit_and_wait(https, source, TLS10_HELLO, stop),
+        Attack::TlsStalled => trickle_bytes(https, source, &TLS10_HELLO[..5], stop),
+        Attack::TlsSilent => trickle_bytes(https, source, b"", stop),
         Attack::Probes => {
             let Ok(socket) = UdpSocket::bind((Ipv4Addr::new(127, 0, 5, 1 + n as u8), 0)) else { return };
             let mut i = 0;
@@ -273,6 +334,13 @@ fn normal_request(attack: Attack, cam: &Camera, turn: usize) -> bool {
             let mut buf = [0u8; 8192];
             prober.recv_from(&mut buf).is_ok_and(|(n, _)| String::from_utf8_lossy(&buf[..n]).contains(&format!("real-{turn}")))
         }
+        _ if attack.on_https() => {
+            let (status, body) = https_request(cam, turn);
+            if status != 200 {
+                eprintln!("{}: status {status}: {body}", attack.name());
+            }
+            status == 200
+        }
         _ => {
             let (status, body) = if turn.is_multiple_of(2) {
                 get(cam.port, "/cgi-bin/getuid?username=admin&password=123456", "")
@@ -285,6 +353,29 @@ fn normal_request(attack: Attack, cam: &Camera, turn: usize) -> bool {
             status == 200
         }
     }
+}
+
+/// The normal client over HTTPS: a new TLS connection (a full handshake)
+/// for getuid or GetDeviceInformation in turn; status and body.
+fn https_request(cam: &Camera, turn: usize) -> (u16, String) {
+    let Ok(mut c) = tls_client::Conn::open(cam.https, Some(&cam.tls)) else { return (0, "no TLS connection".into()) };
+    let raw = if turn.is_multiple_of(2) {
+        "GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".to_string()
+    } else {
+        let body = envelope("<GetDeviceInformation xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>");
+        format!(
+            "POST /onvif/device_service HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/soap+xml\r\n{ADMIN}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    if c.write_all(raw.as_bytes()).is_err() {
+        return (0, String::new());
+    }
+    let mut got = Vec::new();
+    let _ = c.read_to_end(&mut got);
+    let text = String::from_utf8_lossy(&got).into_owned();
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
 }
 
 struct Row {
@@ -304,11 +395,11 @@ fn run(attack: Attack, row: usize, seconds: u64) -> Row {
     let cam = camera(row);
     let pulled = (attack == Attack::Pulls).then(|| subscription(&soap(cam.port, "/onvif/events_service", USER, SUBSCRIBE).1)).flatten();
     let stop = Arc::new(AtomicBool::new(false));
-    let attackers: Vec<_> = (0..if attack == Attack::None { 0 } else { CONNECTIONS })
+    let attackers: Vec<_> = (0..if matches!(attack, Attack::None | Attack::TlsNone) { 0 } else { CONNECTIONS })
         .map(|n| {
             let (stop, pulled) = (stop.clone(), pulled.clone());
-            let (port, discovery) = (cam.port, cam.discovery);
-            std::thread::spawn(move || attacker(attack, port, discovery, n, pulled, stop))
+            let (ports, discovery) = ((cam.port, cam.https), cam.discovery);
+            std::thread::spawn(move || attacker(attack, ports, discovery, n, pulled, stop))
         })
         .collect();
     // The flood's connections in place first.
@@ -358,18 +449,26 @@ fn main() {
         Attack::Pulls,
         Attack::Hoarding,
         Attack::Probes,
+        Attack::TlsNone,
+        Attack::TlsGarbage,
+        Attack::Tls10,
+        Attack::TlsStalled,
+        Attack::TlsSilent,
     ];
     println!(
         "each flood {seconds} s; the normal client: a request on a new connection every 100 ms (getuid and GetDeviceInformation in turn;"
     );
-    println!("the administrator's subscription under hoarding; a probe a second from its own address under the probe flood)\n");
+    println!("the administrator's subscription under hoarding; a probe a second from its own address under the probe flood;");
+    println!("under the HTTPS floods the same requests over HTTPS, a full TLS 1.3 handshake each)\n");
     println!("| attack | answered | failures | p50 | p99 | max |");
     println!("| --- | --- | --- | --- | --- | --- |");
     let mut worst_p99: f64 = 0.0;
     let mut failures = 0;
     // `ATTACK_ONLY=WORD` runs the rows whose description holds it (and the baseline).
     let only = std::env::var("ATTACK_ONLY").unwrap_or_default();
-    for (row, attack) in attacks.into_iter().enumerate().filter(|(_, a)| *a == Attack::None || a.name().contains(only.as_str())) {
+    for (row, attack) in
+        attacks.into_iter().enumerate().filter(|(_, a)| matches!(a, Attack::None | Attack::TlsNone) || a.name().contains(only.as_str()))
+    {
         let r = run(attack, row, seconds);
         let l = &r.latencies;
         println!(

@@ -14,11 +14,21 @@
 //! `SOAK_SECONDS=600 cargo bench --bench load` runs the soak instead: mixed
 //! load for that long, printing RSS, requests and errors each minute.
 //! `CAMCGI_BIN=PATH` measures that camcgi binary instead of this build's.
+//!
+//! HTTPS rows follow: camcgi and nginx with TLS 1.3 and the same P-256
+//! certificate (made by `openssl`), the client offering only ChaCha20-Poly1305
+//! and X25519 (what camcgi speaks): keep-alive requests and full handshakes,
+//! CPU per request and per handshake, and camcgi's RSS with 64 TLS
+//! connections open.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "tls_client.rs"]
+mod tls_client;
+use tls_client::Conn;
 
 fn vm_kib(pid: u32, key: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -32,6 +42,8 @@ fn vm_kib(pid: u32, key: &str) -> u64 {
 struct Server {
     child: Child,
     port: u16,
+    /// The HTTPS port, where the server serves HTTPS.
+    https: Option<u16>,
 }
 
 impl Drop for Server {
@@ -113,20 +125,27 @@ fn camcgi(dir: &std::path::Path) -> Server {
     // CAMCGI_BIN measures another build of the same code (a static musl one).
     let bin = std::env::var_os("CAMCGI_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_camcgi").into());
     let mut child = Command::new(bin)
-        .args(["--listen", "127.0.0.1:0", "--discovery", "off", "--log-level", "info", "--data-dir"])
+        .args(["--listen", "127.0.0.1:0", "--https-listen", "127.0.0.1:0", "--discovery", "off", "--log-level", "info", "--data-dir"])
         .arg(dir)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let port = loop {
+    let (mut port, mut https) = (None, None);
+    while port.is_none() || https.is_none() {
         let line = lines.next().unwrap().unwrap();
         if let Some(addr) = line.strip_prefix("INFO  listening on ") {
-            break addr.rsplit(':').next().unwrap().parse().unwrap();
+            let secure = addr.strip_suffix(" (HTTPS)");
+            let number = secure.unwrap_or(addr).rsplit(':').next().unwrap().parse().ok();
+            if secure.is_some() {
+                https = number;
+            } else {
+                port = number;
+            }
         }
-    };
+    }
     std::thread::spawn(move || for _ in lines {});
-    Server { child, port }
+    Server { child, port: port.unwrap(), https }
 }
 
 fn busybox(dir: &std::path::Path) -> Option<Server> {
@@ -149,14 +168,26 @@ fn busybox(dir: &std::path::Path) -> Option<Server> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    Some(Server { child, port })
+    Some(Server { child, port, https: None })
 }
 
 /// nginx with one worker process and no master, answering `body` to every
 /// request as camcgi answers the image query.
-fn nginx(dir: &std::path::Path, body: &str) -> Option<Server> {
+fn nginx(dir: &std::path::Path, body: &str, tls: Option<(&std::path::Path, &std::path::Path)>) -> Option<Server> {
     std::fs::create_dir_all(dir.join("logs")).ok()?;
     let port = free_port();
+    let https = tls.map(|_| free_port());
+    let tls_server = match (tls, https) {
+        (Some((certificate, key)), Some(https)) => format!(
+            "  server {{\n    listen 127.0.0.1:{https} ssl;\n    ssl_certificate {};\n    ssl_certificate_key {};\n    \
+             ssl_protocols TLSv1.3;\n    ssl_session_tickets off;\n    \
+             location / {{ default_type 'text/xml; charset=UTF-8'; add_header Cache-Control no-store; return 200 '{}'; }}\n  }}\n",
+            certificate.display(),
+            key.display(),
+            body.replace('\\', "\\\\").replace('\'', "\\'")
+        ),
+        _ => String::new(),
+    };
     let quoted = body.replace('\\', "\\\\").replace('\'', "\\'");
     let temp = dir.display();
     let conf = format!(
@@ -164,13 +195,13 @@ fn nginx(dir: &std::path::Path, body: &str) -> Option<Server> {
          events {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n  \
          client_body_temp_path {temp}; proxy_temp_path {temp}; fastcgi_temp_path {temp}; uwsgi_temp_path {temp}; scgi_temp_path {temp};\n  \
          server {{\n    listen 127.0.0.1:{port};\n    \
-         location / {{ default_type 'text/xml; charset=UTF-8'; add_header Cache-Control no-store; return 200 '{quoted}'; }}\n  }}\n}}\n"
+         location / {{ default_type 'text/xml; charset=UTF-8'; add_header Cache-Control no-store; return 200 '{quoted}'; }}\n  }}\n{tls_server}}}\n"
     );
     std::fs::write(dir.join("nginx.conf"), conf).ok()?;
     let child = Command::new("nginx").arg("-c").arg(dir.join("nginx.conf")).arg("-p").arg(dir).stderr(Stdio::null()).spawn().ok()?;
-    let server = Server { child, port };
+    let server = Server { child, port, https };
     let deadline = Instant::now() + Duration::from_secs(5);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while TcpStream::connect(("127.0.0.1", https.unwrap_or(port))).is_err() {
         if Instant::now() > deadline {
             return None;
         }
@@ -179,7 +210,7 @@ fn nginx(dir: &std::path::Path, body: &str) -> Option<Server> {
     Some(server)
 }
 
-fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
+fn read_response(s: &mut impl Read, buf: &mut Vec<u8>) -> bool {
     buf.clear();
     let mut chunk = [0u8; 4096];
     loop {
@@ -203,15 +234,28 @@ fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
 /// the latencies of the answers (sorted) and how many requests failed or
 /// were answered with a status other than 200.
 fn load(port: u16, threads: usize, secs: f64, paths: &[String], keep_alive: bool) -> (Vec<Duration>, usize) {
+    load_over(port, None, threads, secs, paths, keep_alive)
+}
+
+/// `load`, over TLS when `tls` is given (a new connection is a handshake).
+fn load_over(
+    port: u16,
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    threads: usize,
+    secs: f64,
+    paths: &[String],
+    keep_alive: bool,
+) -> (Vec<Duration>, usize) {
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let handles: Vec<_> = (0..threads)
         .map(|t| {
             let paths = paths.to_vec();
+            let tls = tls.clone();
             std::thread::spawn(move || {
                 let mut lat = Vec::new();
                 let mut errors = 0;
                 let mut buf = Vec::new();
-                let mut conn: Option<TcpStream> = None;
+                let mut conn: Option<Conn> = None;
                 let mut i = t;
                 while Instant::now() < deadline {
                     let path = &paths[i % paths.len()];
@@ -219,11 +263,8 @@ fn load(port: u16, threads: usize, secs: f64, paths: &[String], keep_alive: bool
                     let start = Instant::now();
                     let mut s = match conn.take() {
                         Some(s) => s,
-                        None => match TcpStream::connect(("127.0.0.1", port)) {
-                            Ok(s) => {
-                                let _ = s.set_nodelay(true);
-                                s
-                            }
+                        None => match Conn::open(port, tls.as_ref()) {
+                            Ok(s) => s,
                             Err(_) => {
                                 errors += 1;
                                 continue;
@@ -355,7 +396,7 @@ fn main() {
     read_response(&mut s, &mut buf);
     let text = String::from_utf8_lossy(&buf).into_owned();
     let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    let ngx = cpus.on_server_cpu(|| nginx(&dir.join("nginx"), body));
+    let ngx = cpus.on_server_cpu(|| nginx(&dir.join("nginx"), body, None));
 
     println!(
         "load: {secs} s per run, loopback, {}, mock board, {}; camcgi idle RSS {idle} KiB",
@@ -404,6 +445,7 @@ fn main() {
     } else {
         println!("nginx not found: no limit (apt-get install nginx)");
     }
+    https_rows(&cpus, &cam, &dir, &query, body, secs, rounds);
     let sessions = dir.join("busybox");
     std::fs::create_dir_all(&sessions).unwrap();
     std::fs::write(sessions.join("sessions"), format!("{uid}\n")).unwrap();
@@ -416,4 +458,106 @@ fn main() {
         None => println!("busybox not found: no baseline (apt-get install busybox)"),
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The HTTPS rows: camcgi against nginx with TLS 1.3 and the same P-256
+/// certificate, in alternating rounds; then camcgi's RSS with 64 TLS
+/// connections open.
+fn https_rows(cpus: &Cpus, cam: &Server, dir: &std::path::Path, query: &[String], body: &str, secs: f64, rounds: usize) {
+    let Some(https) = cam.https else { return };
+    let (certificate, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30"])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&certificate)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        return println!("openssl not found: no HTTPS rows (apt-get install openssl)");
+    }
+    // camcgi takes the same certificate and key as nginx.
+    let pem = [std::fs::read(&certificate).unwrap(), std::fs::read(&key).unwrap()].concat();
+    let mut s = TcpStream::connect(("127.0.0.1", cam.port)).unwrap();
+    write!(
+        s,
+        "POST /cgi-bin/https_certificate HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic YWRtaW46MTIzNDU2\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        pem.len()
+    )
+    .unwrap();
+    s.write_all(&pem).unwrap();
+    let mut buf = Vec::new();
+    read_response(&mut s, &mut buf);
+    assert!(buf.starts_with(b"HTTP/1.1 200"), "certificate installed: {}", String::from_utf8_lossy(&buf));
+    let pem_text = std::fs::read_to_string(&certificate).unwrap();
+    let keep = tls_client::client_config(&pem_text, true);
+    let fresh = tls_client::client_config(&pem_text, false);
+    let ngx = cpus.on_server_cpu(|| nginx(&dir.join("nginx-tls"), body, Some((&certificate, &key))));
+    let Some(ngx) = ngx else { return println!("nginx not found: no HTTPS limit") };
+    let ngx_https = ngx.https.unwrap_or(ngx.port);
+
+    println!("HTTPS: TLS 1.3, TLS_CHACHA20_POLY1305_SHA256, X25519, the same ECDSA P-256 certificate for both");
+    println!("{:<44} {:>10} {:>9} {:>9} {:>12} {:>11}", "run", "req/s", "p50 ms", "p99 ms", "CPU us/req", "peak RSS");
+    let measure = |name: &str, server: &Server, port: u16, tls: &std::sync::Arc<rustls::ClientConfig>, keep_alive: bool| {
+        let cpu0 = cpu_time(server.child.id());
+        let (lat, errors) = load_over(port, Some(tls.clone()), 8, secs, query, keep_alive);
+        let cpu = cpu_time(server.child.id()).saturating_sub(cpu0);
+        let per = cpu.as_secs_f64() * 1e6 / lat.len().max(1) as f64;
+        let qps = lat.len() as f64 / secs;
+        let errors = if errors > 0 { format!(" ({errors} errors)") } else { String::new() };
+        println!(
+            "{name:<44} {qps:>10.0} {:>9.3} {:>9.3} {per:>12.1} {:>7} KiB{errors}",
+            pct(&lat, 0.5),
+            pct(&lat, 0.99),
+            vm_kib(server.child.id(), "VmHWM:")
+        );
+        (qps, per)
+    };
+    let (mut request_ratios, mut handshake_ratios, mut handshake_rates) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let (_, ours) = measure("camcgi HTTPS image query, keep-alive, 8", cam, https, &keep, true);
+        let (_, theirs) = measure("nginx TLS 1.3, same bytes, keep-alive, 8", &ngx, ngx_https, &keep, true);
+        request_ratios.push(ours / theirs);
+        let (rate, ours) = measure("camcgi HTTPS, a full handshake each, 8", cam, https, &fresh, false);
+        let (nginx_rate, theirs) = measure("nginx TLS 1.3, a full handshake each, 8", &ngx, ngx_https, &fresh, false);
+        handshake_ratios.push(ours / theirs);
+        handshake_rates.push(rate / nginx_rate);
+    }
+    println!(
+        "camcgi / nginx over TLS 1.3, median of {rounds} alternating rounds: CPU per keep-alive request {:.2}x (goal: at most 1.5x); \
+         CPU per handshake {:.2}x, handshakes per second {:.2}x",
+        median(request_ratios),
+        median(handshake_ratios),
+        median(handshake_rates)
+    );
+
+    // 64 TLS connections, each with one request answered, held open.
+    let pid = cam.child.id();
+    std::thread::sleep(Duration::from_millis(300));
+    let before = vm_kib(pid, "VmRSS:");
+    let mut open = Vec::new();
+    for _ in 0..64 {
+        let Ok(mut c) = Conn::open(https, Some(&keep)) else { break };
+        if write!(c, "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", query[0]).is_ok() && read_response(&mut c, &mut buf) {
+            open.push(c);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let with = vm_kib(pid, "VmRSS:");
+    println!(
+        "camcgi RSS with {} TLS connections open: {with} KiB, {before} KiB before ({:+} KiB, {:.1} KiB each; goal: under 6 MiB)",
+        open.len(),
+        with as i64 - before as i64,
+        (with as f64 - before as f64) / open.len().max(1) as f64
+    );
 }

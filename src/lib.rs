@@ -93,6 +93,7 @@ pub fn start(config: &Config, board: Board, clock: Arc<dyn Monotonic>) -> io::Re
     let https = match config.https {
         Some(addr) => {
             let listener = TcpListener::bind(addr)?;
+            front::tune_listener(&listener).map_err(io::Error::from)?;
             let port = listener.local_addr()?.port();
             let names = app.https_names();
             let identity =

@@ -6,7 +6,8 @@
 # DIR/data.img (an ext4 file system for the settings) and DIR/env.img,
 # slota.img and slotb.img (flash, with rig.flash=disk) as its disks when there.
 # Prints QEMU's pid once camcgi answers; exits non-zero if it does not
-# within 120 s. More kernel parameters may follow (rig.nandsim=…).
+# within 120 s. More kernel parameters may follow (rig.nandsim=…). With
+# CAMCGI_VM_HTTPS set, camcgi's HTTPS port (443) is forwarded there too.
 #   boot.sh DIR HTTP SHELL [KERNEL PARAMETERS...]
 set -euo pipefail
 dir=$1
@@ -23,7 +24,7 @@ for name in data env slota slotb; do
 done
 qemu-system-arm -M virt -cpu cortex-a15 -m 512 -smp 1 -nographic -no-reboot \
     -kernel "$dir/vmlinuz" -initrd "$dir/initramfs.cpio.gz" -append "console=ttyAMA0 panic=-1 quiet $*" \
-    -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$http-:80,hostfwd=tcp:127.0.0.1:$shell-:2323" \
+    -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$http-:80,hostfwd=tcp:127.0.0.1:$shell-:2323${CAMCGI_VM_HTTPS:+,hostfwd=tcp:127.0.0.1:$CAMCGI_VM_HTTPS-:443}" \
     -device virtio-net-device,netdev=n0 \
     -device qemu-xhci -device usb-serial,chardev=ptz -chardev "file,id=ptz,path=$dir/ptz.out" \
     "${disk[@]}" </dev/null >"$dir/console.log" 2>&1 &

@@ -27,6 +27,7 @@ done
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 http=$(free_port)
 shell=$(free_port)
+export CAMCGI_VM_HTTPS=$(free_port)
 bash cross/vm/boot.sh "$dir" "$http" "$shell" >/dev/null
 # The tests may cut the VM's power and boot it again: the pid file has the one running.
 trap 'kill "$(cat "$dir/qemu.pid")" 2>/dev/null || true' EXIT

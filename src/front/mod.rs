@@ -140,7 +140,7 @@ const SEND_BUFFER: usize = 32 * 1024;
 /// accepted connections inherit: TCP_NODELAY, so that answers go out at once
 /// (Nagle's algorithm held a response's last segment back for the client's
 /// delayed ACK, 40 ms on keep-alive), and the send buffer's bound.
-fn tune_listener(listener: &TcpListener) -> nix::Result<()> {
+pub(crate) fn tune_listener(listener: &TcpListener) -> nix::Result<()> {
     use nix::sys::socket::{setsockopt, sockopt};
     setsockopt(listener, sockopt::TcpNoDelay, &true)?;
     setsockopt(listener, sockopt::SndBuf, &SEND_BUFFER)

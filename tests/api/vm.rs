@@ -1,7 +1,8 @@
 //! The camera build on a real 32-bit ARM kernel (cross/vm): run by
 //! `bash cross/vm/test.sh`, which boots the rig and names it in
-//! `CAMCGI_VM_HTTP` (camcgi's port), `CAMCGI_VM_SHELL` (the rig's shell) and
-//! `CAMCGI_VM_DIR` (where the Pelco-D line's bytes land). Each test is
+//! `CAMCGI_VM_HTTP` (camcgi's port), `CAMCGI_VM_HTTPS` (its HTTPS port),
+//! `CAMCGI_VM_SHELL` (the rig's shell) and `CAMCGI_VM_DIR` (where the
+//! Pelco-D line's bytes land). Each test is
 //! ignored in the other runs, which have no rig; they share one rig, one at
 //! a time (`--test-threads=1`), each leaving it as a camera in use.
 
@@ -398,4 +399,34 @@ fn a_block_that_fails_its_erase_fails_the_upgrade_cleanly_and_the_old_slot_boots
     assert_eq!(rig.env("boot_slot"), "A", "slot A still boots");
     println!("a block gone bad in the upgrade's way: {}; slot A boots", r.text().lines().last().unwrap_or_default());
     boot_again(&rig, &[]);
+}
+
+#[test]
+#[ignore = "needs the ARM rig: bash cross/vm/test.sh"]
+fn https_is_served_with_a_certificate_made_and_kept_on_the_camera() {
+    let rig = Rig::get();
+    let https = env_port("CAMCGI_VM_HTTPS");
+    let curl = |args: &[&str]| {
+        let out = output(std::process::Command::new("curl").args(["-sS", "--max-time", "30"]).args(args)).unwrap();
+        assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let uid = rig.uid();
+    let ca = rig.dir.join("camera.pem");
+    std::fs::write(&ca, rig.get_cgi(&format!("/cgi-bin/https?uid={uid}&action=certificate")).text()).unwrap();
+    let fingerprint = rig.get_cgi(&format!("/cgi-bin/https?uid={uid}")).attr("fingerprint").unwrap();
+    // The camera's own name is in its certificate (localhost, and 127.0.0.1).
+    let started = Instant::now();
+    let text =
+        curl(&["--cacert", ca.to_str().unwrap(), &format!("https://localhost:{https}/cgi-bin/getuid?username=admin&password=123456")]);
+    say(&format!("rig: a full TLS 1.3 handshake and a login over HTTPS in {:?}", started.elapsed()));
+    assert!(text.contains("<uid>"), "{text}");
+    let stored = rig.sh("cat /data/https.pem");
+    assert!(stored.contains("CAMCGI SEALED GENERATED KEY") && !stored.contains("PRIVATE KEY"), "{stored}");
+    // Kept across a restart: the same certificate.
+    rig.restart_camcgi();
+    let uid = rig.uid();
+    assert_eq!(rig.get_cgi(&format!("/cgi-bin/https?uid={uid}")).attr("fingerprint"), Some(fingerprint));
+    let text = curl(&["--cacert", ca.to_str().unwrap(), &format!("https://127.0.0.1:{https}/cgi-bin/getinfo?uid={uid}")]);
+    assert!(text.contains("<info "), "{text}");
 }

@@ -14,7 +14,7 @@ use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use nix::errno::Errno;
-use nix::sys::socket::{recv, send, MsgFlags};
+use nix::sys::socket::{recv, send, sendmsg, MsgFlags};
 use rustls::{ServerConfig, ServerConnection};
 
 /// Plain bytes a TLS connection takes from one write: one record's worth.
@@ -67,17 +67,37 @@ fn lock(tls: &Mutex<ServerConnection>) -> MutexGuard<'_, ServerConnection> {
 }
 
 /// The socket read and written without blocking, for rustls.
-struct Nonblocking<'a>(&'a TcpStream);
+struct Nonblocking<'a> {
+    stream: &'a TcpStream,
+    /// A read took less than it had room for: the socket is read to its
+    /// end for now.
+    drained: bool,
+}
+
+impl<'a> Nonblocking<'a> {
+    fn new(stream: &'a TcpStream) -> Self {
+        Nonblocking { stream, drained: false }
+    }
+}
 
 impl Read for Nonblocking<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Ok(recv(self.0.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT)?)
+        let n = recv(self.stream.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT)?;
+        self.drained = n < buf.len();
+        Ok(n)
     }
 }
 
 impl Write for Nonblocking<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(send(self.0.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL)?)
+        Ok(send(self.stream.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL)?)
+    }
+
+    /// All the records waiting in one system call (rustls hands over a
+    /// handshake flight as several).
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL;
+        Ok(sendmsg::<()>(self.stream.as_raw_fd(), bufs, &[], flags, None)?)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -97,7 +117,7 @@ fn errno(e: &io::Error) -> Errno {
 /// whether all went.
 fn flush_tls(session: &mut ServerConnection, stream: &TcpStream) -> Result<bool, Errno> {
     while session.wants_write() {
-        match session.write_tls(&mut Nonblocking(stream)) {
+        match session.write_tls(&mut Nonblocking::new(stream)) {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -131,6 +151,7 @@ impl Connection {
         let Some(tls) = &self.tls else { return recv(self.stream.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT) };
         let mut session = lock(tls);
         let mut filled = 0;
+        let mut socket = Nonblocking::new(&self.stream);
         loop {
             match session.reader().read(&mut buf[filled..]) {
                 Ok(0) => return Ok(filled),
@@ -145,7 +166,12 @@ impl Connection {
                 // The peer closed without close_notify: the end.
                 Err(_) => return Ok(filled),
             }
-            match session.read_tls(&mut Nonblocking(&self.stream)) {
+            if socket.drained {
+                // Everything that had arrived is taken: edge-triggered, the
+                // next bytes bring an event.
+                return if filled > 0 { Ok(filled) } else { Err(Errno::EAGAIN) };
+            }
+            match session.read_tls(&mut socket) {
                 Ok(0) => return Ok(filled),
                 Ok(_) => {
                     process(&mut session, &self.stream).map_err(|_| Errno::EPROTO)?;
