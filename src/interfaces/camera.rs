@@ -147,6 +147,12 @@ impl App {
         if let Err(e) = store.remove_guarded(crate::state::access::FILE) {
             log::error!("{}: not removed: {e}", crate::state::access::FILE);
         }
+        // The certificate's key goes with the owner's settings.
+        if let Some(https) = self.https.get() {
+            if let Err(e) = https.regenerate(store, &self.key, &self.https_names()) {
+                log::error!("{}: no new certificate: {e}", crate::state::https::FILE);
+            }
+        }
         if let Err(e) = lock(&self.system).factory_defaults() {
             log::error!("board factory defaults failed: {e}");
         }

@@ -103,3 +103,17 @@ fn http_heads() {
     }
     assert_eq!(seen["long_line"], Err(414));
 }
+
+#[test]
+fn certificate_uploads() {
+    for (path, bytes) in inputs("certificate") {
+        let text = String::from_utf8_lossy(&bytes);
+        if let Ok(identity) = camcgi_tls::Identity::from_pem(&text, &text) {
+            assert!(!identity.chain().is_empty() && identity.chain().len() <= camcgi_tls::MAX_CHAIN, "{}", path.display());
+        }
+        let point = camcgi_tls::der::certificate_p256_point(&bytes);
+        if path.ends_with("cert.der") {
+            assert_eq!(point.map(|p| p.len()), Some(65), "the seed certificate's key");
+        }
+    }
+}

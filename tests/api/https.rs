@@ -459,3 +459,46 @@ fn bad_handshakes_end_their_connections_and_a_client_is_served_meanwhile() {
     assert_eq!(cam.get("/cgi-bin/getuid?username=admin&password=123456").status, 200, "plain HTTP is not held up");
     drop(silent);
 }
+
+#[test]
+fn onvif_names_the_https_port_and_takes_it_only_as_it_is() {
+    let cam = https_cam();
+    let secure = https_port(&cam);
+    let tt = "xmlns=\"http://www.onvif.org/ver10/schema\"";
+    let device = |body: String| soap(cam.port(), "/onvif/device_service", &body, &basic("admin", "123456"));
+    let ns = "http://www.onvif.org/ver10/device/wsdl";
+    let protocols = device(format!("<GetNetworkProtocols xmlns=\"{ns}\"/>"));
+    assert!(
+        protocols.text().contains(&format!("<tt:Name>HTTPS</tt:Name><tt:Enabled>true</tt:Enabled><tt:Port>{secure}</tt:Port>")),
+        "{}",
+        protocols.text()
+    );
+    let set = |enabled: &str, port: u16| {
+        device(format!(
+            "<SetNetworkProtocols xmlns=\"{ns}\"><NetworkProtocols><Name {tt}>HTTPS</Name><Enabled {tt}>{enabled}</Enabled>\
+             <Port {tt}>{port}</Port></NetworkProtocols></SetNetworkProtocols>"
+        ))
+    };
+    assert_eq!(set("true", secure).status, 200);
+    assert_soap_fault(&set("true", 443), 400, "ter:InvalidArgVal", &format!("HTTPS: the camera serves port {secure}"));
+    assert_soap_fault(&set("false", secure), 400, "ter:InvalidArgVal", "HTTPS cannot be switched off (plain HTTP can: /cgi-bin/https)");
+}
+
+#[test]
+fn a_factory_reset_makes_a_new_certificate_and_serves_plain_http_again() {
+    let cam = https_cam();
+    let uid = cam.admin();
+    let before = https_state(&cam).attr("fingerprint").unwrap();
+    assert_ok(cam.get(&format!("/cgi-bin/https?uid={uid}&plain_http=redirect")), "https");
+    // Over plain HTTP the reset itself is redirected: sent over HTTPS, it is carried out.
+    assert_eq!(cam.get(&format!("/cgi-bin/factory_reset?uid={uid}")).status, 308);
+    if tool("https::a_factory_reset_makes_a_new_certificate_and_serves_plain_http_again", "curl") {
+        let (code, text) = curl(&["-k", &format!("https://127.0.0.1:{}/cgi-bin/factory_reset?uid={uid}", https_port(&cam))]);
+        assert_eq!(code, 0, "{text}");
+        cam.eventually("the reset", || cam.get("/cgi-bin/getuid?username=admin&password=123456").status == 200);
+        let after = https_state(&cam);
+        assert_eq!(after.attr("plain_http").as_deref(), Some("on"));
+        assert_eq!(after.attr("generated").as_deref(), Some("1"));
+        assert_ne!(after.attr("fingerprint").unwrap(), before);
+    }
+}

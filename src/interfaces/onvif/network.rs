@@ -183,9 +183,16 @@ pub(super) fn set_ntp(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answe
 pub(super) fn get_network_protocols(cam: &App, _ctx: &Context, _env: &Envelope) -> Result<Answer, SoapFault> {
     let http = lock(&cam.network).config.port;
     let (rtsp, _) = lock(&cam.video).hal.rtsp(StreamId::Main);
+    let https = cam.https.get().map_or(String::new(), |h| {
+        format!(
+            "<tds:NetworkProtocols><tt:Name>HTTPS</tt:Name><tt:Enabled>true</tt:Enabled><tt:Port>{}</tt:Port></tds:NetworkProtocols>",
+            h.port
+        )
+    });
     Ok(Answer::new(format!(
         "<tds:GetNetworkProtocolsResponse>\
             <tds:NetworkProtocols><tt:Name>HTTP</tt:Name><tt:Enabled>true</tt:Enabled><tt:Port>{http}</tt:Port></tds:NetworkProtocols>\
+            {https}\
             <tds:NetworkProtocols><tt:Name>RTSP</tt:Name><tt:Enabled>true</tt:Enabled><tt:Port>{rtsp}</tt:Port></tds:NetworkProtocols>\
             </tds:GetNetworkProtocolsResponse>"
     )))
@@ -193,7 +200,7 @@ pub(super) fn get_network_protocols(cam: &App, _ctx: &Context, _env: &Envelope) 
 
 /// Sets the HTTP port (the camera moves to it after answering). The RTSP
 /// port is the streamer's, another program's: it can be given only as it
-/// is. HTTPS is not served.
+/// is, and so can HTTPS's (`--https-listen`), which is served or not.
 pub(super) fn set_network_protocols(cam: &App, _ctx: &Context, env: &Envelope) -> Result<Answer, SoapFault> {
     let (rtsp, _) = lock(&cam.video).hal.rtsp(StreamId::Main);
     let mut change = NetworkChange::default();
@@ -213,10 +220,16 @@ pub(super) fn set_network_protocols(cam: &App, _ctx: &Context, env: &Envelope) -
                     return Err(SoapFault::invalid(format!("RTSP: the streamer serves port {rtsp}")));
                 }
             }
-            (Some("HTTPS"), false) => {}
-            (Some("HTTPS"), true) => {
-                return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:ServiceNotSupported"], "HTTPS is not served"))
-            }
+            (Some("HTTPS"), enabled) => match cam.https.get() {
+                None if !enabled => {}
+                None => return Err(SoapFault::sender(&["ter:InvalidArgVal", "ter:ServiceNotSupported"], "HTTPS is not served")),
+                Some(_) if !enabled => return Err(SoapFault::invalid("HTTPS cannot be switched off (plain HTTP can: /cgi-bin/https)")),
+                Some(https) => {
+                    if ports.iter().any(|p| p.parse::<u16>().ok() != Some(https.port)) {
+                        return Err(SoapFault::invalid(format!("HTTPS: the camera serves port {}", https.port)));
+                    }
+                }
+            },
             _ => return Err(SoapFault::invalid("Name: HTTP, HTTPS or RTSP")),
         }
     }
