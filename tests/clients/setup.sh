@@ -5,14 +5,14 @@
 # xmlschema (the walk's validation), the official ONVIF WSDL tree, onveef,
 # onvif-zeep and onvif-python (each in a virtual environment of its own),
 # requests and httpx (Digest),
-# wsdiscovery, npm's onvif and node-onvif, curl, ffmpeg, libonvif's
+# wsdiscovery, npm's onvif and node-onvif, curl and openssl (the HTTPS tests), ffmpeg, libonvif's
 # onvif-util (onvif-tools), and iproute2 for the network namespaces of the
 # discovery and libonvif tests.
 set -euo pipefail
 cd "$(dirname "$0")"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-packages=(curl ffmpeg iproute2 onvif-tools)
+packages=(curl openssl ffmpeg iproute2 onvif-tools)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
