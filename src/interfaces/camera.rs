@@ -142,16 +142,17 @@ impl App {
         targets::reset(&mut lock(&self.targets), store);
         self.scopes.reset(store);
         self.profiles.reset(store);
-        self.shared.reset_accounts();
-        *lock(&self.access) = Default::default();
-        if let Err(e) = store.remove_guarded(crate::state::access::FILE) {
-            log::error!("{}: not removed: {e}", crate::state::access::FILE);
-        }
-        // The certificate's key goes with the owner's settings.
+        // The certificate's key goes with the owner's settings, before plain
+        // HTTP (the access switches) is served again.
         if let Some(https) = self.https.get() {
             if let Err(e) = https.regenerate(store, &self.key, &self.https_names()) {
                 log::error!("{}: no new certificate: {e}", crate::state::https::FILE);
             }
+        }
+        self.shared.reset_accounts();
+        *lock(&self.access) = Default::default();
+        if let Err(e) = store.remove_guarded(crate::state::access::FILE) {
+            log::error!("{}: not removed: {e}", crate::state::access::FILE);
         }
         if let Err(e) = lock(&self.system).factory_defaults() {
             log::error!("board factory defaults failed: {e}");

@@ -496,6 +496,7 @@ fn a_factory_reset_makes_a_new_certificate_and_serves_plain_http_again() {
         let (code, text) = curl(&["-k", &format!("https://127.0.0.1:{}/cgi-bin/factory_reset?uid={uid}", https_port(&cam))]);
         assert_eq!(code, 0, "{text}");
         cam.eventually("the reset", || cam.get("/cgi-bin/getuid?username=admin&password=123456").status == 200);
+        cam.eventually("a new certificate", || https_state(&cam).attr("fingerprint").unwrap() != before);
         let after = https_state(&cam);
         assert_eq!(after.attr("plain_http").as_deref(), Some("on"));
         assert_eq!(after.attr("generated").as_deref(), Some("1"));
