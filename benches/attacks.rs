@@ -103,21 +103,29 @@ fn connect_from(source: Ipv4Addr, port: u16, receive_buffer: Option<usize>) -> O
 /// The normal client's address; the attackers' are others.
 const NORMAL: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
-/// One request with `Connection: close` on a new connection from `source`:
-/// status and body.
-fn request_from(source: Ipv4Addr, port: u16, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
-    let Some(mut s) = connect_from(source, port, None) else { return (0, String::new()) };
-    let _ = s.set_read_timeout(Some(ANSWER_WITHIN));
+/// A request with `Connection: close`, as the normal client sends it.
+fn raw_request(method: &str, path: &str, headers: &str, body: &str) -> String {
     let length = if body.is_empty() { String::new() } else { format!("Content-Length: {}\r\n", body.len()) };
-    let raw = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}{length}Connection: close\r\n\r\n{body}");
-    if s.write_all(raw.as_bytes()).is_err() {
+    format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}{length}Connection: close\r\n\r\n{body}")
+}
+
+/// Sends `raw` and reads the answer to the end: status and body.
+fn exchange(stream: &mut (impl Read + Write), raw: &str) -> (u16, String) {
+    if stream.write_all(raw.as_bytes()).is_err() {
         return (0, String::new());
     }
     let mut got = Vec::new();
-    let _ = s.read_to_end(&mut got);
+    let _ = stream.read_to_end(&mut got);
     let text = String::from_utf8_lossy(&got).into_owned();
     let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+}
+
+/// One request on a new connection from `source`: status and body.
+fn request_from(source: Ipv4Addr, port: u16, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
+    let Some(mut s) = connect_from(source, port, None) else { return (0, String::new()) };
+    let _ = s.set_read_timeout(Some(ANSWER_WITHIN));
+    exchange(&mut s, &raw_request(method, path, headers, body))
 }
 
 fn get(port: u16, path: &str, headers: &str) -> (u16, String) {
@@ -360,22 +368,12 @@ fn normal_request(attack: Attack, cam: &Camera, turn: usize) -> bool {
 fn https_request(cam: &Camera, turn: usize) -> (u16, String) {
     let Ok(mut c) = tls_client::Conn::open(cam.https, Some(&cam.tls)) else { return (0, "no TLS connection".into()) };
     let raw = if turn.is_multiple_of(2) {
-        "GET /cgi-bin/getuid?username=admin&password=123456 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".to_string()
+        raw_request("GET", "/cgi-bin/getuid?username=admin&password=123456", "", "")
     } else {
         let body = envelope("<GetDeviceInformation xmlns=\"http://www.onvif.org/ver10/device/wsdl\"/>");
-        format!(
-            "POST /onvif/device_service HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/soap+xml\r\n{ADMIN}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
+        raw_request("POST", "/onvif/device_service", &format!("Content-Type: application/soap+xml\r\n{ADMIN}"), &body)
     };
-    if c.write_all(raw.as_bytes()).is_err() {
-        return (0, String::new());
-    }
-    let mut got = Vec::new();
-    let _ = c.read_to_end(&mut got);
-    let text = String::from_utf8_lossy(&got).into_owned();
-    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+    exchange(&mut c, &raw)
 }
 
 struct Row {
